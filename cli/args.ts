@@ -1,0 +1,88 @@
+/**
+ * Command-line parsing with the original's flag names, types, defaults and boolean rule
+ * (any non-empty prefix of True/False, any case), plus our own flags.
+ */
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { BACKENDS } from "../lib/backend";
+import { DEFAULTS, validateConfig, type DemoConfig } from "../lib/config";
+
+export class UsageError extends Error {}
+
+export function parseBool(s: string): boolean {
+  const t = s.trim().toLowerCase();
+  if (t.length > 0 && "true".startsWith(t)) return true;
+  if (t.length > 0 && "false".startsWith(t)) return false;
+  throw new InvalidArgumentError(`'${s}' is not a boolean (a prefix of True or False)`);
+}
+
+export function parseInt10(s: string): number {
+  if (!/^\s*[+-]?\d+\s*$/.test(s)) throw new InvalidArgumentError(`invalid int value: '${s}'`);
+  return Number(s);
+}
+
+/** Python's float(): decimal or exponent form, inf, nan. Range checks come later. */
+export function parseFloatPy(s: string): number {
+  const t = s.trim();
+  if (/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(t)) return Number(t);
+  const m = /^([+-]?)(inf|infinity|nan)$/i.exec(t);
+  if (m) return m[2].toLowerCase() === "nan" ? NaN : m[1] === "-" ? -Infinity : Infinity;
+  throw new InvalidArgumentError(`invalid float value: '${s}'`);
+}
+
+function choice<T extends string>(values: readonly T[]) {
+  return (s: string): T => {
+    if ((values as readonly string[]).includes(s)) return s as T;
+    throw new InvalidArgumentError(`invalid choice: '${s}' (choose from ${values.join(", ")})`);
+  };
+}
+
+export function buildCommand(): Command {
+  const d = DEFAULTS;
+  return new Command("dgc_demo")
+    .description("Deep Gradient Compression against the DLG attack (a TypeScript port of PaddleSleeve's dgc_demo.py)")
+    .addOption(new Option("--train_epoch <int>", "epochs of normal training").argParser(parseInt10).default(d.train_epoch))
+    .addOption(new Option("--train_batch_size <int>", "batch size of normal training").argParser(parseInt10).default(d.train_batch_size))
+    .addOption(new Option("--train_lr <float>", "learning rate of training").argParser(parseFloatPy).default(d.train_lr))
+    .addOption(new Option("--sparsity <float>", "gradient sparsity of DGC, in [0, 1)").argParser(parseFloatPy).default(d.sparsity))
+    .addOption(new Option("--use_dgc <bool>", "DGCMomentum (True) or Momentum (False)").argParser(parseBool).default(d.use_dgc))
+    .addOption(new Option("--dlg_attack <bool>", "run the DLG attack instead of training").argParser(parseBool).default(d.dlg_attack))
+    .addOption(new Option("--attack_batch_size <int>", "batch size of the attacked data").argParser(parseInt10).default(d.attack_batch_size))
+    .addOption(new Option("--attack_epoch <int>", "iterations of DLG").argParser(parseInt10).default(d.attack_epoch))
+    .addOption(new Option("--attack_lr <float>", "learning rate of DLG").argParser(parseFloatPy).default(d.attack_lr))
+    .addOption(new Option("--result_dir <dir>", "where attack results are saved").default(d.result_dir))
+    .addOption(new Option("--return_epoch <int>", "save a result every this many iterations").argParser(parseInt10).default(d.return_epoch))
+    .addOption(new Option("--window_size <int>", "iterations before DLG moves to the next sample of a batch").argParser(parseInt10).default(d.window_size))
+    .addOption(new Option("--seed <int>", "seed for every random draw; same seed, same output").argParser(parseInt10))
+    .addOption(new Option("--model <name>", "linear (the seed's) or lenet (the DLG paper's)").argParser(choice(["linear", "lenet"] as const)).default(d.model))
+    .addOption(new Option("--backend <name>", "tfjs backend; auto picks the fastest that loads").argParser(choice(BACKENDS)).default(d.backend))
+    .addOption(new Option("--data_dir <dir>", "folder with your own MNIST IDX files (raw or .gz); default: the bundled originals"))
+    .addOption(new Option("--label_init <how>", "DLG dummy label start: ones (the seed's quirk) or guess (one-hot of the inferred label)").argParser(choice(["ones", "guess"] as const)).default(d.label_init))
+    .addOption(new Option("--label_rule <rule>", "label inference: gram (the seed's dW^T dW rule) or idlg").argParser(choice(["gram", "idlg"] as const)).default(d.label_rule))
+    .helpOption("-h, --help", "show this help")
+    .allowExcessArguments(false)
+    .exitOverride()
+    .configureOutput({ writeErr: () => undefined, outputError: () => undefined });
+}
+
+/**
+ * Parses argv (without node and the script). Returns null when help was printed.
+ * Throws UsageError with one line for anything wrong.
+ */
+export function parseArgs(argv: string[]): DemoConfig | null {
+  const cmd = buildCommand();
+  try {
+    cmd.parse(argv, { from: "user" });
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === "commander.helpDisplayed" || e.code === "commander.help") return null;
+      throw new UsageError(e.message.replace(/^error: /, ""));
+    }
+    throw e;
+  }
+  const o = cmd.opts();
+  try {
+    return validateConfig({ ...DEFAULTS, ...o, seed: o.seed ?? null, data_dir: o.data_dir ?? null } as DemoConfig);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}

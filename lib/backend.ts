@@ -1,0 +1,65 @@
+/**
+ * Backend selection. tfjs-node ("tensorflow") is optional: it is used only when its native addon
+ * loads (see environment.md). "auto" picks by workload, as measured on 2-core machines
+ * (NOTES.md, scripts/bench): per-op overhead dominates the tiny Linear model, where wasm wins;
+ * convolutions dominate LeNet, where the native TensorFlow library wins when it is there.
+ */
+import { tf } from "./tf";
+import type { ModelKind } from "./models/model";
+
+export const BACKENDS = ["auto", "tensorflow", "wasm", "cpu"] as const;
+export type BackendChoice = (typeof BACKENDS)[number];
+
+let nodeTried = false;
+let nodeError: string | undefined;
+
+/** Loads @tensorflow/tfjs-node if it is installed and its addon loads; never throws. */
+export function tryLoadTfjsNode(): boolean {
+  if (!nodeTried) {
+    nodeTried = true;
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      require("@tensorflow/tfjs-node");
+    } catch (e) {
+      nodeError = e instanceof Error ? e.message.split("\n")[0] : String(e);
+    }
+  }
+  return tf.findBackend("tensorflow") !== null && tf.findBackend("tensorflow") !== undefined;
+}
+
+function loadWasm(): void {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  require("@tensorflow/tfjs-backend-wasm");
+}
+
+/** Sets the tfjs backend and returns the name of the one that runs. Throws a one-line error. */
+export async function initBackend(choice: BackendChoice, model: ModelKind = "linear"): Promise<string> {
+  let name: string;
+  if (choice === "auto") {
+    name = model === "lenet" && tryLoadTfjsNode() ? "tensorflow" : "wasm";
+  } else {
+    name = choice;
+  }
+  if (name === "tensorflow" && !tryLoadTfjsNode()) {
+    throw new Error(`backend 'tensorflow' is not available: @tensorflow/tfjs-node did not load (${nodeError ?? "not installed"}); run 'npm run setup:tfjs-node' or use --backend wasm`);
+  }
+  if (name === "wasm") loadWasm();
+  // tfjs prints a hint about tfjs-node when the cpu backend starts in Node; it is noise here.
+  const ok = await quietly(() => tf.setBackend(name));
+  if (!ok) throw new Error(`backend '${name}' failed to initialise`);
+  await tf.ready();
+  return tf.getBackend();
+}
+
+async function quietly<T>(f: () => Promise<T>): Promise<T> {
+  const log = console.log;
+  console.log = (...args: unknown[]) => {
+    const s = args.map(String).join(" ");
+    if (!/tfjs-node|=====|^\s*$/.test(s)) log(...args);
+  };
+  try {
+    return await f();
+  } finally {
+    console.log = log;
+  }
+}

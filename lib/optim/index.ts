@@ -1,0 +1,13 @@
+import { DGCMomentum, type DGCOptions } from "./dgc";
+import { Momentum } from "./momentum";
+import type { Optimizer } from "./optimizer";
+
+export * from "./optimizer";
+export { Momentum } from "./momentum";
+export { DGCMomentum, warmupSparsity, topkCount, type DGCOptions } from "./dgc";
+export { kthLargestAbs, sampledThresholdAbs } from "./topk";
+
+/** The seed's choice: DGCMomentum when use_dgc, else Momentum; momentum 0.9 either way. */
+export function makeOptimizer(useDgc: boolean, lr: number, dgc: Omit<DGCOptions, "lr"> = { sparsity: 0.8 }): Optimizer {
+  return useDgc ? new DGCMomentum({ ...dgc, lr }) : new Momentum(lr, dgc.momentum ?? 0.9);
+}

@@ -1,0 +1,34 @@
+/**
+ * What every optimizer here does in one step, split in two so an attacker (or a bandwidth
+ * account) can see what crosses the network:
+ *   compress(grads) → the tensors a federated client would send;
+ *   apply(params, sent) → the parameter update on what was sent.
+ */
+import type { tf } from "../tf";
+
+export interface SentStats {
+  /** Entries sent, per parameter tensor. */
+  sent: number[];
+  /** Entries in each parameter tensor. */
+  total: number[];
+}
+
+export interface Compressed {
+  sent: tf.Tensor[];
+  stats: SentStats;
+}
+
+export interface Optimizer {
+  readonly name: string;
+  compress(grads: readonly tf.Tensor[]): Compressed;
+  apply(params: readonly tf.Variable[], sent: readonly tf.Tensor[]): void;
+  /** compress + apply; returns what was sent. The caller keeps ownership of `grads`. */
+  step(params: readonly tf.Variable[], grads: readonly tf.Tensor[]): SentStats;
+  /** Optional schedule hook (DGC's sparsity warm-up). */
+  setEpoch?(epoch: number): void;
+  dispose(): void;
+}
+
+export function sumStats(s: SentStats): { sent: number; total: number } {
+  return { sent: s.sent.reduce((a, b) => a + b, 0), total: s.total.reduce((a, b) => a + b, 0) };
+}

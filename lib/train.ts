@@ -1,0 +1,113 @@
+/**
+ * Training as the seed does it (Examples 3 and 4): softmax cross-entropy (mean over the batch),
+ * the running accuracy of the epoch so far from the forward pass *before* the update, and the
+ * seed's log line every 100 batches. A test-set accuracy after the last epoch is our addition.
+ */
+import { tf } from "./tf";
+import { epochBatches, numBatches } from "./data/batcher";
+import { NUM_CLASSES, PIXELS, type MnistSplit } from "./data/mnist";
+import { oneHot, softmaxCrossEntropy } from "./losses";
+import { pyFloat } from "./pyfmt";
+import type { Model } from "./models/model";
+import type { Optimizer, SentStats } from "./optim/optimizer";
+import type { Rng } from "./rng";
+
+export class DivergenceError extends Error {}
+
+export interface BatchRecord {
+  epoch: number;
+  batch: number;
+  /** Mean cross-entropy of this batch (before the update). */
+  loss: number;
+  /** Running accuracy of the epoch so far, this batch included. */
+  acc: number;
+  /** Gradient entries sent this step, and the dense count. */
+  sent: number;
+  total: number;
+}
+
+export interface TrainOptions {
+  epochs: number;
+  batchSize: number;
+  /** Shuffles each epoch. */
+  rng: Rng;
+  /** Print a seed-format line every `logEvery` batches (100 in the seed). */
+  logEvery?: number;
+  /** Receives the seed's log lines. */
+  log?: (line: string) => void;
+  /** Called after every batch (progress bars, live plots). */
+  onBatch?: (r: BatchRecord, batchesPerEpoch: number) => void;
+  /** Evaluate on this split after the last epoch. */
+  test?: MnistSplit;
+}
+
+export interface TrainResult {
+  history: BatchRecord[];
+  testAccuracy?: number;
+  seconds: number;
+}
+
+/** The seed's line, character for character. */
+export function trainLogLine(r: BatchRecord): string {
+  return `epoch ${r.epoch}, batch id ${r.batch}, training loss ${pyFloat(r.loss)}, acc ${pyFloat(r.acc)}.`;
+}
+
+export function toBatchTensor(x: Float32Array, size: number): tf.Tensor2D {
+  return tf.tensor2d(x, [size, PIXELS]);
+}
+
+export function train(model: Model, params: tf.Variable[], optimizer: Optimizer, data: MnistSplit, opts: TrainOptions): TrainResult {
+  const t0 = performance.now();
+  const history: BatchRecord[] = [];
+  const logEvery = opts.logEvery ?? 100;
+  const perEpoch = numBatches(data.n, opts.batchSize);
+  for (let epoch = 0; epoch < opts.epochs; epoch++) {
+    optimizer.setEpoch?.(epoch);
+    let correct = 0;
+    let seen = 0;
+    for (const batch of epochBatches(data, opts.batchSize, opts.rng)) {
+      let lossValue = NaN;
+      let batchCorrect = 0;
+      let stats: SentStats | undefined;
+      tf.tidy(() => {
+        const x = toBatchTensor(batch.x, batch.size);
+        const labels = tf.tensor1d(batch.y, "int32");
+        const target = oneHot(batch.y, NUM_CLASSES);
+        let nCorrect: tf.Tensor | undefined;
+        const { value, grads } = tf.valueAndGrads((...ps: tf.Tensor[]) => {
+          const logits = model.forward(ps, x);
+          nCorrect = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, -1), labels), "int32")));
+          return tf.mean(softmaxCrossEntropy(logits, target)) as tf.Scalar;
+        })(params);
+        lossValue = value.dataSync()[0];
+        batchCorrect = nCorrect!.dataSync()[0];
+        nCorrect!.dispose();
+        if (Number.isFinite(lossValue)) stats = optimizer.step(params, grads);
+      });
+      if (!stats) throw new DivergenceError(`training diverged: loss is ${lossValue} at epoch ${epoch}, batch id ${batch.id}`);
+      correct += batchCorrect;
+      seen += batch.size;
+      const r: BatchRecord = {
+        epoch, batch: batch.id, loss: lossValue, acc: correct / seen,
+        sent: stats.sent.reduce((a, b) => a + b, 0), total: stats.total.reduce((a, b) => a + b, 0),
+      };
+      history.push(r);
+      if (batch.id % logEvery === 0) opts.log?.(trainLogLine(r));
+      opts.onBatch?.(r, perEpoch);
+    }
+  }
+  const testAccuracy = opts.test ? accuracy(model, params, opts.test) : undefined;
+  return { history, testAccuracy, seconds: (performance.now() - t0) / 1000 };
+}
+
+/** Classification accuracy on a whole split, in batches of 1000. */
+export function accuracy(model: Model, params: readonly tf.Tensor[], data: MnistSplit, batchSize = 1000): number {
+  let correct = 0;
+  for (const batch of epochBatches(data, batchSize, null)) {
+    correct += tf.tidy(() => {
+      const logits = model.forward(params, toBatchTensor(batch.x, batch.size));
+      return tf.sum(tf.cast(tf.equal(tf.argMax(logits, -1), tf.tensor1d(batch.y, "int32")), "int32")).dataSync()[0];
+    });
+  }
+  return correct / data.n;
+}

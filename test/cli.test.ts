@@ -1,0 +1,81 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, writeFileSync, mkdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { parseArgs } from "../cli/args";
+import { DEFAULTS } from "../lib";
+
+const CLI = resolve(__dirname, "../cli/dgc_demo.js");
+
+export function runCli(args: string[], cwd?: string) {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8", cwd, env: { ...process.env } });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+test("defaults and types are the original's; booleans take any prefix of True/False", () => {
+  assert.deepEqual(parseArgs([]), DEFAULTS);
+  const c = parseArgs(["--use_dgc", "f", "--dlg_attack", "TRUE", "--train_lr", "1e-2", "--train_epoch", "3", "--seed", "5"])!;
+  assert.equal(c.use_dgc, false);
+  assert.equal(c.dlg_attack, true);
+  assert.equal(c.train_lr, 0.01);
+  assert.equal(c.train_epoch, 3);
+  assert.equal(c.seed, 5);
+  assert.equal(parseArgs(["--use_dgc", "Tr"])!.use_dgc, true);
+  assert.equal(parseArgs(["--use_dgc=FaLs"])!.use_dgc, false);
+});
+
+test("bad input: one error line on stderr, exit 2, nothing on stdout, nothing created", () => {
+  const dir = mkdtempSync(join(tmpdir(), "dgc-cli-"));
+  const bad: string[][] = [
+    ["--unknown_flag", "1"],
+    ["--train_epoch", "two"],
+    ["--train_epoch", "-1"],
+    ["--train_batch_size", "0"],
+    ["--sparsity", "1"],
+    ["--sparsity", "-0.1"],
+    ["--train_lr", "0"],
+    ["--train_lr", "inf"],
+    ["--use_dgc", "yes"],
+    ["--attack_batch_size", "0"],
+    ["--attack_epoch", "-5"],
+    ["--return_epoch", "0"],
+    ["--window_size", "0"],
+    ["--attack_lr", "-0.2"],
+    ["--model", "resnet"],
+    ["--dlg_attack", "True", "--result_dir", join(dir, "file.txt", "sub")],
+    ["--data_dir", join(dir, "nope")],
+  ];
+  writeFileSync(join(dir, "file.txt"), "x");
+  for (const args of bad) {
+    const r = runCli(["--result_dir", join(dir, "out"), ...args], dir);
+    assert.equal(r.code, 2, `${args.join(" ")}: exit ${r.code}, stderr ${r.stderr}`);
+    assert.equal(r.stdout, "", `${args.join(" ")}: stdout`);
+    const lines = r.stderr.trim().split("\n");
+    assert.equal(lines.length, 1, `${args.join(" ")}: ${r.stderr}`);
+    assert.match(lines[0], /^dgc_demo: error: /);
+    assert.ok(!existsSync(join(dir, "out")), `${args.join(" ")} created the result dir`);
+  }
+});
+
+test("corrupt and truncated data files are reported by name", () => {
+  const dir = mkdtempSync(join(tmpdir(), "dgc-data-"));
+  mkdirSync(join(dir, "d"));
+  writeFileSync(join(dir, "d", "train-images-idx3-ubyte"), Buffer.from([0, 0, 8, 3, 0, 0, 0xea, 0x60, 0, 0, 0, 28, 0, 0, 0, 28, 1, 2, 3]));
+  const r = runCli(["--data_dir", join(dir, "d")]);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /train-images-idx3-ubyte: \d+ bytes, expected 47040016 .*truncated/);
+  rmSync(join(dir, "d", "train-images-idx3-ubyte"));
+  writeFileSync(join(dir, "d", "train-images-idx3-ubyte.gz"), "not gzip");
+  const r2 = runCli(["--data_dir", join(dir, "d")]);
+  assert.equal(r2.code, 2);
+  assert.match(r2.stderr, /train-images-idx3-ubyte.gz: not a valid gzip file/);
+});
+
+test("--help prints usage and exits 0", () => {
+  const r = runCli(["--help"]);
+  assert.equal(r.code, 0);
+  assert.match(r.stdout, /--train_epoch <int>/);
+  assert.match(r.stdout, /--sparsity <float>/);
+});
