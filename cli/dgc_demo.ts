@@ -7,7 +7,10 @@
 import { ResultDirError, checkWritableDir } from "../lib/results";
 import { DataError } from "../lib/data/idx";
 import { DivergenceError } from "../lib/train";
-import { argumentsLine, loadData, runTraining, setupRun } from "../lib/demo";
+import { argumentsLine, attackLogLine, loadData, runAttack, runTraining, setupRun, type RunContext } from "../lib/demo";
+import { StagedDir } from "../lib/results";
+import { grayPng } from "../lib/viz/png";
+import type { MnistSplit } from "../lib/data/mnist";
 import { parseArgs, UsageError } from "./args";
 import { makeProgress } from "./progress";
 import { pyFloat } from "../lib/pyfmt";
@@ -39,17 +42,41 @@ async function main(): Promise<void> {
   console.log(argumentsLine(cfg));
   const ctx = await setupRun(cfg);
   console.log(`backend: ${ctx.backend}, seed: ${ctx.seed}`);
-  if (cfg.dlg_attack) {
-    fail(2, "--dlg_attack True is not available yet in this version (the DLG attack is being ported)");
-  }
+  if (cfg.dlg_attack) return attack(ctx, data.train);
   const bar = makeProgress("train");
   const run = runTraining(ctx, data, {
-    log: (line) => console.log(line),
+    log: (line) => bar.log(line),
     onBatch: (r, perEpoch) => bar.update(r.epoch * perEpoch + r.batch + 1, epochs * perEpoch, `epoch ${r.epoch} loss ${r.loss.toFixed(3)} acc ${r.acc.toFixed(4)}`),
   });
   bar.stop();
   if (run.testAccuracy !== undefined) console.log(`test accuracy ${pyFloat(run.testAccuracy)}`);
   console.log(`Training cost time in seconds: ${pyFloat(run.seconds)}`);
+}
+
+/** Examples 1 and 2. Images are staged and moved into result_dir only if the attack succeeds. */
+async function attack(ctx: RunContext, data: MnistSplit): Promise<void> {
+  const { cfg } = ctx;
+  const out = new StagedDir(cfg.result_dir);
+  try {
+    const bar = makeProgress("DLG");
+    const run = runAttack(ctx, data, {
+      onStart: (info) => bar.log(`label guess: ${info.guess} (rule ${cfg.label_rule}, start ${cfg.label_init}); sent ${info.sent} of ${info.total} gradient entries`),
+      onIteration: (it, d, rec) => {
+        if (rec) bar.log(attackLogLine(rec));
+        if (it % 10 === 0 || it === cfg.attack_epoch - 1) bar.update(it + 1, cfg.attack_epoch, `D ${d.toExponential(3)}`);
+      },
+    });
+    bar.stop();
+    console.log(`Attack cost time in seconds: ${pyFloat(run.seconds)}`);
+    const B = run.target.size;
+    const img = (x: Float32Array, i: number) => x.subarray(i * 784, (i + 1) * 784);
+    for (let i = 0; i < B; i++) await out.write(`target_${i}.png`, await grayPng(img(run.target.x, i)));
+    for (const s of run.snapshots) for (let i = 0; i < B; i++) await out.write(`result_${s.iteration}_${i}.png`, await grayPng(img(s.x, i)));
+    out.commit();
+  } catch (e) {
+    out.abort();
+    throw e;
+  }
 }
 
 main().catch((e: unknown) => {

@@ -3,7 +3,7 @@
  * DemoConfig (backend, seed, data, model, optimizer), then train (Examples 3, 4) or attack
  * (Examples 1, 2).
  */
-import { tf } from "./tf";
+import { tf, variableFrom } from "./tf";
 import { initBackend } from "./backend";
 import { loadMnist, type MnistSplit } from "./data/mnist";
 import { makeModel, type Model } from "./models";
@@ -11,7 +11,13 @@ import { makeOptimizer, type Optimizer } from "./optim";
 import { freshSeed, Rng } from "./rng";
 import { train, type BatchRecord, type TrainResult } from "./train";
 import { INT_FIELDS, type DemoConfig } from "./config";
-import { pyNamespace, type PyValue } from "./pyfmt";
+import { pyFloat, pyNamespace, type PyValue } from "./pyfmt";
+import { epochBatches, type Batch } from "./data/batcher";
+import { dlgAttack, initialLabels, type DLGSnapshot } from "./attack/dlg";
+import { inferLabelGram, inferLabelIdlg } from "./attack/labels";
+import { observedGradients, victimGradients } from "./attack/victim";
+import { attackMetrics } from "./metrics";
+import { sumStats, type SentStats } from "./optim/optimizer";
 
 export interface RunContext {
   cfg: DemoConfig;
@@ -39,11 +45,7 @@ export async function setupRun(cfg: DemoConfig): Promise<RunContext> {
 
 /** Fresh model parameters as variables, from the run's "init" stream. */
 export function initParams(ctx: RunContext): tf.Variable[] {
-  return tf.tidy(() => ctx.model.init(ctx.rng.fork("init"))).map((t) => {
-    const v = tf.variable(t, true);
-    t.dispose();
-    return v;
-  });
+  return tf.tidy(() => ctx.model.init(ctx.rng.fork("init"))).map((t) => variableFrom(t, true));
 }
 
 export function makeRunOptimizer(cfg: DemoConfig, lr: number): Optimizer {
@@ -81,4 +83,95 @@ export function runTraining(
 export function loadData(cfg: DemoConfig): { train: MnistSplit; test: MnistSplit } {
   const opts = { dataDir: cfg.data_dir ?? undefined };
   return { train: loadMnist("train", opts), test: loadMnist("test", opts) };
+}
+
+/** The victim batch of Examples 1 and 2: the first batch of epoch 0 (shuffled like training). */
+export function victimBatch(ctx: RunContext, data: MnistSplit): Batch {
+  return epochBatches(data, ctx.cfg.attack_batch_size, ctx.rng.fork("shuffle")).next().value as Batch;
+}
+
+export interface AttackRecord {
+  iteration: number;
+  mse: number;
+  psnr: number;
+  ssim: number;
+  labelAcc: number;
+  /** DLG's gradient-matching distance at this iteration. */
+  distance: number;
+}
+
+export interface AttackRun {
+  target: Batch;
+  /** The label the attacker inferred from the observed gradient. */
+  guess: number;
+  /** What the victim sent, per parameter tensor. */
+  sent: SentStats;
+  /** The victim's full gradient and what the attacker observed, per parameter tensor. */
+  fullGradients: Float32Array[];
+  observedGradients: Float32Array[];
+  snapshots: DLGSnapshot[];
+  records: AttackRecord[];
+  distances: Float64Array;
+  seconds: number;
+}
+
+/** The seed's line for one snapshot. mse and ssim are float32 in the original, so printed as such. */
+export function attackLogLine(r: AttackRecord): string {
+  return `Attack Iteration ${r.iteration}: data_mse_loss = ${pyFloat(Math.fround(r.mse))}, data_psnr = ${pyFloat(r.psnr)}, data_ssim = ${pyFloat(Math.fround(r.ssim))}, labels_acc = ${pyFloat(r.labelAcc)}`;
+}
+
+/**
+ * Examples 1 and 2: the victim computes Σ(pred − onehot)² on its first batch with the untrained
+ * model and hands its optimizer's output to the network; the attacker infers the label and runs
+ * DLG on what it observed.
+ */
+export function runAttack(
+  ctx: RunContext,
+  data: MnistSplit,
+  hooks: {
+    onStart?: (info: { guess: number; sent: number; total: number }) => void;
+    onIteration?: (it: number, distance: number, record?: AttackRecord) => void;
+  } = {},
+): AttackRun {
+  const { cfg, model } = ctx;
+  const target = victimBatch(ctx, data);
+  const params = initParams(ctx);
+  const optimizer = makeRunOptimizer(cfg, cfg.train_lr);
+  const grads = victimGradients(model, params, target);
+  const { observed, stats } = observedGradients(optimizer, grads);
+  try {
+    const last = params.length - 2; // the classifier's weight [features, 10], then its bias
+    const guess = cfg.label_rule === "idlg" ? inferLabelIdlg(observed[last + 1].dataSync()) : inferLabelGram(observed[last].dataSync());
+    const B = target.size;
+    hooks.onStart?.({ guess, ...sumStats(stats) });
+    const records: AttackRecord[] = [];
+    const result = dlgAttack(
+      model, params, observed, B,
+      {
+        iterations: cfg.attack_epoch,
+        lr: cfg.attack_lr,
+        returnEvery: cfg.return_epoch,
+        windowSize: cfg.window_size,
+        labelStart: initialLabels(cfg.label_init, B, guess),
+        rng: ctx.rng.fork("dummy"),
+      },
+      (it, d, snap) => {
+        let rec: AttackRecord | undefined;
+        if (snap) {
+          rec = { iteration: it, distance: d, ...attackMetrics(snap.x, target.x, snap.y, target.y, B) };
+          records.push(rec);
+        }
+        hooks.onIteration?.(it, d, rec);
+      },
+    );
+    return {
+      target, guess, sent: stats,
+      fullGradients: grads.map((g) => g.dataSync().slice() as Float32Array),
+      observedGradients: observed.map((g) => g.dataSync().slice() as Float32Array),
+      snapshots: result.snapshots, records, distances: result.distances, seconds: result.seconds,
+    };
+  } finally {
+    tf.dispose([...grads, ...observed, ...params]);
+    optimizer.dispose();
+  }
 }

@@ -14,5 +14,6 @@ export * from "./models";
 export * from "./losses";
 export * from "./optim";
 export * from "./train";
+export * from "./attack";
 export * from "./results";
 export * from "./demo";

@@ -42,6 +42,13 @@ export function fixSecondOrderGradients(): void {
 
 fixSecondOrderGradients();
 
+/** A variable holding `init`'s value; `init` is disposed (tf.variable keeps a separate handle). */
+export function variableFrom(init: tf.Tensor, trainable = false): tf.Variable {
+  const v = tf.variable(init, trainable);
+  init.dispose();
+  return v;
+}
+
 /**
  * A one-input op with a hand-written gradient, typed plainly. tfjs records the ops of `grad` on
  * the tape too, so the gradient can itself be differentiated (DLG needs that).

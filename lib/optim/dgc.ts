@@ -12,7 +12,7 @@
  * momentum-factor masking (v = v · ¬mask), local gradient clipping, an exponential sparsity
  * warm-up, and sampled threshold estimation.
  */
-import { tf } from "../tf";
+import { tf, variableFrom } from "../tf";
 import { Momentum } from "./momentum";
 import { kthLargestAbs, sampledThresholdAbs } from "./topk";
 import type { Compressed, Optimizer, SentStats } from "./optimizer";
@@ -74,8 +74,8 @@ export class DGCMomentum implements Optimizer {
   }
 
   compress(grads: readonly tf.Tensor[]): Compressed {
-    this.u ??= grads.map((g) => tf.variable(tf.zerosLike(g), false));
-    this.v ??= grads.map((g) => tf.variable(tf.zerosLike(g), false));
+    this.u ??= grads.map((g) => variableFrom(tf.zerosLike(g)));
+    this.v ??= grads.map((g) => variableFrom(tf.zerosLike(g)));
     const { u, v, m } = this;
     const s = this.sparsity;
     const stats: SentStats = { sent: [], total: [] };

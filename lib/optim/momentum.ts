@@ -3,7 +3,7 @@
  *   velocity = μ · velocity + grad;   param −= lr · velocity.
  * It sends the raw gradient, dense.
  */
-import { tf } from "../tf";
+import { tf, variableFrom } from "../tf";
 import type { Compressed, Optimizer, SentStats } from "./optimizer";
 
 export class Momentum implements Optimizer {
@@ -18,7 +18,7 @@ export class Momentum implements Optimizer {
   }
 
   apply(params: readonly tf.Variable[], sent: readonly tf.Tensor[]): void {
-    this.velocity ??= params.map((p) => tf.variable(tf.zerosLike(p), false));
+    this.velocity ??= params.map((p) => variableFrom(tf.zerosLike(p)));
     const velocity = this.velocity;
     tf.tidy(() => {
       params.forEach((p, i) => {

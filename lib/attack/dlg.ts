@@ -1,0 +1,121 @@
+/**
+ * Deep Leakage from Gradients (Zhu et al. 2019), as PrivBox's DLGInversionAttack does it:
+ *
+ *   dummy_x ~ N(0, 1), dummy_y (optimized too, no softmax);
+ *   each iteration: pred = net(dummy_x); L = Σ (pred − dummy_y)²; g' = ∂L/∂θ (kept differentiable);
+ *   D = Σ_tensors Σ (g' − g)² / numel;  plain gradient descent on dummy_x and dummy_y.
+ *
+ * With several samples only one (updater_idx) moves at a time; it advances every `windowSize`
+ * iterations. A snapshot is taken when iteration % returnEvery == 0, after that iteration's update.
+ */
+import { tf, variableFrom } from "../tf";
+import { NUM_CLASSES, PIXELS } from "../data/mnist";
+import { sumSquaredError } from "../losses";
+import { DivergenceError } from "../train";
+import type { Model } from "../models/model";
+import type { Rng } from "../rng";
+
+export interface DLGOptions {
+  iterations: number;
+  lr: number;
+  returnEvery: number;
+  windowSize: number;
+  /** The dummy label's start, [B × 10] (see `initialLabels`). */
+  labelStart: Float32Array;
+  /** Draws dummy_x. */
+  rng: Rng;
+}
+
+export interface DLGSnapshot {
+  iteration: number;
+  /** [B × 784] */
+  x: Float32Array;
+  /** [B × 10] */
+  y: Float32Array;
+  /** The gradient-matching distance D before this iteration's update. */
+  distance: number;
+}
+
+export interface DLGResult {
+  snapshots: DLGSnapshot[];
+  /** D at every iteration (before its update). */
+  distances: Float64Array;
+  seconds: number;
+}
+
+/**
+ * The dummy label's start. "ones": every entry 1 — what the seed's 2021 code did by accident
+ * (`dummy_y[:][label_idx] = 1.0` indexes the batch axis; with guess 0 it fills sample 0 with ones).
+ * "guess": one-hot of the inferred label for every sample (the upstream fix of Dec 2022).
+ */
+export function initialLabels(how: "ones" | "guess", batch: number, guess: number): Float32Array {
+  const y = new Float32Array(batch * NUM_CLASSES);
+  if (how === "ones") y.fill(1);
+  else for (let b = 0; b < batch; b++) y[b * NUM_CLASSES + guess] = 1;
+  return y;
+}
+
+/** The DLG objective D(dummy_x, dummy_y) for fixed parameters and observed gradients. */
+export function gradientDistance(model: Model, params: readonly tf.Tensor[], observed: readonly tf.Tensor[]) {
+  return (dummyX: tf.Tensor, dummyY: tf.Tensor): tf.Scalar => {
+    const grads = tf.grads((...ps: tf.Tensor[]) => sumSquaredError(model.forward(ps, dummyX), dummyY))(params as tf.Tensor[]);
+    const terms = grads.map((g, i) => tf.div(tf.sum(tf.square(tf.sub(g, observed[i]))), g.size));
+    return tf.addN(terms) as tf.Scalar;
+  };
+}
+
+export function dlgAttack(
+  model: Model,
+  params: readonly tf.Tensor[],
+  observed: readonly tf.Tensor[],
+  batch: number,
+  opts: DLGOptions,
+  onIteration?: (it: number, distance: number, snapshot?: DLGSnapshot) => void,
+): DLGResult {
+  const t0 = performance.now();
+  const dummyX = variableFrom(tf.tensor2d(opts.rng.normalArray(batch * PIXELS), [batch, PIXELS]));
+  const dummyY = variableFrom(tf.tensor2d(opts.labelStart, [batch, NUM_CLASSES]));
+  const distanceFn = gradientDistance(model, params, observed);
+  const valueAndGrads = tf.valueAndGrads((x: tf.Tensor, y: tf.Tensor) => distanceFn(x, y));
+  const snapshots: DLGSnapshot[] = [];
+  const distances = new Float64Array(opts.iterations);
+  let updater = 0;
+  let count = 0;
+  try {
+    for (let it = 0; it < opts.iterations; it++) {
+      if (count === opts.windowSize) {
+        updater = (updater + 1) % batch;
+        count = 0;
+      }
+      const d = tf.tidy(() => {
+        const { value, grads } = valueAndGrads([dummyX, dummyY]);
+        let [gx, gy] = grads;
+        if (batch > 1) {
+          // only sample `updater` moves
+          const rows = tf.oneHot(tf.tensor1d([updater], "int32"), batch).reshape([batch, 1]);
+          gx = tf.mul(gx, rows);
+          gy = tf.mul(gy, rows);
+        }
+        dummyX.assign(tf.sub(dummyX, tf.mul(gx, opts.lr)));
+        dummyY.assign(tf.sub(dummyY, tf.mul(gy, opts.lr)));
+        return value.dataSync()[0];
+      });
+      count++;
+      distances[it] = d;
+      if (!Number.isFinite(d)) throw new DivergenceError(`DLG diverged: gradient distance is ${d} at iteration ${it}`);
+      let snap: DLGSnapshot | undefined;
+      if (it % opts.returnEvery === 0) {
+        snap = { iteration: it, x: dummyX.dataSync().slice() as Float32Array, y: dummyY.dataSync().slice() as Float32Array, distance: d };
+        if (!snap.x.every(Number.isFinite) || !snap.y.every(Number.isFinite)) {
+          throw new DivergenceError(`DLG diverged: dummy data is not finite at iteration ${it}`);
+        }
+        snapshots.push(snap);
+      }
+      onIteration?.(it, d, snap);
+    }
+  } finally {
+    dummyX.dispose();
+    dummyY.dispose();
+  }
+  return { snapshots, distances, seconds: (performance.now() - t0) / 1000 };
+}

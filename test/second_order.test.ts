@@ -1,0 +1,131 @@
+/**
+ * DLG differentiates a gradient. These tests compare tfjs's gradient of the DLG distance with
+ * respect to dummy_x and dummy_y against central finite differences, for Linear and for LeNet
+ * (sigmoid), and show that the check catches tfjs's own (output-based) Sigmoid gradient.
+ */
+import { test, before } from "node:test";
+import assert from "node:assert/strict";
+import { gradientDistance, lenetModel, linearModel, oneHot, Rng, softmaxCrossEntropy, tf, conv2d, type Model } from "../lib";
+import { useBackend } from "./helpers";
+
+before(useBackend);
+
+type F = (x: tf.Tensor, y: tf.Tensor) => tf.Scalar;
+
+/**
+ * Directional check: for random unit directions r, (f(z + εr) − f(z − εr)) / 2ε ≈ ⟨∇f(z), r⟩.
+ * Returns the worst error over `trials` directions for x and for y, relative to ‖∇f‖ (the largest
+ * directional derivative), so that directions nearly orthogonal to ∇f do not amplify float32 noise.
+ */
+function directionalError(f: F, x: tf.Tensor, y: tf.Tensor, rng: Rng, trials = 4, eps = 0.05): number {
+  const [gx, gy] = tf.grads(f)([x, y]);
+  let worst = 0;
+  for (let t = 0; t < trials; t++) {
+    for (const which of [0, 1]) {
+      const base = which === 0 ? x : y;
+      const r = tf.tensor(rng.normalArray(base.size), base.shape);
+      const rn = tf.div(r, tf.norm(r));
+      const plus = which === 0 ? f(tf.add(x, tf.mul(rn, eps)), y) : f(x, tf.add(y, tf.mul(rn, eps)));
+      const minus = which === 0 ? f(tf.sub(x, tf.mul(rn, eps)), y) : f(x, tf.sub(y, tf.mul(rn, eps)));
+      const fd = (plus.dataSync()[0] - minus.dataSync()[0]) / (2 * eps);
+      const an = tf.sum(tf.mul(which === 0 ? gx : gy, rn)).dataSync()[0];
+      const norm = tf.norm(which === 0 ? gx : gy).dataSync()[0];
+      worst = Math.max(worst, Math.abs(fd - an) / Math.max(norm, 1e-6));
+    }
+  }
+  return worst;
+}
+
+/** A DLG set-up at a random point: observed gradients from a random "victim", random dummy data. */
+function setup(model: Model, seed: number) {
+  const rng = new Rng(seed);
+  const params = model.init(rng);
+  const victimX = tf.tensor2d(rng.uniformArray(784, -1, 1), [1, 784]);
+  const victimY = oneHot(Int32Array.of(3), 10);
+  const observed = tf.grads((...ps: tf.Tensor[]) => tf.sum(tf.square(tf.sub(model.forward(ps, victimX), victimY))))(params);
+  const x = tf.tensor2d(rng.normalArray(784), [1, 784]).mul(0.5);
+  const y = tf.tensor2d(rng.normalArray(10), [1, 10]);
+  return { params, observed, x, y, rng };
+}
+
+for (const [name, make, tol] of [["Linear", linearModel, 1e-3], ["LeNet", lenetModel, 1e-3]] as const) {
+  test(`${name}: ∇ of the DLG distance wrt dummy_x and dummy_y matches finite differences at 3 random points`, () => {
+    for (const seed of [1, 2, 3]) {
+      tf.tidy(() => {
+        const model = make();
+        const s = setup(model, seed);
+        const err = directionalError(gradientDistance(model, s.params, s.observed), s.x, s.y, s.rng);
+        assert.ok(err < tol, `${name} seed ${seed}: relative error ${err}`);
+      });
+    }
+  });
+}
+
+test("the check catches a wrong second-order gradient: tfjs's own output-based Sigmoid gradient", () => {
+  // Put back tfjs's original Sigmoid gradient (dy · y · (1 − y), from the output y) ...
+  tf.unregisterGradient("Sigmoid");
+  tf.registerGradient({
+    kernelName: "Sigmoid",
+    outputsToSave: [true],
+    gradFunc: (dy, saved) => ({ x: () => tf.mul(dy as tf.Tensor, tf.mul(saved[0], tf.sub(1, saved[0]))) }),
+  });
+  let err = 0;
+  try {
+    err = tf.tidy(() => {
+      const model = lenetModel();
+      const s = setup(model, 1);
+      return directionalError(gradientDistance(model, s.params, s.observed), s.x, s.y, s.rng);
+    });
+  } finally {
+    // ... and restore ours (the one lib/tf.ts registers: from the input).
+    tf.unregisterGradient("Sigmoid");
+    tf.registerGradient({
+      kernelName: "Sigmoid",
+      inputsToSave: ["x"],
+      gradFunc: (dy, saved) => ({ x: () => { const sg = tf.sigmoid(saved[0]); return tf.mul(dy as tf.Tensor, tf.mul(sg, tf.sub(1, sg))); } }),
+    });
+  }
+  // correct gradients measure ~1e-5 here; tfjs's own Sigmoid gradient ~5e-2
+  assert.ok(err > 1e-2, `expected the broken gradient to be caught, relative error only ${err}`);
+});
+
+test("cross-entropy (log-sum-exp, exp) has a right second derivative: ∇x of ‖∂CE/∂θ‖² matches finite differences", () => {
+  tf.tidy(() => {
+    const model = linearModel();
+    const rng = new Rng(5);
+    const params = model.init(rng);
+    const f: F = (x, y) => {
+      const g = tf.grads((...ps: tf.Tensor[]) => tf.sum(softmaxCrossEntropy(model.forward(ps, x), tf.softmax(y))))(params);
+      return tf.addN(g.map((t) => tf.sum(tf.square(t)))) as tf.Scalar;
+    };
+    const x = tf.tensor2d(rng.normalArray(784), [1, 784]);
+    const y = tf.tensor2d(rng.normalArray(10), [1, 10]);
+    // f ≈ 185 here, so float32 rounding needs a larger step than the default
+    const err = directionalError(f, x, y, rng, 4, 0.1);
+    assert.ok(err < 1e-3, `relative error ${err}`);
+  });
+});
+
+test("im2col convolution equals tf.conv2d, forward and first-order gradients (cpu backend: wasm has no Conv2DBackpropFilter)", async () => {
+  const previous = tf.getBackend();
+  await tf.setBackend("cpu");
+  tf.tidy(() => {
+    const rng = new Rng(9);
+    const x = tf.tensor4d(rng.normalArray(2 * 14 * 14 * 3), [2, 14, 14, 3]);
+    const w = tf.tensor4d(rng.normalArray(5 * 5 * 3 * 4), [5, 5, 3, 4]);
+    const b = tf.tensor1d(rng.normalArray(4));
+    for (const stride of [1, 2] as const) {
+      const ref = (xx: tf.Tensor, ww: tf.Tensor) => tf.add(tf.conv2d(xx as tf.Tensor4D, ww as tf.Tensor4D, stride, [[0, 0], [2, 2], [2, 2], [0, 0]]), b);
+      const ours = (xx: tf.Tensor, ww: tf.Tensor) => conv2d(xx, ww, b, stride, 2);
+      const d = tf.max(tf.abs(tf.sub(ref(x, w), ours(x, w)))).dataSync()[0];
+      assert.ok(d < 1e-4, `stride ${stride} forward differs by ${d}`);
+      const gRef = tf.grads((xx: tf.Tensor, ww: tf.Tensor) => tf.sum(tf.square(ref(xx, ww))))([x, w]);
+      const gOurs = tf.grads((xx: tf.Tensor, ww: tf.Tensor) => tf.sum(tf.square(ours(xx, ww))))([x, w]);
+      for (let i = 0; i < 2; i++) {
+        const e = tf.max(tf.abs(tf.sub(gRef[i], gOurs[i]))).dataSync()[0] / tf.max(tf.abs(gRef[i])).dataSync()[0];
+        assert.ok(e < 1e-4, `stride ${stride} gradient ${i} differs by ${e}`);
+      }
+    }
+  });
+  await tf.setBackend(previous);
+});
