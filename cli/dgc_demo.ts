@@ -9,7 +9,7 @@ import { DataError } from "../lib/data/idx";
 import { DivergenceError } from "../lib/train";
 import { argumentsLine, attackLogLine, loadData, runAttack, runTraining, setupRun, type RunContext } from "../lib/demo";
 import { StagedDir } from "../lib/results";
-import { grayPng } from "../lib/viz/png";
+import { grayPng, gridPng } from "../lib/viz/png";
 import type { MnistSplit } from "../lib/data/mnist";
 import { parseArgs, UsageError } from "./args";
 import { makeProgress } from "./progress";
@@ -72,6 +72,9 @@ async function attack(ctx: RunContext, data: MnistSplit): Promise<void> {
     const img = (x: Float32Array, i: number) => x.subarray(i * 784, (i + 1) * 784);
     for (let i = 0; i < B; i++) await out.write(`target_${i}.png`, await grayPng(img(run.target.x, i)));
     for (const s of run.snapshots) for (let i = 0; i < B; i++) await out.write(`result_${s.iteration}_${i}.png`, await grayPng(img(s.x, i)));
+    // one overview: the targets, then a row per snapshot (columns: the samples of the batch)
+    const rows = [run.target, ...run.snapshots].map((s) => Array.from({ length: B }, (_, i) => img(s.x, i)));
+    await out.write("grid.png", await gridPng(B === 1 ? [rows.map((r) => r[0])] : rows));
     out.commit();
   } catch (e) {
     out.abort();

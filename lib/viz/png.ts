@@ -17,3 +17,31 @@ export async function grayPng(x: ArrayLike<number>, width = 28, height = 28, sca
   if (scale !== 1) img = img.resize(width * scale, height * scale, { kernel: "nearest" });
   return img.toColourspace("b-w").png().toBuffer();
 }
+
+/**
+ * A grid of [-1, 1] images as one grayscale PNG: rows of equally sized images with white gaps,
+ * upscaled by `scale` (nearest neighbour) so that digits stay crisp.
+ */
+export async function gridPng(rows: ArrayLike<number>[][], opts: { width?: number; height?: number; scale?: number; gap?: number } = {}): Promise<Buffer> {
+  const w = opts.width ?? 28;
+  const h = opts.height ?? 28;
+  const gap = opts.gap ?? 2;
+  const cols = Math.max(...rows.map((r) => r.length));
+  const W = cols * w + (cols + 1) * gap;
+  const H = rows.length * h + (rows.length + 1) * gap;
+  const canvas = new Uint8Array(W * H).fill(255);
+  rows.forEach((row, r) =>
+    row.forEach((img, c) => {
+      const u8 = toUint8(img);
+      const top = gap + r * (h + gap);
+      const left = gap + c * (w + gap);
+      for (let y = 0; y < h; y++) canvas.set(u8.subarray(y * w, (y + 1) * w), (top + y) * W + left);
+    }),
+  );
+  const scale = opts.scale ?? 2;
+  return sharp(Buffer.from(canvas), { raw: { width: W, height: H, channels: 1 } })
+    .resize(W * scale, H * scale, { kernel: "nearest" })
+    .toColourspace("b-w")
+    .png()
+    .toBuffer();
+}
