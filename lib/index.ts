@@ -2,7 +2,7 @@
  * dgc-privacy: Deep Gradient Compression against the DLG attack, on TensorFlow.js.
  * Data flow: data → models → optim → train / attack → metrics → viz.
  */
-export { tf } from "./tf";
+export { tf, variableFrom, unaryCustomGrad } from "./tf";
 export * from "./backend";
 export * from "./rng";
 export * from "./pyfmt";

@@ -4,7 +4,7 @@
  * seed's log line every 100 batches. A test-set accuracy after the last epoch is our addition.
  */
 import { tf } from "./tf";
-import { epochBatches, numBatches } from "./data/batcher";
+import { epochBatches, numBatches, type Batch } from "./data/batcher";
 import { NUM_CLASSES, PIXELS, type MnistSplit } from "./data/mnist";
 import { oneHot, softmaxCrossEntropy } from "./losses";
 import { pyFloat } from "./pyfmt";
@@ -39,6 +39,8 @@ export interface TrainOptions {
   onBatch?: (r: BatchRecord, batchesPerEpoch: number) => void;
   /** Evaluate on this split after the last epoch. */
   test?: MnistSplit;
+  /** Use the model's closed-form gradients when it has them (default true; same numbers, faster). */
+  closedForm?: boolean;
 }
 
 export interface TrainResult {
@@ -70,18 +72,9 @@ export function train(model: Model, params: tf.Variable[], optimizer: Optimizer,
       let batchCorrect = 0;
       let stats: SentStats | undefined;
       tf.tidy(() => {
-        const x = toBatchTensor(batch.x, batch.size);
-        const labels = tf.tensor1d(batch.y, "int32");
-        const target = oneHot(batch.y, NUM_CLASSES);
-        let nCorrect: tf.Tensor | undefined;
-        const { value, grads } = tf.valueAndGrads((...ps: tf.Tensor[]) => {
-          const logits = model.forward(ps, x);
-          nCorrect = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, -1), labels), "int32")));
-          return tf.mean(softmaxCrossEntropy(logits, target)) as tf.Scalar;
-        })(params);
-        lossValue = value.dataSync()[0];
-        batchCorrect = nCorrect!.dataSync()[0];
-        nCorrect!.dispose();
+        const { loss, correct, grads } = lossAndGrads(model, params, batch, opts.closedForm ?? true);
+        lossValue = loss;
+        batchCorrect = correct;
         if (Number.isFinite(lossValue)) stats = optimizer.step(params, grads);
       });
       if (!stats) throw new DivergenceError(`training diverged: loss is ${lossValue} at epoch ${epoch}, batch id ${batch.id}`);
@@ -98,6 +91,22 @@ export function train(model: Model, params: tf.Variable[], optimizer: Optimizer,
   }
   const testAccuracy = opts.test ? accuracy(model, params, opts.test) : undefined;
   return { history, testAccuracy, seconds: (performance.now() - t0) / 1000 };
+}
+
+/** Mean cross-entropy of a batch, its correct count, and the parameter gradients (closed form or autodiff). */
+export function lossAndGrads(model: Model, params: readonly tf.Tensor[], batch: Batch, closedForm = true): { loss: number; correct: number; grads: tf.Tensor[] } {
+  const x = toBatchTensor(batch.x, batch.size);
+  if (closedForm && model.closedForm) return model.closedForm.crossEntropy(params, x, batch.y);
+  const target = oneHot(batch.y, NUM_CLASSES);
+  let nCorrect: tf.Tensor | undefined;
+  const { value, grads } = tf.valueAndGrads((...ps: tf.Tensor[]) => {
+    const logits = model.forward(ps, x);
+    nCorrect = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, -1), tf.tensor1d(batch.y, "int32")), "int32")));
+    return tf.mean(softmaxCrossEntropy(logits, target)) as tf.Scalar;
+  })(params as tf.Tensor[]);
+  const correct = nCorrect!.dataSync()[0];
+  nCorrect!.dispose(); // kept through the gradient scope, so not the caller's tidy's to free
+  return { loss: value.dataSync()[0], correct, grads };
 }
 
 /** Classification accuracy on a whole split, in batches of 1000. */

@@ -100,8 +100,9 @@ export function loadMnist(split: Split, opts: LoadOptions = {}): MnistSplit {
   for (let i = 0; i < labels.length; i++) {
     if (labels[i] >= NUM_CLASSES) throw new DataError(`${join(dir, f.labels)}: label ${labels[i]} at index ${i} is not in 0..9`);
   }
+  const lut = Float32Array.from({ length: 256 }, (_, v) => (v - PIXEL_MEAN) / PIXEL_STD);
   const x = new Float32Array(images.length);
-  for (let i = 0; i < images.length; i++) x[i] = (images[i] - PIXEL_MEAN) / PIXEL_STD;
+  for (let i = 0; i < images.length; i++) x[i] = lut[images[i]];
   return { split, n: f.n, images: x, labels: Uint8Array.from(labels) };
 }
 

@@ -7,6 +7,7 @@ import { tf } from "../tf";
 import { NUM_CLASSES, PIXELS } from "../data/mnist";
 import type { Model } from "./model";
 import type { Rng } from "../rng";
+import { linearClosedForm } from "./linear_closed_form";
 
 export function xavierUniform(rng: Rng, fanIn: number, fanOut: number): Float32Array {
   const limit = Math.sqrt(6 / (fanIn + fanOut));
@@ -25,5 +26,6 @@ export function linearModel(): Model {
       const [w, b] = params;
       return tf.add(tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D), b);
     },
+    closedForm: linearClosedForm,
   };
 }

@@ -17,6 +17,24 @@ export interface Model {
   init(rng: Rng): tf.Tensor[];
   /** x: [B, 784] images in [-1, 1]; returns logits [B, 10]. */
   forward(params: readonly tf.Tensor[], x: tf.Tensor): tf.Tensor;
+  /**
+   * Optional closed-form gradients: the same numbers as autodiff (test/fastpath.test.ts) with far
+   * fewer tfjs ops, which is what costs time on a model this small.
+   */
+  readonly closedForm?: ClosedFormGradients;
+}
+
+export interface ClosedFormGradients {
+  /** Mean softmax cross-entropy of a batch, how many it classifies right, and the parameter gradients. */
+  crossEntropy(params: readonly tf.Tensor[], x: tf.Tensor2D, labels: Int32Array): { loss: number; correct: number; grads: tf.Tensor[] };
+  /**
+   * DLG's distance D(x', y') = Σ_t ‖∂L/∂θ_t − g_t‖² / numel_t with L = Σ(net(x') − y')², and its
+   * gradients with respect to x' and y'. `dispose` frees what it hoisted out of the loop.
+   */
+  dlgDistance(params: readonly tf.Tensor[], observed: readonly tf.Tensor[]): {
+    step(x: tf.Tensor2D, y: tf.Tensor2D): { value: tf.Scalar; gx: tf.Tensor2D; gy: tf.Tensor2D };
+    dispose(): void;
+  };
 }
 
 export function numel(shape: readonly number[]): number {

