@@ -15,4 +15,5 @@ export * from "./losses";
 export * from "./optim";
 export * from "./train";
 export * from "./results";
+export * from "./metrics";
 export * from "./demo";
