@@ -16,4 +16,5 @@ export * from "./optim";
 export * from "./train";
 export * from "./attack";
 export * from "./results";
+export * from "./metrics";
 export * from "./demo";
