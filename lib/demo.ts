@@ -5,7 +5,7 @@
  */
 import { tf, variableFrom } from "./tf";
 import { initBackend } from "./backend";
-import { loadMnist, type MnistSplit } from "./data/mnist";
+import { IMAGE_SIZE, loadMnist, type MnistSplit } from "./data/mnist";
 import { makeModel, type Model } from "./models";
 import { makeOptimizer, type Optimizer } from "./optim";
 import { freshSeed, Rng } from "./rng";
@@ -158,7 +158,7 @@ export function runAttack(
       (it, d, snap) => {
         let rec: AttackRecord | undefined;
         if (snap) {
-          rec = { iteration: it, distance: d, ...attackMetrics(snap.x, target.x, snap.y, target.y, B) };
+          rec = { iteration: it, distance: d, ...attackMetrics(snap.x, target.x, { batch: B, height: IMAGE_SIZE, width: IMAGE_SIZE }, snap.y, target.y) };
           records.push(rec);
         }
         hooks.onIteration?.(it, d, rec);

@@ -55,7 +55,9 @@ function lenetTrainStep(data: MnistSplit, steps: number): number {
   const params = model.init(new Rng(1)).map((t) => variableFrom(t, true));
   const opt = new Momentum(0.01);
   const batch = gatherBatch(data, Int32Array.from({ length: 64 }, (_, i) => i));
-  const step = () => tf.tidy(() => opt.step(params, lossAndGrads(model, params, batch).grads));
+  const step = () => tf.tidy(() => {
+    opt.step(params, lossAndGrads(model, params, batch).grads);
+  });
   for (let i = 0; i < 3; i++) step(); // warm-up
   const s = seconds(() => {
     for (let i = 0; i < steps; i++) step();
