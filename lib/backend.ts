@@ -44,22 +44,10 @@ export async function initBackend(choice: BackendChoice, model: ModelKind = "lin
     throw new Error(`backend 'tensorflow' is not available: @tensorflow/tfjs-node did not load (${nodeError ?? "not installed"}); run 'npm run setup:tfjs-node' or use --backend wasm`);
   }
   if (name === "wasm") loadWasm();
-  // tfjs prints a hint about tfjs-node when the cpu backend starts in Node; it is noise here.
-  const ok = await quietly(() => tf.setBackend(name));
+  const ok = await tf.setBackend(name);
   if (!ok) throw new Error(`backend '${name}' failed to initialise`);
   await tf.ready();
+  // The cpu backend warns about tfjs-node on its first tensor; we print the backend ourselves.
+  if (name === "cpu") (tf.backend() as unknown as { firstUse: boolean }).firstUse = false;
   return tf.getBackend();
-}
-
-async function quietly<T>(f: () => Promise<T>): Promise<T> {
-  const log = console.log;
-  console.log = (...args: unknown[]) => {
-    const s = args.map(String).join(" ");
-    if (!/tfjs-node|=====|^\s*$/.test(s)) log(...args);
-  };
-  try {
-    return await f();
-  } finally {
-    console.log = log;
-  }
 }

@@ -1,6 +1,6 @@
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
-import { DGCMomentum, Momentum, Rng, tf, topkCount, warmupSparsity } from "../lib";
+import { DGCMomentum, kthLargestAbs, kthLargestAbsTopk, Momentum, Rng, tf, topkCount, warmupSparsity } from "../lib";
 import { assertClose, useBackend, values } from "./helpers";
 
 before(useBackend);
@@ -164,5 +164,23 @@ test("optimizers keep tf.memory().numTensors flat over many steps", () => {
     assert.equal(tf.memory().numTensors, before, opt.name);
     opt.dispose();
     g.dispose();
+  }
+});
+
+test("quickselect threshold equals tf.topk's on random, tied, constant and sorted tensors", () => {
+  const rng = new Rng(11);
+  const cases: Float32Array[] = [
+    rng.normalArray(7840),
+    Float32Array.from({ length: 1000 }, (_, i) => Math.round(Math.sin(i) * 3)), // many ties
+    new Float32Array(500).fill(-0.25),
+    Float32Array.from({ length: 999 }, (_, i) => i - 500), // sorted
+    Float32Array.of(4),
+  ];
+  for (const c of cases) {
+    const u = tf.tensor1d(c);
+    for (const k of [1, 2, Math.ceil(c.length / 5), c.length].filter((k) => k <= c.length)) {
+      assert.equal(kthLargestAbs(u, k), kthLargestAbsTopk(u, k), `n ${c.length}, k ${k}`);
+    }
+    u.dispose();
   }
 });

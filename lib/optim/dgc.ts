@@ -98,7 +98,7 @@ export class DGCMomentum implements Optimizer {
           this.opts.sampleRatio !== undefined
             ? sampledThresholdAbs(ui, k, this.opts.sampleRatio, this.opts.rng!)
             : kthLargestAbs(ui, k);
-        const mask = tf.greater(tf.abs(ui), threshold);
+        const mask = tf.greater(tf.abs(ui), tf.scalar(threshold));
         const keep = tf.logicalNot(mask);
         const out = tf.where(mask, ui, tf.zerosLike(ui));
         u[i].assign(tf.where(keep, ui, tf.zerosLike(ui)));

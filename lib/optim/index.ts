@@ -5,7 +5,7 @@ import type { Optimizer } from "./optimizer";
 export * from "./optimizer";
 export { Momentum } from "./momentum";
 export { DGCMomentum, warmupSparsity, topkCount, type DGCOptions } from "./dgc";
-export { kthLargestAbs, sampledThresholdAbs } from "./topk";
+export { kthLargestAbs, kthLargestAbsTopk, quickselectDescending, sampledThresholdAbs } from "./topk";
 
 /** The seed's choice: DGCMomentum when use_dgc, else Momentum; momentum 0.9 either way. */
 export function makeOptimizer(useDgc: boolean, lr: number, dgc: Omit<DGCOptions, "lr"> = { sparsity: 0.8 }): Optimizer {
