@@ -62,8 +62,8 @@ test("DLG: snapshots after the update at iteration % return_epoch == 0; round-ro
   const batch = gatherBatch(train, Int32Array.of(0, 1));
   const observed = victimGradients(model, params, batch);
   const start = tf.memory().numTensors;
-  const run = (iterations: number, windowSize: number) =>
-    dlgAttack(model, params, observed, 2, { iterations, lr: 0.2, returnEvery: 100, windowSize, labelStart: initialLabels("ones", 2, 0), rng: new Rng(3) });
+  const run = (iterations: number, windowSize: number, closedForm = true) =>
+    dlgAttack(model, params, observed, 2, { iterations, lr: 0.2, returnEvery: 100, windowSize, labelStart: initialLabels("ones", 2, 0), rng: new Rng(3), closedForm });
   const r = run(250, 200);
   assert.deepEqual(r.snapshots.map((s) => s.iteration), [0, 100, 200]);
   // iterations 0..199 move sample 0 only; sample 1 still holds its N(0,1) start at snapshot 100
@@ -75,6 +75,8 @@ test("DLG: snapshots after the update at iteration % return_epoch == 0; round-ro
   const afterFirst = tf.memory().numTensors;
   run(500, 200);
   assert.equal(tf.memory().numTensors, afterFirst, "500 iterations left tensors behind");
+  run(500, 200, false);
+  assert.equal(tf.memory().numTensors, afterFirst, "500 autodiff iterations left tensors behind");
   assert.ok(afterFirst - start <= 4, `tensors grew by ${afterFirst - start} over a first run (cached conv plans only)`);
   tf.dispose([...observed, ...params]);
 });

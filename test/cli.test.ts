@@ -1,11 +1,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, writeFileSync, mkdirSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, writeFileSync, mkdirSync, rmSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "../cli/args";
-import { DEFAULTS } from "../lib";
+import { bundledDataDir, DEFAULTS, loadMnist } from "../lib";
+import { gzipSync } from "node:zlib";
 
 const CLI = resolve(__dirname, "../cli/dgc_demo.js");
 
@@ -78,4 +79,22 @@ test("--help prints usage and exits 0", () => {
   assert.equal(r.code, 0);
   assert.match(r.stdout, /--train_epoch <int>/);
   assert.match(r.stdout, /--sparsity <float>/);
+});
+
+test("a training run whose loss becomes NaN stops with one clear line and exit 1", () => {
+  const r = runCli(["--use_dgc", "False", "--train_lr", "1e38", "--train_epoch", "1", "--seed", "1"]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr.trim(), /^dgc_demo: error: training diverged: loss is NaN at epoch 0, batch id \d+$/);
+  assert.doesNotMatch(r.stdout, /cost time/);
+});
+
+test("--data_dir reads the user's own IDX files, raw or gzipped", () => {
+  const dir = mkdtempSync(join(tmpdir(), "dgc-gz-"));
+  const src = bundledDataDir();
+  for (const f of ["t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"]) writeFileSync(join(dir, `${f}.gz`), gzipSync(readFileSync(join(src, f))));
+  const ours = loadMnist("test", { dataDir: dir });
+  const bundled = loadMnist("test");
+  assert.deepEqual(ours.labels, bundled.labels);
+  assert.deepEqual(ours.images, bundled.images);
+  assert.equal(ours.images[0], -1);
 });

@@ -2,7 +2,7 @@ import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { resolve } from "node:path";
-import { loadData, makeConfig, runTraining, setupRun, tf, trainLogLine } from "../lib";
+import { DGCMomentum, lenetModel, linearModel, loadData, makeConfig, Momentum, Rng, runTraining, setupRun, tf, train, trainLogLine, variableFrom } from "../lib";
 import { useBackend } from "./helpers";
 
 before(useBackend);
@@ -41,4 +41,18 @@ test("same --seed gives identical stdout apart from the timing line", () => {
   const a = run();
   assert.ok(a.some((l) => l.startsWith("epoch 0, batch id 900, training loss ")));
   assert.deepEqual(run(), a);
+});
+
+test("training leaves no tensors behind (Linear and LeNet, Momentum and DGC)", () => {
+  const before = tf.memory().numTensors;
+  for (const model of [linearModel(), lenetModel()]) {
+    for (const opt of [new Momentum(0.01), new DGCMomentum({ sparsity: 0.9, lr: 0.01 })]) {
+      const params = model.init(new Rng(1)).map((t) => variableFrom(t, true));
+      const r = train(model, params, opt, { ...data.train, n: 64 * (model.kind === "lenet" ? 10 : 100) }, { epochs: 2, batchSize: 64, rng: new Rng(2) });
+      assert.ok(r.history.every((h) => Number.isFinite(h.loss)));
+      opt.dispose();
+      tf.dispose(params);
+      assert.equal(tf.memory().numTensors, before, `${model.kind} ${opt.name}`);
+    }
+  }
 });
