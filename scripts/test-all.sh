@@ -3,4 +3,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 npm ci --no-audit --no-fund
+npm run setup:bench      # .venv with torch 2.13.0: the PyTorch cross-check and the bench smoke
 npm test
