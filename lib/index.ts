@@ -18,3 +18,5 @@ export * from "./attack";
 export * from "./results";
 export * from "./metrics";
 export * from "./demo";
+export * from "./viz";
+export * from "./seed_results";

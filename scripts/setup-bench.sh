@@ -6,6 +6,6 @@ cd "$(dirname "$0")/.."
 if .venv/bin/python -c "import torch, numpy; assert torch.__version__.startswith('2.13.0')" 2>/dev/null; then
   echo "setup:bench: torch already installed in .venv"
 else
-  .venv/bin/pip install --quiet --disable-pip-version-check -r bench/requirements.txt
+  .venv/bin/pip install --quiet --disable-pip-version-check -r bench/requirements.txt 2> >(grep -v "is ignored: it is neither" >&2)
   echo "setup:bench: installed $(.venv/bin/python -c 'import torch; print("torch", torch.__version__)')"
 fi

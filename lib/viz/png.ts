@@ -1,7 +1,8 @@
 /**
- * The seed's image files: uint8((x + 1) · 127.5) of a [-1, 1] image, reshaped 28 × 28, as a
- * grayscale PNG. numpy's uint8 cast wraps values outside [0, 255]; we clamp instead, so a dummy
- * image that overshoots [-1, 1] is shown saturated rather than as noise.
+ * Images as PNG (sharp): the seed's files, grids of digits, and signed heat maps.
+ * The seed writes uint8((x + 1) · 127.5) of a [-1, 1] image, reshaped 28 × 28; numpy's uint8 cast
+ * wraps values outside [0, 255], we clamp instead, so a dummy image that overshoots [-1, 1] shows
+ * saturated rather than as noise.
  */
 import sharp from "sharp";
 
@@ -11,37 +12,94 @@ export function toUint8(x: ArrayLike<number>): Uint8Array {
   return out;
 }
 
-/** A grayscale PNG of one [-1, 1] image, optionally upscaled (nearest neighbour). */
-export async function grayPng(x: ArrayLike<number>, width = 28, height = 28, scale = 1): Promise<Buffer> {
-  let img = sharp(Buffer.from(toUint8(x)), { raw: { width, height, channels: 1 } });
+function encode(pixels: Uint8Array, width: number, height: number, channels: 1 | 3, scale: number): Promise<Buffer> {
+  let img = sharp(Buffer.from(pixels), { raw: { width, height, channels } });
   if (scale !== 1) img = img.resize(width * scale, height * scale, { kernel: "nearest" });
-  return img.toColourspace("b-w").png().toBuffer();
+  return (channels === 1 ? img.toColourspace("b-w") : img).png().toBuffer();
 }
 
-/**
- * A grid of [-1, 1] images as one grayscale PNG: rows of equally sized images with white gaps,
- * upscaled by `scale` (nearest neighbour) so that digits stay crisp.
- */
-export async function gridPng(rows: ArrayLike<number>[][], opts: { width?: number; height?: number; scale?: number; gap?: number } = {}): Promise<Buffer> {
-  const w = opts.width ?? 28;
-  const h = opts.height ?? 28;
-  const gap = opts.gap ?? 2;
+/** A grayscale PNG of one [-1, 1] image, optionally upscaled (nearest neighbour). */
+export async function grayPng(x: ArrayLike<number>, width = 28, height = 28, scale = 1): Promise<Buffer> {
+  return encode(toUint8(x), width, height, 1, scale);
+}
+
+export interface GridOptions {
+  width?: number;
+  height?: number;
+  /** Upscaling factor (nearest neighbour), so digits stay crisp; default 2. */
+  scale?: number;
+  /** White pixels between cells; default 2. */
+  gap?: number;
+}
+
+/** Lays cells of `channels` bytes per pixel on a canvas of grey level `background`. */
+function layout(rows: Uint8Array[][], w: number, h: number, gap: number, channels: 1 | 3, background = 255) {
   const cols = Math.max(...rows.map((r) => r.length));
   const W = cols * w + (cols + 1) * gap;
   const H = rows.length * h + (rows.length + 1) * gap;
-  const canvas = new Uint8Array(W * H).fill(255);
+  const canvas = new Uint8Array(W * H * channels).fill(background);
   rows.forEach((row, r) =>
-    row.forEach((img, c) => {
-      const u8 = toUint8(img);
+    row.forEach((cell, c) => {
       const top = gap + r * (h + gap);
       const left = gap + c * (w + gap);
-      for (let y = 0; y < h; y++) canvas.set(u8.subarray(y * w, (y + 1) * w), (top + y) * W + left);
+      for (let y = 0; y < h; y++) canvas.set(cell.subarray(y * w * channels, (y + 1) * w * channels), ((top + y) * W + left) * channels);
     }),
   );
-  const scale = opts.scale ?? 2;
-  return sharp(Buffer.from(canvas), { raw: { width: W, height: H, channels: 1 } })
-    .resize(W * scale, H * scale, { kernel: "nearest" })
-    .toColourspace("b-w")
-    .png()
-    .toBuffer();
+  return { canvas, W, H };
+}
+
+/** A grid of [-1, 1] images (rows × columns) as one grayscale PNG with white gaps. */
+export async function gridPng(rows: ArrayLike<number>[][], opts: GridOptions = {}): Promise<Buffer> {
+  const w = opts.width ?? 28;
+  const h = opts.height ?? 28;
+  const { canvas, W, H } = layout(rows.map((r) => r.map(toUint8)), w, h, opts.gap ?? 2, 1);
+  return encode(canvas, W, H, 1, opts.scale ?? 2);
+}
+
+/** Blue (negative) – white (0) – red (positive), for values already divided by their range. */
+function diverging(t: number): [number, number, number] {
+  const a = Math.min(1, Math.abs(t));
+  const fade = Math.round(255 * (1 - a));
+  return t >= 0 ? [255, fade, fade] : [fade, fade, 255];
+}
+
+/**
+ * Signed maps (e.g. the weight gradient of each class, 28 × 28) as a grid of heat maps sharing one
+ * symmetric colour scale, ±max|value| over the whole grid, so rows can be compared. Exact zeros are
+ * white: entries DGC did not send stand out.
+ */
+export async function heatmapGridPng(rows: ArrayLike<number>[][], opts: GridOptions = {}): Promise<Buffer> {
+  const w = opts.width ?? 28;
+  const h = opts.height ?? 28;
+  let max = 0;
+  for (const row of rows) for (const m of row) for (let i = 0; i < m.length; i++) max = Math.max(max, Math.abs(m[i]));
+  const cells = rows.map((row) =>
+    row.map((m) => {
+      const rgb = new Uint8Array(m.length * 3);
+      for (let i = 0; i < m.length; i++) rgb.set(diverging(max > 0 ? m[i] / max : 0), 3 * i);
+      return rgb;
+    }),
+  );
+  // grey gaps: white is a value here (zero, or not sent)
+  const { canvas, W, H } = layout(cells, w, h, opts.gap ?? 2, 3, 128);
+  return encode(canvas, W, H, 3, opts.scale ?? 3);
+}
+
+/** The images of a batch ([B × pixels], row-major) as separate arrays (views, no copy). */
+export function splitImages(x: Float32Array, batch: number): Float32Array[] {
+  const n = x.length / batch;
+  return Array.from({ length: batch }, (_, i) => x.subarray(i * n, (i + 1) * n));
+}
+
+/**
+ * The columns of a [rows, cols] matrix as images: for the Linear model's weight gradient
+ * ([784, 10], as Paddle stores it) the 28 × 28 gradient of each class.
+ */
+export function columnsAsImages(m: Float32Array, cols = 10): Float32Array[] {
+  const rows = m.length / cols;
+  return Array.from({ length: cols }, (_, j) => {
+    const img = new Float32Array(rows);
+    for (let i = 0; i < rows; i++) img[i] = m[i * cols + j];
+    return img;
+  });
 }

@@ -1,0 +1,3 @@
+export * from "./png";
+export * from "./plots";
+export * from "./display";
