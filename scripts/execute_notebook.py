@@ -6,7 +6,7 @@ Runs every cell in DIR (the notebook's own folder, so its relative imports work)
 errors: the first failing cell stops the run, and one line naming it goes to stderr (exit 1).
 The executed notebook and a standalone HTML page (nbconvert's lab template) are written atomically.
 """
-import argparse, os, sys, tempfile
+import argparse, os, re, sys, tempfile
 import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
@@ -28,17 +28,19 @@ def main():
     ap.add_argument("--timeout", type=int, default=1800)
     a = ap.parse_args()
     nb = nbformat.read(a.inp, as_version=4)
-    client = NotebookClient(nb, timeout=a.timeout, kernel_name="tslab", allow_errors=False, resources={"metadata": {"path": a.cwd}})
+    failed_at = []
+    client = NotebookClient(nb, timeout=a.timeout, kernel_name="tslab", allow_errors=False, resources={"metadata": {"path": a.cwd}},
+                            on_cell_error=lambda cell, cell_index, execute_reply: failed_at.append(cell_index))
     failed = None
     try:
         client.execute()
     except (CellExecutionError, CellTimeoutError, DeadKernelError) as e:
         failed = e
     if failed is not None:
-        # nbclient marks nothing on the cell itself; find the first code cell with an error output,
-        # or the first one that never ran
-        idx, cell = next(((i, c) for i, c in enumerate(nb.cells) if c.cell_type == "code" and any(o.get("output_type") == "error" for o in c.get("outputs", []))),
-                         next(((i, c) for i, c in enumerate(nb.cells) if c.cell_type == "code" and c.get("execution_count") is None), (None, None)))
+        if failed_at:
+            idx, cell = failed_at[0], nb.cells[failed_at[0]]
+        else:  # a timeout or a dead kernel: the first code cell that did not finish
+            idx, cell = next(((i, c) for i, c in enumerate(nb.cells) if c.cell_type == "code" and c.get("execution_count") is None), (None, None))
         first = cell.source.strip().splitlines()[0] if cell is not None and cell.source.strip() else ""
         outs = cell.get("outputs", []) if cell is not None else []
         err = next((f"{o.get('ename')}: {o.get('evalue')}" for o in outs if o.get("output_type") == "error"), "")
@@ -46,7 +48,9 @@ def main():
             # tslab reports compile errors as stderr text; nbclient's message holds the rest
             err = next((o.get("text", "") for o in outs if o.get("output_type") == "stream" and o.get("name") == "stderr"), "") or str(failed)
             lines = [l for l in err.splitlines() if l.strip() and not set(l.strip()) <= set("-")]
-            err = next((l for l in lines if "rror" in l), lines[-1] if lines else type(failed).__name__)
+            # a thrown error ("TypeError: …"), else a compile error ("1:30 - Cannot find …")
+            err = next((l for l in lines if re.match(r"^\w*(Error|Exception)\b.*:", l)),
+                       next((l for l in lines if re.match(r"^\d+:\d+ - ", l)), lines[-1] if lines else type(failed).__name__))
         where = f"cell {idx} ({first!r})" if idx is not None else "a cell"
         print(f"report: {where} failed: {err.strip()}", file=sys.stderr)
         sys.exit(1)

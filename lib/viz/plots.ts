@@ -49,7 +49,9 @@ export function panelsFigure(title: string, panels: Panel[], height = 360): Figu
   };
   panels.forEach((p, i) => {
     layout[`xaxis${i ? i + 1 : ""}`] = { title: { text: p.xTitle } };
-    layout[`yaxis${i ? i + 1 : ""}`] = { title: { text: p.yTitle }, type: p.logY ? "log" : "linear" };
+    layout[`yaxis${i ? i + 1 : ""}`] = p.logY
+      ? { title: { text: p.yTitle }, type: "log", dtick: 1, exponentformat: "power" } // one label per decade
+      : { title: { text: p.yTitle } };
   });
   return { data, layout };
 }
