@@ -1,11 +1,10 @@
 /**
- * Backend selection. tfjs-node ("tensorflow") is optional: it is used only when its native addon
- * loads (see environment.md). "auto" picks by workload, as measured on 2-core machines
- * (NOTES.md, scripts/bench): per-op overhead dominates the tiny Linear model, where wasm wins;
- * convolutions dominate LeNet, where the native TensorFlow library wins when it is there.
+ * Backend selection. "auto" is wasm: measured with `npm run bench` on these 2-core machines it is
+ * the fastest for every workload here — per-op overhead dominates the tiny Linear model, and our
+ * convolutions are im2col kernels plus matMul rather than native convs, so tfjs-node
+ * ("tensorflow", optional, see scripts/setup-tfjs-node.sh) has nothing to win back with.
  */
 import { tf } from "./tf";
-import type { ModelKind } from "./models/model";
 
 export const BACKENDS = ["auto", "tensorflow", "wasm", "cpu"] as const;
 export type BackendChoice = (typeof BACKENDS)[number];
@@ -19,6 +18,7 @@ export function tryLoadTfjsNode(): boolean {
     nodeTried = true;
     try {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
+      process.env.TF_CPP_MIN_LOG_LEVEL ??= "2"; // TensorFlow's C++ start-up chatter
       require("@tensorflow/tfjs-node");
     } catch (e) {
       nodeError = e instanceof Error ? e.message.split("\n")[0] : String(e);
@@ -33,13 +33,8 @@ function loadWasm(): void {
 }
 
 /** Sets the tfjs backend and returns the name of the one that runs. Throws a one-line error. */
-export async function initBackend(choice: BackendChoice, model: ModelKind = "linear"): Promise<string> {
-  let name: string;
-  if (choice === "auto") {
-    name = model === "lenet" && tryLoadTfjsNode() ? "tensorflow" : "wasm";
-  } else {
-    name = choice;
-  }
+export async function initBackend(choice: BackendChoice): Promise<string> {
+  const name = choice === "auto" ? "wasm" : choice;
   if (name === "tensorflow" && !tryLoadTfjsNode()) {
     throw new Error(`backend 'tensorflow' is not available: @tensorflow/tfjs-node did not load (${nodeError ?? "not installed"}); run 'npm run setup:tfjs-node' or use --backend wasm`);
   }
