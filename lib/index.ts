@@ -17,3 +17,4 @@ export * from "./train";
 export * from "./attack";
 export * from "./results";
 export * from "./demo";
+export * from "./sweep";
