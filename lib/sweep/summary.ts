@@ -123,8 +123,10 @@ export function summarize(records: readonly JobRecord[]): SummaryRow[] {
       compressionRatio: median(nums(done.map((r) => r.training!.compressionRatio))),
     });
   }
+  // per attack: the dense baseline first, then each variant by sparsity
+  const variants: readonly VariantName[] = ["dense", ...VARIANT_NAMES.filter((v) => v !== "dense")];
   return rows.sort(
-    (a, b) => order(ATTACKS, a.attack) - order(ATTACKS, b.attack) || order(VARIANT_NAMES, a.variant) - order(VARIANT_NAMES, b.variant) || a.sparsity - b.sparsity,
+    (a, b) => order(ATTACKS, a.attack) - order(ATTACKS, b.attack) || order(variants, a.variant) - order(variants, b.variant) || a.sparsity - b.sparsity,
   );
 }
 
