@@ -7,15 +7,16 @@ import { tf, variableFrom } from "./tf";
 import { initBackend } from "./backend";
 import { IMAGE_SIZE, loadMnist, type MnistSplit } from "./data/mnist";
 import { makeModel, type Model } from "./models";
-import { makeOptimizer, type Optimizer } from "./optim";
+import { makeOptimizer, type DGCOptions, type Optimizer } from "./optim";
 import { freshSeed, Rng } from "./rng";
 import { train, type BatchRecord, type TrainResult } from "./train";
 import { INT_FIELDS, type DemoConfig } from "./config";
 import { pyFloat, pyNamespace, type PyValue } from "./pyfmt";
 import { epochBatches, type Batch } from "./data/batcher";
 import { dlgAttack, initialLabels, type DLGSnapshot } from "./attack/dlg";
-import { inferLabelGram, inferLabelIdlg } from "./attack/labels";
+import { inferLabel } from "./attack/invert";
 import { observedGradients, victimGradients } from "./attack/victim";
+import type { VictimLoss } from "./attack/objectives";
 import { attackMetrics } from "./metrics";
 import { sumStats, type SentStats } from "./optim/optimizer";
 
@@ -48,8 +49,11 @@ export function initParams(ctx: RunContext): tf.Variable[] {
   return tf.tidy(() => ctx.model.init(ctx.rng.fork("init"))).map((t) => variableFrom(t, true));
 }
 
-export function makeRunOptimizer(cfg: DemoConfig, lr: number): Optimizer {
-  return makeOptimizer(cfg.use_dgc, lr, { sparsity: cfg.sparsity });
+/** DGC refinements beyond the seed's (see `dgcVariantOptions`); none by default. */
+export type DGCRefinements = Omit<DGCOptions, "lr" | "sparsity">;
+
+export function makeRunOptimizer(cfg: DemoConfig, lr: number, dgc: DGCRefinements = {}): Optimizer {
+  return makeOptimizer(cfg.use_dgc, lr, { ...dgc, sparsity: cfg.sparsity });
 }
 
 export interface TrainingRun extends TrainResult {
@@ -61,10 +65,11 @@ export function runTraining(
   ctx: RunContext,
   data: { train: MnistSplit; test?: MnistSplit },
   hooks: { log?: (line: string) => void; onBatch?: (r: BatchRecord, perEpoch: number) => void } = {},
+  dgc: DGCRefinements = {},
 ): TrainingRun {
   const { cfg } = ctx;
   const params = initParams(ctx);
-  const optimizer = makeRunOptimizer(cfg, cfg.train_lr);
+  const optimizer = makeRunOptimizer(cfg, cfg.train_lr, dgc);
   try {
     const result = train(ctx.model, params, optimizer, data.train, {
       epochs: cfg.train_epoch,
@@ -120,6 +125,35 @@ export function attackLogLine(r: AttackRecord): string {
   return `Attack Iteration ${r.iteration}: data_mse_loss = ${pyFloat(Math.fround(r.mse))}, data_psnr = ${pyFloat(r.psnr)}, data_ssim = ${pyFloat(Math.fround(r.ssim))}, labels_acc = ${pyFloat(r.labelAcc)}`;
 }
 
+/** The attacked step: the victim's batch, the fresh model, and what its optimizer sent. */
+export interface VictimStep {
+  target: Batch;
+  params: tf.Variable[];
+  /** The victim's full gradient, per parameter tensor. */
+  grads: tf.Tensor[];
+  /** What crossed the network (the attacker's view). */
+  observed: tf.Tensor[];
+  sent: SentStats;
+  dispose(): void;
+}
+
+/**
+ * The victim's side of Examples 1 and 2: its first batch, the untrained model, the gradient of
+ * `loss`, and its optimizer's output for that one step (from zero state). Call `dispose` after.
+ */
+export function victimStep(ctx: RunContext, data: MnistSplit, loss: VictimLoss = "sse", dgc: DGCRefinements = {}): VictimStep {
+  const target = victimBatch(ctx, data);
+  const params = initParams(ctx);
+  const optimizer = makeRunOptimizer(ctx.cfg, ctx.cfg.train_lr, dgc);
+  try {
+    const grads = victimGradients(ctx.model, params, target, loss);
+    const { observed, stats } = observedGradients(optimizer, grads);
+    return { target, params, grads, observed, sent: stats, dispose: () => tf.dispose([...grads, ...observed, ...params]) };
+  } finally {
+    optimizer.dispose();
+  }
+}
+
 /**
  * Examples 1 and 2: the victim computes Σ(pred − onehot)² on its first batch with the untrained
  * model and hands its optimizer's output to the network; the attacker infers the label and runs
@@ -132,16 +166,13 @@ export function runAttack(
     onStart?: (info: { guess: number; sent: number; total: number }) => void;
     onIteration?: (it: number, distance: number, record?: AttackRecord) => void;
   } = {},
+  dgc: DGCRefinements = {},
 ): AttackRun {
   const { cfg, model } = ctx;
-  const target = victimBatch(ctx, data);
-  const params = initParams(ctx);
-  const optimizer = makeRunOptimizer(cfg, cfg.train_lr);
-  const grads = victimGradients(model, params, target);
-  const { observed, stats } = observedGradients(optimizer, grads);
+  const victim = victimStep(ctx, data, "sse", dgc);
+  const { target, params, grads, observed, sent: stats } = victim;
   try {
-    const last = params.length - 2; // the classifier's weight [features, 10], then its bias
-    const guess = cfg.label_rule === "idlg" ? inferLabelIdlg(observed[last + 1].dataSync()) : inferLabelGram(observed[last].dataSync());
+    const guess = inferLabel(cfg.label_rule, observed);
     const B = target.size;
     hooks.onStart?.({ guess, ...sumStats(stats) });
     const records: AttackRecord[] = [];
@@ -171,7 +202,6 @@ export function runAttack(
       snapshots: result.snapshots, records, distances: result.distances, seconds: result.seconds,
     };
   } finally {
-    tf.dispose([...grads, ...observed, ...params]);
-    optimizer.dispose();
+    victim.dispose();
   }
 }

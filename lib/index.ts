@@ -18,5 +18,6 @@ export * from "./attack";
 export * from "./results";
 export * from "./metrics";
 export * from "./demo";
+export * from "./sweep";
 export * from "./viz";
 export * from "./seed_results";

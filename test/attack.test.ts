@@ -6,9 +6,10 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import {
   dlgAttack, inferLabelGram, inferLabelIdlg, initialLabels, linearModel, loadData, makeConfig, oneHot, Rng,
-  runAttack, setupRun, tf, victimGradients, gatherBatch, softmaxCrossEntropy,
+  runAttack, setupRun, tf, victimGradients, gatherBatch, softmaxCrossEntropy, inferLabelLargest, kthLargestAbs, topkCount,
+  transmittedMask, l2Distance, scheduledLr, igAttack,
 } from "../lib";
-import { useBackend } from "./helpers";
+import { assertClose, useBackend } from "./helpers";
 
 before(useBackend);
 
@@ -116,3 +117,48 @@ test("CLI attack: seed-format lines, target/result PNGs; a diverging attack writ
   assert.deepEqual(readdirSync(dir), ["res"], "no staging folder left behind");
 });
 
+
+test("DGC-aware pieces: the largest-column label rule survives sparsification; masked L2 counts transmitted entries only", () => {
+  const model = linearModel();
+  const params = model.init(new Rng(4));
+  for (let i = 0; i < 10; i++) {
+    const batch = gatherBatch(train, Int32Array.of(i));
+    const grads = victimGradients(model, params, batch, "ce");
+    // DGC at 0.9 from zero state sends u = g where |g| > its 784th largest value
+    const sent = tf.tidy(() => grads.map((g) => tf.where(tf.greater(tf.abs(g), kthLargestAbs(g, topkCount(g.size, 0.9))), g, tf.zerosLike(g))));
+    const [dW, db] = sent.map((t) => t.dataSync());
+    assert.ok(db.every((v) => v === 0), "DGC 0.9 sends no bias entry (k = 1, strict >)");
+    assert.equal(inferLabelLargest(dW, db), batch.y[0], `image ${i}`);
+    tf.dispose([...grads, ...sent]);
+  }
+  tf.tidy(() => {
+    const g = [tf.tensor1d([1, 2, 3, 4]), tf.tensor1d([5, 6])];
+    const observed = [tf.tensor1d([0, 2, 0, 1]), tf.tensor1d([0, 0])];
+    const mask = transmittedMask(observed);
+    assert.deepEqual(mask.map((m) => m.count), [2, 0]);
+    // (2 − 2)² + (4 − 1)² over 2 transmitted entries; the second tensor sent nothing and counts 0
+    assert.equal(l2Distance(g, observed, mask).dataSync()[0], 4.5);
+    assert.equal(l2Distance(g, observed).dataSync()[0], (1 + 0 + 9 + 9) / 4 + (25 + 36) / 2);
+    tf.dispose(mask.map((m) => m.mask));
+  });
+  tf.dispose(params);
+});
+
+test("gradient inversion: Adam with the 3/8, 5/8, 7/8 step schedule, x' boxed to [−1, 1], no tensor leak", () => {
+  const lrs = [0, 374, 375, 624, 625, 874, 875].map((it) => scheduledLr({ lr: 1, decay: true, iterations: 1000 }, it));
+  assertClose(lrs, [1, 1, 0.1, 0.1, 0.01, 0.01, 0.001], 1e-12, "lr");
+  assert.equal(scheduledLr({ lr: 1, decay: false, iterations: 1000 }, 999), 1);
+  const model = linearModel();
+  const params = model.init(new Rng(5));
+  const batch = gatherBatch(train, Int32Array.of(3));
+  const observed = victimGradients(model, params, batch, "ce");
+  const run = () => igAttack(model, params, observed, 1, new Rng(6), { iterations: 50, lr: 0.5 });
+  run();
+  const tensors = tf.memory().numTensors;
+  const r = run();
+  assert.equal(tf.memory().numTensors, tensors, "50 iterations left tensors behind");
+  assert.ok(r.x.every((v) => v >= -1 && v <= 1), "x' left the box");
+  assert.equal(r.guess, batch.y[0], "iDLG label from the dense cross-entropy gradient");
+  assert.ok(r.objective[49] < r.objective[0], `objective ${r.objective[0]} → ${r.objective[49]}`);
+  tf.dispose([...observed, ...params]);
+});

@@ -5,7 +5,10 @@
  */
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
-import { gradientDistance, lenetModel, linearModel, oneHot, Rng, softmaxCrossEntropy, tf, conv2d, type Model } from "../lib";
+import {
+  clipByNorm, conv2d, cosineDistance, gradientDistance, inversionObjective, l2Distance, lenetModel, linearModel, oneHot, parameterGradients, Rng,
+  softmaxCrossEntropy, tf, totalVariation, transmittedMask, type Model,
+} from "../lib";
 import { useBackend } from "./helpers";
 
 before(useBackend);
@@ -128,4 +131,67 @@ test("im2col convolution equals tf.conv2d, forward and first-order gradients (cp
     }
   });
   await tf.setBackend(previous);
+});
+
+/**
+ * The objectives of the Inverting-Gradients and adaptive attacks: cosine distance, total variation,
+ * the distance on transmitted coordinates only (a DGC-sparsified observation), and the mirrored
+ * local clipping — each differentiated with respect to the dummy image through the parameter
+ * gradient, under the cross-entropy victim loss they use. Labels are fixed in these attacks; the
+ * check's y slot perturbs a free target anyway (softmax(y)) to exercise that path too.
+ */
+test("IG / adaptive objectives (cosine, TV, masked L2 and cosine, clipped) match finite differences", () => {
+  const rng = new Rng(11);
+  tf.tidy(() => {
+    const model = linearModel();
+    const params = model.init(rng);
+    const victimX = tf.tensor2d(rng.uniformArray(784, -1, 1), [1, 784]);
+    const full = parameterGradients(model, params, "ce")(victimX, oneHot(Int32Array.of(3), 10));
+    // a DGC-like observation: the largest 10 % of each tensor, the rest zero
+    const sparse = full.map((g) => {
+      const k = Math.max(1, Math.floor(g.size / 10));
+      const thr = tf.topk(tf.reshape(tf.abs(g), [-1]), k).values.min();
+      return tf.where(tf.greaterEqual(tf.abs(g), thr), g, tf.zerosLike(g));
+    });
+    const mask = transmittedMask(sparse);
+    const gradsOf = parameterGradients(model, params, "ce");
+    const cases: [string, F][] = [
+      ["cosine", (x, y) => cosineDistance(gradsOf(x, tf.softmax(y)), full)],
+      ["TV", (x, y) => tf.add(totalVariation(x), tf.mul(tf.sum(tf.square(y)), 1e-3)) as tf.Scalar],
+      ["masked L2", (x, y) => l2Distance(gradsOf(x, tf.softmax(y)), sparse, mask)],
+      ["masked cosine", (x, y) => cosineDistance(gradsOf(x, tf.softmax(y)), sparse, mask)],
+      ["clipped masked L2", (x, y) => l2Distance(gradsOf(x, tf.softmax(y)).map((g) => clipByNorm(g, 0.5)), sparse, mask)],
+    ];
+    const x = tf.tensor2d(rng.normalArray(784), [1, 784]).mul(0.5);
+    const y = tf.tensor2d(rng.normalArray(10), [1, 10]);
+    for (const [name, f] of cases) {
+      const err = directionalError(f, x, y, rng, 4, 0.01);
+      assert.ok(err < 2e-3, `${name}: relative error ${err}`);
+    }
+    tf.dispose(mask.map((m) => m.mask));
+  });
+});
+
+test("the full inversion objective (as the attacks build it) matches finite differences in x", () => {
+  const rng = new Rng(12);
+  tf.tidy(() => {
+    const model = linearModel();
+    const params = model.init(rng);
+    const victimX = tf.tensor2d(rng.uniformArray(784, -1, 1), [1, 784]);
+    const labels = oneHot(Int32Array.of(5), 10);
+    const observed = parameterGradients(model, params, "ce")(victimX, labels);
+    const mask = transmittedMask(observed);
+    for (const settings of [
+      { victimLoss: "ce", distance: "cosine", tvWeight: 1e-2, clipNorm: null },
+      { victimLoss: "ce", distance: "l2", tvWeight: 1e-2, clipNorm: 1 },
+      { victimLoss: "sse", distance: "l2", tvWeight: 0, clipNorm: null },
+    ] as const) {
+      const obj = inversionObjective(model, params, observed, labels, settings, mask);
+      const f: F = (x, y) => tf.add(obj(x), tf.mul(tf.sum(y), 0)) as tf.Scalar;
+      const x = tf.tensor2d(rng.normalArray(784), [1, 784]).mul(0.5);
+      const err = directionalError(f, x, tf.zeros([1, 10]), rng, 4, 0.01);
+      assert.ok(err < 2e-3, `${JSON.stringify(settings)}: relative error ${err}`);
+    }
+    tf.dispose(mask.map((m) => m.mask));
+  });
 });

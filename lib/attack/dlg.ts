@@ -10,7 +10,7 @@
  */
 import { tf, variableFrom } from "../tf";
 import { NUM_CLASSES, PIXELS } from "../data/mnist";
-import { sumSquaredError } from "../losses";
+import { l2Distance, parameterGradients } from "./objectives";
 import { DivergenceError } from "../train";
 import type { Model } from "../models/model";
 import type { Rng } from "../rng";
@@ -59,11 +59,8 @@ export function initialLabels(how: "ones" | "guess", batch: number, guess: numbe
 
 /** The DLG objective D(dummy_x, dummy_y) for fixed parameters and observed gradients. */
 export function gradientDistance(model: Model, params: readonly tf.Tensor[], observed: readonly tf.Tensor[]) {
-  return (dummyX: tf.Tensor, dummyY: tf.Tensor): tf.Scalar => {
-    const grads = tf.grads((...ps: tf.Tensor[]) => sumSquaredError(model.forward(ps, dummyX), dummyY))(params as tf.Tensor[]);
-    const terms = grads.map((g, i) => tf.div(tf.sum(tf.square(tf.sub(g, observed[i]))), g.size));
-    return tf.addN(terms) as tf.Scalar;
-  };
+  const gradsOf = parameterGradients(model, params, "sse");
+  return (dummyX: tf.Tensor, dummyY: tf.Tensor): tf.Scalar => l2Distance(gradsOf(dummyX, dummyY), observed);
 }
 
 export function dlgAttack(

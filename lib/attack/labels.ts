@@ -41,3 +41,19 @@ export function inferLabelIdlg(dBias: ArrayLike<number>): number {
   for (let j = 1; j < dBias.length; j++) if (dBias[j] < dBias[best]) best = j;
   return best;
 }
+
+/**
+ * A rule that survives sparsification: the class whose column of the last layer's *observed*
+ * gradient (weight column and bias entry together) carries the most energy. For one sample, column
+ * j of dW is x·δ_j with δ = ∂loss/∂logits; under cross-entropy |δ_y| = 1 − p_y dominates while the
+ * model is untrained, so top-k keeps mostly that column — and the rules above, which need the
+ * other columns or the bias, see zeros. Returns 0 when nothing was received.
+ */
+export function inferLabelLargest(dW: ArrayLike<number>, dBias: ArrayLike<number>, classes = NUM_CLASSES): number {
+  const energy = new Float64Array(classes);
+  for (let i = 0; i < dW.length; i++) energy[i % classes] += dW[i] * dW[i];
+  for (let j = 0; j < classes; j++) energy[j] += dBias[j] * dBias[j];
+  let best = 0;
+  for (let j = 1; j < classes; j++) if (energy[j] > energy[best]) best = j;
+  return best;
+}

@@ -4,18 +4,23 @@
  */
 import { tf } from "../tf";
 import { NUM_CLASSES } from "../data/mnist";
-import { oneHot, sumSquaredError } from "../losses";
+import { oneHot } from "../losses";
+import { victimLoss, type VictimLoss } from "./objectives";
 import { toBatchTensor } from "../train";
 import type { Batch } from "../data/batcher";
 import type { Model } from "../models/model";
 import type { Optimizer, SentStats } from "../optim/optimizer";
 
-/** ∂/∂θ Σ (net(x) − onehot(y))²: the seed's attack-mode loss (MSE, no reduction, summed). */
-export function victimGradients(model: Model, params: readonly tf.Tensor[], batch: Batch): tf.Tensor[] {
+/**
+ * ∂loss/∂θ on the victim's batch. Default "sse": Σ (net(x) − onehot(y))², the seed's attack-mode
+ * loss (MSE, no reduction, summed); "ce": the cross-entropy its training uses.
+ */
+export function victimGradients(model: Model, params: readonly tf.Tensor[], batch: Batch, loss: VictimLoss = "sse"): tf.Tensor[] {
+  const f = victimLoss(loss);
   return tf.tidy(() => {
     const x = toBatchTensor(batch.x, batch.size);
     const target = oneHot(batch.y, NUM_CLASSES);
-    return tf.grads((...ps: tf.Tensor[]) => sumSquaredError(model.forward(ps, x), target))(params as tf.Tensor[]);
+    return tf.grads((...ps: tf.Tensor[]) => f(model.forward(ps, x), target))(params as tf.Tensor[]);
   });
 }
 

@@ -16,6 +16,7 @@ import { tf, variableFrom } from "../tf";
 import { Momentum } from "./momentum";
 import { kthLargestAbs, sampledThresholdAbs } from "./topk";
 import type { Compressed, Optimizer, SentStats } from "./optimizer";
+import { clipByNorm } from "./clip";
 import type { Rng } from "../rng";
 
 export interface DGCOptions {
@@ -135,9 +136,4 @@ export class DGCMomentum implements Optimizer {
     this.u = this.v = undefined;
     this.inner.dispose();
   }
-}
-
-function clipByNorm(g: tf.Tensor, maxNorm: number): tf.Tensor {
-  const norm = tf.norm(g);
-  return tf.mul(g, tf.div(maxNorm, tf.maximum(norm, maxNorm)));
 }

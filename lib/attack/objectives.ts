@@ -1,0 +1,92 @@
+/**
+ * The pieces gradient-inversion objectives are built from: the victim's loss, the (differentiable)
+ * parameter gradient of a dummy input, distances between that gradient and the observed one —
+ * optionally only on the coordinates that were transmitted — and an image prior.
+ * Every piece is written from elementary ops so that its derivative with respect to the dummy
+ * input is right at second order (test/second_order.test.ts checks each against finite differences).
+ */
+import { tf } from "../tf";
+import { IMAGE_SIZE } from "../data/mnist";
+import { softmaxCrossEntropy, sumSquaredError } from "../losses";
+import type { Model } from "../models/model";
+
+/**
+ * The loss a victim back-propagates. "sse": Σ(logits − onehot)², the seed's attack mode (MSE, no
+ * reduction, summed); "ce": mean softmax cross-entropy, what the seed's training uses.
+ */
+export type VictimLoss = "sse" | "ce";
+export const VICTIM_LOSSES: readonly VictimLoss[] = ["sse", "ce"];
+
+export function victimLoss(kind: VictimLoss): (logits: tf.Tensor, target: tf.Tensor) => tf.Scalar {
+  return kind === "sse" ? sumSquaredError : (logits, target) => tf.mean(softmaxCrossEntropy(logits, target)) as tf.Scalar;
+}
+
+/** (x, y) ↦ ∂loss(net(x), y)/∂θ, kept on the tape so it can be differentiated again. */
+export function parameterGradients(model: Model, params: readonly tf.Tensor[], loss: VictimLoss) {
+  const f = victimLoss(loss);
+  return (x: tf.Tensor, y: tf.Tensor): tf.Tensor[] => tf.grads((...ps: tf.Tensor[]) => f(model.forward(ps, x), y))(params as tf.Tensor[]);
+}
+
+/** Which entries of one tensor crossed the network (1/0) and how many did. */
+export interface Transmitted {
+  mask: tf.Tensor;
+  count: number;
+}
+
+/**
+ * The transmitted entries: those the attacker received non-zero. A DGC-aware attacker compares
+ * gradients only there (an unsent entry says nothing about its value beyond "below the
+ * threshold"). The caller owns the masks.
+ */
+export function transmittedMask(observed: readonly tf.Tensor[]): Transmitted[] {
+  return observed.map((g) => {
+    const mask = tf.tidy(() => tf.cast(tf.notEqual(g, 0), "float32"));
+    return { mask, count: tf.tidy(() => tf.sum(mask).dataSync()[0]) };
+  });
+}
+
+/**
+ * DLG's distance Σ_tensors Σ (g − o)² / n. With a mask, only transmitted entries count and n is
+ * their number (a tensor with none transmitted contributes 0).
+ */
+export function l2Distance(grads: readonly tf.Tensor[], observed: readonly tf.Tensor[], mask?: readonly Transmitted[]): tf.Scalar {
+  const terms = grads.map((g, i) => {
+    if (!mask) return tf.div(tf.sum(tf.square(tf.sub(g, observed[i]))), g.size);
+    const { mask: m, count } = mask[i];
+    return count === 0 ? tf.scalar(0) : tf.div(tf.sum(tf.mul(tf.square(tf.sub(g, observed[i])), m)), count);
+  });
+  return tf.addN(terms) as tf.Scalar;
+}
+
+/** 1 − cos(a, b) for two tensors; the small ε keeps a zero tensor from dividing by zero. */
+function cosineGap(a: tf.Tensor, b: tf.Tensor): tf.Scalar {
+  const eps = 1e-12;
+  const dot = tf.sum(tf.mul(a, b));
+  const norms = tf.mul(tf.sqrt(tf.add(tf.sum(tf.square(a)), eps)), tf.sqrt(tf.add(tf.sum(tf.square(b)), eps)));
+  return tf.sub(1, tf.div(dot, norms)) as tf.Scalar;
+}
+
+/**
+ * Inverting Gradients' distance (Geiping et al. 2020), Σ_tensors (1 − cos(g, o)): insensitive to
+ * the gradient's scale, so it matches the direction of the update rather than its size. With a
+ * mask, each tensor is compared on its transmitted entries only (a tensor with none contributes 0).
+ */
+export function cosineDistance(grads: readonly tf.Tensor[], observed: readonly tf.Tensor[], mask?: readonly Transmitted[]): tf.Scalar {
+  const terms = grads.map((g, i) => {
+    if (!mask) return cosineGap(g, observed[i]);
+    return mask[i].count === 0 ? tf.scalar(0) : cosineGap(tf.mul(g, mask[i].mask), observed[i]);
+  });
+  return tf.addN(terms) as tf.Scalar;
+}
+
+/**
+ * Anisotropic total variation of images [B, 784] (28×28): mean |x[i+1, j] − x[i, j]| +
+ * mean |x[i, j+1] − x[i, j]|, as Inverting Gradients uses it. Natural images, digits included,
+ * are mostly flat, so it favours them over noise.
+ */
+export function totalVariation(x: tf.Tensor): tf.Scalar {
+  const img = tf.reshape(x, [-1, IMAGE_SIZE, IMAGE_SIZE]);
+  const down = tf.sub(tf.slice(img, [0, 1, 0], [-1, -1, -1]), tf.slice(img, [0, 0, 0], [-1, IMAGE_SIZE - 1, -1]));
+  const right = tf.sub(tf.slice(img, [0, 0, 1], [-1, -1, -1]), tf.slice(img, [0, 0, 0], [-1, -1, IMAGE_SIZE - 1]));
+  return tf.add(tf.mean(tf.abs(down)), tf.mean(tf.abs(right))) as tf.Scalar;
+}

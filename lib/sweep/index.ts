@@ -1,0 +1,5 @@
+export * from "./grid";
+export * from "./record";
+export * from "./job";
+export * from "./runner";
+export * from "./summary";

@@ -1,0 +1,150 @@
+/**
+ * One job of the sweep: on a fixed victim image (seed k → the same image whatever the sparsity),
+ * the attacked step of an untrained model under the job's optimizer, the attack, the trivial
+ * mean-image baseline; then `epochs` of training with the same optimizer, its test accuracy and
+ * how many bytes each step sends.
+ */
+import { tf } from "../tf";
+import { makeConfig } from "../config";
+import { IMAGE_SIZE, loadMnist, meanImage, PIXELS, type MnistSplit } from "../data/mnist";
+import { runAttack, runTraining, setupRun, victimStep, type DGCRefinements, type RunContext } from "../demo";
+import { meanStart, runInversionAttack } from "../attack/invert";
+import { attackMetrics, mse, psnr, ssim } from "../metrics";
+import { currentVersions, RECORD_SCHEMA, type AttackOutcome, type BaselineOutcome, type JobRecord, type TrainingOutcome } from "./record";
+import type { JobConfig } from "./grid";
+
+/** The data every job of a process shares (loaded once). */
+export interface SweepData {
+  train: MnistSplit;
+  test: MnistSplit;
+  /** Per-pixel mean of `train`: the adaptive attacker's prior and the trivial baseline. */
+  mean: Float32Array;
+}
+
+/** The first `n` images of a split (views, no copy). */
+export function subsetSplit(data: MnistSplit, n: number | null): MnistSplit {
+  if (n === null || n >= data.n) return data;
+  return { split: data.split, n, images: data.images.subarray(0, n * PIXELS), labels: data.labels.subarray(0, n) };
+}
+
+export function loadSweepData(subset: number | null): SweepData {
+  const train = subsetSplit(loadMnist("train"), subset);
+  return { train, test: loadMnist("test"), mean: meanImage(train) };
+}
+
+/** SPEC's conventions; a non-finite value (PSNR of an exact match) is stored as null. */
+function finite(x: number): number | null {
+  return Number.isFinite(x) ? x : null;
+}
+
+/** Sets up the demo's run context for a job: its seed, backend, optimizer, attack settings. */
+export async function jobContext(cfg: JobConfig): Promise<RunContext> {
+  const a = cfg.attackParams;
+  return setupRun(
+    makeConfig({
+      seed: cfg.seed,
+      backend: cfg.backend,
+      model: cfg.model,
+      use_dgc: cfg.training.optimizer === "DGCMomentum",
+      sparsity: cfg.sparsity,
+      train_lr: cfg.training.lr,
+      train_epoch: cfg.training.epochs,
+      train_batch_size: cfg.training.batchSize,
+      dlg_attack: true,
+      attack_epoch: a.iterations,
+      attack_lr: a.lr,
+      // one snapshot at the last iteration: metrics are "at the end"
+      return_epoch: Math.max(1, a.iterations - 1),
+      ...(a.kind === "dlg" ? { label_init: a.labelInit, label_rule: a.labelRule } : {}),
+    }),
+  );
+}
+
+function dgcRefinements(cfg: JobConfig, ctx: RunContext): DGCRefinements {
+  return cfg.training.optimizer === "DGCMomentum" ? { ...cfg.training.dgc, rng: ctx.rng.fork("sample") } : {};
+}
+
+function runJobAttack(cfg: JobConfig, ctx: RunContext, data: SweepData): { attack: AttackOutcome; baseline: BaselineOutcome } {
+  const a = cfg.attackParams;
+  const dgc = dgcRefinements(cfg, ctx);
+  const baselineOf = (target: { x: Float32Array; size: number }): BaselineOutcome => {
+    const guess = meanStart(data.mean, target.size);
+    const dims = { batch: target.size, height: IMAGE_SIZE, width: IMAGE_SIZE };
+    return { mse: finite(mse(guess, target.x)), psnr: finite(psnr(guess, target.x)), ssim: finite(ssim(guess, target.x, dims)) };
+  };
+  const sum = (xs: number[]) => xs.reduce((s, v) => s + v, 0);
+  if (a.kind === "dlg") {
+    const run = runAttack(ctx, data.train, {}, dgc);
+    const last = run.records[run.records.length - 1];
+    return {
+      attack: {
+        guess: run.guess, label: run.target.y[0],
+        mse: finite(last.mse), psnr: finite(last.psnr), ssim: finite(last.ssim), labelAcc: last.labelAcc,
+        sentValues: sum(run.sent.sent), totalValues: sum(run.sent.total), seconds: run.seconds,
+      },
+      baseline: baselineOf(run.target),
+    };
+  }
+  const victim = victimStep(ctx, data.train, a.victimLoss, dgc);
+  try {
+    const { target } = victim;
+    const r = runInversionAttack(a, ctx.model, victim.params, victim.observed, target.size, { rng: ctx.rng.fork("dummy"), mean: data.mean });
+    const m = attackMetrics(r.x, target.x, { batch: target.size, height: IMAGE_SIZE, width: IMAGE_SIZE }, r.y, target.y);
+    return {
+      attack: {
+        guess: r.guess, label: target.y[0],
+        mse: finite(m.mse), psnr: finite(m.psnr), ssim: finite(m.ssim), labelAcc: m.labelAcc,
+        sentValues: sum(victim.sent.sent), totalValues: sum(victim.sent.total), seconds: r.seconds,
+      },
+      baseline: baselineOf(target),
+    };
+  } finally {
+    victim.dispose();
+  }
+}
+
+function runJobTraining(cfg: JobConfig, ctx: RunContext, data: SweepData): TrainingOutcome {
+  const run = runTraining(ctx, data, {}, dgcRefinements(cfg, ctx));
+  tf.dispose(run.params);
+  const totalValues = ctx.model.paramShapes.reduce((s, shape) => s + shape.reduce((a, b) => a * b, 1), 0);
+  const dense = cfg.training.optimizer === "Momentum";
+  const steps = run.history.length;
+  const valuesPerStep = steps ? run.history.reduce((s, r) => s + r.sent, 0) / steps : null;
+  // sparse: a float32 value and an int32 index per entry; dense: the float32 values alone
+  const bytesPerStep = valuesPerStep === null ? null : valuesPerStep * (dense ? 4 : 8);
+  const denseBytesPerStep = totalValues * 4;
+  return {
+    steps,
+    testAccuracy: run.testAccuracy!,
+    valuesPerStep,
+    totalValues,
+    bytesPerStep,
+    denseBytesPerStep,
+    compressionRatio: bytesPerStep ? denseBytesPerStep / bytesPerStep : null,
+    seconds: run.seconds,
+  };
+}
+
+/** Runs one job and returns its (done) record; throws if anything fails. */
+export async function runJob(cfg: JobConfig, data: SweepData): Promise<JobRecord> {
+  const startedAt = new Date();
+  const ctx = await jobContext(cfg);
+  const { attack, baseline } = runJobAttack(cfg, ctx, data);
+  const training = runJobTraining(cfg, ctx, data);
+  const finishedAt = new Date();
+  return {
+    schema: RECORD_SCHEMA,
+    key: cfg.key,
+    status: "done",
+    config: cfg,
+    versions: currentVersions(),
+    backend: ctx.backend,
+    startedAt: startedAt.toISOString(),
+    finishedAt: finishedAt.toISOString(),
+    seconds: (finishedAt.getTime() - startedAt.getTime()) / 1000,
+    attack,
+    baseline,
+    training,
+  };
+}
+

@@ -1,0 +1,197 @@
+/**
+ * The sweep's summary: every record of a result folder, aggregated over seeds per
+ * sparsity × attack × variant (medians; label accuracy as the fraction of seeds right), as a
+ * Markdown table and as JSON.
+ *
+ * "Recovered" means more than the prior: an attack recovers a victim image when its PSNR beats
+ * the training set's mean image — what an attacker gets without looking at any gradient — by at
+ * least RECOVERY_MARGIN_DB, i.e. it has at most half the mean image's squared error. PSNR, not SSIM,
+ * decides: the seed's SSIM on [−1, 1] values rates an inverted image highly (both its luminance
+ * and its structure terms turn negative, and their product is positive).
+ */
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { recordProblem, type JobRecord } from "./record";
+import { ATTACKS, VARIANT_NAMES, type AttackName, type VariantName } from "./grid";
+
+export const RECOVERY_MARGIN_DB = 3;
+
+export interface SummaryRow {
+  sparsity: number;
+  attack: AttackName;
+  variant: VariantName;
+  /** Attack iterations (distinct values among the row's jobs). */
+  iterations: number[];
+  /** Training epochs (distinct values). */
+  epochs: number[];
+  /** Done jobs (seeds) aggregated, and failed ones left out. */
+  n: number;
+  failed: number;
+  psnr: number | null;
+  ssim: number | null;
+  /** Fraction of seeds whose label the attacker got right (and its median, 0 or 1 at batch 1). */
+  labelAcc: number;
+  labelAccMedian: number;
+  baselinePsnr: number | null;
+  baselineSsim: number | null;
+  /** Jobs with PSNR ≥ the mean image's + RECOVERY_MARGIN_DB. */
+  recovered: number;
+  /** Median gradient values sent in the attacked step. */
+  attackedStepValues: number;
+  testAccuracy: number | null;
+  valuesPerStep: number | null;
+  bytesPerStep: number | null;
+  compressionRatio: number | null;
+}
+
+export interface Summary {
+  out: string;
+  generatedAt: string;
+  recoveryMarginDb: number;
+  records: number;
+  failed: { key: string; error: string }[];
+  /** Files that are not usable records (partial, corrupt). */
+  invalid: { file: string; problem: string }[];
+  rows: SummaryRow[];
+  /** Per attack and DGC variant: the lowest sparsity at which at most half the seeds are recovered (null: never). */
+  stopsRecovering: { attack: AttackName; variant: VariantName; sparsity: number | null }[];
+}
+
+export function median(xs: readonly number[]): number | null {
+  if (!xs.length) return null;
+  const s = [...xs].sort((a, b) => a - b);
+  const h = s.length >> 1;
+  return s.length % 2 ? s[h] : (s[h - 1] + s[h]) / 2;
+}
+
+const nums = (xs: readonly (number | null | undefined)[]) => xs.filter((x): x is number => typeof x === "number");
+
+/** Every `*.json` record in `out` (summary.json and temporary files aside). */
+export function loadRecords(out: string): { records: JobRecord[]; invalid: { file: string; problem: string }[] } {
+  const records: JobRecord[] = [];
+  const invalid: { file: string; problem: string }[] = [];
+  for (const file of readdirSync(out).filter((f) => f.endsWith(".json") && f !== "summary.json").sort()) {
+    let value: unknown;
+    try {
+      value = JSON.parse(readFileSync(join(out, file), "utf8"));
+    } catch (e) {
+      invalid.push({ file, problem: `not valid JSON (${(e as Error).message.split("\n")[0]})` });
+      continue;
+    }
+    const problem = recordProblem(value) ?? ((value as JobRecord).key + ".json" !== file ? "file name does not match its key" : null);
+    if (problem) invalid.push({ file, problem });
+    else records.push(value as JobRecord);
+  }
+  return { records, invalid };
+}
+
+function order<T>(list: readonly T[], x: T): number {
+  return list.indexOf(x);
+}
+
+export function summarize(records: readonly JobRecord[]): SummaryRow[] {
+  const groups = new Map<string, JobRecord[]>();
+  for (const r of records) {
+    const k = `${r.config.sparsity}|${r.config.attack}|${r.config.variant}`;
+    groups.set(k, [...(groups.get(k) ?? []), r]);
+  }
+  const rows: SummaryRow[] = [];
+  for (const group of groups.values()) {
+    const c = group[0].config;
+    const done = group.filter((r) => r.status === "done");
+    const distinct = (xs: number[]) => [...new Set(xs)].sort((a, b) => a - b);
+    const labels = done.map((r) => r.attack!.labelAcc);
+    rows.push({
+      sparsity: c.sparsity,
+      attack: c.attack,
+      variant: c.variant,
+      iterations: distinct(group.map((r) => r.config.attackParams.iterations)),
+      epochs: distinct(group.map((r) => r.config.training.epochs)),
+      n: done.length,
+      failed: group.length - done.length,
+      psnr: median(nums(done.map((r) => r.attack!.psnr))),
+      ssim: median(nums(done.map((r) => r.attack!.ssim))),
+      labelAcc: labels.length ? labels.reduce((a, b) => a + b, 0) / labels.length : 0,
+      labelAccMedian: median(labels) ?? 0,
+      baselinePsnr: median(nums(done.map((r) => r.baseline!.psnr))),
+      baselineSsim: median(nums(done.map((r) => r.baseline!.ssim))),
+      recovered: done.filter((r) => recovered(r)).length,
+      attackedStepValues: median(done.map((r) => r.attack!.sentValues)) ?? 0,
+      testAccuracy: median(nums(done.map((r) => (r.training!.steps > 0 ? r.training!.testAccuracy : null)))),
+      valuesPerStep: median(nums(done.map((r) => r.training!.valuesPerStep))),
+      bytesPerStep: median(nums(done.map((r) => r.training!.bytesPerStep))),
+      compressionRatio: median(nums(done.map((r) => r.training!.compressionRatio))),
+    });
+  }
+  // per attack: the dense baseline first, then each variant by sparsity
+  const variants: readonly VariantName[] = ["dense", ...VARIANT_NAMES.filter((v) => v !== "dense")];
+  return rows.sort(
+    (a, b) => order(ATTACKS, a.attack) - order(ATTACKS, b.attack) || order(variants, a.variant) - order(variants, b.variant) || a.sparsity - b.sparsity,
+  );
+}
+
+/** PSNR at least RECOVERY_MARGIN_DB above the mean image's (an exact match, PSNR null = ∞, counts). */
+export function recovered(r: JobRecord): boolean {
+  if (r.status !== "done") return false;
+  const p = r.attack!.psnr ?? (r.attack!.mse === 0 ? Infinity : -Infinity);
+  const b = r.baseline!.psnr ?? Infinity;
+  return p >= b + RECOVERY_MARGIN_DB;
+}
+
+/** For each attack and DGC variant (the dense rows count for every variant): the first sparsity where ≤ half the seeds are recovered. */
+export function stopsRecovering(rows: readonly SummaryRow[]): Summary["stopsRecovering"] {
+  const out: Summary["stopsRecovering"] = [];
+  for (const attack of ATTACKS)
+    for (const variant of VARIANT_NAMES.filter((v) => v !== "dense")) {
+      const line = rows.filter((r) => r.attack === attack && (r.variant === variant || r.variant === "dense") && r.n > 0).sort((a, b) => a.sparsity - b.sparsity);
+      if (!line.some((r) => r.variant === variant)) continue;
+      const stop = line.find((r) => r.recovered * 2 <= r.n);
+      out.push({ attack, variant, sparsity: stop ? stop.sparsity : null });
+    }
+  return out;
+}
+
+export function buildSummary(out: string): Summary {
+  const { records, invalid } = loadRecords(out);
+  const rows = summarize(records);
+  return {
+    out,
+    generatedAt: new Date().toISOString(),
+    recoveryMarginDb: RECOVERY_MARGIN_DB,
+    records: records.length,
+    failed: records.filter((r) => r.status === "failed").map((r) => ({ key: r.key, error: r.error ?? "" })),
+    invalid,
+    rows,
+    stopsRecovering: stopsRecovering(rows),
+  };
+}
+
+function fmt(x: number | null, digits: number): string {
+  return x === null ? "–" : x.toFixed(digits);
+}
+
+function fmtBytes(x: number | null): string {
+  if (x === null) return "–";
+  return x >= 1000 ? `${(x / 1000).toFixed(1)} kB` : `${Math.round(x)} B`;
+}
+
+export function summaryMarkdown(s: Summary): string {
+  const head =
+    "| sparsity | attack | variant | seeds | PSNR dB | SSIM | label acc | recovered | mean-image PSNR | mean-image SSIM | values sent (attacked step) | test acc | values/step | bytes/step | ratio |\n" +
+    "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|";
+  const lines = s.rows.map((r) =>
+    [
+      r.sparsity, r.attack, r.variant, r.failed ? `${r.n} (+${r.failed} failed)` : r.n,
+      fmt(r.psnr, 2), fmt(r.ssim, 3), fmt(r.labelAcc, 2), `${r.recovered}/${r.n}`,
+      fmt(r.baselinePsnr, 2), fmt(r.baselineSsim, 3), Math.round(r.attackedStepValues),
+      fmt(r.testAccuracy, 4), fmt(r.valuesPerStep, 0), fmtBytes(r.bytesPerStep), r.compressionRatio === null ? "–" : `${r.compressionRatio.toFixed(1)}×`,
+    ].join(" | "),
+  );
+  const stops = s.stopsRecovering.map((x) => `- ${x.attack} / ${x.variant}: ${x.sparsity === null ? "recovers at every sparsity swept" : `stops recovering at sparsity ${x.sparsity}`}`);
+  const notes = [
+    `Medians over seeds; label acc = fraction of seeds labelled right; recovered = PSNR ≥ mean-image PSNR + ${s.recoveryMarginDb} dB.`,
+    ...(s.failed.length ? [`Failed jobs: ${s.failed.map((f) => `${f.key} (${f.error})`).join("; ")}`] : []),
+    ...(s.invalid.length ? [`Unusable files: ${s.invalid.map((f) => `${f.file} (${f.problem})`).join("; ")}`] : []),
+  ];
+  return [head, ...lines.map((l) => `| ${l} |`), "", ...stops, "", ...notes].join("\n");
+}

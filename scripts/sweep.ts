@@ -1,0 +1,164 @@
+#!/usr/bin/env node
+/**
+ * The sparsity × attack × DGC-variant × seed sweep (docs/sweep.md):
+ *   npm run sweep -- --sparsity 0,0.5,0.8,0.9,0.99,0.999 --seeds 5 [--attack dlg,ig,adaptive]
+ *                    [--variant seed,paper,sampled] [--jobs N] [--out dir] [--iterations N] [--epochs N]
+ *   npm run sweep -- --list ...            the grid's job keys, one a line (for schedulers)
+ *   npm run sweep -- --only <key> ...      one job on its own
+ *   npm run sweep -- --summary --out dir   the Markdown table; writes <dir>/summary.json
+ * Exit status: 0 when every job is done, 1 when one failed (the others still ran), 2 on bad input.
+ */
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import {
+  ATTACKS, BACKENDS, buildSummary, DEFAULT_COMMON, DGC_VARIANTS, expandGrid, GridError, jobConfig, parseKey, runSweep, summaryMarkdown,
+  type AttackName, type BackendChoice, type CommonSettings, type DGCVariant, type JobConfig,
+} from "../lib";
+
+function list<T extends string>(allowed: readonly T[], what: string) {
+  return (s: string): T[] => {
+    const xs = s.split(",").map((x) => x.trim()).filter(Boolean);
+    for (const x of xs) if (!(allowed as readonly string[]).includes(x)) throw new InvalidArgumentError(`unknown ${what} '${x}' (choose from ${allowed.join(", ")})`);
+    if (!xs.length) throw new InvalidArgumentError(`no ${what} given`);
+    return [...new Set(xs)] as T[];
+  };
+}
+
+function sparsities(s: string): number[] {
+  const xs = s.split(",").map((x) => x.trim());
+  return xs.map((x) => {
+    const v = Number(x);
+    if (x === "" || !Number.isFinite(v) || v < 0 || v >= 1) throw new InvalidArgumentError(`sparsity '${x}' is not a number in [0, 1)`);
+    return v;
+  });
+}
+
+/** "5" → 1..5; "2-4" → 2, 3, 4; "1,3,7" → those. */
+function seeds(s: string): number[] {
+  const int = (x: string) => {
+    if (!/^\d+$/.test(x.trim())) throw new InvalidArgumentError(`'${x}' is not a seed (an integer >= 0)`);
+    return Number(x);
+  };
+  if (s.includes(",")) return [...new Set(s.split(",").map(int))];
+  const range = /^(\d+)-(\d+)$/.exec(s.trim());
+  if (range) {
+    const [a, b] = [Number(range[1]), Number(range[2])];
+    if (b < a) throw new InvalidArgumentError(`empty seed range '${s}'`);
+    return Array.from({ length: b - a + 1 }, (_, i) => a + i);
+  }
+  const n = int(s);
+  if (n < 1) throw new InvalidArgumentError("--seeds N needs N >= 1");
+  return Array.from({ length: n }, (_, i) => i + 1);
+}
+
+function positiveInt(min: number) {
+  return (s: string): number => {
+    if (!/^\d+$/.test(s.trim()) || Number(s) < min) throw new InvalidArgumentError(`'${s}' is not an integer >= ${min}`);
+    return Number(s);
+  };
+}
+
+function command(): Command {
+  return new Command("sweep")
+    .description("Sweep DGC sparsity against gradient-inversion attacks; one JSON record per job")
+    .addOption(new Option("--sparsity <list>", "DGC sparsities, comma-separated (0: uncompressed Momentum)").argParser(sparsities).default([0, 0.5, 0.8, 0.9, 0.99, 0.999]))
+    .addOption(new Option("--seeds <n|a-b|list>", "seeds: N means 1..N; seed k fixes the victim image").argParser(seeds).default([1, 2, 3, 4, 5]))
+    .addOption(new Option("--attack <list>", `attacks (${ATTACKS.join(", ")})`).argParser(list(ATTACKS, "attack")).default(["dlg", "ig", "adaptive"]))
+    .addOption(new Option("--variant <list>", `DGC variants (${DGC_VARIANTS.join(", ")})`).argParser(list(DGC_VARIANTS, "variant")).default(["seed"]))
+    .addOption(new Option("--jobs <n>", "jobs at once, each in its own process").argParser(positiveInt(1)).default(1))
+    .addOption(new Option("--out <dir>", "result folder").default("sweep-results"))
+    .addOption(new Option("--iterations <n>", "attack iterations, every attack (default: 2000 each)").argParser(positiveInt(1)))
+    .addOption(new Option("--epochs <n>", "training epochs per job (0: no training)").argParser(positiveInt(0)).default(DEFAULT_COMMON.epochs))
+    .addOption(new Option("--train-subset <n>", "train on the first N training images only (quick runs)").argParser(positiveInt(1)))
+    .addOption(new Option("--backend <name>", "tfjs backend").choices(BACKENDS).default(DEFAULT_COMMON.backend))
+    .addOption(new Option("--only <key>", "run just this job (e.g. s0.9-dlg-seed-seed3)"))
+    .addOption(new Option("--list", "print the grid's job keys, one a line, and exit"))
+    .addOption(new Option("--summary", "print the Markdown summary of --out and write <out>/summary.json"))
+    // test-only: make these jobs throw, to exercise failure handling
+    .addOption(new Option("--fail-key <keys>").hideHelp())
+    .helpOption("-h, --help", "show this help")
+    .allowExcessArguments(false)
+    .exitOverride()
+    .configureOutput({ writeErr: () => undefined, outputError: () => undefined });
+}
+
+interface Opts {
+  sparsity: number[];
+  seeds: number[];
+  attack: AttackName[];
+  variant: DGCVariant[];
+  jobs: number;
+  out: string;
+  iterations?: number;
+  epochs: number;
+  trainSubset?: number;
+  backend: BackendChoice;
+  only?: string;
+  list?: boolean;
+  summary?: boolean;
+  failKey?: string;
+}
+
+function usage(msg: string): never {
+  process.stderr.write(`sweep: error: ${msg}\n`);
+  process.exit(2);
+}
+
+async function main(): Promise<void> {
+  const cmd = command();
+  try {
+    cmd.parse(process.argv.slice(2), { from: "user" });
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === "commander.helpDisplayed" || e.code === "commander.help") return;
+      usage(e.message.replace(/^error: /, ""));
+    }
+    throw e;
+  }
+  const o = cmd.opts<Opts>();
+  if (o.summary) {
+    const summary = buildSummary(o.out);
+    writeFileSync(join(o.out, "summary.json"), `${JSON.stringify(summary, null, 2)}\n`);
+    console.log(summaryMarkdown(summary));
+    return;
+  }
+  const common: CommonSettings = { iterations: o.iterations ?? null, epochs: o.epochs, backend: o.backend, trainSubset: o.trainSubset ?? null };
+  let configs: JobConfig[];
+  try {
+    configs = o.only
+      ? [jobConfig(parseKey(o.only), common)]
+      : expandGrid({ sparsities: o.sparsity, seeds: o.seeds, attacks: o.attack, variants: o.variant }, common);
+  } catch (e) {
+    if (e instanceof GridError) usage(e.message);
+    throw e;
+  }
+  if (o.list) {
+    for (const c of configs) console.log(c.key);
+    return;
+  }
+  const t0 = performance.now();
+  const childArgs = (key: string) => [
+    process.argv[1], "--only", key, "--out", o.out, "--epochs", String(o.epochs), "--backend", o.backend,
+    ...(o.iterations !== undefined ? ["--iterations", String(o.iterations)] : []),
+    ...(o.trainSubset !== undefined ? ["--train-subset", String(o.trainSubset)] : []),
+    ...(o.failKey !== undefined ? ["--fail-key", o.failKey] : []),
+  ];
+  const report = await runSweep(configs, {
+    out: o.out,
+    jobs: o.jobs,
+    childArgs,
+    log: (line) => console.log(line),
+    failKeys: new Set(o.failKey?.split(",") ?? []),
+  });
+  if (!o.only) {
+    const secs = (performance.now() - t0) / 1000;
+    console.log(`sweep: ${report.done.length} done, ${report.failed.length} failed, ${report.skipped.length} already done; ${secs.toFixed(1)} s`);
+  }
+  if (report.failed.length) process.exitCode = 1;
+}
+
+main().catch((e) => {
+  process.stderr.write(`sweep: error: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exit(1);
+});
