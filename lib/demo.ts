@@ -92,7 +92,12 @@ export function loadData(cfg: DemoConfig): { train: MnistSplit; test: MnistSplit
 
 /** The victim batch of Examples 1 and 2: the first batch of epoch 0 (shuffled like training). */
 export function victimBatch(ctx: RunContext, data: MnistSplit): Batch {
-  return epochBatches(data, ctx.cfg.attack_batch_size, ctx.rng.fork("shuffle")).next().value as Batch;
+  return firstBatch(ctx, data, ctx.cfg.attack_batch_size);
+}
+
+/** The first batch of epoch 0 of this run's shuffle, of the given size (what training sees first). */
+export function firstBatch(ctx: RunContext, data: MnistSplit, size: number): Batch {
+  return epochBatches(data, size, ctx.rng.fork("shuffle")).next().value as Batch;
 }
 
 export interface AttackRecord {

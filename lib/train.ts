@@ -49,6 +49,21 @@ export interface TrainResult {
   seconds: number;
 }
 
+/**
+ * What one step sent, on average over a run, beside the dense gradient: values, and bytes as
+ * float32 values plus int32 indices when sparse (rows, header first).
+ */
+export function communicationRows(history: readonly BatchRecord[], sparse: boolean): string[][] {
+  const sent = history.reduce((a, r) => a + r.sent, 0) / history.length;
+  const dense = history[0].total;
+  return [
+    ["per step", "values", sparse ? "bytes (float32 values + int32 indices)" : "bytes (float32 values)"],
+    ["dense gradient", String(dense), String(4 * dense)],
+    ["what was sent (mean)", sent.toFixed(1), ((sparse ? 8 : 4) * sent).toFixed(0)],
+    ["compression", `${(dense / sent).toFixed(1)}×`, `${((4 * dense) / ((sparse ? 8 : 4) * sent)).toFixed(1)}×`],
+  ];
+}
+
 /** The seed's line, character for character. */
 export function trainLogLine(r: BatchRecord): string {
   return `epoch ${r.epoch}, batch id ${r.batch}, training loss ${pyFloat(r.loss)}, acc ${pyFloat(r.acc)}.`;

@@ -40,3 +40,10 @@ export interface ClosedFormGradients {
 export function numel(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
 }
+
+/** Rows (header first) describing a model's parameters, in their fixed order. */
+export function modelSummary(m: Model): string[][] {
+  const rows = m.paramNames.map((name, i) => [name, m.paramShapes[i].join(" × "), String(numel(m.paramShapes[i]))]);
+  const total = m.paramShapes.reduce((a, s) => a + numel(s), 0);
+  return [["parameter", "shape", "entries"], ...rows, ["total", "", String(total)]];
+}

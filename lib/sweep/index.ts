@@ -3,3 +3,4 @@ export * from "./record";
 export * from "./job";
 export * from "./runner";
 export * from "./summary";
+export * from "./figures";

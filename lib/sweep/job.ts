@@ -64,7 +64,16 @@ function dgcRefinements(cfg: JobConfig, ctx: RunContext): DGCRefinements {
   return cfg.training.optimizer === "DGCMomentum" ? { ...cfg.training.dgc, rng: ctx.rng.fork("sample") } : {};
 }
 
-function runJobAttack(cfg: JobConfig, ctx: RunContext, data: SweepData): { attack: AttackOutcome; baseline: BaselineOutcome } {
+export interface AttackJobResult {
+  attack: AttackOutcome;
+  baseline: BaselineOutcome;
+  /** The victim images and the attack's final reconstruction, [B × 784] each. */
+  target: Float32Array;
+  reconstruction: Float32Array;
+}
+
+/** The attack half of a job (also used alone, e.g. for a gallery of reconstructions). */
+export function runJobAttack(cfg: JobConfig, ctx: RunContext, data: SweepData): AttackJobResult {
   const a = cfg.attackParams;
   const dgc = dgcRefinements(cfg, ctx);
   const baselineOf = (target: { x: Float32Array; size: number }): BaselineOutcome => {
@@ -83,6 +92,8 @@ function runJobAttack(cfg: JobConfig, ctx: RunContext, data: SweepData): { attac
         sentValues: sum(run.sent.sent), totalValues: sum(run.sent.total), seconds: run.seconds,
       },
       baseline: baselineOf(run.target),
+      target: run.target.x,
+      reconstruction: run.snapshots[run.snapshots.length - 1]?.x ?? new Float32Array(run.target.x.length),
     };
   }
   const victim = victimStep(ctx, data.train, a.victimLoss, dgc);
@@ -97,6 +108,8 @@ function runJobAttack(cfg: JobConfig, ctx: RunContext, data: SweepData): { attac
         sentValues: sum(victim.sent.sent), totalValues: sum(victim.sent.total), seconds: r.seconds,
       },
       baseline: baselineOf(target),
+      target: target.x,
+      reconstruction: r.x,
     };
   } finally {
     victim.dispose();

@@ -195,3 +195,8 @@ export function summaryMarkdown(s: Summary): string {
   ];
   return [head, ...lines.map((l) => `| ${l} |`), "", ...stops, "", ...notes].join("\n");
 }
+
+/** A summary written by `npm run sweep -- --summary` (e.g. docs/sweep-summary.json). */
+export function readSummary(file: string): Summary {
+  return JSON.parse(readFileSync(file, "utf8")) as Summary;
+}
