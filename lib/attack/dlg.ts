@@ -75,8 +75,7 @@ export function dlgAttack(
   const dummyX = variableFrom(tf.tensor2d(opts.rng.normalArray(batch * PIXELS), [batch, PIXELS]));
   const dummyY = variableFrom(tf.tensor2d(opts.labelStart, [batch, NUM_CLASSES]));
   const closed = (opts.closedForm ?? true) && model.closedForm ? model.closedForm.dlgDistance(params, observed) : undefined;
-  const distanceFn = gradientDistance(model, params, observed);
-  const autodiff = tf.valueAndGrads((x: tf.Tensor, y: tf.Tensor) => distanceFn(x, y));
+  const autodiff = tf.valueAndGrads(gradientDistance(model, params, observed));
   const valueAndGrads = (x: tf.Tensor2D, y: tf.Tensor2D) => {
     if (closed) {
       const { value, gx, gy } = closed.step(x, y);
