@@ -2,7 +2,7 @@
  * The notebooks as users meet them: executed headless through the report pipeline (reduced sizes:
  * attack_epoch 300, train_epoch 1), exported HTML opened in headless Chromium, and one notebook
  * run cell by cell in JupyterLab. Needs `npm run setup:jupyter` and `npm run setup:browser`
- * (scripts/test-all.sh runs both); without them these tests are skipped, saying why.
+ * (`npm run setup` runs both); without them these tests are skipped, saying why.
  */
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
