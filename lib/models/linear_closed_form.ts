@@ -2,23 +2,23 @@
  * Closed-form gradients of the Linear model (logits = xW + b), used instead of autodiff because
  * per-op overhead, not arithmetic, is what costs time on a model this small, and because the
  * wasm backend's matMul with a transposed operand (which autodiff's matMul gradient uses) is ~6×
- * slower than a plain one: every matMul below has untransposed operands, and products like xᵀd
- * are computed as (dᵀx)ᵀ, transposing the small factor and the [10, 784] result.
+ * slower than a plain one: every matMul below has untransposed operands, with explicit transposes.
  */
 import { tf } from "../tf";
 import type { ClosedFormGradients } from "./model";
 
 /**
  * Cross-entropy. The [B, 10] logits come back to JS, where softmax, the loss (log-sum-exp, in
- * float64) and the correct count are a few hundred flops — cheaper than a dozen tfjs ops — and
- * ∂/∂logits = (softmax − onehot) / B goes back for the two products: ∂W = xᵀ·∂logits, ∂b = Σ ∂logits.
+ * float64), the correct count, ∂/∂logits = (softmax − onehot) / B and ∂b = Σ ∂logits are a few
+ * hundred flops — cheaper than a dozen tfjs ops; ∂W = xᵀ·∂logits goes back to tfjs.
  */
 function crossEntropy(params: readonly tf.Tensor[], x: tf.Tensor2D, labels: Int32Array) {
   const [w, b] = params;
   const B = x.shape[0];
   const C = w.shape[1]!;
   const logits = tf.add(tf.matMul(x, w as tf.Tensor2D), b).dataSync();
-  const dlogits = new Float32Array(B * C);
+  const d = new Float32Array(B * C); // ∂/∂logits
+  const db = new Float32Array(C); // Σ over the batch, here rather than as a tfjs op
   let loss = 0;
   let correct = 0;
   for (let i = 0; i < B; i++) {
@@ -35,10 +35,14 @@ function crossEntropy(params: readonly tf.Tensor[], x: tf.Tensor2D, labels: Int3
     for (let j = 0; j < C; j++) s += Math.exp(logits[row + j] - m);
     loss += Math.log(s) + m - logits[row + labels[i]];
     if (best === labels[i]) correct++;
-    for (let j = 0; j < C; j++) dlogits[row + j] = (Math.exp(logits[row + j] - m) / s - (j === labels[i] ? 1 : 0)) / B;
+    for (let j = 0; j < C; j++) {
+      d[row + j] = (Math.exp(logits[row + j] - m) / s - (j === labels[i] ? 1 : 0)) / B;
+      db[j] += d[row + j];
+    }
   }
-  const d = tf.tensor2d(dlogits, [B, C]);
-  return { loss: loss / B, correct, grads: [tf.transpose(tf.matMul(tf.transpose(d), x)), tf.sum(d, 0)] };
+  // ∂W = xᵀ·d with xᵀ as the left factor: XNNPACK (wasm) repacks the *right* factor of every
+  // matMul, and a fresh batch on the right costs ~3× this transpose-then-multiply (measured).
+  return { loss: loss / B, correct, grads: [tf.matMul(tf.transpose(x), tf.tensor2d(d, [B, C])), tf.tensor1d(db)] };
 }
 
 /**
