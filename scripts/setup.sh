@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Everything beyond `npm ci` that the tests need, each step idempotent:
 #   .venv with torch 2.13.0 (the PyTorch cross-check and the bench smoke),
+#   the same .venv with dp-accounting 0.6.0 (the RDP accountant cross-check),
 #   the same .venv with JupyterLab, nbconvert, nbclient and the tslab kernel,
 #   Debian's chromium (the report and JupyterLab tests).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup-bench.sh
+bash scripts/setup-privacy.sh
 bash scripts/setup-jupyter.sh
 bash scripts/setup-browser.sh

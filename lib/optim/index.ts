@@ -13,3 +13,6 @@ export { clipByNorm } from "./clip";
 export function makeOptimizer(useDgc: boolean, lr: number, dgc: Omit<DGCOptions, "lr"> = { sparsity: 0.8 }): Optimizer {
   return useDgc ? new DGCMomentum({ ...dgc, lr }) : new Momentum(lr, dgc.momentum ?? 0.9);
 }
+export * from "./defenses";
+export { DefendedMomentum, makeDefenseOptimizer } from "./defended";
+export * from "./rdp";

@@ -11,6 +11,8 @@ export interface SentStats {
   sent: number[];
   /** Entries in each parameter tensor. */
   total: number[];
+  /** Exact size of the upload in bytes, when the sender states its encoding (defenses.ts). */
+  bytes?: number;
 }
 
 export interface Compressed {
@@ -31,4 +33,13 @@ export interface Optimizer {
 
 export function sumStats(s: SentStats): { sent: number; total: number } {
   return { sent: s.sent.reduce((a, b) => a + b, 0), total: s.total.reduce((a, b) => a + b, 0) };
+}
+
+/**
+ * Bytes of one upload: the sender's own count when it states one; otherwise float32 values, dense
+ * (4 B an entry) for a tensor sent whole, or a float32 value + an int32 index (8 B) per entry of a
+ * sparse one (DGC's encoding, as the sweep counts it).
+ */
+export function uploadBytes(s: SentStats): number {
+  return s.bytes ?? s.sent.reduce((b, k, i) => b + (k === s.total[i] ? 4 : 8) * k, 0);
 }

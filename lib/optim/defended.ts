@@ -1,0 +1,55 @@
+/**
+ * A defense composed with the seed's Momentum step, the way DGC is: compress(grads) transforms the
+ * gradient into what the client sends (defenses.ts), apply(params, sent) is the ordinary Momentum
+ * update on what was sent — so the server's model moves exactly as the received upload says.
+ */
+import { tf } from "../tf";
+import { Momentum } from "./momentum";
+import { DGCMomentum } from "./dgc";
+import { makeTransform, type DefenseSpec, type UploadTransform } from "./defenses";
+import type { Compressed, Optimizer, SentStats } from "./optimizer";
+import type { DGCSettings } from "./variants";
+import type { Rng } from "../rng";
+
+export class DefendedMomentum implements Optimizer {
+  readonly name: string;
+  private readonly transform: UploadTransform;
+  private readonly inner: Momentum;
+
+  constructor(readonly defense: DefenseSpec, lr: number, rng: Rng, momentum = 0.9) {
+    this.name = `Momentum+${defense.name}`;
+    this.transform = makeTransform(defense, rng);
+    this.inner = new Momentum(lr, momentum);
+  }
+
+  compress(grads: readonly tf.Tensor[]): Compressed {
+    const up = this.transform.encode(grads.map((g) => g.dataSync() as Float32Array));
+    const sent = up.values.map((v, i) => tf.tensor(v, grads[i].shape));
+    return { sent, stats: { sent: up.sent, total: grads.map((g) => g.size), bytes: up.bytes } };
+  }
+
+  apply(params: readonly tf.Variable[], sent: readonly tf.Tensor[]): void {
+    this.inner.apply(params, sent);
+  }
+
+  step(params: readonly tf.Variable[], grads: readonly tf.Tensor[]): SentStats {
+    const { sent, stats } = this.compress(grads);
+    this.apply(params, sent);
+    tf.dispose(sent);
+    return stats;
+  }
+
+  dispose(): void {
+    this.inner.dispose();
+  }
+}
+
+/**
+ * The optimizer of a client under a defense: the seed's Momentum for `none`, its DGCMomentum
+ * (with a variant's refinements) for `dgc`, Momentum behind the transform for the others.
+ */
+export function makeDefenseOptimizer(defense: DefenseSpec, lr: number, rng: Rng, dgc: DGCSettings = {}): Optimizer {
+  if (defense.name === "none") return new Momentum(lr, dgc.momentum ?? 0.9);
+  if (defense.name === "dgc") return new DGCMomentum({ ...dgc, sparsity: defense.strength!, lr, rng });
+  return new DefendedMomentum(defense, lr, rng);
+}

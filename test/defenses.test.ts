@@ -1,0 +1,152 @@
+/**
+ * Defenses as transforms of the upload (lib/optim/defenses.ts): each one's output by hand, its byte
+ * count, unbiasedness where claimed (many seeded draws), the noise scale, and its composition with
+ * the Momentum step.
+ */
+import { test, before } from "node:test";
+import assert from "node:assert/strict";
+import {
+  checkDefense, DefendedMomentum, DefenseError, Fp16, Gaussian, globalNorm, Int8, Laplace, makeDefenseOptimizer, Momentum, RandK, Rng, roundFloat16,
+  SignSGD, tf, TopK, topkIndices, uploadBytes,
+} from "../lib";
+import { assertClose, useBackend, values } from "./helpers";
+
+before(useBackend);
+const F = (...x: number[]) => Float32Array.from(x);
+
+test("topk: keeps the n − floor(p·n) largest |u| (ties to the lower index), zeroes the rest; 8 B per kept entry", () => {
+  const up = new TopK(0.5).encode([F(1, -4, 3, 0.5), F(2, -2, 2)]);
+  assertClose(up.values[0], [0, -4, 3, 0]);
+  assertClose(up.values[1], [2, -2, 0]); // n = 3: k = 3 − 1 = 2, the tie of three 2s goes to the first two
+  assert.deepEqual(up.sent, [2, 2]);
+  assert.equal(up.bytes, 8 * 4);
+  assert.deepEqual(Array.from(topkIndices(F(0, 5, -5, 1, 5), 2)), [1, 2]);
+  assert.deepEqual(new TopK(0).encode([F(1, 2)]).sent, [2]);
+});
+
+test("randk: k entries, scaled by n/k, unbiased over many draws; 4 B a value + a 4-byte seed; seeded", () => {
+  const u = F(1, -2, 3, -4, 5, 0.5, 0, 8);
+  const rk = new RandK(0.75, new Rng(1));
+  const up = rk.encode([u]);
+  assert.deepEqual(up.sent, [2]);
+  assert.equal(up.bytes, 2 * 4 + 4);
+  assert.equal(up.values[0].filter((x) => x !== 0).length <= 2, true);
+  for (let i = 0; i < 8; i++) assert.ok(up.values[0][i] === 0 || up.values[0][i] === u[i] * 4);
+  const N = 20000;
+  const mean = new Float64Array(8);
+  for (let d = 0; d < N; d++) rk.encode([u]).values[0].forEach((x, i) => (mean[i] += x / N));
+  // each entry: u·4 with probability 1/4, so std of the mean ≤ |u|·√3/√N
+  mean.forEach((m, i) => assert.ok(Math.abs(m - u[i]) <= 4 * Math.abs(u[i]) * Math.sqrt(3 / N) + 1e-9, `entry ${i}: ${m} vs ${u[i]}`));
+  assert.deepEqual(new RandK(0.5, new Rng(7)).encode([u]).values, new RandK(0.5, new Rng(7)).encode([u]).values);
+});
+
+test("gaussian: the whole update clipped to C, then N(0, σ²C²) on every entry; dense float32", () => {
+  const u = [F(3, 0), F(4)]; // ‖u‖ = 5 > C = 1: scaled by 1/5
+  assertClose(new Gaussian(1e-9, 1, new Rng(1)).encode(u).values.flatMap((v) => Array.from(v)), [0.6, 0, 0.8], 1e-6);
+  assertClose(new Gaussian(1e-9, 10, new Rng(1)).encode(u).values.flatMap((v) => Array.from(v)), [3, 0, 4], 1e-6, "within C: unclipped");
+  const n = 40000;
+  const up = new Gaussian(0.3, 2, new Rng(2)).encode([new Float32Array(n)]);
+  assert.equal(up.bytes, 4 * n);
+  const x = up.values[0];
+  const mean = x.reduce((s, v) => s + v, 0) / n;
+  const std = Math.sqrt(x.reduce((s, v) => s + (v - mean) ** 2, 0) / n);
+  assert.ok(Math.abs(mean) < 4 * 0.6 / Math.sqrt(n), `mean ${mean}`);
+  assert.ok(Math.abs(std / 0.6 - 1) < 0.02, `std ${std}, expected σC = 0.6`);
+  assert.equal(globalNorm([F(3), F(4)]), 5);
+});
+
+test("laplace: variance v (scale √(v/2)), zero mean; dense float32", () => {
+  const n = 40000;
+  const up = new Laplace(0.01, new Rng(3)).encode([new Float32Array(n).fill(1)]);
+  const x = up.values[0];
+  const mean = x.reduce((s, v) => s + v, 0) / n;
+  const variance = x.reduce((s, v) => s + (v - mean) ** 2, 0) / n;
+  assert.ok(Math.abs(mean - 1) < 4 * 0.1 / Math.sqrt(n), `mean ${mean}`);
+  assert.ok(Math.abs(variance / 0.01 - 1) < 0.05, `variance ${variance}`);
+  const meanAbs = x.reduce((s, v) => s + Math.abs(v - 1), 0) / n; // E|X| = b for Laplace(0, b)
+  assert.ok(Math.abs(meanAbs / Math.sqrt(0.005) - 1) < 0.03, `E|X| ${meanAbs}`);
+  assert.equal(up.bytes, 4 * n);
+});
+
+test("fp16: IEEE half rounding (known values, ties to even, subnormals, overflow); 2 B an entry", () => {
+  assert.equal(roundFloat16(1), 1);
+  assert.equal(roundFloat16(1 / 3), 0.333251953125);
+  assert.equal(roundFloat16(0.1), 0.0999755859375);
+  assert.equal(roundFloat16(-65504), -65504);
+  assert.equal(roundFloat16(65520), Infinity);
+  assert.equal(roundFloat16(1 + 2 ** -11), 1, "tie between 1 and 1 + 2^-10 goes to even (1)");
+  assert.equal(roundFloat16(1 + 3 * 2 ** -11), 1 + 2 ** -9, "tie goes to even (up)");
+  assert.equal(roundFloat16(2 ** -24), 2 ** -24, "smallest subnormal");
+  assert.equal(roundFloat16(2 ** -26), 0);
+  assert.equal(roundFloat16(3 * 2 ** -25), 2 ** -23, "subnormal tie to even");
+  assert.equal(roundFloat16(2048 + 1), 2048);
+  const up = new Fp16().encode([F(0.1, -3), F(1)]);
+  assert.equal(up.bytes, 2 * 3);
+  assertClose(up.values[0], [0.0999755859375, -3], 0);
+});
+
+test("int8: values on the grid max|u|/127 · q, unbiased over many draws; 1 B an entry + a float32 scale per tensor", () => {
+  const u = F(0.3, -1.27, 0.001, 0.5);
+  const q = new Int8(new Rng(4));
+  const up = q.encode([u, F(0, 0)]);
+  assert.equal(up.bytes, 4 + 4 + 2 + 4);
+  const s = 1.27 / 127;
+  for (const v of up.values[0]) assert.ok(Math.abs(v / s - Math.round(v / s)) < 1e-4, `${v} not on the grid`);
+  assertClose(up.values[1], [0, 0]);
+  const N = 20000;
+  const mean = new Float64Array(4);
+  for (let d = 0; d < N; d++) q.encode([u]).values[0].forEach((x, i) => (mean[i] += x / N));
+  // one draw is off by at most s, so the mean's std ≤ s/(2√N)
+  mean.forEach((m, i) => assert.ok(Math.abs(m - u[i]) <= 4 * s / (2 * Math.sqrt(N)), `entry ${i}: ${m} vs ${u[i]}`));
+  assertClose([up.values[0][1]], [-1.27], 1e-6, "the largest entry is exact");
+});
+
+test("signsgd: (‖p‖₁/n)·sign(p) with error feedback p = u + e, two steps by hand; 1 bit an entry + a scale", () => {
+  const ef = new SignSGD();
+  let up = ef.encode([F(1, -3, 0.5, 0)]);
+  // scale = 4.5/4 = 1.125 → [1.125, −1.125, 1.125, 0]; e = [−0.125, −1.875, −0.625, 0]
+  assertClose(up.values[0], [1.125, -1.125, 1.125, 0]);
+  assertClose(ef.memory![0], [-0.125, -1.875, -0.625, 0]);
+  assert.equal(up.bytes, 1 + 4);
+  up = ef.encode([F(1, 1, 1, 1)]);
+  // p = [0.875, −0.875, 0.375, 1]; scale = 3.125/4 = 0.78125
+  assertClose(up.values[0], [0.78125, -0.78125, 0.78125, 0.78125]);
+  assertClose(ef.memory![0], [0.09375, -0.09375, -0.40625, 0.21875]);
+  assert.equal(new SignSGD().encode([new Float32Array(17)]).bytes, 3 + 4);
+});
+
+test("a defense composes with the Momentum step: the update is Momentum's on what was sent; no tensor leak", () => {
+  const p1 = tf.variable(tf.tensor1d([0, 0, 0, 0]));
+  const p2 = tf.variable(tf.tensor1d([0, 0, 0, 0]));
+  const g = tf.tensor1d([1, -4, 3, 0.5]);
+  const defended = new DefendedMomentum({ name: "topk", strength: 0.5 }, 0.1, new Rng(1));
+  const plain = new Momentum(0.1);
+  const before = tf.memory().numTensors;
+  for (let i = 0; i < 3; i++) {
+    const s = defended.step([p1], [g]);
+    assert.equal(s.bytes, 16);
+    assert.equal(uploadBytes(s), 16);
+    const sent = tf.tensor1d([0, -4, 3, 0]);
+    plain.step([p2], [sent]);
+    sent.dispose();
+  }
+  assertClose(values(p1), values(p2));
+  const afterFirst = tf.memory().numTensors;
+  for (let i = 0; i < 20; i++) defended.step([p1], [g]);
+  assert.equal(tf.memory().numTensors, afterFirst, "tensors leaked");
+  assert.equal(afterFirst - before, 2, "only the two velocities are kept");
+  defended.dispose();
+  plain.dispose();
+  tf.dispose([p1, p2, g]);
+  // the seed's optimizers: dense float32, or a float32 value + an int32 index per sparse entry
+  assert.equal(uploadBytes({ sent: [10, 3], total: [10, 20] }), 40 + 24);
+  assert.equal(makeDefenseOptimizer({ name: "none", strength: null }, 0.01, new Rng(1)).name, "Momentum");
+  assert.equal(makeDefenseOptimizer({ name: "dgc", strength: 0.9 }, 0.001, new Rng(1)).name, "DGCMomentum");
+});
+
+test("defense specs: a strength where one is needed, in range; none where none is", () => {
+  for (const ok of [{ name: "topk", strength: 0 }, { name: "gaussian", strength: 0.01 }, { name: "int8", strength: null }, { name: "dgc", strength: 0.999 }] as const)
+    assert.doesNotThrow(() => checkDefense(ok));
+  for (const bad of [{ name: "topk", strength: 1 }, { name: "gaussian", strength: 0 }, { name: "laplace", strength: null }, { name: "int8", strength: 8 }, { name: "xyz", strength: null }])
+    assert.throws(() => checkDefense(bad as never), DefenseError, JSON.stringify(bad));
+});
