@@ -56,6 +56,9 @@ export function makeRunOptimizer(cfg: DemoConfig, lr: number, dgc: DGCRefinement
   return makeOptimizer(cfg.use_dgc, lr, { ...dgc, sparsity: cfg.sparsity });
 }
 
+/** Makes the client's optimizer (default: the seed's choice from the config); the caller disposes nothing. */
+export type OptimizerFactory = () => Optimizer;
+
 export interface TrainingRun extends TrainResult {
   params: tf.Variable[];
 }
@@ -66,10 +69,11 @@ export function runTraining(
   data: { train: MnistSplit; test?: MnistSplit },
   hooks: { log?: (line: string) => void; onBatch?: (r: BatchRecord, perEpoch: number) => void } = {},
   dgc: DGCRefinements = {},
+  makeOpt: OptimizerFactory = () => makeRunOptimizer(ctx.cfg, ctx.cfg.train_lr, dgc),
 ): TrainingRun {
   const { cfg } = ctx;
   const params = initParams(ctx);
-  const optimizer = makeRunOptimizer(cfg, cfg.train_lr, dgc);
+  const optimizer = makeOpt();
   try {
     const result = train(ctx.model, params, optimizer, data.train, {
       epochs: cfg.train_epoch,
@@ -146,10 +150,13 @@ export interface VictimStep {
  * The victim's side of Examples 1 and 2: its first batch, the untrained model, the gradient of
  * `loss`, and its optimizer's output for that one step (from zero state). Call `dispose` after.
  */
-export function victimStep(ctx: RunContext, data: MnistSplit, loss: VictimLoss = "sse", dgc: DGCRefinements = {}): VictimStep {
+export function victimStep(
+  ctx: RunContext, data: MnistSplit, loss: VictimLoss = "sse", dgc: DGCRefinements = {},
+  makeOpt: OptimizerFactory = () => makeRunOptimizer(ctx.cfg, ctx.cfg.train_lr, dgc),
+): VictimStep {
   const target = victimBatch(ctx, data);
   const params = initParams(ctx);
-  const optimizer = makeRunOptimizer(ctx.cfg, ctx.cfg.train_lr, dgc);
+  const optimizer = makeOpt();
   try {
     const grads = victimGradients(ctx.model, params, target, loss);
     const { observed, stats } = observedGradients(optimizer, grads);
@@ -172,9 +179,10 @@ export function runAttack(
     onIteration?: (it: number, distance: number, record?: AttackRecord) => void;
   } = {},
   dgc: DGCRefinements = {},
+  makeOpt?: OptimizerFactory,
 ): AttackRun {
   const { cfg, model } = ctx;
-  const victim = victimStep(ctx, data, "sse", dgc);
+  const victim = victimStep(ctx, data, "sse", dgc, makeOpt);
   const { target, params, grads, observed, sent: stats } = victim;
   try {
     const guess = inferLabel(cfg.label_rule, observed);

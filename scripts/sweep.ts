@@ -3,6 +3,8 @@
  * The sparsity × attack × DGC-variant × seed sweep (docs/sweep.md):
  *   npm run sweep -- --sparsity 0,0.5,0.8,0.9,0.99,0.999 --seeds 5 [--attack dlg,ig,adaptive]
  *                    [--variant seed,paper,sampled] [--jobs N] [--out dir] [--iterations N] [--epochs N]
+ *   npm run sweep -- --defense topk:0.5,0.9 --defense int8 --defense dgc:0.9 ... (repeatable; replaces the
+ *                    default sparsities: dgc:s is sparsity s, none is sparsity 0; lib/optim/defenses.ts)
  *   npm run sweep -- --list ...            the grid's job keys, one a line (for schedulers)
  *   npm run sweep -- --only <key> ...      one job on its own
  *   npm run sweep -- --summary --out dir   the Markdown table; writes <dir>/summary.json
@@ -12,7 +14,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import {
-  ATTACKS, BACKENDS, buildSummary, DEFAULT_COMMON, DGC_VARIANTS, expandGrid, GridError, jobConfig, parseKey, runSweep, summaryMarkdown,
+  ATTACKS, BACKENDS, buildSummary, checkDefense, DEFENSES, DefenseError, type DefenseName, type DefenseSpec, DEFAULT_COMMON, DGC_VARIANTS, expandGrid, GridError, jobConfig, parseKey, runSweep, summaryMarkdown,
   type AttackName, type BackendChoice, type CommonSettings, type DGCVariant, type JobConfig,
 } from "../lib";
 
@@ -23,6 +25,19 @@ function list<T extends string>(allowed: readonly T[], what: string) {
     if (!xs.length) throw new InvalidArgumentError(`no ${what} given`);
     return [...new Set(xs)] as T[];
   };
+}
+
+/** `NAME[:v1,v2,…]`, repeatable: one DefenseSpec per strength, appended to the earlier ones. */
+function defenses(s: string, previous: DefenseSpec[] = []): DefenseSpec[] {
+  const [name, values] = s.split(":", 2) as [string, string | undefined];
+  if (!(DEFENSES as readonly string[]).includes(name)) throw new InvalidArgumentError(`unknown defense '${name}' (choose from ${DEFENSES.join(", ")})`);
+  const strengths = values === undefined ? [null] : values.split(",").map((x) => (x.trim() === "" ? NaN : Number(x)));
+  try {
+    return [...previous, ...strengths.map((strength) => checkDefense({ name: name as DefenseName, strength }))];
+  } catch (e) {
+    if (e instanceof DefenseError) throw new InvalidArgumentError(e.message);
+    throw e;
+  }
 }
 
 function sparsities(s: string): number[] {
@@ -65,6 +80,7 @@ function command(): Command {
     .addOption(new Option("--sparsity <list>", "DGC sparsities, comma-separated (0: uncompressed Momentum)").argParser(sparsities).default([0, 0.5, 0.8, 0.9, 0.99, 0.999]))
     .addOption(new Option("--seeds <n|a-b|list>", "seeds: N means 1..N; seed k fixes the victim image").argParser(seeds).default([1, 2, 3, 4, 5]))
     .addOption(new Option("--attack <list>", `attacks (${ATTACKS.join(", ")})`).argParser(list(ATTACKS, "attack")).default(["dlg", "ig", "adaptive"]))
+    .addOption(new Option("--defense <name[:v1,v2,...]>", `a defense and its strengths, repeatable (${DEFENSES.join(", ")})`).argParser(defenses))
     .addOption(new Option("--variant <list>", `DGC variants (${DGC_VARIANTS.join(", ")})`).argParser(list(DGC_VARIANTS, "variant")).default(["seed"]))
     .addOption(new Option("--jobs <n>", "jobs at once, each in its own process").argParser(positiveInt(1)).default(1))
     .addOption(new Option("--out <dir>", "result folder").default("sweep-results"))
@@ -85,6 +101,7 @@ function command(): Command {
 
 interface Opts {
   sparsity: number[];
+  defense?: DefenseSpec[];
   seeds: number[];
   attack: AttackName[];
   variant: DGCVariant[];
@@ -128,7 +145,11 @@ async function main(): Promise<void> {
   try {
     configs = o.only
       ? [jobConfig(parseKey(o.only), common)]
-      : expandGrid({ sparsities: o.sparsity, seeds: o.seeds, attacks: o.attack, variants: o.variant }, common);
+      : expandGrid({
+          // with --defense, only the sparsities asked for explicitly (dgc:s and none add theirs)
+          sparsities: o.defense && cmd.getOptionValueSource("sparsity") === "default" ? [] : o.sparsity,
+          seeds: o.seeds, attacks: o.attack, variants: o.variant, defenses: o.defense,
+        }, common);
   } catch (e) {
     if (e instanceof GridError) usage(e.message);
     throw e;

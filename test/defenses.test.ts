@@ -6,7 +6,7 @@
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import {
-  checkDefense, DefendedMomentum, DefenseError, Fp16, Gaussian, globalNorm, Int8, Laplace, makeDefenseOptimizer, Momentum, RandK, Rng, roundFloat16,
+  checkDefense, DefendedMomentum, DefenseError, Fp16, Gaussian, globalNorm, Int8, Laplace, makeDefenseOptimizer, makeTransform, Momentum, RandK, Rng, roundFloat16,
   SignSGD, tf, TopK, topkIndices, uploadBytes,
 } from "../lib";
 import { assertClose, useBackend, values } from "./helpers";
@@ -45,7 +45,7 @@ test("gaussian: the whole update clipped to C, then N(0, σ²C²) on every entry
   assertClose(new Gaussian(1e-9, 1, new Rng(1)).encode(u).values.flatMap((v) => Array.from(v)), [0.6, 0, 0.8], 1e-6);
   assertClose(new Gaussian(1e-9, 10, new Rng(1)).encode(u).values.flatMap((v) => Array.from(v)), [3, 0, 4], 1e-6, "within C: unclipped");
   const n = 40000;
-  const up = new Gaussian(0.3, 2, new Rng(2)).encode([new Float32Array(n)]);
+  const up = new Gaussian(0.6, 2, new Rng(2)).encode([new Float32Array(n)]);
   assert.equal(up.bytes, 4 * n);
   const x = up.values[0];
   const mean = x.reduce((s, v) => s + v, 0) / n;
@@ -53,6 +53,11 @@ test("gaussian: the whole update clipped to C, then N(0, σ²C²) on every entry
   assert.ok(Math.abs(mean) < 4 * 0.6 / Math.sqrt(n), `mean ${mean}`);
   assert.ok(Math.abs(std / 0.6 - 1) < 0.02, `std ${std}, expected σC = 0.6`);
   assert.equal(globalNorm([F(3), F(4)]), 5);
+  // gaussvar (the DLG paper's noise): variance v, no clipping
+  const paper = makeTransform({ name: "gaussvar", strength: 0.04 }, new Rng(5)).encode([new Float32Array(n).fill(100)]).values[0];
+  const pm = paper.reduce((s, v) => s + v, 0) / n;
+  assert.ok(Math.abs(pm - 100) < 4 * 0.2 / Math.sqrt(n), `unclipped mean ${pm}`);
+  assert.ok(Math.abs(Math.sqrt(paper.reduce((s, v) => s + (v - pm) ** 2, 0) / n) / 0.2 - 1) < 0.02);
 });
 
 test("laplace: variance v (scale √(v/2)), zero mean; dense float32", () => {

@@ -4,14 +4,14 @@
  */
 import { jobConfig, DEFAULT_COMMON, type AttackName, type VariantName } from "./grid";
 import { jobContext, runJobAttack, type SweepData } from "./job";
-import type { SummaryRow } from "./summary";
+import { isDgcRow, type SummaryRow } from "./summary";
 import type { Figure } from "../viz/plots";
 
 const ATTACK_COLORS: Record<string, string> = { dlg: "#1f77b4", ig: "#d62728", adaptive: "#2ca02c" };
 
 /** Rows of one variant plus the dense (sparsity 0) baseline. */
 function rowsOf(rows: readonly SummaryRow[], variant: string): SummaryRow[] {
-  return rows.filter((r) => r.variant === variant || r.variant === "dense");
+  return rows.filter((r) => isDgcRow(r) && (r.variant === variant || r.variant === "dense"));
 }
 
 /**
@@ -48,7 +48,7 @@ export function bytesFigure(rows: readonly SummaryRow[]): Figure {
   const variants = [...new Set(rows.map((r) => r.variant))];
   const data = variants.map((v) => {
     const seen = new Map<number, SummaryRow>();
-    for (const r of rows) if (r.variant === v && r.bytesPerStep !== null && !seen.has(r.sparsity)) seen.set(r.sparsity, r);
+    for (const r of rows) if (isDgcRow(r) && r.variant === v && r.bytesPerStep !== null && !seen.has(r.sparsity)) seen.set(r.sparsity, r);
     const rs = [...seen.values()].sort((a, b) => a.sparsity - b.sparsity);
     return {
       type: "scatter", mode: "markers+text+lines", name: v,

@@ -5,11 +5,17 @@
  *
  * Sparsity 0 is the uncompressed baseline: the seed's Momentum (lr 0.01, Examples 2 and 3), whatever
  * the variants asked for, under the variant name `dense` — so it is one job per attack and seed.
+ *
+ * The other defenses (lib/optim/defenses.ts) are points of their own, keyed by the defense and its
+ * strength (`topk0.5-dlg-seed3`, `int8-ig-seed1`): Momentum (lr 0.01) behind the defense's transform.
+ * `dgc:s` and `none` are the sparsity points above (`s0.9-…`, `s0-…-dense-…`), so their records are shared.
  */
 import { ADAPTIVE_ATTACK } from "../attack/adaptive";
 import { IG_ATTACK } from "../attack/ig";
 import { DEFAULTS } from "../config";
 import { DGC_VARIANTS, dgcVariantSettings, type DGCSettings, type DGCVariant } from "../optim/variants";
+import { awareAttack } from "../attack/aware";
+import { checkDefense, DEFENSES, DefenseError, type DefenseName, type DefenseSpec } from "../optim/defenses";
 import type { InversionAttack } from "../attack/invert";
 import type { BackendChoice } from "../backend";
 import type { LabelInit, LabelRule } from "../config";
@@ -55,6 +61,8 @@ export interface JobConfig {
   backend: BackendChoice;
   attackParams: AttackParams;
   training: TrainingParams;
+  /** Set for a defense point (sparsity 0, variant `dense`, Momentum behind this defense). */
+  defense?: DefenseSpec;
 }
 
 /** What is not part of the key: shared by every job of a sweep. */
@@ -73,6 +81,8 @@ export interface GridSpec {
   seeds: readonly number[];
   attacks: readonly AttackName[];
   variants: readonly DGCVariant[];
+  /** Defenses, each a point per strength; `dgc:s` adds sparsity s, `none` sparsity 0. */
+  defenses?: readonly DefenseSpec[];
 }
 
 export interface JobPoint {
@@ -80,20 +90,46 @@ export interface JobPoint {
   attack: AttackName;
   variant: VariantName;
   seed: number;
+  /** A defense other than none and dgc (then sparsity 0, variant `dense`). */
+  defense?: DefenseSpec;
 }
 
 export class GridError extends Error {}
 
+/** `topk:0.5` → `topk0.5`, `int8` → `int8` (the defense part of a key). */
+export function defenseKey(d: DefenseSpec): string {
+  return `${d.name}${d.strength ?? ""}`;
+}
+
 export function jobKey(p: JobPoint): string {
+  if (p.defense) return `${defenseKey(p.defense)}-${p.attack}-seed${p.seed}`;
   return `s${p.sparsity}-${p.attack}-${p.variant}-seed${p.seed}`;
 }
 
 const KEY = /^s(\d+(?:\.\d+)?)-([a-z]+)-([a-z]+)-seed(\d+)$/;
+const DEFENSE_KEY = new RegExp(`^(${DEFENSES.filter((d) => d !== "none" && d !== "dgc").join("|")})(\\d[\\d.e+-]*)?-([a-z]+)-seed(\\d+)$`);
+
+function parseDefenseKey(key: string): JobPoint {
+  const m = DEFENSE_KEY.exec(key);
+  if (!m) throw new GridError(`not a job key: '${key}' (expected e.g. s0.9-dlg-seed-seed3 or topk0.5-dlg-seed3)`);
+  const name = m[1] as DefenseName;
+  let defense: DefenseSpec;
+  try {
+    defense = checkDefense({ name, strength: m[2] === undefined ? null : Number(m[2]) });
+  } catch (e) {
+    if (e instanceof DefenseError) throw new GridError(`job key '${key}': ${e.message}`);
+    throw e;
+  }
+  const p: JobPoint = { sparsity: 0, attack: m[3] as AttackName, variant: "dense", seed: Number(m[4]), defense };
+  if (!ATTACKS.includes(p.attack)) throw new GridError(`job key '${key}': unknown attack '${m[3]}' (choose from ${ATTACKS.join(", ")})`);
+  checkPoint(p, key);
+  return p;
+}
 
 /** The inverse of `jobKey`; throws GridError (one line) for anything that is not a valid key. */
 export function parseKey(key: string): JobPoint {
   const m = KEY.exec(key);
-  if (!m) throw new GridError(`not a job key: '${key}' (expected e.g. s0.9-dlg-seed-seed3)`);
+  if (!m) return parseDefenseKey(key);
   const p: JobPoint = { sparsity: Number(m[1]), attack: m[2] as AttackName, variant: m[3] as VariantName, seed: Number(m[4]) };
   if (!ATTACKS.includes(p.attack)) throw new GridError(`job key '${key}': unknown attack '${m[2]}' (choose from ${ATTACKS.join(", ")})`);
   if (!VARIANT_NAMES.includes(p.variant)) throw new GridError(`job key '${key}': unknown variant '${m[3]}' (choose from ${VARIANT_NAMES.join(", ")})`);
@@ -112,11 +148,11 @@ function checkPoint(p: JobPoint, key: string): void {
  * An attack's settings for a job. The adaptive attacker knows the DGC protocol, so it mirrors the
  * victim's local gradient clipping (`dgc.clipNorm`) on its dummy gradient.
  */
-export function attackParams(attack: AttackName, iterations: number | null, dgc: DGCSettings = {}): AttackParams {
+export function attackParams(attack: AttackName, iterations: number | null, dgc: DGCSettings = {}, defense?: DefenseSpec): AttackParams {
   if (attack === "dlg") {
     return { kind: "dlg", iterations: iterations ?? DEFAULTS.attack_epoch, lr: DEFAULTS.attack_lr, victimLoss: "sse", labelInit: DEFAULTS.label_init, labelRule: DEFAULTS.label_rule };
   }
-  const base = attack === "ig" ? IG_ATTACK : { ...ADAPTIVE_ATTACK, clipNorm: dgc.clipNorm ?? null };
+  const base = attack === "ig" ? IG_ATTACK : defense ? awareAttack(defense) : { ...ADAPTIVE_ATTACK, clipNorm: dgc.clipNorm ?? null };
   return { kind: attack, ...base, iterations: iterations ?? base.iterations };
 }
 
@@ -131,7 +167,7 @@ export function jobConfig(p: JobPoint, common: CommonSettings): JobConfig {
     ...p,
     model: "linear",
     backend: common.backend,
-    attackParams: attackParams(p.attack, common.iterations, dgc),
+    attackParams: attackParams(p.attack, common.iterations, dgc, p.defense),
     training: {
       epochs: common.epochs,
       batchSize: DEFAULTS.train_batch_size,
@@ -147,16 +183,25 @@ export function jobConfig(p: JobPoint, common: CommonSettings): JobConfig {
 export function expandGrid(spec: GridSpec, common: CommonSettings): JobConfig[] {
   const seen = new Set<string>();
   const jobs: JobConfig[] = [];
-  for (const sparsity of spec.sparsities)
+  const push = (cfg: JobConfig) => {
+    if (!seen.has(cfg.key)) {
+      seen.add(cfg.key);
+      jobs.push(cfg);
+    }
+  };
+  const defenses = spec.defenses ?? [];
+  const sparsities = [...spec.sparsities];
+  for (const d of defenses) if (d.name === "none" || d.name === "dgc") sparsities.push(d.strength ?? 0);
+  for (const sparsity of new Set(sparsities))
     for (const attack of spec.attacks)
       for (const v of spec.variants)
         for (const seed of spec.seeds) {
           const variant: VariantName = sparsity === 0 ? "dense" : v;
-          const cfg = jobConfig({ sparsity, attack, variant, seed }, common);
-          if (!seen.has(cfg.key)) {
-            seen.add(cfg.key);
-            jobs.push(cfg);
-          }
+          push(jobConfig({ sparsity, attack, variant, seed }, common));
         }
+  for (const d of defenses)
+    if (d.name !== "none" && d.name !== "dgc")
+      for (const attack of spec.attacks)
+        for (const seed of spec.seeds) push(jobConfig({ sparsity: 0, attack, variant: "dense", seed, defense: checkDefense(d) }, common));
   return jobs;
 }

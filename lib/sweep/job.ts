@@ -11,6 +11,9 @@ import { runAttack, runTraining, setupRun, victimStep, type DGCRefinements, type
 import { meanStart, runInversionAttack } from "../attack/invert";
 import { attackMetrics, mse, psnr, ssim } from "../metrics";
 import { currentVersions, RECORD_SCHEMA, type AttackOutcome, type BaselineOutcome, type JobRecord, type TrainingOutcome } from "./record";
+import { DefendedMomentum, makeDefenseOptimizer } from "../optim/defended";
+import { uploadBytes } from "../optim/optimizer";
+import type { Optimizer } from "../optim/optimizer";
 import type { JobConfig } from "./grid";
 
 /** The data every job of a process shares (loaded once). */
@@ -64,6 +67,18 @@ function dgcRefinements(cfg: JobConfig, ctx: RunContext): DGCRefinements {
   return cfg.training.optimizer === "DGCMomentum" ? { ...cfg.training.dgc, rng: ctx.rng.fork("sample") } : {};
 }
 
+/**
+ * The client's optimizer for a defense point (Momentum behind the defense, noise from the run's
+ * "defense" stream: the attacked step is the first training step, so it draws the same noise);
+ * undefined for the seed's optimizers. `last` is the optimizer made most recently (its byte account).
+ */
+function defenseOptimizer(cfg: JobConfig, ctx: RunContext): { make: () => Optimizer; last: () => Optimizer | undefined } | undefined {
+  const defense = cfg.defense;
+  if (!defense) return undefined;
+  let made: Optimizer | undefined;
+  return { make: () => (made = makeDefenseOptimizer(defense, cfg.training.lr, ctx.rng.fork("defense"))), last: () => made };
+}
+
 export interface AttackJobResult {
   attack: AttackOutcome;
   baseline: BaselineOutcome;
@@ -82,21 +97,22 @@ export function runJobAttack(cfg: JobConfig, ctx: RunContext, data: SweepData): 
     return { mse: finite(mse(guess, target.x)), psnr: finite(psnr(guess, target.x)), ssim: finite(ssim(guess, target.x, dims)) };
   };
   const sum = (xs: number[]) => xs.reduce((s, v) => s + v, 0);
+  const defense = defenseOptimizer(cfg, ctx);
   if (a.kind === "dlg") {
-    const run = runAttack(ctx, data.train, {}, dgc);
+    const run = runAttack(ctx, data.train, {}, dgc, defense?.make);
     const last = run.records[run.records.length - 1];
     return {
       attack: {
         guess: run.guess, label: run.target.y[0],
         mse: finite(last.mse), psnr: finite(last.psnr), ssim: finite(last.ssim), labelAcc: last.labelAcc,
-        sentValues: sum(run.sent.sent), totalValues: sum(run.sent.total), seconds: run.seconds,
+        sentValues: sum(run.sent.sent), totalValues: sum(run.sent.total), sentBytes: uploadBytes(run.sent), seconds: run.seconds,
       },
       baseline: baselineOf(run.target),
       target: run.target.x,
       reconstruction: run.snapshots[run.snapshots.length - 1]?.x ?? new Float32Array(run.target.x.length),
     };
   }
-  const victim = victimStep(ctx, data.train, a.victimLoss, dgc);
+  const victim = victimStep(ctx, data.train, a.victimLoss, dgc, defense?.make);
   try {
     const { target } = victim;
     const r = runInversionAttack(a, ctx.model, victim.params, victim.observed, target.size, { rng: ctx.rng.fork("dummy"), mean: data.mean });
@@ -105,7 +121,7 @@ export function runJobAttack(cfg: JobConfig, ctx: RunContext, data: SweepData): 
       attack: {
         guess: r.guess, label: target.y[0],
         mse: finite(m.mse), psnr: finite(m.psnr), ssim: finite(m.ssim), labelAcc: m.labelAcc,
-        sentValues: sum(victim.sent.sent), totalValues: sum(victim.sent.total), seconds: r.seconds,
+        sentValues: sum(victim.sent.sent), totalValues: sum(victim.sent.total), sentBytes: uploadBytes(victim.sent), seconds: r.seconds,
       },
       baseline: baselineOf(target),
       target: target.x,
@@ -117,14 +133,20 @@ export function runJobAttack(cfg: JobConfig, ctx: RunContext, data: SweepData): 
 }
 
 function runJobTraining(cfg: JobConfig, ctx: RunContext, data: SweepData): TrainingOutcome {
-  const run = runTraining(ctx, data, {}, dgcRefinements(cfg, ctx));
+  const defense = defenseOptimizer(cfg, ctx);
+  const run = runTraining(ctx, data, {}, dgcRefinements(cfg, ctx), defense?.make);
   tf.dispose(run.params);
   const totalValues = ctx.model.paramShapes.reduce((s, shape) => s + shape.reduce((a, b) => a * b, 1), 0);
   const dense = cfg.training.optimizer === "Momentum";
   const steps = run.history.length;
   const valuesPerStep = steps ? run.history.reduce((s, r) => s + r.sent, 0) / steps : null;
-  // sparse: a float32 value and an int32 index per entry; dense: the float32 values alone
-  const bytesPerStep = valuesPerStep === null ? null : valuesPerStep * (dense ? 4 : 8);
+  // a defense counts its own encoding (defenses.ts); the seed's optimizers: float32 values, dense,
+  // or a float32 value and an int32 index per entry when sparse
+  const counted = defense?.last();
+  const bytesPerStep =
+    valuesPerStep === null ? null
+    : counted instanceof DefendedMomentum ? counted.bytesSent / counted.uploads
+    : valuesPerStep * (dense ? 4 : 8);
   const denseBytesPerStep = totalValues * 4;
   return {
     steps,

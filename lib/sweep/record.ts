@@ -33,6 +33,8 @@ export interface AttackOutcome {
   /** Gradient values the victim sent in the attacked step, and the dense count. */
   sentValues: number;
   totalValues: number;
+  /** Size of that upload in bytes under the sender's encoding (optim/optimizer.ts `uploadBytes`). */
+  sentBytes?: number;
   seconds: number;
 }
 
@@ -49,7 +51,7 @@ export interface TrainingOutcome {
   /** Mean gradient values sent per training step (null without training steps). */
   valuesPerStep: number | null;
   totalValues: number;
-  /** Sparse: values as float32 + indices as int32 (8 bytes a value); dense: 4 bytes a value. */
+  /** Sparse: values as float32 + indices as int32 (8 bytes a value); dense: 4 bytes a value; a defense: its own encoding. */
   bytesPerStep: number | null;
   denseBytesPerStep: number;
   /** denseBytesPerStep / bytesPerStep. */

@@ -12,11 +12,14 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { recordProblem, type JobRecord } from "./record";
-import { ATTACKS, VARIANT_NAMES, type AttackName, type VariantName } from "./grid";
+import { ATTACKS, VARIANT_NAMES, type AttackName, type JobConfig, type VariantName } from "./grid";
+import { DEFENSES } from "../optim/defenses";
 
 export const RECOVERY_MARGIN_DB = 3;
 
 export interface SummaryRow {
+  /** The defense and its strength (`none`, `dgc:0.9`, `topk:0.5`, `int8`). */
+  defense: string;
   sparsity: number;
   attack: AttackName;
   variant: VariantName;
@@ -89,10 +92,21 @@ function order<T>(list: readonly T[], x: T): number {
   return list.indexOf(x);
 }
 
+/** A row of the DGC sparsity line (DGC or the dense baseline), not another defense (rows read from older summaries have no `defense`). */
+export function isDgcRow(r: Pick<SummaryRow, "defense">): boolean {
+  return r.defense === undefined || r.defense === "none" || r.defense.startsWith("dgc:");
+}
+
+/** A job's defense as the sweep's --defense names it: `none`, `dgc:0.9`, `topk:0.5`, `int8`. */
+export function defenseLabel(c: Pick<JobConfig, "sparsity" | "defense">): string {
+  if (c.defense) return c.defense.strength === null ? c.defense.name : `${c.defense.name}:${c.defense.strength}`;
+  return c.sparsity === 0 ? "none" : `dgc:${c.sparsity}`;
+}
+
 export function summarize(records: readonly JobRecord[]): SummaryRow[] {
   const groups = new Map<string, JobRecord[]>();
   for (const r of records) {
-    const k = `${r.config.sparsity}|${r.config.attack}|${r.config.variant}`;
+    const k = `${defenseLabel(r.config)}|${r.config.attack}|${r.config.variant}`;
     groups.set(k, [...(groups.get(k) ?? []), r]);
   }
   const rows: SummaryRow[] = [];
@@ -102,6 +116,7 @@ export function summarize(records: readonly JobRecord[]): SummaryRow[] {
     const distinct = (xs: number[]) => [...new Set(xs)].sort((a, b) => a - b);
     const labels = done.map((r) => r.attack!.labelAcc);
     rows.push({
+      defense: defenseLabel(c),
       sparsity: c.sparsity,
       attack: c.attack,
       variant: c.variant,
@@ -123,10 +138,14 @@ export function summarize(records: readonly JobRecord[]): SummaryRow[] {
       compressionRatio: median(nums(done.map((r) => r.training!.compressionRatio))),
     });
   }
-  // per attack: the dense baseline first, then each variant by sparsity
+  // per attack: the dense baseline first, then each variant by sparsity, then the other defenses by strength
   const variants: readonly VariantName[] = ["dense", ...VARIANT_NAMES.filter((v) => v !== "dense")];
+  const defenseOrder = (r: SummaryRow) => (isDgcRow(r) ? -1 : order(DEFENSES, r.defense.split(":")[0] as never));
+  const strength = (r: SummaryRow) => Number(r.defense.split(":")[1] ?? 0);
   return rows.sort(
-    (a, b) => order(ATTACKS, a.attack) - order(ATTACKS, b.attack) || order(variants, a.variant) - order(variants, b.variant) || a.sparsity - b.sparsity,
+    (a, b) =>
+      order(ATTACKS, a.attack) - order(ATTACKS, b.attack) || defenseOrder(a) - defenseOrder(b) || order(variants, a.variant) - order(variants, b.variant) ||
+      a.sparsity - b.sparsity || strength(a) - strength(b),
   );
 }
 
@@ -143,7 +162,7 @@ export function stopsRecovering(rows: readonly SummaryRow[]): Summary["stopsReco
   const out: Summary["stopsRecovering"] = [];
   for (const attack of ATTACKS)
     for (const variant of VARIANT_NAMES.filter((v) => v !== "dense")) {
-      const line = rows.filter((r) => r.attack === attack && (r.variant === variant || r.variant === "dense") && r.n > 0).sort((a, b) => a.sparsity - b.sparsity);
+      const line = rows.filter((r) => isDgcRow(r) && r.attack === attack && (r.variant === variant || r.variant === "dense") && r.n > 0).sort((a, b) => a.sparsity - b.sparsity);
       if (!line.some((r) => r.variant === variant)) continue;
       const stop = line.find((r) => r.recovered * 2 <= r.n);
       out.push({ attack, variant, sparsity: stop ? stop.sparsity : null });
@@ -177,14 +196,15 @@ function fmtBytes(x: number | null): string {
 
 export function summaryMarkdown(s: Summary): string {
   const head =
-    "| sparsity | attack | variant | seeds | PSNR dB | SSIM | label acc | recovered | mean-image PSNR | mean-image SSIM | values sent (attacked step) | test acc | values/step | bytes/step | ratio |\n" +
-    "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|";
+    "| sparsity | attack | variant | seeds | PSNR dB | SSIM | label acc | recovered | mean-image PSNR | mean-image SSIM | values sent (attacked step) | test acc | values/step | bytes/step | ratio | defense |\n" +
+    "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|";
   const lines = s.rows.map((r) =>
     [
       r.sparsity, r.attack, r.variant, r.failed ? `${r.n} (+${r.failed} failed)` : r.n,
       fmt(r.psnr, 2), fmt(r.ssim, 3), fmt(r.labelAcc, 2), `${r.recovered}/${r.n}`,
       fmt(r.baselinePsnr, 2), fmt(r.baselineSsim, 3), Math.round(r.attackedStepValues),
       fmt(r.testAccuracy, 4), fmt(r.valuesPerStep, 0), fmtBytes(r.bytesPerStep), r.compressionRatio === null ? "–" : `${r.compressionRatio.toFixed(1)}×`,
+      r.defense,
     ].join(" | "),
   );
   const stops = s.stopsRecovering.map((x) => `- ${x.attack} / ${x.variant}: ${x.sparsity === null ? "recovers at every sparsity swept" : `stops recovering at sparsity ${x.sparsity}`}`);
