@@ -68,7 +68,7 @@ test("a tiny grid of every defense runs: records with each defense's bytes; resu
     "signsgd-dlg-seed1": 980 + 2 + 2 * 4,
   });
   assert.ok(bytes["s0.9-dlg-seed-seed1"]! <= 8 * 785);
-  for (const j of jobs) assert.equal(read(out, j.key).attack!.sentBytes, j.key.startsWith("s0.9") ? read(out, j.key).attack!.sentValues * 8 : bytes[j.key], j.key);
+  for (const j of jobs) assert.equal(read(out, j.key).attack!.sentBytes, j.key.startsWith("s0.9") ? read(out, j.key).attack!.sentValues * 8 : (bytes as Record<string, number | null>)[j.key], j.key);
   const again = await runSweep(jobs, { out, jobs: 1 });
   assert.equal(again.skipped.length, jobs.length);
   // noise from the run's seeded "defense" stream: a second run of a noisy job gives the same record
