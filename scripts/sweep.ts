@@ -8,13 +8,14 @@
  *   npm run sweep -- --list ...            the grid's job keys, one a line (for schedulers)
  *   npm run sweep -- --only <key> ...      one job on its own
  *   npm run sweep -- --summary --out dir   the Markdown table; writes <dir>/summary.json
+ *   npm run sweep -- --frontier --out dir  the defense frontier (lib/sweep/frontier.ts); writes <dir>/summary.json too
  * Exit status: 0 when every job is done, 1 when one failed (the others still ran), 2 on bad input.
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import {
-  ATTACKS, BACKENDS, buildSummary, checkDefense, DEFENSES, DefenseError, type DefenseName, type DefenseSpec, DEFAULT_COMMON, DGC_VARIANTS, expandGrid, GridError, jobConfig, parseKey, runSweep, summaryMarkdown,
+  ATTACKS, BACKENDS, buildSummary, frontierMarkdown, frontierPoints, checkDefense, DEFENSES, DefenseError, type DefenseName, type DefenseSpec, DEFAULT_COMMON, DGC_VARIANTS, expandGrid, GridError, jobConfig, parseKey, runSweep, summaryMarkdown,
   type AttackName, type BackendChoice, type CommonSettings, type DGCVariant, type JobConfig,
 } from "../lib";
 
@@ -91,6 +92,7 @@ function command(): Command {
     .addOption(new Option("--only <key>", "run just this job (e.g. s0.9-dlg-seed-seed3)"))
     .addOption(new Option("--list", "print the grid's job keys, one a line, and exit"))
     .addOption(new Option("--summary", "print the Markdown summary of --out and write <out>/summary.json"))
+    .addOption(new Option("--frontier", "print the defense frontier of --out (a row per defense, ★ = Pareto) and write <out>/summary.json"))
     // test-only: make these jobs throw, to exercise failure handling
     .addOption(new Option("--fail-key <keys>").hideHelp())
     .helpOption("-h, --help", "show this help")
@@ -114,6 +116,7 @@ interface Opts {
   only?: string;
   list?: boolean;
   summary?: boolean;
+  frontier?: boolean;
   failKey?: string;
 }
 
@@ -134,10 +137,10 @@ async function main(): Promise<void> {
     throw e;
   }
   const o = cmd.opts<Opts>();
-  if (o.summary) {
+  if (o.summary || o.frontier) {
     const summary = buildSummary(o.out);
     writeFileSync(join(o.out, "summary.json"), `${JSON.stringify(summary, null, 2)}\n`);
-    console.log(summaryMarkdown(summary));
+    console.log(o.frontier ? frontierMarkdown(frontierPoints(summary.rows, o.variant[0])) : summaryMarkdown(summary));
     return;
   }
   const common: CommonSettings = { iterations: o.iterations ?? null, epochs: o.epochs, backend: o.backend, trainSubset: o.trainSubset ?? null };

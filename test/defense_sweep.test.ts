@@ -9,7 +9,7 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { buildSummary, expandGrid, GridError, jobConfig, jobKey, parseKey, recordPath, runSweep, type CommonSettings, type DefenseSpec, type JobRecord } from "../lib";
+import { buildSummary, expandGrid, frontierFigure, frontierMarkdown, frontierPoints, GridError, jobConfig, jobKey, parseKey, recordPath, runSweep, type CommonSettings, type DefenseSpec, type JobRecord, type SummaryRow } from "../lib";
 import { useBackend } from "./helpers";
 
 before(useBackend);
@@ -82,4 +82,23 @@ test("a tiny grid of every defense runs: records with each defense's bytes; resu
   const s = buildSummary(out);
   assert.deepEqual(s.rows.map((r) => r.defense), ["none", "dgc:0.9", "topk:0.9", "randk:0.9", "gaussian:0.01", "gaussvar:0.0001", "laplace:0.01", "fp16", "int8", "signsgd"]);
   assert.deepEqual(s.stopsRecovering.map((x) => x.variant), ["seed"], "defense rows stay out of the DGC line");
+});
+
+test("frontier: the Pareto front over (PSNR ↓, accuracy ↑, bytes ↓) by hand; accuracy and bytes joined from the job that trained", () => {
+  const row = (defense: string, attack: "dlg" | "ig", psnr: number | null, acc: number | null, bytes: number | null) =>
+    ({ defense, attack, variant: defense.startsWith("dgc") ? "seed" : "dense", sparsity: 0, n: 5, recovered: 1, psnr, baselinePsnr: 6, testAccuracy: acc, bytesPerStep: bytes, attackedStepValues: 10 }) as unknown as SummaryRow;
+  const rows = [
+    row("a", "dlg", 10, 0.9, 100), row("b", "dlg", 5, 0.9, 100), row("c", "dlg", 20, 0.95, 1000), row("d", "dlg", 5, 0.8, 50), row("e", "dlg", null, 0.99, 1),
+    row("b", "ig", 30, null, null), row("a", "ig", 12, null, null),
+  ];
+  const pts = frontierPoints(rows);
+  const on = (attack: string) => pts.filter((p) => p.attack === attack && p.pareto).map((p) => p.defense).sort();
+  assert.deepEqual(on("dlg"), ["b", "c", "d"]);
+  const igB = pts.find((p) => p.attack === "ig" && p.defense === "b")!;
+  assert.deepEqual([igB.testAccuracy, igB.bytesPerStep], [0.9, 100], "joined from b's DLG row");
+  assert.deepEqual(on("ig"), ["a"], "a: lower PSNR, same accuracy and bytes as b");
+  const md = frontierMarkdown(pts);
+  assert.match(md, /\| b \| 100 B \| 0\.900 \| 10 \| 5\.0 \(1\/5\) ★ \| 30\.0 \(1\/5\) \|/);
+  const fig = frontierFigure(pts, "dlg");
+  assert.equal((fig.data.at(-1) as { x: number[] }).x.length, 3, "the front joins its three points");
 });

@@ -4,3 +4,4 @@ export * from "./job";
 export * from "./runner";
 export * from "./summary";
 export * from "./figures";
+export * from "./frontier";

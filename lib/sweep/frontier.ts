@@ -1,0 +1,127 @@
+/**
+ * The privacy–utility–bandwidth frontier of a defense sweep: per attack, one point per defense ×
+ * strength with the attack's median PSNR and fraction of victims recovered (privacy), the test
+ * accuracy training reaches under the defense (utility) and the bytes one step uploads (bandwidth).
+ *
+ * A point is on the Pareto front of its attack when no other point is at least as good on all three
+ * — PSNR no higher, accuracy no lower, bytes no higher — and strictly better on one. Test accuracy
+ * and bytes do not depend on the attack, so a point takes them from whichever job of the same
+ * defense trained (the study trains once per defense and seed, with the DLG jobs).
+ */
+import { isDgcRow, type SummaryRow } from "./summary";
+import type { Figure } from "../viz/plots";
+
+export interface FrontierPoint {
+  defense: string;
+  attack: string;
+  /** Victims (seeds) attacked, and how many were recovered (PSNR ≥ mean image + 3 dB). */
+  n: number;
+  recovered: number;
+  psnr: number | null;
+  baselinePsnr: number | null;
+  testAccuracy: number | null;
+  bytesPerStep: number | null;
+  /** Values sent in the attacked step (0: the step sent nothing, which is silence, not protection). */
+  attackedStepValues: number;
+  pareto: boolean;
+}
+
+/** The defense sweep's rows (the DGC line's other variants left out: `variant` picks one). */
+export function frontierPoints(rows: readonly SummaryRow[], variant = "seed"): FrontierPoint[] {
+  const sel = rows.filter((r) => r.n > 0 && (!isDgcRow(r) || r.variant === variant || r.variant === "dense"));
+  const trained = new Map<string, SummaryRow>();
+  for (const r of sel) if (r.testAccuracy !== null && !trained.has(r.defense)) trained.set(r.defense, r);
+  const points: FrontierPoint[] = sel.map((r) => {
+    const t = trained.get(r.defense);
+    return {
+      defense: r.defense, attack: r.attack, n: r.n, recovered: r.recovered, psnr: r.psnr, baselinePsnr: r.baselinePsnr,
+      testAccuracy: t?.testAccuracy ?? null, bytesPerStep: t?.bytesPerStep ?? null, attackedStepValues: r.attackedStepValues, pareto: false,
+    };
+  });
+  for (const attack of new Set(points.map((p) => p.attack))) markPareto(points.filter((p) => p.attack === attack));
+  return points;
+}
+
+/** Sets `pareto` on the points no other point dominates (points missing a coordinate are never on it). */
+export function markPareto(points: FrontierPoint[]): void {
+  const full = points.filter((p) => p.psnr !== null && p.testAccuracy !== null && p.bytesPerStep !== null);
+  for (const p of points) p.pareto = false;
+  for (const p of full) {
+    p.pareto = !full.some(
+      (q) =>
+        q !== p && q.psnr! <= p.psnr! && q.testAccuracy! >= p.testAccuracy! && q.bytesPerStep! <= p.bytesPerStep! &&
+        (q.psnr! < p.psnr! || q.testAccuracy! > p.testAccuracy! || q.bytesPerStep! < p.bytesPerStep!),
+    );
+  }
+}
+
+const f = (x: number | null, d: number) => (x === null ? "–" : x.toFixed(d));
+const kB = (x: number | null) => (x === null ? "–" : x >= 1000 ? `${(x / 1000).toFixed(1)} kB` : `${Math.round(x)} B`);
+
+/**
+ * The frontier as one Markdown table: a row per defense × strength (bytes, accuracy), a column per
+ * attack with its median PSNR, victims recovered, and ★ where the point is on that attack's front.
+ */
+export function frontierMarkdown(points: readonly FrontierPoint[]): string {
+  const attacks = [...new Set(points.map((p) => p.attack))];
+  const defenses = [...new Set(points.map((p) => p.defense))];
+  const head = `| defense | bytes / step | test acc | values sent (attacked step) | ${attacks.map((a) => `${a} PSNR dB (recovered)`).join(" | ")} |`;
+  const rule = `|---|---|---|---|${attacks.map(() => "---").join("|")}|`;
+  const lines = defenses.map((d) => {
+    const ps = points.filter((p) => p.defense === d);
+    const any = ps[0];
+    const cells = attacks.map((a) => {
+      const p = ps.find((q) => q.attack === a);
+      return p ? `${f(p.psnr, 1)} (${p.recovered}/${p.n})${p.pareto ? " ★" : ""}` : "–";
+    });
+    return `| ${d} | ${kB(any.bytesPerStep)} | ${f(any.testAccuracy, 3)} | ${Math.round(any.attackedStepValues)} | ${cells.join(" | ")} |`;
+  });
+  return [head, rule, ...lines].join("\n");
+}
+
+const FAMILY_SYMBOL: Record<string, string> = {
+  none: "circle", dgc: "diamond", topk: "square", randk: "square-open", gaussian: "cross", gaussvar: "x",
+  laplace: "x-open", fp16: "triangle-up", int8: "triangle-down", signsgd: "star",
+};
+
+/**
+ * One attack's frontier: attack PSNR (x) against test accuracy (y), bytes per step as the colour
+ * (log10), a symbol per defense family, the Pareto front ringed and joined; hover names each point.
+ */
+export function frontierFigure(points: readonly FrontierPoint[], attack: string): Figure {
+  const ps = points.filter((p) => p.attack === attack && p.psnr !== null && p.testAccuracy !== null && p.bytesPerStep !== null);
+  const families = [...new Set(ps.map((p) => p.defense.split(":")[0]))];
+  const hover = (p: FrontierPoint) =>
+    `<b>${p.defense}</b><br>PSNR ${f(p.psnr, 1)} dB, recovered ${p.recovered}/${p.n}<br>test acc ${f(p.testAccuracy, 3)}<br>${kB(p.bytesPerStep)} / step` +
+    `${p.attackedStepValues === 0 ? "<br>attacked step sent nothing" : ""}${p.pareto ? "<br>★ Pareto" : ""}`;
+  const allBytes = ps.map((p) => Math.log10(p.bytesPerStep!));
+  const [cmin, cmax] = [Math.min(...allBytes), Math.max(...allBytes)];
+  const data: Record<string, unknown>[] = families.map((fam, i) => {
+    const qs = ps.filter((p) => p.defense.split(":")[0] === fam);
+    return {
+      type: "scatter", mode: "markers", name: fam,
+      x: qs.map((p) => p.psnr), y: qs.map((p) => p.testAccuracy),
+      text: qs.map(hover), hovertemplate: "%{text}<extra></extra>",
+      marker: {
+        size: 13, symbol: FAMILY_SYMBOL[fam] ?? "circle", color: qs.map((p) => Math.log10(p.bytesPerStep!)), cmin, cmax, colorscale: "Viridis",
+        showscale: i === 0, colorbar: { title: { text: "log10 bytes / step" } },
+        line: { width: qs.map((p) => (p.pareto ? 3 : 0.5)), color: "#000" },
+      },
+    };
+  });
+  const front = ps.filter((p) => p.pareto).sort((a, b) => a.psnr! - b.psnr!);
+  data.push({ type: "scatter", mode: "lines", name: "Pareto front", x: front.map((p) => p.psnr), y: front.map((p) => p.testAccuracy), line: { color: "#000", dash: "dot", width: 1 }, hoverinfo: "skip" });
+  const base = ps.find((p) => p.baselinePsnr !== null)?.baselinePsnr ?? undefined;
+  return {
+    data,
+    layout: {
+      title: { text: `Defense frontier against ${attack}: attack PSNR vs test accuracy (colour: bytes per step)` },
+      height: 480,
+      xaxis: { title: { text: `${attack}'s median PSNR (dB, lower = more private)` } },
+      yaxis: { title: { text: "test accuracy after training under the defense" } },
+      legend: { orientation: "h", y: -0.2 },
+      shapes: base === undefined ? [] : [{ type: "line", x0: base + 3, x1: base + 3, yref: "paper", y0: 0, y1: 1, line: { color: "#888", dash: "dash" } }],
+      annotations: base === undefined ? [] : [{ x: base + 3, yref: "paper", y: 1.03, text: "recovered (mean image + 3 dB)", showarrow: false, font: { color: "#666" } }],
+    },
+  };
+}
