@@ -20,7 +20,7 @@ import type { InversionAttack } from "../attack/invert";
 import type { BackendChoice } from "../backend";
 import type { LabelInit, LabelRule } from "../config";
 
-export const ATTACKS = ["dlg", "ig", "adaptive"] as const;
+export const ATTACKS = ["dlg", "ig", "adaptive", "analytic"] as const;
 export type AttackName = (typeof ATTACKS)[number];
 export type VariantName = DGCVariant | "dense";
 export const VARIANT_NAMES: readonly VariantName[] = [...DGC_VARIANTS, "dense"];
@@ -37,7 +37,17 @@ export interface DLGParams {
 export interface InversionParams extends InversionAttack {
   kind: "ig" | "adaptive";
 }
-export type AttackParams = DLGParams | InversionParams;
+/**
+ * The analytic attack on Linear (attack/analytic.ts): no iterations. `sparse`: the attacker knows the
+ * defense drops entries (DGC, topk, randk), so a zero is "not sent"; otherwise a zero is a value.
+ */
+export interface AnalyticParams {
+  kind: "analytic";
+  iterations: 0;
+  victimLoss: "ce";
+  sparse: boolean;
+}
+export type AttackParams = DLGParams | InversionParams | AnalyticParams;
 
 export interface TrainingParams {
   epochs: number;
@@ -148,7 +158,8 @@ function checkPoint(p: JobPoint, key: string): void {
  * An attack's settings for a job. The adaptive attacker knows the DGC protocol, so it mirrors the
  * victim's local gradient clipping (`dgc.clipNorm`) on its dummy gradient.
  */
-export function attackParams(attack: AttackName, iterations: number | null, dgc: DGCSettings = {}, defense?: DefenseSpec): AttackParams {
+export function attackParams(attack: AttackName, iterations: number | null, dgc: DGCSettings = {}, defense?: DefenseSpec, sparse = false): AttackParams {
+  if (attack === "analytic") return { kind: "analytic", iterations: 0, victimLoss: "ce", sparse };
   if (attack === "dlg") {
     return { kind: "dlg", iterations: iterations ?? DEFAULTS.attack_epoch, lr: DEFAULTS.attack_lr, victimLoss: "sse", labelInit: DEFAULTS.label_init, labelRule: DEFAULTS.label_rule };
   }
@@ -167,7 +178,7 @@ export function jobConfig(p: JobPoint, common: CommonSettings): JobConfig {
     ...p,
     model: "linear",
     backend: common.backend,
-    attackParams: attackParams(p.attack, common.iterations, dgc, p.defense),
+    attackParams: attackParams(p.attack, common.iterations, dgc, p.defense, p.sparsity > 0 || p.defense?.name === "topk" || p.defense?.name === "randk"),
     training: {
       epochs: common.epochs,
       batchSize: DEFAULTS.train_batch_size,

@@ -5,7 +5,9 @@
  * how many bytes each step sends.
  */
 import { tf } from "../tf";
-import { makeConfig } from "../config";
+import { DEFAULTS, makeConfig } from "../config";
+import { analyticLinear } from "../attack/analytic";
+import { initialLabels } from "../attack/dlg";
 import { IMAGE_SIZE, loadMnist, meanImage, PIXELS, type MnistSplit } from "../data/mnist";
 import { runAttack, runTraining, setupRun, victimStep, type DGCRefinements, type RunContext } from "../demo";
 import { meanStart, runInversionAttack } from "../attack/invert";
@@ -55,7 +57,7 @@ export async function jobContext(cfg: JobConfig): Promise<RunContext> {
       train_batch_size: cfg.training.batchSize,
       dlg_attack: true,
       attack_epoch: a.iterations,
-      attack_lr: a.lr,
+      attack_lr: a.kind === "analytic" ? DEFAULTS.attack_lr : a.lr,
       // one snapshot at the last iteration: metrics are "at the end"
       return_epoch: Math.max(1, a.iterations - 1),
       ...(a.kind === "dlg" ? { label_init: a.labelInit, label_rule: a.labelRule } : {}),
@@ -115,7 +117,7 @@ export function runJobAttack(cfg: JobConfig, ctx: RunContext, data: SweepData): 
   const victim = victimStep(ctx, data.train, a.victimLoss, dgc, defense?.make);
   try {
     const { target } = victim;
-    const r = runInversionAttack(a, ctx.model, victim.params, victim.observed, target.size, { rng: ctx.rng.fork("dummy"), mean: data.mean });
+    const r = a.kind === "analytic" ? analytic(victim.observed, data.mean, a.sparse) : runInversionAttack(a, ctx.model, victim.params, victim.observed, target.size, { rng: ctx.rng.fork("dummy"), mean: data.mean });
     const m = attackMetrics(r.x, target.x, { batch: target.size, height: IMAGE_SIZE, width: IMAGE_SIZE }, r.y, target.y);
     return {
       attack: {
@@ -130,6 +132,15 @@ export function runJobAttack(cfg: JobConfig, ctx: RunContext, data: SweepData): 
   } finally {
     victim.dispose();
   }
+}
+
+/** The analytic attack on the observed Linear gradient, the mean image where no pixel is recovered. */
+function analytic(observed: readonly tf.Tensor[], mean: Float32Array, sparse: boolean): { x: Float32Array; y: Float32Array; guess: number; seconds: number } {
+  const t0 = performance.now();
+  if (observed.length !== 2) throw new Error("the analytic attack needs the Linear model's weight and bias gradients");
+  const r = analyticLinear(observed[0].dataSync(), observed[1].dataSync(), mean, !sparse);
+  const guess = r.classUsed ?? 0;
+  return { x: r.x, y: initialLabels("guess", 1, guess), guess, seconds: (performance.now() - t0) / 1000 };
 }
 
 function runJobTraining(cfg: JobConfig, ctx: RunContext, data: SweepData): TrainingOutcome {
