@@ -20,7 +20,7 @@ import type { InversionAttack } from "../attack/invert";
 import type { BackendChoice } from "../backend";
 import type { LabelInit, LabelRule } from "../config";
 
-export const ATTACKS = ["dlg", "ig", "adaptive", "analytic"] as const;
+export const ATTACKS = ["dlg", "ig", "adaptive", "analytic", "lbfgs"] as const;
 export type AttackName = (typeof ATTACKS)[number];
 export type VariantName = DGCVariant | "dense";
 export const VARIANT_NAMES: readonly VariantName[] = [...DGC_VARIANTS, "dense"];
@@ -47,7 +47,17 @@ export interface AnalyticParams {
   victimLoss: "ce";
   sparse: boolean;
 }
-export type AttackParams = DLGParams | InversionParams | AnalyticParams;
+/** DLG as the DLG paper's code runs it: L-BFGS over (x', y'), cross-entropy victim (attack/lbfgs_dlg.ts). */
+export interface LbfgsDlgParams {
+  kind: "lbfgs";
+  /** L-BFGS steps (torch `.step(closure)` calls, up to 20 iterations each); the paper runs 300. */
+  iterations: number;
+  victimLoss: "ce";
+}
+export type AttackParams = DLGParams | InversionParams | AnalyticParams | LbfgsDlgParams;
+
+/** L-BFGS DLG's default steps here: on LeNet and Linear it converges within 30 (docs/defenses.md). */
+export const LBFGS_DLG_STEPS = 30;
 
 export interface TrainingParams {
   epochs: number;
@@ -160,6 +170,7 @@ function checkPoint(p: JobPoint, key: string): void {
  */
 export function attackParams(attack: AttackName, iterations: number | null, dgc: DGCSettings = {}, defense?: DefenseSpec, sparse = false): AttackParams {
   if (attack === "analytic") return { kind: "analytic", iterations: 0, victimLoss: "ce", sparse };
+  if (attack === "lbfgs") return { kind: "lbfgs", iterations: iterations ?? LBFGS_DLG_STEPS, victimLoss: "ce" };
   if (attack === "dlg") {
     return { kind: "dlg", iterations: iterations ?? DEFAULTS.attack_epoch, lr: DEFAULTS.attack_lr, victimLoss: "sse", labelInit: DEFAULTS.label_init, labelRule: DEFAULTS.label_rule };
   }

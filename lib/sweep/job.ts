@@ -8,7 +8,8 @@ import { tf } from "../tf";
 import { DEFAULTS, makeConfig } from "../config";
 import { analyticLinear } from "../attack/analytic";
 import { initialLabels } from "../attack/dlg";
-import { IMAGE_SIZE, loadMnist, meanImage, PIXELS, type MnistSplit } from "../data/mnist";
+import { lbfgsDlg } from "../attack/lbfgs_dlg";
+import { IMAGE_SIZE, NUM_CLASSES, loadMnist, meanImage, PIXELS, type MnistSplit } from "../data/mnist";
 import { runAttack, runTraining, setupRun, victimStep, type DGCRefinements, type RunContext } from "../demo";
 import { meanStart, runInversionAttack } from "../attack/invert";
 import { attackMetrics, mse, psnr, ssim } from "../metrics";
@@ -57,7 +58,7 @@ export async function jobContext(cfg: JobConfig): Promise<RunContext> {
       train_batch_size: cfg.training.batchSize,
       dlg_attack: true,
       attack_epoch: a.iterations,
-      attack_lr: a.kind === "analytic" ? DEFAULTS.attack_lr : a.lr,
+      attack_lr: a.kind === "analytic" || a.kind === "lbfgs" ? DEFAULTS.attack_lr : a.lr,
       // one snapshot at the last iteration: metrics are "at the end"
       return_epoch: Math.max(1, a.iterations - 1),
       ...(a.kind === "dlg" ? { label_init: a.labelInit, label_rule: a.labelRule } : {}),
@@ -117,7 +118,10 @@ export function runJobAttack(cfg: JobConfig, ctx: RunContext, data: SweepData): 
   const victim = victimStep(ctx, data.train, a.victimLoss, dgc, defense?.make);
   try {
     const { target } = victim;
-    const r = a.kind === "analytic" ? analytic(victim.observed, data.mean, a.sparse) : runInversionAttack(a, ctx.model, victim.params, victim.observed, target.size, { rng: ctx.rng.fork("dummy"), mean: data.mean });
+    const r =
+      a.kind === "analytic" ? analytic(victim.observed, data.mean, a.sparse)
+      : a.kind === "lbfgs" ? withGuess(lbfgsDlg(ctx.model, victim.params, victim.observed, target.size, { steps: a.iterations, rng: ctx.rng.fork("dummy") }))
+      : runInversionAttack(a, ctx.model, victim.params, victim.observed, target.size, { rng: ctx.rng.fork("dummy"), mean: data.mean });
     const m = attackMetrics(r.x, target.x, { batch: target.size, height: IMAGE_SIZE, width: IMAGE_SIZE }, r.y, target.y);
     return {
       attack: {
@@ -132,6 +136,11 @@ export function runJobAttack(cfg: JobConfig, ctx: RunContext, data: SweepData): 
   } finally {
     victim.dispose();
   }
+}
+
+/** L-BFGS DLG's label is optimized with the image: its guess is the recovered distribution's argmax. */
+function withGuess<T extends { y: Float32Array }>(r: T): T & { guess: number } {
+  return { ...r, guess: r.y.indexOf(Math.max(...r.y.subarray(0, NUM_CLASSES))) };
 }
 
 /** The analytic attack on the observed Linear gradient, the mean image where no pixel is recovered. */
