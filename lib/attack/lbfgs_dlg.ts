@@ -9,7 +9,7 @@ import { tf } from "../tf";
 import { NUM_CLASSES, PIXELS } from "../data/mnist";
 import { logSumExp } from "../losses";
 import { DivergenceError } from "../train";
-import { LBFGS, tfObjective, type LBFGSOptions } from "./lbfgs";
+import { LBFGS, tfObjective, type LBFGSOptions, type Objective } from "./lbfgs";
 import { parameterGradients } from "./objectives";
 import type { Model } from "../models/model";
 import type { Rng } from "../rng";
@@ -29,16 +29,21 @@ function softmax(y: tf.Tensor): tf.Tensor {
   return tf.exp(tf.sub(y, logSumExp(y)));
 }
 
+/** D(x', y') and its gradient over the flat vector [x' (B·784), y' (B·10)]. */
+export function lbfgsDlgObjective(model: Model, params: readonly tf.Tensor[], observed: readonly tf.Tensor[], batch: number): Objective {
+  const gradsOf = parameterGradients(model, params, "ce");
+  return tfObjective([[batch, PIXELS], [batch, NUM_CLASSES]], ([x, y]) => {
+    const grads = gradsOf(x, softmax(y));
+    return tf.addN(grads.map((g, i) => tf.sum(tf.square(tf.sub(g, observed[i]))))) as tf.Scalar;
+  });
+}
+
 export function lbfgsDlg(
   model: Model, params: readonly tf.Tensor[], observed: readonly tf.Tensor[], batch: number,
   opts: { steps: number; rng: Rng; lbfgs?: Partial<LBFGSOptions> },
 ): LbfgsDlgResult {
   const t0 = performance.now();
-  const gradsOf = parameterGradients(model, params, "ce");
-  const objective = tfObjective([[batch, PIXELS], [batch, NUM_CLASSES]], ([x, y]) => {
-    const grads = gradsOf(x, softmax(y));
-    return tf.addN(grads.map((g, i) => tf.sum(tf.square(tf.sub(g, observed[i]))))) as tf.Scalar;
-  });
+  const objective = lbfgsDlgObjective(model, params, observed, batch);
   const x0 = new Float64Array(batch * (PIXELS + NUM_CLASSES));
   for (let i = 0; i < x0.length; i++) x0[i] = opts.rng.normal();
   const lbfgs = new LBFGS(x0, { lr: 1, ...opts.lbfgs });
