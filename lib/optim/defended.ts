@@ -7,7 +7,7 @@ import { tf } from "../tf";
 import { Momentum } from "./momentum";
 import { DGCMomentum } from "./dgc";
 import { makeTransform, type DefenseSpec, type UploadTransform } from "./defenses";
-import type { Compressed, Optimizer, SentStats } from "./optimizer";
+import { compressAndApply, type Compressed, type Optimizer, type SentStats } from "./optimizer";
 import type { DGCSettings } from "./variants";
 import type { Rng } from "../rng";
 
@@ -38,10 +38,7 @@ export class DefendedMomentum implements Optimizer {
   }
 
   step(params: readonly tf.Variable[], grads: readonly tf.Tensor[]): SentStats {
-    const { sent, stats } = this.compress(grads);
-    this.apply(params, sent);
-    tf.dispose(sent);
-    return stats;
+    return compressAndApply(this, params, grads);
   }
 
   dispose(): void {

@@ -43,3 +43,11 @@ export function sumStats(s: SentStats): { sent: number; total: number } {
 export function uploadBytes(s: SentStats): number {
   return s.bytes ?? s.sent.reduce((b, k, i) => b + (k === s.total[i] ? 4 : 8) * k, 0);
 }
+
+/** One step as every optimizer here takes it: compress, apply what was sent, free it; returns what was sent. */
+export function compressAndApply(opt: Pick<Optimizer, "compress" | "apply">, params: readonly tf.Variable[], grads: readonly tf.Tensor[]): SentStats {
+  const { sent, stats } = opt.compress(grads);
+  opt.apply(params, sent);
+  for (const t of sent) t.dispose();
+  return stats;
+}
