@@ -9,7 +9,7 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { buildSummary, expandGrid, frontierFigure, frontierMarkdown, frontierPoints, GridError, jobConfig, jobKey, parseKey, recordPath, runSweep, type CommonSettings, type DefenseSpec, type JobRecord, type SummaryRow } from "../lib";
+import { buildSummary, expandGrid, frontierFigure, frontierMarkdown, frontierPoints, gaussianGuarantee, GridError, privacyNote, jobConfig, jobKey, parseKey, recordPath, runSweep, type CommonSettings, type DefenseSpec, type JobRecord, type SummaryRow } from "../lib";
 import { useBackend } from "./helpers";
 
 before(useBackend);
@@ -98,7 +98,9 @@ test("frontier: the Pareto front over (PSNR ↓, accuracy ↑, bytes ↓) by han
   assert.deepEqual([igB.testAccuracy, igB.bytesPerStep], [0.9, 100], "joined from b's DLG row");
   assert.deepEqual(on("ig"), ["a"], "a: lower PSNR, same accuracy and bytes as b");
   const md = frontierMarkdown(pts);
-  assert.match(md, /\| b \| 100 B \| 0\.900 \| 10 \| 5\.0 \(1\/5\) ★ \| 30\.0 \(1\/5\) \|/);
+  assert.match(md, /\| b \| 100 B \| 0\.900 \| 10 \| 5\.0 \(1\/5\) ★ \| 30\.0 \(1\/5\) \|  \|/);
+  assert.equal(privacyNote("gaussian:1", 1876, 1e-5), `ε ${gaussianGuarantee(1, 1, 1e-5).epsilon.toPrecision(3)} / ${gaussianGuarantee(1, 1876, 1e-5).epsilon.toPrecision(3)}`);
+  assert.equal(privacyNote("laplace:0.01"), "");
   const fig = frontierFigure(pts, "dlg");
   assert.equal((fig.data.at(-1) as { x: number[] }).x.length, 3, "the front joins its three points");
 });

@@ -9,6 +9,7 @@
  * defense trained (the study trains once per defense and seed, with the DLG jobs).
  */
 import { isDgcRow, type SummaryRow } from "./summary";
+import { gaussianGuarantee } from "../optim/rdp";
 import type { Figure } from "../viz/plots";
 
 export interface FrontierPoint {
@@ -24,6 +25,18 @@ export interface FrontierPoint {
   /** Values sent in the attacked step (0: the step sent nothing, which is silence, not protection). */
   attackedStepValues: number;
   pareto: boolean;
+}
+
+/** Training rounds of the study (2 epochs of ceil(60000/64) = 938 steps) and its δ, for the `gaussian` points' ε. */
+export const FRONTIER_ROUNDS = 1876;
+export const FRONTIER_DELTA = 1e-5;
+
+/** "ε per round / over all rounds" of a `gaussian:σ` point (add/remove one client, δ = FRONTIER_DELTA); "" for the others. */
+export function privacyNote(defense: string, rounds = FRONTIER_ROUNDS, delta = FRONTIER_DELTA): string {
+  const m = /^gaussian:(.+)$/.exec(defense);
+  if (!m) return "";
+  const e = (t: number) => gaussianGuarantee(Number(m[1]), t, delta).epsilon.toPrecision(3);
+  return `ε ${e(1)} / ${e(rounds)}`;
 }
 
 /** The defense sweep's rows (the DGC line's other variants left out: `variant` picks one). */
@@ -65,8 +78,8 @@ const kB = (x: number | null) => (x === null ? "–" : x >= 1000 ? `${(x / 1000)
 export function frontierMarkdown(points: readonly FrontierPoint[]): string {
   const attacks = [...new Set(points.map((p) => p.attack))];
   const defenses = [...new Set(points.map((p) => p.defense))];
-  const head = `| defense | bytes / step | test acc | values sent (attacked step) | ${attacks.map((a) => `${a} PSNR dB (recovered)`).join(" | ")} |`;
-  const rule = `|---|---|---|---|${attacks.map(() => "---").join("|")}|`;
+  const head = `| defense | bytes / step | test acc | values sent (attacked step) | ${attacks.map((a) => `${a} PSNR dB (recovered)`).join(" | ")} | (ε, δ = ${FRONTIER_DELTA}): 1 round / ${FRONTIER_ROUNDS} |`;
+  const rule = `|---|---|---|---|${attacks.map(() => "---").join("|")}|---|`;
   const lines = defenses.map((d) => {
     const ps = points.filter((p) => p.defense === d);
     const any = ps[0];
@@ -74,7 +87,7 @@ export function frontierMarkdown(points: readonly FrontierPoint[]): string {
       const p = ps.find((q) => q.attack === a);
       return p ? `${f(p.psnr, 1)} (${p.recovered}/${p.n})${p.pareto ? " ★" : ""}` : "–";
     });
-    return `| ${d} | ${kB(any.bytesPerStep)} | ${f(any.testAccuracy, 3)} | ${Math.round(any.attackedStepValues)} | ${cells.join(" | ")} |`;
+    return `| ${d} | ${kB(any.bytesPerStep)} | ${f(any.testAccuracy, 3)} | ${Math.round(any.attackedStepValues)} | ${cells.join(" | ")} | ${privacyNote(d)} |`;
   });
   return [head, rule, ...lines].join("\n");
 }
