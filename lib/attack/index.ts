@@ -8,5 +8,6 @@ export * from "./adaptive";
 export * from "./victim";
 export * from "./lbfgs";
 export * from "./analytic";
+export * from "./methods";
 export * from "./aware";
 export * from "./lbfgs_dlg";

@@ -102,7 +102,7 @@ export function runJobAttack(cfg: JobConfig, ctx: RunContext, data: SweepData): 
   const sum = (xs: number[]) => xs.reduce((s, v) => s + v, 0);
   const defense = defenseOptimizer(cfg, ctx);
   if (a.kind === "dlg") {
-    const run = runAttack(ctx, data.train, {}, dgc, defense?.make);
+    const run = runAttack(ctx, data.train, {}, dgc, undefined, defense?.make);
     const last = run.records[run.records.length - 1];
     return {
       attack: {
