@@ -4,7 +4,9 @@
  * accuracy training reaches under the defense (utility) and the bytes one step uploads (bandwidth).
  *
  * A point is on the Pareto front of its attack when no other point is at least as good on all three
- * — PSNR no higher, accuracy no lower, bytes no higher — and strictly better on one. Test accuracy
+ * — PSNR no higher, accuracy no lower, bytes no higher — and strictly better on one. The PSNR compared
+ * is max(attack, mean image): an attacker can always answer the training set's mean image, so an
+ * attack below it leaks no less than the prior, and failures do not rank among themselves by noise. Test accuracy
  * and bytes do not depend on the attack, so a point takes them from whichever job of the same
  * defense trained (the study trains once per defense and seed, with the DLG jobs).
  */
@@ -20,6 +22,8 @@ export interface FrontierPoint {
   recovered: number;
   psnr: number | null;
   baselinePsnr: number | null;
+  /** max(psnr, baselinePsnr) of the medians: what the front compares. */
+  privacyPsnr: number | null;
   testAccuracy: number | null;
   bytesPerStep: number | null;
   /** Values sent in the attacked step (0: the step sent nothing, which is silence, not protection). */
@@ -48,6 +52,7 @@ export function frontierPoints(rows: readonly SummaryRow[], variant = "seed"): F
     const t = trained.get(r.defense);
     return {
       defense: r.defense, attack: r.attack, n: r.n, recovered: r.recovered, psnr: r.psnr, baselinePsnr: r.baselinePsnr,
+      privacyPsnr: r.psnr === null ? null : Math.max(r.psnr, r.baselinePsnr ?? -Infinity),
       testAccuracy: t?.testAccuracy ?? null, bytesPerStep: t?.bytesPerStep ?? null, attackedStepValues: r.attackedStepValues, pareto: false,
     };
   });
@@ -57,13 +62,13 @@ export function frontierPoints(rows: readonly SummaryRow[], variant = "seed"): F
 
 /** Sets `pareto` on the points no other point dominates (points missing a coordinate are never on it). */
 export function markPareto(points: FrontierPoint[]): void {
-  const full = points.filter((p) => p.psnr !== null && p.testAccuracy !== null && p.bytesPerStep !== null);
+  const full = points.filter((p) => p.privacyPsnr !== null && p.testAccuracy !== null && p.bytesPerStep !== null);
   for (const p of points) p.pareto = false;
   for (const p of full) {
     p.pareto = !full.some(
       (q) =>
-        q !== p && q.psnr! <= p.psnr! && q.testAccuracy! >= p.testAccuracy! && q.bytesPerStep! <= p.bytesPerStep! &&
-        (q.psnr! < p.psnr! || q.testAccuracy! > p.testAccuracy! || q.bytesPerStep! < p.bytesPerStep!),
+        q !== p && q.privacyPsnr! <= p.privacyPsnr! && q.testAccuracy! >= p.testAccuracy! && q.bytesPerStep! <= p.bytesPerStep! &&
+        (q.privacyPsnr! < p.privacyPsnr! || q.testAccuracy! > p.testAccuracy! || q.bytesPerStep! < p.bytesPerStep!),
     );
   }
 }
