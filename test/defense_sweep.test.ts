@@ -9,7 +9,7 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { buildSummary, expandGrid, frontierFigure, frontierMarkdown, frontierPoints, gaussianGuarantee, GridError, privacyNote, jobConfig, jobKey, parseKey, recordPath, runSweep, type CommonSettings, type DefenseSpec, type JobRecord, type SummaryRow } from "../lib";
+import { buildSummary, expandGrid, frontierFigure, frontierMarkdown, frontierPoints, gaussianGuarantee, GridError, markPareto, privacyNote, jobConfig, jobKey, parseKey, recordPath, runSweep, type CommonSettings, type DefenseSpec, type JobRecord, type SummaryRow } from "../lib";
 import { useBackend } from "./helpers";
 
 before(useBackend);
@@ -98,7 +98,15 @@ test("frontier: the Pareto front over (PSNR ↓, accuracy ↑, bytes ↓) by han
   assert.deepEqual([igB.testAccuracy, igB.bytesPerStep], [0.9, 100], "joined from b's DLG row");
   assert.deepEqual(on("ig"), ["a"], "a: lower PSNR, same accuracy and bytes as b");
   const md = frontierMarkdown(pts);
-  assert.match(md, /\| b \| 100 B \| 0\.900 \| 10 \| 5\.0 \(1\/5\) ★ \| 30\.0 \(1\/5\) \|  \|/);
+  assert.match(md, /\| b \| 100 B \| 0\.900 \| 10 \| 5\.0 \(1\/5\) ★ \| 30\.0 \(1\/5\) \| 30\.0 \(1\/5\) ig \|  \|/);
+  // per defense, the strongest attack (most recovered, then PSNR) is a frontier of its own
+  assert.deepEqual(on("strongest"), ["a", "c", "d"]);
+  assert.equal(pts.find((p) => p.attack === "strongest" && p.defense === "b")!.via, "ig");
+  // recovering nothing ties, whatever the PSNR below the threshold; recovering more leaks more
+  const z = (psnr: number, recovered: number, acc: number) => ({ ...pts[0], psnr, privacyPsnr: Math.max(psnr, 6), recovered, testAccuracy: acc, bytesPerStep: 100, pareto: false });
+  const tie = [z(-3, 0, 0.9), z(5.9, 0, 0.9), z(40, 1, 0.95), z(8, 1, 0.95)];
+  markPareto(tie);
+  assert.deepEqual(tie.map((p) => p.pareto), [true, true, false, true]);
   assert.equal(privacyNote("gaussian:1", 1876, 1e-5), `ε ${gaussianGuarantee(1, 1, 1e-5).epsilon.toPrecision(3)} / ${gaussianGuarantee(1, 1876, 1e-5).epsilon.toPrecision(3)}`);
   assert.equal(privacyNote("laplace:0.01"), "");
   const fig = frontierFigure(pts, "dlg");

@@ -4,9 +4,10 @@
  * accuracy training reaches under the defense (utility) and the bytes one step uploads (bandwidth).
  *
  * A point is on the Pareto front of its attack when no other point is at least as good on all three
- * — PSNR no higher, accuracy no lower, bytes no higher — and strictly better on one. The PSNR compared
- * is max(attack, mean image): an attacker can always answer the training set's mean image, so an
- * attack below it leaks no less than the prior, and failures do not rank among themselves by noise. Test accuracy
+ * — leaks no more, accuracy no lower, bytes no higher — and strictly better on one. "Leaks" orders by
+ * the fraction of victims recovered, then by PSNR = max(attack, mean image) (an attacker can always
+ * answer the training set's mean image); points that recover nothing tie, so failures do not rank
+ * among themselves by noise below the threshold. Test accuracy
  * and bytes do not depend on the attack, so a point takes them from whichever job of the same
  * defense trained (the study trains once per defense and seed, with the DLG jobs).
  */
@@ -29,6 +30,8 @@ export interface FrontierPoint {
   /** Values sent in the attacked step (0: the step sent nothing, which is silence, not protection). */
   attackedStepValues: number;
   pareto: boolean;
+  /** For the `strongest` points: the attack that did best on this defense. */
+  via?: string;
 }
 
 /** Training rounds of the study (2 epochs of ceil(60000/64) = 938 steps) and its δ, for the `gaussian` points' ε. */
@@ -56,20 +59,49 @@ export function frontierPoints(rows: readonly SummaryRow[], variant = "seed"): F
       testAccuracy: t?.testAccuracy ?? null, bytesPerStep: t?.bytesPerStep ?? null, attackedStepValues: r.attackedStepValues, pareto: false,
     };
   });
+  points.push(...strongest(points));
   for (const attack of new Set(points.map((p) => p.attack))) markPareto(points.filter((p) => p.attack === attack));
   return points;
 }
 
-/** Sets `pareto` on the points no other point dominates (points missing a coordinate are never on it). */
+/** The name of the synthetic attack that, per defense, is whichever attack did best. */
+export const STRONGEST = "strongest";
+
+/**
+ * Per defense, the attack that recovered the most victims (ties: the higher PSNR): what the defender
+ * must plan for, since an attacker picks its attack. It is a lower bound on the best attack there is.
+ */
+export function strongest(points: readonly FrontierPoint[]): FrontierPoint[] {
+  const best = new Map<string, FrontierPoint>();
+  for (const p of points) {
+    const b = best.get(p.defense);
+    const score = (q: FrontierPoint) => [q.recovered / q.n, q.privacyPsnr ?? -Infinity];
+    const [r, s] = score(p);
+    if (!b || r > score(b)[0] || (r === score(b)[0] && s > score(b)[1])) best.set(p.defense, p);
+  }
+  return [...best.values()].map((p) => ({ ...p, attack: STRONGEST, via: p.attack, pareto: false }));
+}
+
+/**
+ * How much an attack got, as one ordered key: the fraction of victims recovered, then (among equal
+ * fractions) PSNR = max(attack, mean image). Nothing recovered ties, whatever the PSNR below the
+ * threshold: those differences are noise, not privacy.
+ */
+function leak(p: FrontierPoint): [number, number] {
+  return p.recovered === 0 ? [0, 0] : [p.recovered / p.n, p.privacyPsnr!];
+}
+const cmp = (a: [number, number], b: [number, number]) => a[0] - b[0] || a[1] - b[1];
+
+/** Sets `pareto` on the points no other point dominates (less leak, more accuracy, fewer bytes; points missing one are never on it). */
 export function markPareto(points: FrontierPoint[]): void {
   const full = points.filter((p) => p.privacyPsnr !== null && p.testAccuracy !== null && p.bytesPerStep !== null);
   for (const p of points) p.pareto = false;
   for (const p of full) {
-    p.pareto = !full.some(
-      (q) =>
-        q !== p && q.privacyPsnr! <= p.privacyPsnr! && q.testAccuracy! >= p.testAccuracy! && q.bytesPerStep! <= p.bytesPerStep! &&
-        (q.privacyPsnr! < p.privacyPsnr! || q.testAccuracy! > p.testAccuracy! || q.bytesPerStep! < p.bytesPerStep!),
-    );
+    p.pareto = !full.some((q) => {
+      const l = cmp(leak(q), leak(p));
+      return q !== p && l <= 0 && q.testAccuracy! >= p.testAccuracy! && q.bytesPerStep! <= p.bytesPerStep! &&
+        (l < 0 || q.testAccuracy! > p.testAccuracy! || q.bytesPerStep! < p.bytesPerStep!);
+    });
   }
 }
 
@@ -90,7 +122,7 @@ export function frontierMarkdown(points: readonly FrontierPoint[]): string {
     const any = ps[0];
     const cells = attacks.map((a) => {
       const p = ps.find((q) => q.attack === a);
-      return p ? `${f(p.psnr, 1)} (${p.recovered}/${p.n})${p.pareto ? " ★" : ""}` : "–";
+      return p ? `${f(p.psnr, 1)} (${p.recovered}/${p.n})${p.via ? ` ${p.via}` : ""}${p.pareto ? " ★" : ""}` : "–";
     });
     return `| ${d} | ${kB(any.bytesPerStep)} | ${f(any.testAccuracy, 3)} | ${Math.round(any.attackedStepValues)} | ${cells.join(" | ")} | ${privacyNote(d)} |`;
   });
@@ -110,7 +142,7 @@ export function frontierFigure(points: readonly FrontierPoint[], attack: string)
   const ps = points.filter((p) => p.attack === attack && p.psnr !== null && p.testAccuracy !== null && p.bytesPerStep !== null);
   const families = [...new Set(ps.map((p) => p.defense.split(":")[0]))];
   const hover = (p: FrontierPoint) =>
-    `<b>${p.defense}</b><br>PSNR ${f(p.psnr, 1)} dB, recovered ${p.recovered}/${p.n}<br>test acc ${f(p.testAccuracy, 3)}<br>${kB(p.bytesPerStep)} / step` +
+    `<b>${p.defense}</b>${p.via ? ` (by ${p.via})` : ""}<br>PSNR ${f(p.psnr, 1)} dB, recovered ${p.recovered}/${p.n}<br>test acc ${f(p.testAccuracy, 3)}<br>${kB(p.bytesPerStep)} / step` +
     `${p.attackedStepValues === 0 ? "<br>attacked step sent nothing" : ""}${p.pareto ? "<br>★ Pareto" : ""}`;
   const allBytes = ps.map((p) => Math.log10(p.bytesPerStep!));
   const [cmin, cmax] = [Math.min(...allBytes), Math.max(...allBytes)];
