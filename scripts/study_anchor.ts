@@ -6,13 +6,14 @@
  * clipping), gradient pruning of 1 %–90 % of the smallest entries, half precision and int8. The
  * attacker does not model the defense (as in the paper). Each seed is a different victim image and
  * weight draw; recovered = PSNR ≥ the mean image's + 3 dB.
- *   npm run study:anchor -- [--seeds 5] [--steps 30] [--out docs/defense-anchor.json]
+ *   npm run study:anchor -- [--seeds 5] [--steps 30] [--out docs/defense-anchor.json] [--defense NAME[:v1,…] …]
+ * (--defense, repeatable, replaces the paper's list, e.g. to put DGC on the same footing.)
  * Writes the JSON atomically and prints the Markdown table.
  */
-import { Command, InvalidArgumentError } from "commander";
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import writeFileAtomic from "write-file-atomic";
 import {
-  attackMetrics, defenseLabel, lbfgsDlg, loadMnist, makeConfig, makeDefenseOptimizer, meanImage, median, psnr, RECOVERY_MARGIN_DB, setupRun, victimStep,
+  attackMetrics, DefenseError, defenseLabel, parseDefenseArg, lbfgsDlg, loadMnist, makeConfig, makeDefenseOptimizer, meanImage, median, psnr, RECOVERY_MARGIN_DB, setupRun, victimStep,
   type DefenseSpec,
 } from "../lib";
 
@@ -24,24 +25,45 @@ const POINTS: DefenseSpec[] = [
   { name: "int8", strength: null },
 ];
 
+function defenses(s: string, previous: DefenseSpec[] = []): DefenseSpec[] {
+  try {
+    return [...previous, ...parseDefenseArg(s)];
+  } catch (e) {
+    throw e instanceof DefenseError ? new InvalidArgumentError(e.message) : e;
+  }
+}
+
 const int = (s: string) => {
   if (!/^\d+$/.test(s) || Number(s) < 1) throw new InvalidArgumentError(`'${s}' is not an integer >= 1`);
   return Number(s);
 };
 
 async function main(): Promise<void> {
-  const o = new Command("study:anchor")
+  const cmd = new Command("study:anchor")
     .option("--seeds <n>", "seeds 1..n (victim images)", int, 5)
     .option("--steps <n>", "L-BFGS steps per attack (the paper: 300)", int, 30)
     .option("--out <file>", "JSON results", "docs/defense-anchor.json")
-    .parse()
-    .opts<{ seeds: number; steps: number; out: string }>();
+    .addOption(new Option("--defense <name[:v1,v2,...]>", "defenses to run instead of the paper's, repeatable").argParser(defenses))
+    .allowExcessArguments(false)
+    .exitOverride()
+    .configureOutput({ writeErr: () => undefined, outputError: () => undefined });
+  try {
+    cmd.parse();
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === "commander.helpDisplayed" || e.code === "commander.help") return;
+      process.stderr.write(`study:anchor: error: ${e.message.replace(/^error: /, "")}\n`);
+      process.exit(2);
+    }
+    throw e;
+  }
+  const o = cmd.opts<{ seeds: number; steps: number; out: string; defense?: DefenseSpec[] }>();
   const train = loadMnist("train");
   const mean = meanImage(train);
   const rows = [];
   let backend = "";
   const t0 = performance.now();
-  for (const d of POINTS) {
+  for (const d of o.defense ?? POINTS) {
     const runs = [];
     for (let seed = 1; seed <= o.seeds; seed++) {
       const ctx = await setupRun(makeConfig({ seed, model: "lenet", dlg_attack: true, use_dgc: false, train_lr: 0.01, backend: "wasm" }));

@@ -15,7 +15,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import {
-  ATTACKS, BACKENDS, buildSummary, frontierMarkdown, frontierPoints, checkDefense, DEFENSES, DefenseError, type DefenseName, type DefenseSpec, DEFAULT_COMMON, DGC_VARIANTS, expandGrid, GridError, jobConfig, parseKey, runSweep, summaryMarkdown,
+  ATTACKS, BACKENDS, buildSummary, frontierMarkdown, frontierPoints, DEFENSES, DefenseError, parseDefenseArg, type DefenseSpec, DEFAULT_COMMON, DGC_VARIANTS, expandGrid, GridError, jobConfig, parseKey, runSweep, summaryMarkdown,
   type AttackName, type BackendChoice, type CommonSettings, type DGCVariant, type JobConfig,
 } from "../lib";
 
@@ -30,11 +30,8 @@ function list<T extends string>(allowed: readonly T[], what: string) {
 
 /** `NAME[:v1,v2,…]`, repeatable: one DefenseSpec per strength, appended to the earlier ones. */
 function defenses(s: string, previous: DefenseSpec[] = []): DefenseSpec[] {
-  const [name, values] = s.split(":", 2) as [string, string | undefined];
-  if (!(DEFENSES as readonly string[]).includes(name)) throw new InvalidArgumentError(`unknown defense '${name}' (choose from ${DEFENSES.join(", ")})`);
-  const strengths = values === undefined ? [null] : values.split(",").map((x) => (x.trim() === "" ? NaN : Number(x)));
   try {
-    return [...previous, ...strengths.map((strength) => checkDefense({ name: name as DefenseName, strength }))];
+    return [...previous, ...parseDefenseArg(s)];
   } catch (e) {
     if (e instanceof DefenseError) throw new InvalidArgumentError(e.message);
     throw e;

@@ -230,6 +230,14 @@ export function checkDefense(d: DefenseSpec): DefenseSpec {
   return d;
 }
 
+/** `NAME[:v1,v2,…]` (a command line's --defense) → one checked spec per strength; throws DefenseError. */
+export function parseDefenseArg(arg: string): DefenseSpec[] {
+  const [name, values] = arg.split(":", 2) as [string, string | undefined];
+  if (!(DEFENSES as readonly string[]).includes(name)) throw new DefenseError(`unknown defense '${name}' (choose from ${DEFENSES.join(", ")})`);
+  const strengths = values === undefined ? [null] : values.split(",").map((x) => (x.trim() === "" ? NaN : Number(x)));
+  return strengths.map((strength) => checkDefense({ name: name as DefenseName, strength }));
+}
+
 /** The transform of a non-DGC defense (`none` sends the update as it is). */
 export function makeTransform(d: DefenseSpec, rng: Rng): UploadTransform {
   const s = checkDefense(d).strength ?? 0;
