@@ -7,13 +7,14 @@
  * attacker does not model the defense (as in the paper). Each seed is a different victim image and
  * weight draw; recovered = PSNR ≥ the mean image's + 3 dB.
  *   npm run study:anchor -- [--seeds 5] [--steps 30] [--out docs/defense-anchor.json] [--defense NAME[:v1,…] …]
- * (--defense, repeatable, replaces the paper's list, e.g. to put DGC on the same footing.)
+ * (--defense, repeatable, replaces the paper's list, e.g. to put DGC on the same footing; --attack adaptive
+ * runs the defense-aware attacker instead, --steps being its Adam iterations.)
  * Writes the JSON atomically and prints the Markdown table.
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import writeFileAtomic from "write-file-atomic";
 import {
-  attackMetrics, DefenseError, defenseLabel, parseDefenseArg, lbfgsDlg, loadMnist, makeConfig, makeDefenseOptimizer, meanImage, median, psnr, RECOVERY_MARGIN_DB, setupRun, victimStep,
+  attackMetrics, awareAttack, DefenseError, runInversionAttack, defenseLabel, parseDefenseArg, lbfgsDlg, loadMnist, makeConfig, makeDefenseOptimizer, meanImage, median, psnr, RECOVERY_MARGIN_DB, setupRun, victimStep,
   type DefenseSpec,
 } from "../lib";
 
@@ -41,7 +42,8 @@ const int = (s: string) => {
 async function main(): Promise<void> {
   const cmd = new Command("study:anchor")
     .option("--seeds <n>", "seeds 1..n (victim images)", int, 5)
-    .option("--steps <n>", "L-BFGS steps per attack (the paper: 300)", int, 30)
+    .option("--steps <n>", "L-BFGS steps per attack (the paper: 300); Adam iterations with --attack adaptive", int, 30)
+    .addOption(new Option("--attack <name>", "lbfgs: the paper's DLG; adaptive: the defense-aware attacker (lib/attack/aware.ts)").choices(["lbfgs", "adaptive"]).default("lbfgs"))
     .option("--out <file>", "JSON results", "docs/defense-anchor.json")
     .addOption(new Option("--defense <name[:v1,v2,...]>", "defenses to run instead of the paper's, repeatable").argParser(defenses))
     .allowExcessArguments(false)
@@ -57,7 +59,7 @@ async function main(): Promise<void> {
     }
     throw e;
   }
-  const o = cmd.opts<{ seeds: number; steps: number; out: string; defense?: DefenseSpec[] }>();
+  const o = cmd.opts<{ seeds: number; steps: number; out: string; attack: "lbfgs" | "adaptive"; defense?: DefenseSpec[] }>();
   const train = loadMnist("train");
   const mean = meanImage(train);
   const rows = [];
@@ -70,7 +72,10 @@ async function main(): Promise<void> {
       backend = ctx.backend;
       const victim = victimStep(ctx, train, "ce", {}, () => makeDefenseOptimizer(d, 0.01, ctx.rng.fork("defense")));
       try {
-        const r = lbfgsDlg(ctx.model, victim.params, victim.observed, 1, { steps: o.steps, rng: ctx.rng.fork("dummy") });
+        const r =
+          o.attack === "adaptive"
+            ? runInversionAttack({ ...awareAttack(d), iterations: o.steps }, ctx.model, victim.params, victim.observed, 1, { rng: ctx.rng.fork("dummy"), mean })
+            : lbfgsDlg(ctx.model, victim.params, victim.observed, 1, { steps: o.steps, rng: ctx.rng.fork("dummy") });
         const m = attackMetrics(r.x, victim.target.x, { batch: 1, height: 28, width: 28 }, r.y, victim.target.y);
         const base = psnr(mean, victim.target.x);
         if (Number.isNaN(m.psnr)) throw new Error(`PSNR is NaN for ${defenseLabel({ sparsity: 0, defense: d })}, seed ${seed}`);
@@ -84,7 +89,7 @@ async function main(): Promise<void> {
     rows.push({ defense: label, runs, psnr: median(psnrs), recovered: runs.filter((r) => r.recovered).length, n: runs.length, labelAcc: runs.filter((r) => r.labelAcc === 1).length });
     console.error(`${label}: median PSNR ${median(psnrs)!.toFixed(1)} dB, recovered ${rows.at(-1)!.recovered}/${runs.length} (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
   }
-  const result = { generatedAt: new Date().toISOString(), backend, model: "lenet", steps: o.steps, seeds: o.seeds, recoveryMarginDb: RECOVERY_MARGIN_DB, seconds: (performance.now() - t0) / 1000, rows };
+  const result = { generatedAt: new Date().toISOString(), backend, model: "lenet", attack: o.attack, steps: o.steps, seeds: o.seeds, recoveryMarginDb: RECOVERY_MARGIN_DB, seconds: (performance.now() - t0) / 1000, rows };
   await writeFileAtomic(o.out, `${JSON.stringify(result, null, 2)}\n`);
   console.log("| defense | median PSNR dB | recovered | label right |\n|---|---|---|---|");
   for (const r of rows) console.log(`| ${r.defense} | ${r.psnr === Infinity ? "∞" : r.psnr!.toFixed(1)} | ${r.recovered}/${r.n} | ${r.labelAcc}/${r.n} |`);
