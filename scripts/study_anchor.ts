@@ -14,7 +14,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import writeFileAtomic from "write-file-atomic";
 import {
-  attackMetrics, awareAttack, DefenseError, runInversionAttack, defenseLabel, parseDefenseArg, lbfgsDlg, loadMnist, makeConfig, makeDefenseOptimizer, meanImage, median, psnr, RECOVERY_MARGIN_DB, setupRun, victimStep,
+  anchorMarkdown, attackMetrics, awareAttack, DefenseError, runInversionAttack, defenseLabel, parseDefenseArg, lbfgsDlg, loadMnist, makeConfig, makeDefenseOptimizer, meanImage, median, psnr, RECOVERY_MARGIN_DB, setupRun, victimStep,
   type DefenseSpec,
 } from "../lib";
 
@@ -91,8 +91,7 @@ async function main(): Promise<void> {
   }
   const result = { generatedAt: new Date().toISOString(), backend, model: "lenet", attack: o.attack, steps: o.steps, seeds: o.seeds, recoveryMarginDb: RECOVERY_MARGIN_DB, seconds: (performance.now() - t0) / 1000, rows };
   await writeFileAtomic(o.out, `${JSON.stringify(result, null, 2)}\n`);
-  console.log("| defense | median PSNR dB | recovered | label right |\n|---|---|---|---|");
-  for (const r of rows) console.log(`| ${r.defense} | ${r.psnr === Infinity ? "∞" : r.psnr!.toFixed(1)} | ${r.recovered}/${r.n} | ${r.labelAcc}/${r.n} |`);
+  console.log(anchorMarkdown(JSON.parse(JSON.stringify(result))));  // as written: ∞ is null
 }
 
 main().catch((e) => {

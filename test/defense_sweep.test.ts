@@ -9,7 +9,7 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { buildSummary, expandGrid, frontierFigure, frontierMarkdown, frontierPoints, gaussianGuarantee, GridError, markPareto, privacyNote, jobConfig, jobKey, parseKey, recordPath, runSweep, type CommonSettings, type DefenseSpec, type JobRecord, type SummaryRow } from "../lib";
+import { anchorFigure, anchorMarkdown, buildSummary, expandGrid, frontierFigure, frontierMarkdown, frontierPoints, gaussianGuarantee, GridError, markPareto, privacyNote, jobConfig, jobKey, parseKey, recordPath, runSweep, type CommonSettings, type DefenseSpec, type JobRecord, type SummaryRow } from "../lib";
 import { useBackend } from "./helpers";
 
 before(useBackend);
@@ -109,6 +109,14 @@ test("frontier: the Pareto front over (PSNR ↓, accuracy ↑, bytes ↓) by han
   assert.deepEqual(tie.map((p) => p.pareto), [true, true, false, true]);
   assert.equal(privacyNote("gaussian:1", 1876, 1e-5), `ε ${gaussianGuarantee(1, 1, 1e-5).epsilon.toPrecision(3)} / ${gaussianGuarantee(1, 1876, 1e-5).epsilon.toPrecision(3)}`);
   assert.equal(privacyNote("laplace:0.01"), "");
+  const anchorRows = [
+    { defense: "none", psnr: null, recovered: 2, n: 2, runs: [{ psnr: null, baseline: 6 }, { psnr: 70, baseline: 7 }] },
+    { defense: "gaussvar:0.01", psnr: -3, recovered: 0, n: 2, runs: [{ psnr: -3, baseline: 6 }, { psnr: -3, baseline: 7 }] },
+    { defense: "topk:0.5", psnr: 9.05, recovered: 1, n: 2, runs: [{ psnr: 12, baseline: 6 }, { psnr: 6.1, baseline: 7 }] },
+  ];
+  assert.equal(anchorMarkdown({ seeds: 2, steps: 30, backend: "wasm", rows: anchorRows }).split("\n").slice(-3).join("\n"), "| none | ∞ | 2/2 |\n| gaussvar:0.01 | -3.0 | 0/2 |\n| topk:0.5 | 9.1 | 1/2 |");
+  const af = anchorFigure(anchorRows);
+  assert.deepEqual(af.data.map((t) => (t as { x: number[] }).x), [[0.01], [], [0.5]], "noise against its variance, pruning against its fraction");
   const fig = frontierFigure(pts, "dlg");
   assert.equal((fig.data.at(-1) as { x: number[] }).x.length, 3, "the front joins its three points");
 });
