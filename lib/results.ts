@@ -1,18 +1,70 @@
 /**
- * Result files are staged in a hidden sibling folder and moved into the result directory only
- * when the whole run succeeded, so a failed or diverged run leaves nothing half-written. Each
- * move is a rename (atomic on one file system).
+ * The result-directory rule, shared by every command that writes a folder of results (dgc_demo,
+ * and the newer CLIs through `StagedDir`):
+ * 1. Files are staged inside the target folder itself, in `.partial-<host>-<pid>-<random>/`, so they
+ *    lie on the target's own file system (a mount point, a symlink into tmpfs, a writable folder in
+ *    a read-only parent) and every move into place is a rename, never a copy.
+ * 2. A run's folder holds that run only: committing removes what the previous run left. A folder
+ *    holding anything no earlier run wrote (no manifest `.results.json`, or files it does not list)
+ *    is refused unless `overwrite` — then its contents are replaced.
+ * 3. All or nothing: commit first renames the staging folder to `.commit-…` (the commit point), then
+ *    removes the old files and moves the new ones in. A process killed (even with SIGKILL) in the
+ *    middle leaves that `.commit-…` folder and the next run into the folder finishes the move
+ *    before anything else (roll forward); `.partial-…` folders of dead processes are deleted.
+ *    SIGINT, SIGTERM and SIGHUP while staging delete the staging folder (and a result folder this
+ *    run created) before the process dies; the commit itself is synchronous, so they cannot cut it.
  */
-import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
-import { basename, dirname, join, resolve } from "node:path";
-import writeFileAtomic from "write-file-atomic";
+import { accessSync, constants, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { writeFile } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
+import { hostname } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { onExit } from "signal-exit";
+import { ownerDead } from "./lock";
 
 export class ResultDirError extends Error {}
 
-/** Throws ResultDirError (one line) unless `dir` exists as a writable folder or can be created. */
-export function checkWritableDir(dir: string): void {
-  let p = resolve(dir);
+/** The manifest a committed run leaves in its folder: the names of its files. */
+export const MANIFEST = ".results.json";
+const STAGING = /^\.(partial|commit)-(.+)-(\d+)-[0-9a-f]+$/;
+
+export interface ResultDirOptions {
+  /** Replace a folder's contents even if no earlier run wrote them. */
+  overwrite?: boolean;
+}
+
+function readManifest(file: string): string[] {
+  try {
+    const m = JSON.parse(readFileSync(file, "utf8")) as { files?: unknown };
+    return Array.isArray(m.files) ? m.files.filter((f): f is string => typeof f === "string") : [];
+  } catch {
+    return [];
+  }
+}
+
+/** Entries of a result folder that no run wrote: not staging, not listed by its or a pending commit's manifest. */
+export function foreignEntries(dir: string): string[] {
+  const entries = readdirSync(dir);
+  const ours = new Set([MANIFEST, ...readManifest(join(dir, MANIFEST))]);
+  for (const e of entries) if (e.startsWith(".commit-")) for (const f of readManifest(join(dir, e, MANIFEST))) ours.add(f);
+  return entries.filter((e) => !STAGING.test(e) && !ours.has(e)).sort();
+}
+
+/**
+ * Throws ResultDirError (one line) unless `dir` is, or can be created as, a writable folder that
+ * a run may fill: empty, an earlier run's, or anything with `overwrite`. Reads only.
+ */
+export function checkResultDir(dir: string, opts: ResultDirOptions = {}): void {
+  if (dir === "") throw new ResultDirError("result directory must not be empty");
+  const abs = resolve(dir);
+  let p = abs;
   for (;;) {
+    let isLink = false;
+    try {
+      isLink = lstatSync(p).isSymbolicLink();
+    } catch {
+      /* p does not exist */
+    }
     if (existsSync(p)) {
       if (!statSync(p).isDirectory()) throw new ResultDirError(`result directory ${dir} cannot be created: ${p} is not a directory`);
       try {
@@ -20,25 +72,71 @@ export function checkWritableDir(dir: string): void {
       } catch {
         throw new ResultDirError(`result directory ${dir} is not writable (${p})`);
       }
+      if (p === abs && !opts.overwrite) {
+        const foreign = foreignEntries(abs);
+        if (foreign.length) {
+          const shown = foreign.slice(0, 3).join(", ") + (foreign.length > 3 ? `, … (${foreign.length} in all)` : "");
+          throw new ResultDirError(`result directory ${dir} holds files no earlier run wrote (${shown}); choose another folder or pass --overwrite to replace them`);
+        }
+      }
       return;
     }
+    if (isLink) throw new ResultDirError(`result directory ${dir} cannot be created: ${p} is a symlink to a missing folder`);
     const up = dirname(p);
     if (up === p) throw new ResultDirError(`result directory ${dir} cannot be created`);
     p = up;
   }
 }
 
-export class StagedDir {
-  readonly staging: string;
-  private done = false;
-  /** The outermost folder this object created for staging, removed again on abort. */
-  private readonly created: string | undefined;
+/** Replaces `target`'s contents by the committed folder's (idempotent, so a killed commit can be redone). */
+function applyCommit(target: string, committed: string): void {
+  const manifest = join(committed, MANIFEST);
+  if (existsSync(manifest)) {
+    const files = new Set(readManifest(manifest));
+    for (const e of readdirSync(target)) if (!STAGING.test(e) && e !== MANIFEST && !files.has(e)) rmSync(join(target, e), { recursive: true, force: true });
+    for (const f of files) if (existsSync(join(committed, f))) renameSync(join(committed, f), join(target, f));
+    renameSync(manifest, join(target, MANIFEST)); // last: once it is in place, the move is complete
+  }
+  rmSync(committed, { recursive: true, force: true });
+}
 
-  constructor(readonly target: string) {
-    checkWritableDir(target);
-    const parent = resolve(target, "..");
-    this.created = mkdirSync(parent, { recursive: true });
-    this.staging = mkdtempSync(join(parent, `.${basename(resolve(target))}.partial-`));
+/** Finishes the commits and removes the staging folders of dead processes (this host's only). Returns what it did. */
+export function recoverResultDir(target: string): string[] {
+  const done: string[] = [];
+  if (!existsSync(target)) return done;
+  for (const e of readdirSync(target).sort()) {
+    const m = STAGING.exec(e);
+    if (!m || !ownerDead(m[2], Number(m[3]))) continue;
+    if (m[1] === "commit") {
+      applyCommit(target, join(target, e));
+      done.push(`finished the interrupted commit ${e}`);
+    } else {
+      rmSync(join(target, e), { recursive: true, force: true });
+      done.push(`removed the stale staging folder ${e}`);
+    }
+  }
+  return done;
+}
+
+export class StagedDir {
+  readonly target: string;
+  readonly staging: string;
+  /** What recovery did to the folder before staging (interrupted runs). */
+  readonly recovered: string[];
+  private done = false;
+  /** The outermost folder this run created (removed again on abort, if empty). */
+  private readonly created: string | undefined;
+  private readonly unhook: () => void;
+
+  constructor(target: string, opts: ResultDirOptions = {}) {
+    checkResultDir(target, opts);
+    this.target = resolve(target);
+    this.created = mkdirSync(this.target, { recursive: true });
+    this.recovered = recoverResultDir(this.target);
+    this.staging = join(this.target, `.partial-${hostname()}-${process.pid}-${randomBytes(4).toString("hex")}`);
+    mkdirSync(this.staging);
+    // Ctrl-C, SIGTERM, SIGHUP or an exit before commit: drop what was staged (signal-exit re-raises the signal)
+    this.unhook = onExit(() => this.drop());
   }
 
   path(name: string): string {
@@ -46,23 +144,42 @@ export class StagedDir {
   }
 
   async write(name: string, data: Buffer | string): Promise<void> {
-    await writeFileAtomic(this.path(name), data);
+    if (name === MANIFEST || name.includes("/") || STAGING.test(name)) throw new Error(`not a result file name: ${name}`);
+    await writeFile(this.path(name), data);
   }
 
-  /** Moves every staged file into the target folder (created if needed). */
+  /** Makes the folder hold exactly the staged files (replacing the previous run's). Synchronous: signals wait for it. */
   commit(): string[] {
-    if (this.done) throw new Error("already committed");
-    mkdirSync(this.target, { recursive: true });
+    if (this.done) throw new Error("already committed or aborted");
     const names = readdirSync(this.staging).sort();
-    for (const n of names) renameSync(join(this.staging, n), join(this.target, n));
+    writeFileSync(join(this.staging, MANIFEST), `${JSON.stringify({ written: new Date().toISOString(), files: names }, null, 1)}\n`);
+    const committed = this.staging.replace(/\/\.partial-([^/]+)$/, "/.commit-$1");
+    renameSync(this.staging, committed); // the commit point
+    applyCommit(this.target, committed);
     this.done = true;
-    rmSync(this.staging, { recursive: true, force: true });
+    this.unhook();
     return names.map((n) => join(this.target, n));
   }
 
-  /** Drops everything staged. */
+  /** Drops everything staged, and the result folder itself if this run created it and it is empty. */
   abort(): void {
+    this.unhook();
+    this.drop();
+  }
+
+  /** abort() without unhooking (signal-exit's listener list must not change while it runs them). */
+  private drop(): void {
+    if (this.done) return;
     this.done = true;
-    rmSync(this.created ?? this.staging, { recursive: true, force: true });
+    rmSync(this.staging, { recursive: true, force: true });
+    if (this.created === undefined) return;
+    for (let p = this.target; p.startsWith(this.created); p = dirname(p)) {
+      try {
+        rmdirSync(p);
+      } catch {
+        return; // not empty: someone else's files are there now
+      }
+      if (p === this.created) return;
+    }
   }
 }

@@ -1,0 +1,151 @@
+/**
+ * The result-directory rule (lib/results.ts) and the demo's attack output: staging on the
+ * target's own file system (a symlink into /dev/shm), a folder holding one run only, foreign files
+ * refused without --overwrite, roll-forward of a commit cut by SIGKILL, no litter after signals.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { hostname, tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { MANIFEST, ResultDirError, StagedDir, checkResultDir, recoverResultDir } from "../lib/results";
+
+const CLI = resolve(__dirname, "../cli/dgc_demo.js");
+function runCli(args: string[]) {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8" });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const tmp = (name: string) => mkdtempSync(join(tmpdir(), `dgc-results-${name}-`));
+const visible = (dir: string) => readdirSync(dir).filter((f) => !f.startsWith(".")).sort();
+/** A pid that was alive a moment ago and is not now. */
+const deadPid = () => spawnSync(process.execPath, ["-e", ""]).pid!;
+
+/** A symlink in tmpdir() to a fresh folder in /dev/shm, if the two are on different file systems. */
+function crossDeviceLink(): { link: string; real: string } | string {
+  if (!existsSync("/dev/shm")) return "no /dev/shm on this machine";
+  const real = mkdtempSync("/dev/shm/dgc-results-");
+  const dir = tmp("link");
+  if (statSync(real).dev === statSync(dir).dev) return `${tmpdir()} and /dev/shm are one file system here`;
+  const link = join(dir, "att");
+  symlinkSync(real, link);
+  return { link, real };
+}
+
+test("staging happens on the target's file system: a symlink into /dev/shm (another device) receives every file", async (t) => {
+  const x = crossDeviceLink();
+  if (typeof x === "string") return t.skip(x);
+  const out = new StagedDir(x.link);
+  await out.write("a.png", "A");
+  await out.write("b.png", "B");
+  assert.deepEqual(out.commit().map((f) => f.slice(-5)), ["a.png", "b.png"]);
+  assert.deepEqual(visible(x.real), ["a.png", "b.png"]);
+  assert.deepEqual(readdirSync(x.real).filter((f) => f.startsWith(".") && f !== MANIFEST), [], "staging left behind");
+  rmSync(x.real, { recursive: true });
+});
+
+test("a folder holds one run: the next commit removes the previous run's files; foreign files need overwrite", async () => {
+  const dir = join(tmp("replace"), "res");
+  const first = new StagedDir(dir);
+  for (const f of ["result_300_0.png", "result_1900_0.png", "grid.png"]) await first.write(f, f);
+  first.commit();
+  const second = new StagedDir(dir);
+  await second.write("grid.png", "new");
+  await second.write("result_5_0.png", "new");
+  second.commit();
+  assert.deepEqual(visible(dir), ["grid.png", "result_5_0.png"]);
+
+  writeFileSync(join(dir, "notes.txt"), "mine");
+  assert.throws(() => checkResultDir(dir), /holds files no earlier run wrote \(notes\.txt\).*--overwrite/);
+  assert.throws(() => new StagedDir(dir), ResultDirError);
+  assert.ok(existsSync(join(dir, "notes.txt")), "a refused run touched the folder");
+  const forced = new StagedDir(dir, { overwrite: true });
+  await forced.write("grid.png", "forced");
+  forced.commit();
+  assert.deepEqual(visible(dir), ["grid.png"]);
+
+  // a non-empty folder no run ever wrote is refused too; an empty one is fine
+  const foreign = tmp("foreign");
+  writeFileSync(join(foreign, "thesis.tex"), "x");
+  assert.throws(() => checkResultDir(foreign), /thesis\.tex/);
+  checkResultDir(tmp("empty"));
+});
+
+test("abort drops the staging folder and a result folder the run created", async () => {
+  const parent = tmp("abort");
+  const out = new StagedDir(join(parent, "a", "b"));
+  await out.write("x.png", "x");
+  out.abort();
+  assert.deepEqual(readdirSync(parent), []);
+});
+
+test("recovery: a dead process's staging folder is removed, its interrupted commit finished (roll forward)", () => {
+  const dir = tmp("recover");
+  // the previous complete run
+  writeFileSync(join(dir, "old_1.png"), "old");
+  writeFileSync(join(dir, "grid.png"), "old");
+  writeFileSync(join(dir, MANIFEST), JSON.stringify({ files: ["grid.png", "old_1.png"] }));
+  // a run killed by SIGKILL after its commit point, with one of its two files moved already
+  const pid = deadPid();
+  const committed = join(dir, `.commit-${hostname()}-${pid}-0abc`);
+  mkdirSync(committed);
+  writeFileSync(join(committed, "new_2.png"), "new");
+  writeFileSync(join(committed, MANIFEST), JSON.stringify({ files: ["grid.png", "new_2.png"] }));
+  writeFileSync(join(dir, "grid.png"), "new");
+  // a run killed while staging, and one still alive (this process): only the dead one goes
+  mkdirSync(join(dir, `.partial-${hostname()}-${pid}-0def`));
+  const live = `.partial-${hostname()}-${process.pid}-0aaa`;
+  mkdirSync(join(dir, live));
+  checkResultDir(dir); // the pending commit's files count as a run's, not foreign
+  assert.equal(recoverResultDir(dir).length, 2);
+  assert.deepEqual(visible(dir), ["grid.png", "new_2.png"]);
+  assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith(".")).sort(), [MANIFEST, live].sort());
+});
+
+test("SIGTERM while staging: the process dies by the signal and leaves nothing", async () => {
+  const parent = tmp("sigterm");
+  const script = `
+    const { StagedDir } = require(${JSON.stringify(resolve(__dirname, "../lib/results.js"))});
+    (async () => {
+      const out = new StagedDir(${JSON.stringify(join(parent, "res"))});
+      await out.write("a.png", "a");
+      process.kill(process.pid, "SIGTERM");
+      await new Promise((r) => setTimeout(r, 5000));
+      await out.write("b.png", "b");
+      out.commit();
+    })();`;
+  const r = spawnSync(process.execPath, ["-e", script], { encoding: "utf8" });
+  assert.equal(r.signal, "SIGTERM", r.stderr);
+  assert.deepEqual(readdirSync(parent), [], "litter after SIGTERM");
+});
+
+test("dgc_demo --result_dir <symlink into /dev/shm> exits 0 with its files there; a second run leaves only its own", (t) => {
+  const x = crossDeviceLink();
+  if (typeof x === "string") return t.skip(x);
+  const base = ["--dlg_attack", "True", "--attack_epoch", "20", "--seed", "1", "--result_dir", x.link];
+  const r = runCli([...base, "--return_epoch", "5"]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(visible(x.real), ["grid.png", "result_0_0.png", "result_10_0.png", "result_15_0.png", "result_5_0.png", "target_0.png"]);
+  const again = runCli(base);
+  assert.equal(again.code, 0, again.stderr);
+  assert.deepEqual(visible(x.real), ["grid.png", "result_0_0.png", "target_0.png"]);
+  writeFileSync(join(x.real, "notes.txt"), "mine");
+  const refused = runCli(base);
+  assert.equal(refused.code, 2);
+  assert.equal(refused.stdout, "");
+  assert.match(refused.stderr, /^dgc_demo: error: result directory .* holds files no earlier run wrote \(notes\.txt\).*\n$/);
+  assert.equal(runCli([...base, "--overwrite"]).code, 0);
+  assert.deepEqual(visible(x.real), ["grid.png", "result_0_0.png", "target_0.png"]);
+  rmSync(x.real, { recursive: true });
+});
+
+test("Ctrl-C (SIGINT) during the attack leaves no result folder and no staging litter", async () => {
+  const parent = tmp("sigint");
+  const child = spawn(process.execPath, [CLI, "--dlg_attack", "True", "--attack_epoch", "200000", "--seed", "1", "--result_dir", join(parent, "res")], { stdio: ["ignore", "pipe", "pipe"] });
+  await new Promise<void>((ok) => child.stdout.on("data", (d: Buffer) => d.toString().includes("Attack Iteration 0") && ok()));
+  child.kill("SIGINT");
+  const [code, signal] = await new Promise<[number | null, string | null]>((ok) => child.once("exit", (c, s) => ok([c, s])));
+  assert.ok(signal === "SIGINT" || code !== 0, `exit ${code} ${signal}`);
+  assert.deepEqual(readdirSync(parent), []);
+});
