@@ -18,13 +18,22 @@ export interface LockOwner {
   token: string;
 }
 
-/** Whether `pid` is a live process on this host (EPERM: alive, another user's). */
+/**
+ * Whether `pid` is a live process on this host (EPERM: alive, another user's). A zombie — killed,
+ * not yet reaped, as the children of a sweep killed with its process group stay where PID 1 does not
+ * reap — answers signal 0 but is dead: /proc says so where there is one.
+ */
 export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return !/^[ZX]/.test(stat.slice(stat.lastIndexOf(")") + 2));
+  } catch {
+    return true; // no /proc: trust the signal
   }
 }
 

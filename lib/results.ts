@@ -88,6 +88,43 @@ export function checkResultDir(dir: string, opts: ResultDirOptions = {}): void {
   }
 }
 
+/** One line for a failed file-system call: "EPERM: operation not permitted". */
+function errnoLine(e: unknown): string {
+  const err = e as NodeJS.ErrnoException;
+  return err.code ? `${err.code}: ${err.message.replace(/^\w+: /, "").split(",")[0]}` : String(err.message ?? e);
+}
+
+/**
+ * Creates `dir` (with its parents) unless it exists; throws ResultDirError (one line, naming `what`)
+ * unless it then is a writable folder. For folders that collect results (the sweep's --out).
+ */
+export function ensureWritableDir(dir: string, what: string): void {
+  if (dir === "") throw new ResultDirError(`${what} must not be empty`);
+  if (existsSync(dir) && !statSync(dir).isDirectory()) throw new ResultDirError(`${what} ${dir} is not a directory`);
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (e) {
+    throw new ResultDirError(`${what} ${dir} cannot be created (${errnoLine(e)})`);
+  }
+  try {
+    accessSync(dir, constants.W_OK | constants.X_OK);
+  } catch (e) {
+    throw new ResultDirError(`${what} ${dir} is not writable (${errnoLine(e)})`);
+  }
+}
+
+/** Throws ResultDirError (one line) unless `dir` is an existing folder (to read results from). */
+export function requireDir(dir: string, what: string): void {
+  if (dir === "") throw new ResultDirError(`${what} must not be empty`);
+  let st;
+  try {
+    st = statSync(dir);
+  } catch (e) {
+    throw new ResultDirError(`${what} ${dir} cannot be read (${errnoLine(e)})`);
+  }
+  if (!st.isDirectory()) throw new ResultDirError(`${what} ${dir} is not a directory`);
+}
+
 /** Replaces `target`'s contents by the committed folder's (idempotent, so a killed commit can be redone). */
 function applyCommit(target: string, committed: string): void {
   const manifest = join(committed, MANIFEST);
