@@ -103,6 +103,40 @@ test("recovery: a dead process's staging folder is removed, its interrupted comm
   assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith(".")).sort(), [MANIFEST, live].sort());
 });
 
+// The kill lands just before the commit point (a .partial- folder: the old run stands) or within the
+// move (a .commit- folder, the folder a mix of old and new): either way recovery must leave one whole run.
+test("SIGKILL during the commit of 4000 files: the next run into the folder finds one whole run, never a mix", async () => {
+  const dir = tmp("kill9");
+  const old = new StagedDir(dir);
+  for (let i = 0; i < 50; i++) await old.write(`old_${i}.png`, "old");
+  old.commit();
+  const names = Array.from({ length: 4000 }, (_, i) => `new_${i}.png`);
+  const script = `
+    const { StagedDir } = require(${JSON.stringify(resolve(__dirname, "../lib/results.js"))});
+    (async () => {
+      const out = new StagedDir(${JSON.stringify(dir)});
+      const names = ${JSON.stringify(names)};
+      for (let i = 0; i < names.length; i += 500) await Promise.all(names.slice(i, i + 500).map((n) => out.write(n, "new")));
+      process.stdout.write("commit\\n");
+      out.commit();
+      await new Promise((r) => setTimeout(r, 5000)); // (killed before)
+    })();`;
+  const child = spawn(process.execPath, ["-e", script], { stdio: ["ignore", "pipe", "inherit"] });
+  await new Promise<void>((ok) => child.stdout.on("data", () => ok()));
+  child.kill("SIGKILL");
+  await new Promise((ok) => child.once("exit", ok));
+  const pending = readdirSync(dir).filter((f) => f.startsWith(".partial-") || f.startsWith(".commit-"));
+  const mixed = visible(dir);
+  recoverResultDir(dir);
+  const after = visible(dir);
+  const oldNames = Array.from({ length: 50 }, (_, i) => `old_${i}.png`).sort();
+  assert.ok(
+    JSON.stringify(after) === JSON.stringify([...names].sort()) || JSON.stringify(after) === JSON.stringify(oldNames),
+    `after recovery: ${after.length} files (${after.slice(0, 3).join(", ")} …); before it: ${mixed.length}, pending ${pending.join(", ")}`,
+  );
+  assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith(".partial-") || f.startsWith(".commit-")), []);
+});
+
 test("SIGTERM while staging: the process dies by the signal and leaves nothing", async () => {
   const parent = tmp("sigterm");
   const script = `
