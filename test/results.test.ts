@@ -45,6 +45,25 @@ test("staging happens on the target's file system: a symlink into /dev/shm (anot
   rmSync(x.real, { recursive: true });
 });
 
+test("a writable mount point inside a read-only parent (as `docker -v` makes) receives every file", async (t) => {
+  const parent = tmp("ro");
+  const target = join(parent, "res");
+  const sh = (cmd: string) => spawnSync("sh", ["-c", cmd], { encoding: "utf8" });
+  const mounted = sh(`mount -t tmpfs none '${parent}' && mkdir '${target}' && mount -t tmpfs none '${target}' && mount -o remount,ro '${parent}'`);
+  if (mounted.status !== 0) {
+    sh(`umount '${target}'; umount '${parent}'`);
+    return t.skip(`cannot mount here (needs root with CAP_SYS_ADMIN): ${mounted.stderr.trim()}`);
+  }
+  try {
+    const out = new StagedDir(target);
+    await out.write("grid.png", "G");
+    out.commit();
+    assert.deepEqual(visible(target), ["grid.png"]);
+  } finally {
+    sh(`umount '${target}'; umount '${parent}'`);
+  }
+});
+
 test("a folder holds one run: the next commit removes the previous run's files; foreign files need overwrite", async () => {
   const dir = join(tmp("replace"), "res");
   const first = new StagedDir(dir);
