@@ -15,6 +15,9 @@ import { clearProgress, makeProgress } from "./progress";
 import { pyFloat } from "../lib/pyfmt";
 import type { DemoConfig } from "../lib/config";
 
+/** What an attack run writes (before manifests, a folder of these was an earlier run's too). */
+const RESULT_FILES = /^(target_\d+|result_\d+_\d+|grid)\.png$/;
+
 function fail(code: number, msg: string): never {
   clearProgress(); // the error gets a line of its own, not the end of the bar's
   process.stderr.write(`dgc_demo: error: ${msg}\n`);
@@ -27,7 +30,7 @@ async function main(): Promise<void> {
   try {
     cfg = parseArgs(process.argv.slice(2));
     if (cfg === null) return;
-    if (cfg.dlg_attack) checkResultDir(cfg.result_dir, { overwrite: cfg.overwrite });
+    if (cfg.dlg_attack) checkResultDir(cfg.result_dir, { overwrite: cfg.overwrite, ownNames: RESULT_FILES });
   } catch (e) {
     if (e instanceof UsageError || e instanceof ResultDirError) fail(2, e.message);
     throw e;
@@ -70,7 +73,7 @@ async function attack(ctx: RunContext, data: MnistSplit): Promise<void> {
   });
   bar.stop();
   console.log(`Attack cost time in seconds: ${pyFloat(run.seconds)}`);
-  const out = new StagedDir(cfg.result_dir, { overwrite: cfg.overwrite });
+  const out = new StagedDir(cfg.result_dir, { overwrite: cfg.overwrite, ownNames: RESULT_FILES });
   for (const line of out.recovered) console.log(`${cfg.result_dir}: ${line}`);
   try {
     const B = run.target.size;

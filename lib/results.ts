@@ -31,6 +31,8 @@ const STAGING = /^\.(partial|commit)-(.+)-(\d+)-[0-9a-f]+$/;
 export interface ResultDirOptions {
   /** Replace a folder's contents even if no earlier run wrote them. */
   overwrite?: boolean;
+  /** Names the command writes: such files count as an earlier run's even without a manifest (folders from before manifests). */
+  ownNames?: RegExp;
 }
 
 function readManifest(file: string): string[] {
@@ -43,11 +45,11 @@ function readManifest(file: string): string[] {
 }
 
 /** Entries of a result folder that no run wrote: not staging, not listed by its or a pending commit's manifest. */
-export function foreignEntries(dir: string): string[] {
+export function foreignEntries(dir: string, ownNames?: RegExp): string[] {
   const entries = readdirSync(dir);
   const ours = new Set([MANIFEST, ...readManifest(join(dir, MANIFEST))]);
   for (const e of entries) if (e.startsWith(".commit-")) for (const f of readManifest(join(dir, e, MANIFEST))) ours.add(f);
-  return entries.filter((e) => !STAGING.test(e) && !ours.has(e)).sort();
+  return entries.filter((e) => !STAGING.test(e) && !ours.has(e) && !ownNames?.test(e)).sort();
 }
 
 /**
@@ -73,7 +75,7 @@ export function checkResultDir(dir: string, opts: ResultDirOptions = {}): void {
         throw new ResultDirError(`result directory ${dir} is not writable (${p})`);
       }
       if (p === abs && !opts.overwrite) {
-        const foreign = foreignEntries(abs);
+        const foreign = foreignEntries(abs, opts.ownNames);
         if (foreign.length) {
           const shown = foreign.slice(0, 3).join(", ") + (foreign.length > 3 ? `, … (${foreign.length} in all)` : "");
           throw new ResultDirError(`result directory ${dir} holds files no earlier run wrote (${shown}); choose another folder or pass --overwrite to replace them`);

@@ -190,6 +190,11 @@ test("dgc_demo --result_dir <symlink into /dev/shm> exits 0 with its files there
   assert.match(refused.stderr, /^dgc_demo: error: result directory .* holds files no earlier run wrote \(notes\.txt\).*\n$/);
   assert.equal(runCli([...base, "--overwrite"]).code, 0);
   assert.deepEqual(visible(x.real), ["grid.png", "result_0_0.png", "target_0.png"]);
+  // a folder an older version filled (its files, no manifest) is an earlier run's, replaced without a flag
+  rmSync(join(x.real, MANIFEST));
+  writeFileSync(join(x.real, "result_1900_0.png"), "old");
+  assert.equal(runCli(base).code, 0);
+  assert.deepEqual(visible(x.real), ["grid.png", "result_0_0.png", "target_0.png"]);
   rmSync(x.real, { recursive: true });
 });
 
