@@ -9,7 +9,7 @@
  * Exit status: 0 when every job is done (or left to another process holding its lock), 1 when one
  * failed (the others still ran), 2 on bad input, 75 for `--only` when another process holds the job.
  */
-import { writeFileSync } from "node:fs";
+import writeFileAtomic from "write-file-atomic";
 import { join } from "node:path";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { oneLine } from "../cli/args";
@@ -67,6 +67,7 @@ function seeds(s: string): number[] {
 function positiveInt(min: number) {
   return (s: string): number => {
     if (!/^\d+$/.test(s.trim()) || Number(s) < min) throw new InvalidArgumentError(`'${s}' is not an integer >= ${min}`);
+    if (!Number.isSafeInteger(Number(s))) throw new InvalidArgumentError(`'${s.trim()}' is beyond 2^53 − 1`);
     return Number(s);
   };
 }
@@ -138,7 +139,7 @@ async function main(): Promise<void> {
       throw e;
     }
     const summary = buildSummary(o.out);
-    writeFileSync(join(o.out, "summary.json"), `${JSON.stringify(summary, null, 2)}\n`);
+    await writeFileAtomic(join(o.out, "summary.json"), `${JSON.stringify(summary, null, 2)}\n`);
     console.log(summaryMarkdown(summary));
     return;
   }
