@@ -7,7 +7,7 @@
  * liveness cannot be checked from here), so after a crash of that host remove it by hand.
  */
 import { randomBytes } from "node:crypto";
-import { linkSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, linkSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 
 export interface LockOwner {
@@ -76,8 +76,8 @@ function linkNew(path: string, owner: LockOwner): boolean {
 
 /**
  * Takes the lock at `path` unless a live process holds it. A stale lock (dead owner on this host,
- * or unreadable for longer than a write takes) is moved aside first; if what was moved turns out
- * to be a fresh lock someone else took meanwhile, it is put back.
+ * or a file at its place that is no lock at all and a minute old) is moved aside first; if what
+ * was moved turns out to be a fresh lock someone else took meanwhile, it is put back.
  */
 export function tryLock(path: string): LockAttempt {
   const owner: LockOwner = { host: hostname(), pid: process.pid, startedAt: new Date().toISOString(), token: randomBytes(6).toString("hex") };
@@ -94,7 +94,11 @@ export function tryLock(path: string): LockAttempt {
     }
     const current = readLock(path);
     if (current && !ownerDead(current.host, current.pid)) return { busy: current };
-    if (!current) return { busy: null }; // unreadable: being replaced right now, or not ours to judge
+    if (!current) {
+      if (!existsSync(path)) continue; // released meanwhile
+      // link(2) makes every real lock whole, so this file was not written by a sweep: stale once a minute old
+      if (Date.now() - statSync(path).mtimeMs < 60_000) return { busy: null };
+    }
     const aside = `${path}.stale-${owner.token}`;
     try {
       renameSync(path, aside);
@@ -103,7 +107,7 @@ export function tryLock(path: string): LockAttempt {
       throw e;
     }
     const moved = readLock(aside);
-    if (moved?.token !== current.token) {
+    if (current ? moved?.token !== current.token : moved !== null) {
       // we took a fresh lock from under its owner: give it back (link fails only if yet another took over)
       try {
         linkSync(aside, path);

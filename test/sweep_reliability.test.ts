@@ -6,10 +6,10 @@
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, utimesSync, writeFileSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { buildSummary, expandGrid, jobKey, lockPath, parseKey, recordPath, runSweep, summaryMarkdown, type CommonSettings, type JobRecord } from "../lib";
+import { buildSummary, expandGrid, jobKey, lockPath, parseKey, recordPath, runSweep, summaryMarkdown, tryLock, type CommonSettings, type JobRecord } from "../lib";
 import { useBackend } from "./helpers";
 
 before(useBackend);
@@ -61,6 +61,28 @@ test("a lock of a dead process is taken over; a live one leaves the job to its h
   assert.equal(taken.status, 0, taken.stderr);
   assert.deepEqual(ran(taken.stdout), [key]);
   assert.deepEqual(readdirSync(out), [`${key}.json`]);
+});
+
+test("tryLock: one holder at a time; dead owners, and non-lock files a minute old, are taken over; other hosts respected", () => {
+  const dir = tmp("trylock");
+  const path = join(dir, "job.lock");
+  const first = tryLock(path);
+  assert.ok("held" in first);
+  const second = tryLock(path);
+  assert.ok("busy" in second && second.busy?.token === first.held.owner.token, "a held lock was taken twice");
+  first.held.release();
+  assert.deepEqual(readdirSync(dir), []);
+  const put = (o: object) => writeFileSync(path, JSON.stringify({ startedAt: "2026-01-01T00:00:00Z", token: "feed", ...o }));
+  put({ host: hostname(), pid: spawnSync(process.execPath, ["-e", ""]).pid! });
+  const taken = tryLock(path);
+  assert.ok("held" in taken, "a dead owner's lock was not taken over");
+  taken.held.release();
+  put({ host: `not-${hostname()}`, pid: 1 << 22 });
+  assert.ok("busy" in tryLock(path), "another host's lock was taken");
+  writeFileSync(path, "");
+  assert.deepEqual(tryLock(path), { busy: null }, "a fresh non-lock file may be someone's in the making");
+  utimesSync(path, new Date(Date.now() - 120_000), new Date(Date.now() - 120_000));
+  assert.ok("held" in tryLock(path), "an old non-lock file blocks the job forever");
 });
 
 test("the summary never averages records of different settings: a row per setting, labelled", async () => {
