@@ -9,7 +9,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, utimesSync, writeFileSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { buildSummary, expandGrid, jobKey, lockPath, parseKey, recordPath, runSweep, summaryMarkdown, tryLock, type CommonSettings, type JobRecord } from "../lib";
+import { buildSummary, expandGrid, jobKey, lockPath, parseKey, recordPath, runSweep, summaryMarkdown, tradeoffFigure, bytesFigure, tryLock, type CommonSettings, type JobRecord } from "../lib";
 import { useBackend } from "./helpers";
 
 before(useBackend);
@@ -98,6 +98,9 @@ test("the summary never averages records of different settings: a row per settin
   const md = summaryMarkdown(s);
   assert.match(md, /^\| sparsity \| attack \| variant \| settings \| seeds \|/);
   assert.match(md, /made with 2 different settings/);
+  assert.throws(() => tradeoffFigure(s.rows), /2 settings/);
+  assert.throws(() => bytesFigure(s.rows), /2 settings/);
+  tradeoffFigure(s.rows.filter((r) => r.settings === s.settings[0]));
   // one setting: no column, said once
   const only = tmp("single");
   await runSweep(expandGrid({ ...spec, seeds: [1] }, common), { out: only, jobs: 1 });
