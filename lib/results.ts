@@ -13,6 +13,7 @@
  *    before anything else (roll forward); `.partial-…` folders of dead processes are deleted.
  *    SIGINT, SIGTERM and SIGHUP while staging delete the staging folder (and a result folder this
  *    run created) before the process dies; the commit itself is synchronous, so they cannot cut it.
+ *    Commits into one folder take turns under `.results.lock`, so two runs never interleave moves.
  */
 import { accessSync, constants, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
@@ -20,13 +21,17 @@ import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { onExit } from "signal-exit";
-import { ownerDead } from "./lock";
+import { describeOwner, ownerDead, tryLock, type HeldLock } from "./lock";
 
 export class ResultDirError extends Error {}
 
 /** The manifest a committed run leaves in its folder: the names of its files. */
 export const MANIFEST = ".results.json";
 const STAGING = /^\.(partial|commit)-(.+)-(\d+)-[0-9a-f]+$/;
+/** Held while a run commits, so two runs into one folder never interleave their moves. */
+const COMMIT_LOCK = ".results.lock";
+/** Our own bookkeeping in a result folder: never a result, never foreign, never removed by a commit. */
+const internal = (name: string) => STAGING.test(name) || name === MANIFEST || name.startsWith(COMMIT_LOCK);
 
 export interface ResultDirOptions {
   /** Replace a folder's contents even if no earlier run wrote them. */
@@ -47,9 +52,9 @@ function readManifest(file: string): string[] {
 /** Entries of a result folder that no run wrote: not staging, not listed by its or a pending commit's manifest. */
 export function foreignEntries(dir: string, ownNames?: RegExp): string[] {
   const entries = readdirSync(dir);
-  const ours = new Set([MANIFEST, ...readManifest(join(dir, MANIFEST))]);
+  const ours = new Set(readManifest(join(dir, MANIFEST)));
   for (const e of entries) if (e.startsWith(".commit-")) for (const f of readManifest(join(dir, e, MANIFEST))) ours.add(f);
-  return entries.filter((e) => !STAGING.test(e) && !ours.has(e) && !ownNames?.test(e)).sort();
+  return entries.filter((e) => !internal(e) && !ours.has(e) && !ownNames?.test(e)).sort();
 }
 
 /**
@@ -132,7 +137,7 @@ function applyCommit(target: string, committed: string): void {
   const manifest = join(committed, MANIFEST);
   if (existsSync(manifest)) {
     const files = new Set(readManifest(manifest));
-    for (const e of readdirSync(target)) if (!STAGING.test(e) && e !== MANIFEST && !files.has(e)) rmSync(join(target, e), { recursive: true, force: true });
+    for (const e of readdirSync(target)) if (!internal(e) && !files.has(e)) rmSync(join(target, e), { recursive: true, force: true });
     for (const f of files) if (existsSync(join(committed, f))) renameSync(join(committed, f), join(target, f));
     renameSync(manifest, join(target, MANIFEST)); // last: once it is in place, the move is complete
   }
@@ -143,18 +148,33 @@ function applyCommit(target: string, committed: string): void {
 export function recoverResultDir(target: string): string[] {
   const done: string[] = [];
   if (!existsSync(target)) return done;
-  for (const e of readdirSync(target).sort()) {
-    const m = STAGING.exec(e);
-    if (!m || !ownerDead(m[2], Number(m[3]))) continue;
-    if (m[1] === "commit") {
-      applyCommit(target, join(target, e));
-      done.push(`finished the interrupted commit ${e}`);
-    } else {
-      rmSync(join(target, e), { recursive: true, force: true });
-      done.push(`removed the stale staging folder ${e}`);
+  const stale = readdirSync(target).sort().map((e) => STAGING.exec(e)).filter((m): m is RegExpExecArray => m !== null && ownerDead(m[2], Number(m[3])));
+  if (!stale.length) return done;
+  const lock = waitForLock(join(target, COMMIT_LOCK), target); // a live run's commit is not to be interleaved with
+  try {
+    for (const [e, kind] of stale) {
+      if (kind === "commit") {
+        applyCommit(target, join(target, e));
+        done.push(`finished the interrupted commit ${e}`);
+      } else {
+        rmSync(join(target, e), { recursive: true, force: true });
+        done.push(`removed the stale staging folder ${e}`);
+      }
     }
+  } finally {
+    lock.release();
   }
   return done;
+}
+
+/** Takes `path`'s lock, waiting (synchronously: a commit must not yield to signals) up to a minute for another run's commit. */
+function waitForLock(path: string, target: string): HeldLock {
+  const sleeper = new Int32Array(new SharedArrayBuffer(4));
+  for (const t0 = Date.now(); ; Atomics.wait(sleeper, 0, 0, 20)) {
+    const attempt = tryLock(path);
+    if ("held" in attempt) return attempt.held;
+    if (Date.now() - t0 > 60_000) throw new ResultDirError(`result directory ${target}: another run has been committing into it for a minute (${describeOwner(attempt.busy)})`);
+  }
 }
 
 export class StagedDir {
@@ -183,7 +203,7 @@ export class StagedDir {
   }
 
   async write(name: string, data: Buffer | string): Promise<void> {
-    if (name === MANIFEST || name.includes("/") || STAGING.test(name)) throw new Error(`not a result file name: ${name}`);
+    if (name.includes("/") || internal(name)) throw new Error(`not a result file name: ${name}`);
     await writeFile(this.path(name), data);
   }
 
@@ -193,8 +213,13 @@ export class StagedDir {
     const names = readdirSync(this.staging).sort();
     writeFileSync(join(this.staging, MANIFEST), `${JSON.stringify({ written: new Date().toISOString(), files: names }, null, 1)}\n`);
     const committed = this.staging.replace(/\/\.partial-([^/]+)$/, "/.commit-$1");
-    renameSync(this.staging, committed); // the commit point
-    applyCommit(this.target, committed);
+    const lock = waitForLock(join(this.target, COMMIT_LOCK), this.target);
+    try {
+      renameSync(this.staging, committed); // the commit point
+      applyCommit(this.target, committed);
+    } finally {
+      lock.release();
+    }
     this.done = true;
     this.unhook();
     return names.map((n) => join(this.target, n));

@@ -10,6 +10,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, syml
 import { hostname, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { MANIFEST, ResultDirError, StagedDir, checkResultDir, recoverResultDir } from "../lib/results";
+import { tryLock } from "../lib/lock";
 
 const CLI = resolve(__dirname, "../cli/dgc_demo.js");
 function runCli(args: string[]) {
@@ -154,6 +155,33 @@ test("SIGKILL during the commit of 4000 files: the next run into the folder find
     `after recovery: ${after.length} files (${after.slice(0, 3).join(", ")} …); before it: ${mixed.length}, pending ${pending.join(", ")}`,
   );
   assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith(".partial-") || f.startsWith(".commit-")), []);
+});
+
+test("two runs committing into one folder take turns: a commit waits for the other's to end", async () => {
+  const dir = tmp("turns");
+  const held = tryLock(join(dir, ".results.lock")); // as a run in the middle of its commit holds it
+  assert.ok("held" in held);
+  const script = `
+    const { StagedDir } = require(${JSON.stringify(resolve(__dirname, "../lib/results.js"))});
+    (async () => {
+      const out = new StagedDir(${JSON.stringify(dir)});
+      await out.write("mine.png", "x");
+      process.stdout.write("staged\\n");
+      out.commit();
+      process.stdout.write(String(Date.now()));
+    })();`;
+  const child = spawn(process.execPath, ["-e", script], { stdio: ["ignore", "pipe", "inherit"] });
+  let stdout = "";
+  const staged = new Promise<void>((ok) => child.stdout.on("data", (d: Buffer) => (stdout += d.toString()).includes("staged") && ok()));
+  await staged;
+  await new Promise((r) => setTimeout(r, 400));
+  assert.deepEqual(visible(dir), [], "committed while another commit held the folder");
+  const released = Date.now();
+  held.held.release();
+  assert.equal(await new Promise((ok) => child.once("close", ok)), 0);
+  assert.ok(Number(stdout.split("\n")[1]) >= released, "the commit did not wait for the lock");
+  assert.deepEqual(visible(dir), ["mine.png"]);
+  assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith(".results.lock")), []);
 });
 
 test("SIGTERM while staging: the process dies by the signal and leaves nothing", async () => {
