@@ -111,6 +111,10 @@ test("data files: a folder in a file's place and a lone .gz are named in the mes
   const r = run(["--data_dir", dir]);
   assert.equal(r.code, 2);
   assert.equal(r.stderr, `dgc_demo: error: ${join(dir, "train-images-idx3-ubyte")}: is a directory, not an IDX file\n`);
+  writeFileSync(join(dir, "plain"), "x");
+  const r3 = run(["--data_dir", join(dir, "plain")]);
+  assert.equal(r3.code, 2);
+  assert.equal(r3.stderr, `dgc_demo: error: ${join(dir, "plain")}: is a file; the data folder must be a directory holding the IDX files\n`);
   const gz = tmp("gz");
   writeFileSync(join(gz, "train-images-idx3-ubyte.gz"), gzipSync(Buffer.from([0, 0, 8, 3, 0, 0, 0xea, 0x60, 0, 0, 0, 28, 0, 0, 0, 28, 1])));
   const r2 = run(["--data_dir", gz]);

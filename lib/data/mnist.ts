@@ -112,6 +112,7 @@ export interface LoadOptions {
 /** Loads one split, normalized to [-1, 1]. Throws DataError with a one-line message on bad files. */
 export function loadMnist(split: Split, opts: LoadOptions = {}): MnistSplit {
   const dir = opts.dataDir ?? bundledDataDir();
+  if (existsSync(dir) && !statSync(dir).isDirectory()) throw new DataError(`${dir}: is a file; the data folder must be a directory holding the IDX files`);
   const verify = opts.verify ?? opts.dataDir === undefined;
   const f = FILES[split];
   const imageFile = readIdxFile(dir, f.images, verify);
