@@ -212,15 +212,21 @@ function fmtBytes(x: number | null): string {
   return x >= 1000 ? `${(x / 1000).toFixed(1)} kB` : `${Math.round(x)} B`;
 }
 
+/** A row's settings label; summaries written before labels existed get one from their iterations and epochs. */
+function rowSettings(r: SummaryRow): string {
+  return r.settings ?? `${r.iterations.join("/")} it, ${r.epochs.join("/")} ep`;
+}
+
 export function summaryMarkdown(s: Summary): string {
   // one setting: said once below the table; several: a column, so no row can be mistaken for another's
-  const mixed = (s.settings ?? []).length > 1;
+  const settings = s.settings ?? [...new Set(s.rows.map(rowSettings))];
+  const mixed = settings.length > 1;
   const head =
     `| sparsity | attack | variant |${mixed ? " settings |" : ""} seeds | PSNR dB | SSIM | label acc | recovered | mean-image PSNR | mean-image SSIM | values sent (attacked step) | test acc | values/step | bytes/step | ratio |\n` +
     `|---|---|---|${mixed ? "---|" : ""}---|---|---|---|---|---|---|---|---|---|---|---|`;
   const lines = s.rows.map((r) =>
     [
-      r.sparsity, r.attack, r.variant, ...(mixed ? [r.settings] : []), r.failed ? `${r.n} (+${r.failed} failed)` : r.n,
+      r.sparsity, r.attack, r.variant, ...(mixed ? [rowSettings(r)] : []), r.failed ? `${r.n} (+${r.failed} failed)` : r.n,
       fmt(r.psnr, 2), fmt(r.ssim, 3), fmt(r.labelAcc, 2), `${r.recovered}/${r.n}`,
       fmt(r.baselinePsnr, 2), fmt(r.baselineSsim, 3), Math.round(r.attackedStepValues),
       fmt(r.testAccuracy, 4), fmt(r.valuesPerStep, 0), fmtBytes(r.bytesPerStep), r.compressionRatio === null ? "–" : `${r.compressionRatio.toFixed(1)}×`,
@@ -230,8 +236,8 @@ export function summaryMarkdown(s: Summary): string {
   const notes = [
     `Medians over seeds; label acc = fraction of seeds labelled right; recovered = PSNR ≥ mean-image PSNR + ${s.recoveryMarginDb} dB.`,
     mixed
-      ? `These records were made with ${s.settings.length} different settings (${s.settings.join("; ")}); each row aggregates jobs of one setting only.`
-      : `Settings: ${s.settings?.[0] ?? "–"} (it: attack iterations, ep: training epochs).`,
+      ? `These records were made with ${settings.length} different settings (${settings.join("; ")}); each row aggregates jobs of one setting only.`
+      : `Settings: ${settings[0] ?? "–"} (it: attack iterations, ep: training epochs).`,
     ...(s.failed.length ? [`Failed jobs: ${s.failed.map((f) => `${f.key} (${f.error})`).join("; ")}`] : []),
     ...(s.invalid.length ? [`Unusable files: ${s.invalid.map((f) => `${f.file} (${f.problem})`).join("; ")}`] : []),
   ];
