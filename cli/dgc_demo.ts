@@ -25,7 +25,7 @@ function fail(code: number, msg: string): never {
 }
 
 async function main(): Promise<void> {
-  guardStdout("dgc_demo");
+  guardStdout("dgc_demo", clearProgress);
   let cfg: DemoConfig | null;
   try {
     cfg = parseArgs(process.argv.slice(2));
