@@ -6,7 +6,8 @@
  *    a read-only parent) and every move into place is a rename, never a copy.
  * 2. A run's folder holds that run only: committing removes what the previous run left. A folder
  *    holding anything no earlier run wrote (no manifest `.results.json`, or files it does not list)
- *    is refused unless `overwrite` — then its contents are replaced.
+ *    is refused unless `overwrite` — then its files are replaced. Folders are never deleted: a
+ *    result directory holding a folder no run wrote is refused, `overwrite` or not.
  * 3. All or nothing: commit first renames the staging folder to `.commit-…` (the commit point), then
  *    removes the old files and moves the new ones in. A process killed (even with SIGKILL) in the
  *    middle leaves that `.commit-…` folder and the next run into the folder finishes the move
@@ -79,11 +80,14 @@ export function checkResultDir(dir: string, opts: ResultDirOptions = {}): void {
       } catch {
         throw new ResultDirError(`result directory ${dir} is not writable (${p})`);
       }
-      if (p === abs && !opts.overwrite) {
+      if (p === abs) {
         const foreign = foreignEntries(abs, opts.ownNames);
-        if (foreign.length) {
-          const shown = foreign.slice(0, 3).join(", ") + (foreign.length > 3 ? `, … (${foreign.length} in all)` : "");
-          throw new ResultDirError(`result directory ${dir} holds files no earlier run wrote (${shown}); choose another folder or pass --overwrite to replace them`);
+        const shown = (xs: string[]) => xs.slice(0, 3).join(", ") + (xs.length > 3 ? `, … (${xs.length} in all)` : "");
+        // --overwrite replaces files, never folders: `--result_dir . --overwrite` in a project must not empty it
+        const folders = foreign.filter((e) => lstatSync(join(abs, e)).isDirectory());
+        if (folders.length) throw new ResultDirError(`result directory ${dir} holds folders no run wrote (${shown(folders)}); a run never deletes folders: choose another result directory`);
+        if (foreign.length && !opts.overwrite) {
+          throw new ResultDirError(`result directory ${dir} holds files no earlier run wrote (${shown(foreign)}); choose another folder or pass --overwrite to replace them`);
         }
       }
       return;
@@ -137,7 +141,9 @@ function applyCommit(target: string, committed: string): void {
   const manifest = join(committed, MANIFEST);
   if (existsSync(manifest)) {
     const files = new Set(readManifest(manifest));
-    for (const e of readdirSync(target)) if (!internal(e) && !files.has(e)) rmSync(join(target, e), { recursive: true, force: true });
+    for (const e of readdirSync(target)) {
+      if (!internal(e) && !files.has(e) && !lstatSync(join(target, e)).isDirectory()) rmSync(join(target, e), { force: true });
+    }
     for (const f of files) if (existsSync(join(committed, f))) renameSync(join(committed, f), join(target, f));
     renameSync(manifest, join(target, MANIFEST)); // last: once it is in place, the move is complete
   }

@@ -85,6 +85,10 @@ test("a folder holds one run: the next commit removes the previous run's files; 
   forced.commit();
   assert.deepEqual(visible(dir), ["grid.png"]);
 
+  // folders are never deleted, --overwrite or not (think `--result_dir . --overwrite` in a project)
+  mkdirSync(join(dir, "lib"));
+  assert.throws(() => checkResultDir(dir, { overwrite: true }), /holds folders no run wrote \(lib\)/);
+  rmSync(join(dir, "lib"), { recursive: true });
   // a non-empty folder no run ever wrote is refused too; an empty one is fine
   const foreign = tmp("foreign");
   writeFileSync(join(foreign, "thesis.tex"), "x");
