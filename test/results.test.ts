@@ -132,7 +132,7 @@ test("recovery: a dead process's staging folder is removed, its interrupted comm
   const crafted = join(inner, `.commit-${hostname()}-${pid}-0bad`);
   mkdirSync(crafted, { recursive: true });
   writeFileSync(join(outer, "victim.txt"), "keep");
-  writeFileSync(join(crafted, MANIFEST), JSON.stringify({ files: ["../victim.txt", "..", "ok.png"] }));
+  writeFileSync(join(crafted, MANIFEST), JSON.stringify({ files: ["../../victim.txt", "..", "ok.png"] }));
   writeFileSync(join(crafted, "ok.png"), "ok");
   recoverResultDir(inner);
   assert.deepEqual(readdirSync(outer).sort(), ["res", "victim.txt"]);
