@@ -1,0 +1,158 @@
+import { test, before } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import {
+  classCounts, dirichletSplit, gammaSample, iidSplit, lossAndGrads, linearModel, loadMnist, makeOptimizer,
+  Rng, runFederated, subsetSplit, tensorBytes, tf, train, uploadBytes, variableFrom, gatherBatch, type FederatedOptions,
+} from "../lib";
+import { assertClose, useBackend } from "./helpers";
+
+before(useBackend);
+
+const full = loadMnist("train");
+const small = subsetSplit(full, 640);
+const model = linearModel();
+const freshParams = (seed: number) => tf.tidy(() => model.init(new Rng(seed).fork("init"))).map((t) => variableFrom(t, true));
+const read = (ps: tf.Tensor[]) => ps.map((p) => Array.from(p.dataSync()));
+const base: FederatedOptions = { clients: 2, rounds: 1, localSteps: 1, split: "iid", alpha: 1, batchSize: 64, lr: 0.01, useDgc: false, sparsity: 0 };
+
+test("upload bytes: the cheapest of dense, 32-bit indices and a bitmap, per tensor", () => {
+  assert.deepEqual(tensorBytes(7840, 78, true), { bytes: 8 * 78, encoding: "indices" });
+  // 3000 values: indices 24000, bitmap 12000 + 980, dense 31360
+  assert.deepEqual(tensorBytes(7840, 3000, true), { bytes: 12980, encoding: "bitmap" });
+  assert.deepEqual(tensorBytes(7840, 7839, true), { bytes: 31360, encoding: "dense" });
+  assert.deepEqual(tensorBytes(10, 0, true), { bytes: 0, encoding: "empty" });
+  assert.deepEqual(tensorBytes(10, 3, false), { bytes: 40, encoding: "dense" });
+  // weight 78 of 7840 by indices; bias 1 of 10 by bitmap (4 + ⌈10/8⌉ = 6 < 8 < 40)
+  assert.equal(uploadBytes([78, 1], [7840, 10], true), 624 + 6);
+});
+
+test("splits: iid shards partition the set; Dirichlet is seeded, partitions, and skews with small alpha", () => {
+  const one = iidSplit(10, 1, new Rng(1));
+  assert.deepEqual(Array.from(one[0]), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  const three = iidSplit(10, 3, new Rng(1));
+  assert.deepEqual(three.map((s) => s.length), [3, 3, 4]);
+  assert.deepEqual([...three.flatMap((s) => Array.from(s))].sort((a, b) => a - b), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  const labels = full.labels.subarray(0, 5000);
+  const maxShare = (alpha: number) => {
+    const shards = dirichletSplit(labels, 10, alpha, new Rng(7));
+    assert.equal(shards.reduce((n, s) => n + s.length, 0), labels.length);
+    assert.equal(new Set(shards.flatMap((s) => Array.from(s))).size, labels.length);
+    const counts = classCounts(shards, labels);
+    return counts.reduce((a, c) => a + Math.max(...c) / c.reduce((x, y) => x + y, 0), 0) / counts.length;
+  };
+  assert.deepEqual(dirichletSplit(labels, 10, 0.3, new Rng(7)), dirichletSplit(labels, 10, 0.3, new Rng(7)));
+  const skewed = maxShare(0.1);
+  const even = maxShare(100);
+  assert.ok(skewed > 0.5 && even < 0.2, `largest class share: alpha 0.1 → ${skewed}, alpha 100 → ${even}`);
+  // Gamma(a, 1) has mean a
+  for (const a of [0.3, 2.5]) {
+    const rng = new Rng(3);
+    let s = 0;
+    for (let i = 0; i < 20000; i++) s += gammaSample(a, rng);
+    assert.ok(Math.abs(s / 20000 - a) < 0.03 * Math.max(1, a), `Gamma(${a}) mean ${s / 20000}`);
+  }
+});
+
+test("two clients, one FedSGD round: the server steps by lr × the mean of the two clients' gradients", () => {
+  // each client's whole shard is its batch, so the batch order does not matter
+  const data = subsetSplit(full, 20);
+  const params = freshParams(1);
+  const w0 = params.map((p) => tf.clone(p));
+  const rng = new Rng(5);
+  const res = runFederated(model, params, data, { ...base, batchSize: 10 }, rng);
+  const shards = iidSplit(20, 2, rng.fork("split"));
+  const expected = tf.tidy(() => {
+    const g = shards.map((s) => lossAndGrads(model, w0, gatherBatch(data, s)).grads);
+    return w0.map((w, i) => tf.sub(w, tf.mul(tf.div(tf.add(g[0][i], g[1][i]), 2), 0.01)));
+  });
+  assertClose(params[0].dataSync(), expected[0].dataSync(), 1e-6, "W");
+  assertClose(params[1].dataSync(), expected[1].dataSync(), 1e-6, "b");
+  assert.deepEqual(res.rounds[0].upBytes, [31400, 31400]);
+  assert.equal(res.rounds[0].downBytes, 31400);
+  tf.dispose([...params, ...w0, ...expected]);
+});
+
+test("one client, FedSGD: the same model as dgc_demo's training (Momentum and DGC)", () => {
+  for (const useDgc of [false, true]) {
+    const a = freshParams(2);
+    const b = freshParams(2);
+    const rng = new Rng(9);
+    const lr = useDgc ? 0.001 : 0.01;
+    runFederated(model, a, small, { ...base, clients: 1, rounds: 10, useDgc, sparsity: 0.8, lr }, rng);
+    const opt = makeOptimizer(useDgc, lr, { sparsity: 0.8 });
+    train(model, b, opt, small, { epochs: 1, batchSize: 64, rng: rng.fork("shuffle") });
+    opt.dispose();
+    assertClose(a[0].dataSync(), b[0].dataSync(), 1e-6, `W ${useDgc}`);
+    assertClose(a[1].dataSync(), b[1].dataSync(), 1e-6, `b ${useDgc}`);
+    tf.dispose([...a, ...b]);
+  }
+});
+
+test("DGC clients: bytes follow what was sent; same seed, same run; no tensors left behind", () => {
+  const run = (seed: number) => {
+    const params = freshParams(seed);
+    const before = tf.memory().numTensors;
+    const counts: number[] = [];
+    const opts: FederatedOptions = {
+      ...base, clients: 3, rounds: 6, useDgc: true, sparsity: 0.9, lr: 0.001,
+      watch: { client: 1, round: 2, batchSize: 1, loss: "ce", historyRounds: 3 },
+    };
+    const res = runFederated(model, params, small, opts, new Rng(seed), () => counts.push(tf.memory().numTensors));
+    assert.equal(tf.memory().numTensors, before, "tensors after the run");
+    assert.ok(counts.every((c) => c === counts[0]), `tensors per round ${counts}`);
+    const out = { rounds: res.rounds, params: read(params), watched: res.watched! };
+    tf.dispose(params);
+    return out;
+  };
+  const a = run(4);
+  const w = a.watched;
+  assert.equal(w.uploads.length, 4);
+  assert.equal(w.target.size, 1);
+  for (let h = 0; h < 4; h++) {
+    const nz = w.uploads[h].map((u) => u.reduce((n, v) => n + (v !== 0 ? 1 : 0), 0));
+    assert.equal(a.rounds[2 + h].upValues[1], nz[0] + nz[1]);
+    assert.equal(a.rounds[2 + h].upBytes[1], uploadBytes(nz, [7840, 10], true));
+  }
+  assert.deepEqual(run(4), a);
+  assert.notDeepEqual(run(5).params, a.params);
+});
+
+const CLI = (name: string) => resolve(__dirname, `../cli/${name}.js`);
+const runCli = (name: string, args: string[]) => spawnSync(process.execPath, [CLI(name), ...args], { encoding: "utf8" });
+const lastAttackLine = (out: string) => out.split("\n").filter((l) => l.startsWith("Attack Iteration")).pop();
+
+test("fl with one client at round 0 is dgc_demo's Example 2: the same last Attack Iteration line", () => {
+  const dir = mkdtempSync(join(tmpdir(), "fl-eq-"));
+  const common = ["--dlg_attack", "True", "--use_dgc", "False", "--train_lr", "0.01", "--seed", "1"];
+  const fl = runCli("fl", ["--clients", "1", "--rounds", "1", "--attack_round", "0", ...common, "--result_dir", join(dir, "fl")]);
+  const demo = runCli("dgc_demo", [...common, "--result_dir", join(dir, "demo")]);
+  assert.equal(fl.status, 0, fl.stderr);
+  assert.equal(demo.status, 0, demo.stderr);
+  assert.ok(lastAttackLine(demo.stdout)?.startsWith("Attack Iteration 1900: "));
+  assert.equal(lastAttackLine(fl.stdout), lastAttackLine(demo.stdout));
+});
+
+test("fl: one line per round with test accuracy and bytes; bad values exit 2 with one line", () => {
+  const r = runCli("fl", ["--clients", "3", "--rounds", "4", "--use_dgc", "True", "--sparsity", "0.99", "--seed", "1"]);
+  assert.equal(r.status, 0, r.stderr);
+  const rounds = r.stdout.split("\n").filter((l) => l.startsWith("round "));
+  assert.equal(rounds.length, 4);
+  for (const l of rounds) assert.match(l, /test acc 0\.\d{4}, up \d+(\.\d)? k?B\/client \(.* of 7850 values\), down 31\.4 kB\/client$/);
+  const dir = mkdtempSync(join(tmpdir(), "fl-bad-"));
+  for (const bad of [
+    ["--clients", "0"], ["--rounds", "0"], ["--local_steps", "0"], ["--split", "zipf"], ["--alpha", "0"],
+    ["--victim_client", "3", "--clients", "3"], ["--dlg_attack", "True", "--attack_round", "5", "--rounds", "5"],
+    ["--dlg_attack", "True", "--local_steps", "2"], ["--attack_method", "magic"], ["--train_epoch", "2"], ["--sparsity", "1"],
+  ]) {
+    const b = runCli("fl", [...bad, "--result_dir", join(dir, "out")]);
+    assert.equal(b.status, 2, `${bad.join(" ")}: ${b.stderr}`);
+    assert.equal(b.stdout, "");
+    assert.equal(b.stderr.trim().split("\n").length, 1, b.stderr);
+    assert.match(b.stderr, /^fl: error: /);
+  }
+});
+
