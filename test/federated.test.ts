@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import {
   classCounts, dirichletSplit, gammaSample, iidSplit, lossAndGrads, linearModel, loadMnist, makeOptimizer,
-  Rng, runFederated, subsetSplit, tensorBytes, tf, train, uploadBytes, variableFrom, gatherBatch, type FederatedOptions,
+  Rng, runFederated, subsetSplit, tensorBytes, tf, train, uploadBytes, variableFrom, gatherBatch, attackWatched, type FederatedOptions,
 } from "../lib";
 import { assertClose, useBackend } from "./helpers";
 
@@ -156,3 +156,37 @@ test("fl: one line per round with test accuracy and bytes; bad values exit 2 wit
   }
 });
 
+
+test("the analytic attack on round 20 under Momentum recovers the victim to float rounding (ce and sse)", () => {
+  const mean = new Float32Array(784);
+  for (const loss of ["ce", "sse"] as const) {
+    const params = freshParams(3);
+    const watch = { client: 4, round: 20, batchSize: 1, loss, historyRounds: 0 };
+    const res = runFederated(model, params, full, { ...base, clients: 10, rounds: 21, watch }, new Rng(3));
+    const w = res.watched!;
+    const a = attackWatched(model, w, { method: "analytic", iterations: 0, lr: 0, returnEvery: 1, windowSize: 1, labelInit: "ones", labelRule: "gram", rng: new Rng(3), mean, sparse: false });
+    let maxErr = 0;
+    for (let i = 0; i < 784; i++) maxErr = Math.max(maxErr, Math.abs(a.x[i] - w.target.x[i]));
+    assert.ok(maxErr < 1e-5, `${loss}: max pixel error ${maxErr}`);
+    assert.equal(a.guess, w.target.y[0]);
+    assert.ok(a.recovered && a.firstLeakRound === 20);
+    tf.dispose(params);
+  }
+});
+
+test("history attacker: nothing sent in round 0 under DGC 0.99 (reported, not inverted), later rounds release values", () => {
+  const params = freshParams(1);
+  const watch = { client: 0, round: 0, batchSize: 1, loss: "ce" as const, historyRounds: 4 };
+  const res = runFederated(model, params, small, { ...base, clients: 2, rounds: 5, useDgc: true, sparsity: 0.99, lr: 0.001, watch }, new Rng(1));
+  tf.dispose(params);
+  const w = res.watched!;
+  assert.equal(w.sent[0], 0, "one image's gradient has tied magnitudes: the strict mask sends nothing");
+  const before = tf.memory().numTensors;
+  const a = attackWatched(model, w, { method: "history", iterations: 20, lr: 0, returnEvery: 1, windowSize: 1, labelInit: "ones", labelRule: "gram", rng: new Rng(1), mean: new Float32Array(784), sparse: true, stopAtLeak: false });
+  assert.equal(tf.memory().numTensors, before);
+  assert.equal(a.history.length, 5);
+  assert.deepEqual(a.history[0], { h: 0, received: 0, psnr: null, recovered: false, x: null });
+  const received = a.history.map((h) => h.received);
+  assert.ok(received[4] > 0 && received.every((r, i) => i === 0 || r >= received[i - 1]), `received ${received}`);
+  for (const h of a.history.slice(1)) if (h.received > 0) assert.ok(Number.isFinite(h.psnr!));
+});

@@ -1,6 +1,7 @@
 /**
  * The honest-but-curious server attacks what it kept of the watched client (simulation.ts):
  *
+ *   analytic — x_i = ∂W[i, j] / ∂b[j] on the upload of round R (lib/attack/analytic.ts; Linear, B = 1);
  *   dlg, ig, adaptive — invert the client's upload of round R alone, at the model w_R it
  *     broadcast in that round (lib/attack: the seed's DLG, Inverting Gradients, the DGC-aware
  *     attack), as dgc_demo does for round 0;
@@ -21,6 +22,7 @@ import { dlgAttack, initialLabels } from "../attack/dlg";
 import { inferLabel, meanStart } from "../attack/invert";
 import { igAttack } from "../attack/ig";
 import { adaptiveAttack } from "../attack/adaptive";
+import { analyticLinear } from "../attack/analytic";
 import { attackMetrics, psnr, type AttackMetrics } from "../metrics";
 import type { AttackRecord } from "../demo";
 import { RECOVERY_MARGIN_DB } from "../sweep/summary";
@@ -43,6 +45,8 @@ export interface FLAttackOptions {
   rng: Rng;
   /** The training set's mean image (a public prior; also the recovery baseline). */
   mean: Float32Array;
+  /** The attacker knows the client sparsifies (DGC): a zero entry means "not sent". */
+  sparse: boolean;
   /** History attacker: stop at the first h that leaks (default true). */
   stopAtLeak?: boolean;
 }
@@ -154,7 +158,11 @@ export function attackWatched(model: Model, watched: Watched, opts: FLAttackOpti
         } else if (opts.method === "adaptive") {
           ({ x, y, guess } = adaptiveAttack(model, params, observed, B, { rng: dummy, mean: opts.mean }, inversion));
         } else {
-          throw new Error(`attack ${opts.method} is not available yet`);
+          // analytic: x_i = ∂W[i, j] / ∂b[j]; under DGC a zero entry was "not sent" (mean image there)
+          const r = analyticLinear(watched.uploads[0][0], watched.uploads[0][1], opts.mean, !opts.sparse);
+          x = r.x;
+          guess = r.classUsed ?? 0;
+          y = initialLabels("guess", B, guess);
         }
       } finally {
         tf.dispose(observed);

@@ -67,7 +67,7 @@ export function validateFLConfig(c: FLConfig): FLConfig {
   if (c.dlg_attack) {
     check(c.attack_round < c.rounds, `--attack_round must be below --rounds (${c.rounds}), got ${c.attack_round}`);
     check(c.local_steps === 1, `--dlg_attack needs FedSGD (--local_steps 1): a FedAvg upload is a weight delta of several steps`);
-    check(c.model === "linear" || c.attack_method !== "analytic", "--attack_method analytic needs --model linear");
+    check(c.attack_method !== "analytic" || (c.model === "linear" && c.attack_batch_size === 1), "--attack_method analytic needs --model linear and --attack_batch_size 1");
   }
   return c;
 }

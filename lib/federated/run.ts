@@ -63,6 +63,7 @@ export function runFL(
           labelRule: cfg.label_rule,
           rng: ctx.rng,
           mean,
+          sparse: cfg.use_dgc,
           stopAtLeak: hooks.stopAtLeak,
         }, hooks.onRecord)
       : null;
