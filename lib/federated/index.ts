@@ -5,3 +5,4 @@ export * from "./simulation";
 export * from "./config";
 export * from "./attack";
 export * from "./run";
+export * from "./study";

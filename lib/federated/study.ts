@@ -1,0 +1,224 @@
+/**
+ * The federated study (docs/federated.md): sparsity × attacked round × attack × seed, on 10 iid
+ * FedSGD clients, and beside it a training run per sparsity and seed (test accuracy and bytes per
+ * round). One JSON record per point, `<out>/<key>.json`, written atomically; a point whose record
+ * exists is skipped, so a study resumes and can be fanned out (`shard`, or one process per attack).
+ *
+ * Sparsity 0 is the seed's Momentum (lr 0.01), the others its DGC (lr 0.001), as Examples 3 and 4.
+ * Attacks on one (sparsity, round, seed, victim loss) share one federated run: DLG's victim
+ * back-propagates the seed's Σ(logits − onehot)², the others cross-entropy.
+ */
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import writeFileAtomic from "write-file-atomic";
+import { tf } from "../tf";
+import { makeConfig } from "../config";
+import { initParams, setupRun } from "../demo";
+import type { MnistSplit } from "../data/mnist";
+import { currentVersions, type Versions } from "../sweep/record";
+import { median } from "../sweep/summary";
+import { FL_ATTACKS, FL_DEFAULTS, defaultVictimLoss, validateFLConfig, type FLAttack, type FLConfig } from "./config";
+import { federatedOptions, runFL } from "./run";
+import { runFederated } from "./simulation";
+import { attackWatched } from "./attack";
+
+export interface StudySettings {
+  sparsities: number[];
+  rounds: number[];
+  attacks: FLAttack[];
+  seeds: number[];
+  /** Iterations of IG and the adaptive attack (DLG keeps the seed's 2000). */
+  iterations: number;
+  /** Iterations of each inversion the history attacker runs, and how many rounds it watches. */
+  historyIterations: number;
+  historyRounds: number;
+  /** Rounds of the training runs. */
+  trainRounds: number;
+  clients: number;
+}
+
+export const STUDY_DEFAULTS: StudySettings = {
+  sparsities: [0, 0.8, 0.9, 0.99, 0.999],
+  rounds: [0, 1, 10, 50],
+  attacks: ["dlg", "ig", "adaptive", "analytic", "history"],
+  seeds: [1, 2, 3, 4, 5],
+  iterations: 500,
+  historyIterations: 300,
+  historyRounds: 10,
+  trainRounds: 50,
+  clients: 10,
+};
+
+export interface StudyAttackRecord {
+  key: string;
+  kind: "attack";
+  sparsity: number;
+  round: number;
+  attack: FLAttack;
+  seed: number;
+  victimLoss: string;
+  iterations: number;
+  label: number;
+  guess: number;
+  psnr: number | null;
+  ssim: number;
+  baselinePsnr: number;
+  recovered: boolean;
+  /** Round R + h of the first leak (history), R when the single-round attack recovers, else null. */
+  firstLeakRound: number | null;
+  /** Values the victim sent in the attacked round. */
+  sentInRound: number;
+  history: { h: number; received: number; psnr: number | null }[];
+  seconds: number;
+  versions: Versions;
+}
+
+export interface StudyTrainRecord {
+  key: string;
+  kind: "train";
+  sparsity: number;
+  seed: number;
+  rounds: { round: number; testAccuracy: number; upBytes: number; upValues: number }[];
+  testAccuracy: number;
+  /** Mean over rounds and clients. */
+  upBytesPerRound: number;
+  downBytesPerRound: number;
+  seconds: number;
+  versions: Versions;
+}
+
+export const attackKey = (s: number, r: number, a: FLAttack, seed: number) => `s${s}-r${r}-${a}-seed${seed}`;
+export const trainKey = (s: number, seed: number) => `train-s${s}-seed${seed}`;
+
+export function studyConfig(s: number, seed: number, overrides: Partial<FLConfig>): FLConfig {
+  const demo = makeConfig({ seed, use_dgc: s > 0, sparsity: s, train_lr: s > 0 ? 0.001 : 0.01 });
+  return validateFLConfig({ ...FL_DEFAULTS, ...demo, ...overrides });
+}
+
+const finite = (x: number) => (Number.isFinite(x) ? x : null);
+const write = (out: string, rec: { key: string }) => writeFileAtomic(join(out, `${rec.key}.json`), `${JSON.stringify(rec)}\n`);
+
+/** The attack points of one (sparsity, round, seed, victim loss), on one shared federated run. */
+async function runAttackGroup(out: string, st: StudySettings, s: number, R: number, seed: number, attacks: FLAttack[], data: MnistSplit, mean: Float32Array): Promise<void> {
+  const history = attacks.includes("history");
+  const cfg = studyConfig(s, seed, {
+    clients: st.clients, dlg_attack: true, attack_round: R, rounds: R + 1 + (history ? st.historyRounds : 0),
+    attack_method: history ? "history" : attacks[0], victim_loss: defaultVictimLoss(attacks[0]), history_rounds: st.historyRounds,
+  });
+  const ctx = await setupRun(cfg);
+  const params = initParams(ctx);
+  let fed;
+  try {
+    fed = runFederated(ctx.model, params, data, federatedOptions(cfg), ctx.rng);
+  } finally {
+    tf.dispose(params);
+  }
+  const w = fed.watched!;
+  for (const attack of attacks) {
+    const iterations = attack === "dlg" ? cfg.attack_epoch : attack === "history" ? st.historyIterations : st.iterations;
+    const a = attackWatched(ctx.model, w, {
+      method: attack, iterations, lr: cfg.attack_lr, returnEvery: Math.max(1, iterations - 1), windowSize: cfg.window_size,
+      labelInit: cfg.label_init, labelRule: cfg.label_rule, rng: ctx.rng, mean, sparse: cfg.use_dgc,
+    });
+    const rec: StudyAttackRecord = {
+      key: attackKey(s, R, attack, seed), kind: "attack", sparsity: s, round: R, attack, seed, victimLoss: cfg.victim_loss!, iterations,
+      label: w.target.y[0], guess: a.guess, psnr: finite(a.metrics.psnr), ssim: a.metrics.ssim, baselinePsnr: a.baselinePsnr,
+      recovered: a.recovered, firstLeakRound: a.firstLeakRound, sentInRound: w.sent[0],
+      history: a.history.map((h) => ({ h: h.h, received: h.received, psnr: h.psnr === null ? null : finite(h.psnr) })),
+      seconds: a.seconds, versions: currentVersions(),
+    };
+    if (!Number.isFinite(a.metrics.mse)) throw new Error(`${rec.key}: the reconstruction is not finite`);
+    await write(out, rec);
+  }
+}
+
+async function runTrain(out: string, st: StudySettings, s: number, seed: number, data: { train: MnistSplit; test: MnistSplit }, mean: Float32Array): Promise<void> {
+  const cfg = studyConfig(s, seed, { clients: st.clients, rounds: st.trainRounds });
+  const ctx = await setupRun(cfg);
+  const run = runFL({ ...ctx, cfg }, data, mean);
+  const avg = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const rounds = run.fed.rounds.map((r) => ({ round: r.round, testAccuracy: r.testAccuracy!, upBytes: avg(r.upBytes), upValues: avg(r.upValues) }));
+  const rec: StudyTrainRecord = {
+    key: trainKey(s, seed), kind: "train", sparsity: s, seed, rounds, testAccuracy: run.testAccuracy!,
+    upBytesPerRound: avg(rounds.map((r) => r.upBytes)), downBytesPerRound: run.fed.rounds[0].downBytes,
+    seconds: run.fed.seconds, versions: currentVersions(),
+  };
+  await write(out, rec);
+}
+
+export interface StudyTask {
+  key: string;
+  run: () => Promise<void>;
+}
+
+/** Every point not yet recorded in `out`, grouped so attacks on one federated run share it. */
+export function studyTasks(out: string, st: StudySettings, data: { train: MnistSplit; test: MnistSplit }, mean: Float32Array, train = true): StudyTask[] {
+  const done = (key: string) => existsSync(join(out, `${key}.json`));
+  const tasks: StudyTask[] = [];
+  for (const seed of st.seeds) {
+    for (const s of st.sparsities) {
+      if (train && !done(trainKey(s, seed))) tasks.push({ key: trainKey(s, seed), run: () => runTrain(out, st, s, seed, data, mean) });
+      for (const R of st.rounds) {
+        const todo = st.attacks.filter((a) => !done(attackKey(s, R, a, seed)));
+        for (const loss of ["sse", "ce"] as const) {
+          const group = todo.filter((a) => defaultVictimLoss(a) === loss);
+          if (group.length) tasks.push({ key: `${attackKey(s, R, group.join("+") as FLAttack, seed)}`, run: () => runAttackGroup(out, st, s, R, seed, group, data.train, mean) });
+        }
+      }
+    }
+  }
+  return tasks;
+}
+
+export function loadStudy(out: string): { attacks: StudyAttackRecord[]; trains: StudyTrainRecord[] } {
+  const recs = readdirSync(out).filter((f) => f.endsWith(".json")).map((f) => JSON.parse(readFileSync(join(out, f), "utf8")) as StudyAttackRecord | StudyTrainRecord);
+  return { attacks: recs.filter((r): r is StudyAttackRecord => r.kind === "attack"), trains: recs.filter((r): r is StudyTrainRecord => r.kind === "train") };
+}
+
+const uniq = (xs: number[]) => [...new Set(xs)].sort((a, b) => a - b);
+const fmt = (x: number | null, d = 1) => (x === null ? "–" : x.toFixed(d));
+
+/** "median (min–max)" of a list, or "–". */
+function spread(xs: number[], d = 1): string {
+  if (!xs.length) return "–";
+  return `${fmt(median(xs), d)} (${fmt(Math.min(...xs), d)}–${fmt(Math.max(...xs), d)})`;
+}
+
+/** The study's tables in Markdown: training, then one table per attack (PSNR and recovered count). */
+export function studyMarkdown(out: string): string {
+  const { attacks, trains } = loadStudy(out);
+  const lines: string[] = [];
+  const ss = uniq([...attacks.map((a) => a.sparsity), ...trains.map((t) => t.sparsity)]);
+  if (trains.length) {
+    const dense = median(trains.filter((t) => t.sparsity === 0).map((t) => t.upBytesPerRound));
+    lines.push(`Training, ${trains[0].rounds.length} rounds (seeds: ${uniq(trains.map((t) => t.seed)).join(", ")})`, "");
+    lines.push("| sparsity | test acc after the rounds, median (min–max) | bytes up per client per round | ratio | bytes down per client per round |", "|---|---|---|---|---|");
+    for (const s of ss) {
+      const t = trains.filter((x) => x.sparsity === s);
+      if (!t.length) continue;
+      const up = median(t.map((x) => x.upBytesPerRound))!;
+      lines.push(`| ${s} | ${spread(t.map((x) => x.testAccuracy), 3)} | ${spread(t.map((x) => x.upBytesPerRound), 0)} | ${dense && up ? `${(dense / up).toFixed(0)}×` : "–"} | ${t[0].downBytesPerRound} |`);
+    }
+    lines.push("");
+  }
+  const rounds = uniq(attacks.map((a) => a.round));
+  for (const attack of FL_ATTACKS.filter((a) => attacks.some((r) => r.attack === a))) {
+    const mine = attacks.filter((a) => a.attack === attack);
+    lines.push(`Attack \`${attack}\` (victim loss ${mine[0].victimLoss}, ${mine[0].iterations} iterations${attack === "history" ? " per inversion" : ""}): PSNR in dB, median (min–max), recovered of seeds${attack === "history" ? "; first leak round, median" : ""}`, "");
+    lines.push(`| sparsity | ${rounds.map((r) => `round ${r}`).join(" | ")} |`, `|---|${rounds.map(() => "---").join("|")}|`);
+    for (const s of ss) {
+      const cells = rounds.map((r) => {
+        const xs = mine.filter((a) => a.sparsity === s && a.round === r);
+        if (!xs.length) return "–";
+        const ps = xs.map((a) => a.psnr ?? Infinity);
+        const leaks = xs.filter((a) => a.firstLeakRound !== null).map((a) => a.firstLeakRound!);
+        const lead = attack === "history" ? `; leaks ${leaks.length ? `@${median(leaks)}` : "never"}` : "";
+        const sent = median(xs.map((a) => a.sentInRound));
+        return `${spread(ps.map((p) => Math.min(p, 999)))} ${xs.filter((a) => a.recovered).length}/${xs.length}${lead} [sent ${fmt(sent, 0)}]`;
+      });
+      lines.push(`| ${s} | ${cells.join(" | ")} |`);
+    }
+    lines.push("");
+  }
+  return lines.join("\n");
+}
