@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import {
   classCounts, dirichletSplit, gammaSample, iidSplit, lossAndGrads, linearModel, loadMnist, makeOptimizer,
-  Rng, runFederated, subsetSplit, tensorBytes, tf, train, uploadBytes, variableFrom, gatherBatch, attackWatched, type FederatedOptions,
+  Rng, runFederated, subsetSplit, tensorBytes, tf, train, uploadBytes, variableFrom, gatherBatch, attackWatched, loadStudy, type FederatedOptions,
 } from "../lib";
 import { assertClose, useBackend } from "./helpers";
 
@@ -189,4 +189,23 @@ test("history attacker: nothing sent in round 0 under DGC 0.99 (reported, not in
   const received = a.history.map((h) => h.received);
   assert.ok(received[4] > 0 && received.every((r, i) => i === 0 || r >= received[i - 1]), `received ${received}`);
   for (const h of a.history.slice(1)) if (h.received > 0) assert.ok(Number.isFinite(h.psnr!));
+});
+
+const PARALLEL = spawnSync("parallel", ["--version"], { encoding: "utf8" }).status === 0;
+test("GNU parallel fans the study out over two processes: the same records as one process", { skip: PARALLEL ? false : "needs Debian's parallel (npm run setup:parallel)" }, () => {
+  const dir = mkdtempSync(join(tmpdir(), "fl-fanout-"));
+  const script = resolve(__dirname, "../scripts/study_federated.js");
+  const args = ["--sparsity", "0,0.9", "--rounds", "0,1", "--attacks", "analytic,history", "--seeds", "1", "--history_iterations", "5", "--history_rounds", "1", "--train_rounds", "2", "--clients", "2"];
+  const fan = spawnSync("parallel", ["--will-cite", "--halt", "now,fail=1", "-j", "2", process.execPath, script, ...args, "--out", join(dir, "fan"), "--shard", "{}/2", ":::", "0", "1"], { encoding: "utf8" });
+  assert.equal(fan.status, 0, fan.stderr);
+  assert.equal(fan.stdout.match(/^3 of 3 tasks done/gm)?.length, 2, fan.stdout);
+  const one = spawnSync(process.execPath, [script, ...args, "--out", join(dir, "one")], { encoding: "utf8" });
+  assert.equal(one.status, 0, one.stderr);
+  const strip = (recs: object[]) => recs.map((r) => JSON.stringify({ ...r, seconds: 0, versions: null })).sort();
+  const a = loadStudy(join(dir, "fan"));
+  const b = loadStudy(join(dir, "one"));
+  assert.equal(a.attacks.length, 8);
+  assert.equal(a.trains.length, 2);
+  assert.deepEqual(strip(a.attacks), strip(b.attacks));
+  assert.deepEqual(strip(a.trains), strip(b.trains));
 });
