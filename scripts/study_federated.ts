@@ -10,7 +10,7 @@
  */
 import { mkdirSync } from "node:fs";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
-import { FL_ATTACKS, initBackend, loadMnist, meanImage, STUDY_DEFAULTS, studyMarkdown, studyTasks, type FLAttack, type StudySettings } from "../lib";
+import { FL_ATTACKS, initBackend, loadMnist, meanImage, STUDY_DEFAULTS, studyMarkdown, studyTasks, taskDone, type FLAttack, type StudySettings } from "../lib";
 
 const nums = (min: number, max: number, int: boolean) => (s: string): number[] =>
   s.split(",").map((x) => {
@@ -71,14 +71,15 @@ async function main(): Promise<number> {
   await initBackend("auto");
   const data = { train: loadMnist("train"), test: loadMnist("test") };
   const mean = meanImage(data.train);
-  let tasks = studyTasks(o.out, st, data, mean, !o.no_train);
+  let tasks = studyTasks(st, data, mean, !o.no_train);
   if (o.shard) tasks = tasks.filter((_, i) => i % o.shard[1] === o.shard[0]);
+  tasks = tasks.filter((t) => !taskDone(o.out, t));
   let failed = 0;
   const t0 = performance.now();
   for (const [i, t] of tasks.entries()) {
     const t1 = performance.now();
     try {
-      await t.run();
+      await t.run(o.out);
       console.log(`[${i + 1}/${tasks.length}] ${t.key} done in ${((performance.now() - t1) / 1000).toFixed(1)} s`);
     } catch (e) {
       failed++;

@@ -6,3 +6,4 @@ export * from "./config";
 export * from "./attack";
 export * from "./run";
 export * from "./study";
+export * from "./figures";

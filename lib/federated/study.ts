@@ -147,28 +147,44 @@ async function runTrain(out: string, st: StudySettings, s: number, seed: number,
 }
 
 export interface StudyTask {
+  /** A name for logs. */
   key: string;
-  run: () => Promise<void>;
+  /** The records it writes (all already in `out`: nothing to do). */
+  keys: string[];
+  /** Runs the points whose records are missing. */
+  run: (out: string) => Promise<void>;
 }
 
-/** Every point not yet recorded in `out`, grouped so attacks on one federated run share it. */
-export function studyTasks(out: string, st: StudySettings, data: { train: MnistSplit; test: MnistSplit }, mean: Float32Array, train = true): StudyTask[] {
-  const done = (key: string) => existsSync(join(out, `${key}.json`));
+const done = (out: string, key: string) => existsSync(join(out, `${key}.json`));
+
+/**
+ * Every task of the study, in a fixed order whatever is already done (so `--shard i/n` deals the
+ * same tasks to the same shard however the shards' start times interleave); attacks on one
+ * federated run share a task.
+ */
+export function studyTasks(st: StudySettings, data: { train: MnistSplit; test: MnistSplit }, mean: Float32Array, train = true): StudyTask[] {
   const tasks: StudyTask[] = [];
   for (const seed of st.seeds) {
     for (const s of st.sparsities) {
-      if (train && !done(trainKey(s, seed))) tasks.push({ key: trainKey(s, seed), run: () => runTrain(out, st, s, seed, data, mean) });
+      if (train) tasks.push({ key: trainKey(s, seed), keys: [trainKey(s, seed)], run: (out) => runTrain(out, st, s, seed, data, mean) });
       for (const R of st.rounds) {
-        const todo = st.attacks.filter((a) => !done(attackKey(s, R, a, seed)));
         for (const loss of ["sse", "ce"] as const) {
-          const group = todo.filter((a) => defaultVictimLoss(a) === loss);
-          if (group.length) tasks.push({ key: `${attackKey(s, R, group.join("+") as FLAttack, seed)}`, run: () => runAttackGroup(out, st, s, R, seed, group, data.train, mean) });
+          const group = st.attacks.filter((a) => defaultVictimLoss(a) === loss);
+          if (!group.length) continue;
+          tasks.push({
+            key: attackKey(s, R, group.join("+") as FLAttack, seed),
+            keys: group.map((a) => attackKey(s, R, a, seed)),
+            run: (out) => runAttackGroup(out, st, s, R, seed, group.filter((a) => !done(out, attackKey(s, R, a, seed))), data.train, mean),
+          });
         }
       }
     }
   }
   return tasks;
 }
+
+/** Whether every record of the task is in `out`. */
+export const taskDone = (out: string, t: StudyTask) => t.keys.every((k) => done(out, k));
 
 export function loadStudy(out: string): { attacks: StudyAttackRecord[]; trains: StudyTrainRecord[] } {
   const recs = readdirSync(out).filter((f) => f.endsWith(".json")).map((f) => JSON.parse(readFileSync(join(out, f), "utf8")) as StudyAttackRecord | StudyTrainRecord);
