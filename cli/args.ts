@@ -69,7 +69,17 @@ export function buildCommand(): Command {
  * Throws UsageError with one line for anything wrong.
  */
 export function parseArgs(argv: string[]): DemoConfig | null {
-  const cmd = buildCommand();
+  const o = parseCommand(buildCommand(), argv);
+  if (o === null) return null;
+  try {
+    return validateConfig({ ...DEFAULTS, ...o, seed: o.seed ?? null, data_dir: o.data_dir ?? null } as DemoConfig);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}
+
+/** Runs commander on argv: its options, null when help was printed, UsageError (one line) otherwise. */
+export function parseCommand(cmd: Command, argv: string[]): Record<string, unknown> | null {
   try {
     cmd.parse(argv, { from: "user" });
   } catch (e) {
@@ -79,10 +89,5 @@ export function parseArgs(argv: string[]): DemoConfig | null {
     }
     throw e;
   }
-  const o = cmd.opts();
-  try {
-    return validateConfig({ ...DEFAULTS, ...o, seed: o.seed ?? null, data_dir: o.data_dir ?? null } as DemoConfig);
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
+  return cmd.opts();
 }

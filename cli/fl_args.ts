@@ -3,8 +3,8 @@
  * --train_epoch) plus the federated ones. A flag another branch adds to dgc_demo under the same
  * name (e.g. --victim_loss, --attack_method) is kept as dgc_demo defines it.
  */
-import { CommanderError, InvalidArgumentError, Option, type Command } from "commander";
-import { buildCommand, parseFloatPy, parseInt10, UsageError } from "./args";
+import { InvalidArgumentError, Option, type Command } from "commander";
+import { buildCommand, parseCommand, parseFloatPy, parseInt10, UsageError } from "./args";
 import { validateConfig } from "../lib/config";
 import { FL_ATTACKS, FL_DEFAULTS, FL_UNUSED, validateFLConfig, type FLConfig } from "../lib/federated/config";
 import { INT_FIELDS } from "../lib/config";
@@ -49,17 +49,8 @@ export function buildFLCommand(): Command {
 
 /** Parses argv (without node and the script); null when help was printed; UsageError (one line) otherwise. */
 export function parseFLArgs(argv: string[]): FLConfig | null {
-  const cmd = buildFLCommand();
-  try {
-    cmd.parse(argv, { from: "user" });
-  } catch (e) {
-    if (e instanceof CommanderError) {
-      if (e.code === "commander.helpDisplayed" || e.code === "commander.help") return null;
-      throw new UsageError(e.message.replace(/^error: /, ""));
-    }
-    throw e;
-  }
-  const o = cmd.opts();
+  const o = parseCommand(buildFLCommand(), argv);
+  if (o === null) return null;
   try {
     const c = { ...FL_DEFAULTS, ...o, seed: o.seed ?? null, data_dir: o.data_dir ?? null, victim_loss: o.victim_loss ?? null } as FLConfig;
     return validateFLConfig(validateConfig(c) as FLConfig);
