@@ -209,3 +209,26 @@ test("GNU parallel fans the study out over two processes: the same records as on
   assert.deepEqual(strip(a.attacks), strip(b.attacks));
   assert.deepEqual(strip(a.trains), strip(b.trains));
 });
+
+test("FedAvg, one client, 2 local steps: w − Δ is the local model (dense), and w − top-k(Δ) under DGC", () => {
+  const data = subsetSplit(full, 128);
+  const opts: FederatedOptions = { ...base, clients: 1, localSteps: 2, lr: 0.01 };
+  const dense = freshParams(6);
+  const w0 = read(dense);
+  runFederated(model, dense, data, opts, new Rng(8));
+  const local = freshParams(6);
+  const opt = makeOptimizer(false, 0.01);
+  train(model, local, opt, data, { epochs: 1, batchSize: 64, rng: new Rng(8).fork("shuffle") });
+  opt.dispose();
+  assertClose(dense[0].dataSync(), local[0].dataSync(), 1e-6, "W");
+  const sparse = freshParams(6);
+  runFederated(model, sparse, data, { ...opts, useDgc: true, sparsity: 0.9 }, new Rng(8));
+  for (let t = 0; t < 2; t++) {
+    const delta = w0[t].map((v, i) => v - local[t].dataSync()[i]);
+    const k = delta.length - Math.floor(0.9 * delta.length);
+    const threshold = delta.map(Math.abs).sort((a, b) => b - a)[k - 1];
+    const expected = w0[t].map((v, i) => (Math.abs(delta[i]) > threshold ? v - delta[i] : v));
+    assertClose(sparse[t].dataSync(), expected, 1e-6, `tensor ${t}`);
+  }
+  tf.dispose([...dense, ...local, ...sparse]);
+});
