@@ -5,12 +5,13 @@
  *        [--attacks dlg,ig,adaptive,analytic,history] [--seeds 5] [--iterations 500]
  *        [--history_iterations 300] [--history_rounds 10] [--train_rounds 50] [--no_train]
  *        [--shard i/n]          run only tasks i, i + n, i + 2n, … (GNU parallel, Slurm arrays)
- *   npm run study:federated -- --summary --out dir     the Markdown tables
+ *   npm run study:federated -- --summary --out dir [--export file.json]   the Markdown tables (and every record)
  * Exit: 0 all done, 1 a task failed (the others still ran), 2 bad input.
  */
 import { mkdirSync } from "node:fs";
+import writeFileAtomic from "write-file-atomic";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
-import { FL_ATTACKS, initBackend, loadMnist, meanImage, STUDY_DEFAULTS, studyMarkdown, studyTasks, taskDone, type FLAttack, type StudySettings } from "../lib";
+import { FL_ATTACKS, initBackend, loadMnist, meanImage, STUDY_DEFAULTS, studyJson, studyMarkdown, studyTasks, taskDone, type FLAttack, type StudySettings } from "../lib";
 
 const nums = (min: number, max: number, int: boolean) => (s: string): number[] =>
   s.split(",").map((x) => {
@@ -46,6 +47,7 @@ async function main(): Promise<number> {
     .addOption(new Option("--no_train"))
     .addOption(new Option("--shard <i/n>").argParser(shard))
     .addOption(new Option("--summary"))
+    .addOption(new Option("--export <file>", "with --summary: every record as one JSON array"))
     .exitOverride()
     .configureOutput({ writeErr: () => undefined, outputError: () => undefined });
   try {
@@ -60,6 +62,7 @@ async function main(): Promise<number> {
   const o = cmd.opts();
   if (o.summary) {
     console.log(studyMarkdown(o.out));
+    if (o.export) await writeFileAtomic(o.export, studyJson(o.out));
     return 0;
   }
   const st: StudySettings = {

@@ -21,6 +21,9 @@ import { FL_ATTACKS, FL_DEFAULTS, defaultVictimLoss, validateFLConfig, type FLAt
 import { federatedOptions, runFL } from "./run";
 import { runFederated } from "./simulation";
 import { attackWatched } from "./attack";
+import { DivergenceError } from "../train";
+import { meanStart } from "../attack/invert";
+import { psnr } from "../metrics";
 
 export interface StudySettings {
   sparsities: number[];
@@ -61,9 +64,11 @@ export interface StudyAttackRecord {
   label: number;
   guess: number;
   psnr: number | null;
-  ssim: number;
+  ssim: number | null;
   baselinePsnr: number;
   recovered: boolean;
+  /** Why the attack diverged (then psnr is null and nothing was recovered); null when it ran through. */
+  diverged: string | null;
   /** Round R + h of the first leak (history), R when the single-round attack recovers, else null. */
   firstLeakRound: number | null;
   /** Values the victim sent in the attacked round. */
@@ -116,18 +121,25 @@ async function runAttackGroup(out: string, st: StudySettings, s: number, R: numb
   const w = fed.watched!;
   for (const attack of attacks) {
     const iterations = attack === "dlg" ? cfg.attack_epoch : attack === "history" ? st.historyIterations : st.iterations;
-    const a = attackWatched(ctx.model, w, {
-      method: attack, iterations, lr: cfg.attack_lr, returnEvery: Math.max(1, iterations - 1), windowSize: cfg.window_size,
-      labelInit: cfg.label_init, labelRule: cfg.label_rule, rng: ctx.rng, mean, sparse: cfg.use_dgc,
-    });
-    const rec: StudyAttackRecord = {
-      key: attackKey(s, R, attack, seed), kind: "attack", sparsity: s, round: R, attack, seed, victimLoss: cfg.victim_loss!, iterations,
-      label: w.target.y[0], guess: a.guess, psnr: finite(a.metrics.psnr), ssim: a.metrics.ssim, baselinePsnr: a.baselinePsnr,
-      recovered: a.recovered, firstLeakRound: a.firstLeakRound, sentInRound: w.sent[0],
-      history: a.history.map((h) => ({ h: h.h, received: h.received, psnr: h.psnr === null ? null : finite(h.psnr) })),
-      seconds: a.seconds, versions: currentVersions(),
-    };
-    if (!Number.isFinite(a.metrics.mse)) throw new Error(`${rec.key}: the reconstruction is not finite`);
+    const common = { key: attackKey(s, R, attack, seed), kind: "attack" as const, sparsity: s, round: R, attack, seed, victimLoss: cfg.victim_loss!, iterations, label: w.target.y[0], sentInRound: w.sent[0], versions: currentVersions() };
+    let rec: StudyAttackRecord;
+    try {
+      const a = attackWatched(ctx.model, w, {
+        method: attack, iterations, lr: cfg.attack_lr, returnEvery: Math.max(1, iterations - 1), windowSize: cfg.window_size,
+        labelInit: cfg.label_init, labelRule: cfg.label_rule, rng: ctx.rng, mean, sparse: cfg.use_dgc,
+      });
+      if (!Number.isFinite(a.metrics.mse)) throw new DivergenceError("the reconstruction is not finite");
+      rec = {
+        ...common, guess: a.guess, psnr: finite(a.metrics.psnr), ssim: a.metrics.ssim, baselinePsnr: a.baselinePsnr,
+        recovered: a.recovered, diverged: null, firstLeakRound: a.firstLeakRound,
+        history: a.history.map((h) => ({ h: h.h, received: h.received, psnr: h.psnr === null ? null : finite(h.psnr) })), seconds: a.seconds,
+      };
+    } catch (e) {
+      // an attack that diverges is an outcome (it recovered nothing), recorded as such
+      if (!(e instanceof DivergenceError)) throw e;
+      const baselinePsnr = psnr(meanStart(mean, w.target.size), w.target.x);
+      rec = { ...common, guess: -1, psnr: null, ssim: null, baselinePsnr, recovered: false, diverged: e.message, firstLeakRound: null, history: [], seconds: 0 };
+    }
     await write(out, rec);
   }
 }
@@ -192,12 +204,19 @@ export function loadStudy(out: string): { attacks: StudyAttackRecord[]; trains: 
 }
 
 const uniq = (xs: number[]) => [...new Set(xs)].sort((a, b) => a - b);
-const fmt = (x: number | null, d = 1) => (x === null ? "–" : x.toFixed(d));
+const fmt = (x: number | null, d = 1) => (x === null ? "–" : x === Infinity ? "∞" : x.toFixed(d));
 
 /** "median (min–max)" of a list, or "–". */
 function spread(xs: number[], d = 1): string {
   if (!xs.length) return "–";
   return `${fmt(median(xs), d)} (${fmt(Math.min(...xs), d)}–${fmt(Math.max(...xs), d)})`;
+}
+
+/** Every record of a study, one JSON array (attacks, then training runs; sorted by key). */
+export function studyJson(out: string): string {
+  const { attacks, trains } = loadStudy(out);
+  const byKey = (a: { key: string }, b: { key: string }) => a.key.localeCompare(b.key);
+  return `[\n${[...attacks.sort(byKey), ...trains.sort(byKey)].map((r) => JSON.stringify(r)).join(",\n")}\n]\n`;
 }
 
 /** The study's tables in Markdown: training, then one table per attack (PSNR and recovered count). */
@@ -220,17 +239,19 @@ export function studyMarkdown(out: string): string {
   const rounds = uniq(attacks.map((a) => a.round));
   for (const attack of FL_ATTACKS.filter((a) => attacks.some((r) => r.attack === a))) {
     const mine = attacks.filter((a) => a.attack === attack);
-    lines.push(`Attack \`${attack}\` (victim loss ${mine[0].victimLoss}, ${mine[0].iterations} iterations${attack === "history" ? " per inversion" : ""}): PSNR in dB, median (min–max), recovered of seeds${attack === "history" ? "; first leak round, median" : ""}`, "");
+    const its = attack === "analytic" ? "closed form" : `${mine[0].iterations} iterations${attack === "history" ? " per inversion" : ""}`;
+    lines.push(`Attack \`${attack}\` (victim loss ${mine[0].victimLoss}, ${its}): PSNR in dB, median (min–max), recovered of seeds${attack === "history" ? "; first leak round, median" : ""}`, "");
     lines.push(`| sparsity | ${rounds.map((r) => `round ${r}`).join(" | ")} |`, `|---|${rounds.map(() => "---").join("|")}|`);
     for (const s of ss) {
       const cells = rounds.map((r) => {
         const xs = mine.filter((a) => a.sparsity === s && a.round === r);
         if (!xs.length) return "–";
-        const ps = xs.map((a) => a.psnr ?? Infinity);
+        const div = xs.filter((a) => a.diverged).length;
+        const ps = xs.filter((a) => !a.diverged).map((a) => a.psnr ?? Infinity);
         const leaks = xs.filter((a) => a.firstLeakRound !== null).map((a) => a.firstLeakRound!);
         const lead = attack === "history" ? `; leaks ${leaks.length ? `@${median(leaks)}` : "never"}` : "";
         const sent = median(xs.map((a) => a.sentInRound));
-        return `${spread(ps.map((p) => Math.min(p, 999)))} ${xs.filter((a) => a.recovered).length}/${xs.length}${lead} [sent ${fmt(sent, 0)}]`;
+        return `${spread(ps)} ${xs.filter((a) => a.recovered).length}/${xs.length}${div ? `, ${div} diverged` : ""}${lead} [sent ${fmt(sent, 0)}]`;
       });
       lines.push(`| ${s} | ${cells.join(" | ")} |`);
     }
