@@ -1,7 +1,7 @@
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import {
@@ -134,6 +134,17 @@ test("fl with one client at round 0 is dgc_demo's Example 2: the same last Attac
   assert.equal(demo.status, 0, demo.stderr);
   assert.ok(lastAttackLine(demo.stdout)?.startsWith("Attack Iteration 1900: "));
   assert.equal(lastAttackLine(fl.stdout), lastAttackLine(demo.stdout));
+});
+
+test("fl --attack_method history: one line per h tried, the first leak, and the images written", () => {
+  const dir = mkdtempSync(join(tmpdir(), "fl-hist-"));
+  const r = runCli("fl", ["--clients", "2", "--rounds", "4", "--sparsity", "0.99", "--seed", "1", "--dlg_attack", "True", "--attack_round", "1",
+    "--attack_method", "history", "--history_rounds", "2", "--attack_epoch", "10", "--result_dir", join(dir, "out")]);
+  assert.equal(r.status, 0, r.stderr);
+  const steps = r.stdout.split("\n").filter((l) => l.startsWith("history: rounds 1.."));
+  assert.equal(steps.length, 3, r.stdout);
+  assert.match(r.stdout, /attack history on client 0, round 1: .*; first leak: (none by round 3|round [123])$/m);
+  assert.deepEqual(readdirSync(join(dir, "out")).sort(), ["grid.png", "result_0.png", "target_0.png"]);
 });
 
 test("fl: one line per round with test accuracy and bytes; bad values exit 2 with one line", () => {
