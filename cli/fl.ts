@@ -8,11 +8,11 @@
 import { checkWritableDir, ResultDirError, StagedDir } from "../lib/results";
 import { DataError } from "../lib/data/idx";
 import { meanImage, type MnistSplit } from "../lib/data/mnist";
-import { attackLogLine, loadData, setupRun } from "../lib/demo";
+import { attackLogLine, loadData } from "../lib/demo";
 import { pyFloat } from "../lib/pyfmt";
 import { grayPng, gridPng } from "../lib/viz/png";
-import { runFL, roundLogLine } from "../lib/federated";
-import type { FLConfig } from "../lib/federated/config";
+import { runFL, roundLogLine, setupFL } from "../lib/federated";
+import { demoView, type FLConfig } from "../lib/federated/config";
 import { UsageError } from "./args";
 import { flArgumentsLine, parseFLArgs } from "./fl_args";
 import { makeProgress } from "./progress";
@@ -29,18 +29,18 @@ async function main(): Promise<void> {
     cfg = parseFLArgs(process.argv.slice(2));
     if (cfg === null) return;
     if (cfg.dlg_attack) checkWritableDir(cfg.result_dir);
-    data = loadData(cfg);
+    data = loadData(demoView(cfg));
   } catch (e) {
     if (e instanceof UsageError || e instanceof ResultDirError || e instanceof DataError) fail(2, e.message);
     throw e;
   }
   const rounds = cfg.rounds;
   console.log(flArgumentsLine(cfg));
-  const ctx = await setupRun(cfg);
+  const ctx = await setupFL(cfg);
   console.log(`backend: ${ctx.backend}, seed: ${ctx.seed}`);
   const mean = meanImage(data.train);
   const bar = makeProgress("fl");
-  const run = runFL({ ...ctx, cfg }, data, mean, {
+  const run = runFL(ctx, data, mean, {
     onRound: (r) => {
       bar.log(roundLogLine(r));
       bar.update(r.round + 1, rounds, `acc ${r.testAccuracy?.toFixed(4) ?? "-"}`);

@@ -5,8 +5,7 @@
  */
 import { InvalidArgumentError, Option, type Command } from "commander";
 import { buildCommand, parseCommand, parseFloatPy, parseInt10, UsageError } from "./args";
-import { validateConfig } from "../lib/config";
-import { FL_ATTACKS, FL_DEFAULTS, FL_UNUSED, validateFLConfig, type FLConfig } from "../lib/federated/config";
+import { FL_ATTACKS, FL_DEFAULTS, FL_UNUSED, resolveFLDefaults, validateFLConfig, type FLConfig } from "../lib/federated/config";
 import { INT_FIELDS } from "../lib/config";
 import { pyNamespace, type PyValue } from "../lib/pyfmt";
 
@@ -39,21 +38,30 @@ export function buildFLCommand(): Command {
     new Option("--alpha <float>", "Dirichlet concentration (--split dirichlet)").argParser(parseFloatPy).default(d.alpha),
     new Option("--attack_round <int>", "the round whose upload is attacked (with --dlg_attack True)").argParser(parseInt10).default(d.attack_round),
     new Option("--victim_client <int>", "the client attacked").argParser(parseInt10).default(d.victim_client),
-    new Option("--attack_method <name>", `the server's attack: ${FL_ATTACKS.join(", ")}`).argParser(oneOf(FL_ATTACKS)).default(d.attack_method),
     new Option("--victim_loss <loss>", "what the victim back-propagates in the attacked round: sse or ce (default: the attack's assumption)").argParser(oneOf(["sse", "ce"] as const)),
     new Option("--history_rounds <int>", "rounds after --attack_round the history attacker keeps").argParser(parseInt10).default(d.history_rounds),
   ];
   for (const o of opts) addIfMissing(cmd, o);
+  // dgc_demo's --attack_method, with the history attacker added (commander reads parseArg at parse time)
+  const method = cmd.options.find((o) => o.long === "--attack_method");
+  if (method) {
+    method.argParser(oneOf(FL_ATTACKS));
+    method.description = `the server's attack: ${FL_ATTACKS.join(", ")}`;
+  } else {
+    cmd.addOption(new Option("--attack_method <name>", `the server's attack: ${FL_ATTACKS.join(", ")}`).argParser(oneOf(FL_ATTACKS)).default(d.attack_method));
+  }
   return cmd;
 }
 
 /** Parses argv (without node and the script); null when help was printed; UsageError (one line) otherwise. */
 export function parseFLArgs(argv: string[]): FLConfig | null {
-  const o = parseCommand(buildFLCommand(), argv);
+  const cmd = buildFLCommand();
+  const o = parseCommand(cmd, argv);
   if (o === null) return null;
+  const given = (k: string) => (cmd.getOptionValueSource(k) === "default" ? undefined : o[k]);
   try {
-    const c = { ...FL_DEFAULTS, ...o, seed: o.seed ?? null, data_dir: o.data_dir ?? null, victim_loss: o.victim_loss ?? null } as FLConfig;
-    return validateFLConfig(validateConfig(c) as FLConfig);
+    const c = { ...FL_DEFAULTS, ...o, seed: o.seed ?? null, data_dir: o.data_dir ?? null, attack_optimizer: o.attack_optimizer ?? FL_DEFAULTS.attack_optimizer } as FLConfig;
+    return validateFLConfig(resolveFLDefaults(c, { attack_optimizer: o.attack_optimizer, attack_lr: given("attack_lr"), victim_loss: given("victim_loss") }));
   } catch (e) {
     throw new UsageError((e as Error).message);
   }

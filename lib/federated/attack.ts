@@ -1,10 +1,9 @@
 /**
  * The honest-but-curious server attacks what it kept of the watched client (simulation.ts):
  *
- *   analytic — x_i = ∂W[i, j] / ∂b[j] on the upload of round R (lib/attack/analytic.ts; Linear, B = 1);
- *   dlg, ig, adaptive — invert the client's upload of round R alone, at the model w_R it
- *     broadcast in that round (lib/attack: the seed's DLG, Inverting Gradients, the DGC-aware
- *     attack), as dgc_demo does for round 0;
+ *   dlg, idlg, ig, adaptive, analytic — the attack registry (lib/attack/methods.ts, any optimizer)
+ *     on the client's upload of round R alone, at the model w_R it broadcast in that round, as
+ *     dgc_demo does for round 0;
  *   history — knows every upload of the client from round R to R + H, that the client runs DGC
  *     (zeros are "not sent"), that the victim image was used in round R, and the public mean image.
  *     DGC keeps what it does not send in the residual u and sends it in later rounds, so the server
@@ -17,26 +16,28 @@
  * "Recovered" (the project's rule): PSNR at least 3 dB above the training set's mean image.
  */
 import { tf } from "../tf";
-import { IMAGE_SIZE, PIXELS } from "../data/mnist";
-import { dlgAttack, initialLabels } from "../attack/dlg";
-import { inferLabel, meanStart } from "../attack/invert";
-import { igAttack } from "../attack/ig";
-import { adaptiveAttack } from "../attack/adaptive";
-import { analyticLinear } from "../attack/analytic";
-import { attackMetrics, psnr, type AttackMetrics } from "../metrics";
+import { IMAGE_SIZE } from "../data/mnist";
+import { initialLabels } from "../attack/dlg";
+import { meanStart } from "../attack/invert";
+import { runAttackMethod, type AttackOptimizer, type AttackSpec } from "../attack/methods";
+import type { VictimLoss } from "../attack/objectives";
+import { attackMetrics, psnr, signAware, ssim8, type AttackMetrics } from "../metrics";
 import type { AttackRecord } from "../demo";
 import { RECOVERY_MARGIN_DB } from "../sweep/summary";
 import type { LabelInit, LabelRule } from "../config";
 import type { Model } from "../models/model";
 import type { Rng } from "../rng";
-import type { FLAttack } from "./config";
+import { HISTORY_INVERSION, type FLAttack } from "./config";
 import type { Watched } from "./simulation";
 
 export interface FLAttackOptions {
   method: FLAttack;
+  /** The registry's optimizer (the history attacker's inversions use it too); "none" for analytic. */
+  optimizer: AttackOptimizer | "none";
   iterations: number;
-  /** DLG's learning rate (the other attacks keep their own). */
   lr: number;
+  /** The loss the attacker assumes the victim back-propagated. */
+  victimLoss: VictimLoss;
   returnEvery: number;
   windowSize: number;
   labelInit: LabelInit;
@@ -45,8 +46,6 @@ export interface FLAttackOptions {
   rng: Rng;
   /** The training set's mean image (a public prior; also the recovery baseline). */
   mean: Float32Array;
-  /** The attacker knows the client sparsifies (DGC): a zero entry means "not sent". */
-  sparse: boolean;
   /** History attacker: stop at the first h that leaks (default true). */
   stopAtLeak?: boolean;
 }
@@ -97,23 +96,41 @@ export function attackWatched(model: Model, watched: Watched, opts: FLAttackOpti
   const t0 = performance.now();
   const { target } = watched;
   const B = target.size;
-  const dims = { batch: B, height: IMAGE_SIZE, width: IMAGE_SIZE };
+  const shape = { batch: B, height: IMAGE_SIZE, width: IMAGE_SIZE };
   const baselinePsnr = psnr(meanStart(opts.mean, B), target.x);
   const leaks = (p: number) => p >= baselinePsnr + RECOVERY_MARGIN_DB;
   const params = tensorsOf(watched.models[0], model);
   const dummy = opts.rng.fork("dummy");
-  const inversion = { iterations: opts.iterations };
+  const spec: AttackSpec = {
+    method: opts.method === "history" ? HISTORY_INVERSION : opts.method,
+    optimizer: opts.optimizer, iterations: opts.iterations, lr: opts.lr, returnEvery: opts.returnEvery, windowSize: opts.windowSize,
+    victimLoss: opts.victimLoss, labelInit: opts.labelInit, labelRule: opts.labelRule,
+    // momentum and the sum scale the victim's gradient by an unknown factor: match its direction
+    ...(opts.method === "history" ? { recipe: { distance: "cosine" as const } } : {}),
+  };
+  const invert = (observed: readonly Float32Array[], onSnapshot?: (r: AttackRecord) => void) => {
+    const tensors = tensorsOf(observed, model);
+    try {
+      return runAttackMethod(spec, { model, params, observed: tensors, batch: B, rng: dummy, mean: opts.mean }, (it, d, snap) => {
+        if (snap && onSnapshot) {
+          onSnapshot({
+            iteration: it, distance: d, ...attackMetrics(snap.x, target.x, shape, snap.y, target.y),
+            ssim8: ssim8(snap.x, target.x, shape), signAware: signAware(snap.x, target.x, shape),
+          });
+        }
+      });
+    } finally {
+      tf.dispose(tensors);
+    }
+  };
   try {
-    let x: Float32Array;
-    let y: Float32Array;
-    let guess: number;
+    let x = meanStart(opts.mean, B);
+    let y = initialLabels("guess", B, 0);
+    let guess = 0;
     const records: AttackRecord[] = [];
     const history: HistoryStep[] = [];
     let firstLeakRound: number | null = null;
     if (opts.method === "history") {
-      x = meanStart(opts.mean, B);
-      y = initialLabels("guess", B, 0);
-      guess = 0;
       for (let h = 0; h < watched.uploads.length; h++) {
         const sum = accumulate(watched.uploads, h);
         const received = nonZero(sum);
@@ -121,54 +138,21 @@ export function attackWatched(model: Model, watched: Watched, opts: FLAttackOpti
           history.push({ h, received, psnr: null, recovered: false, x: null });
           continue;
         }
-        const observed = tensorsOf(sum, model);
-        try {
-          const r = adaptiveAttack(model, params, observed, B, { rng: dummy, mean: opts.mean }, { ...inversion, distance: "cosine" });
-          const p = psnr(r.x, target.x);
-          history.push({ h, received, psnr: p, recovered: leaks(p), x: r.x });
-          ({ x, y, guess } = r);
-          if (leaks(p) && firstLeakRound === null) {
-            firstLeakRound = watched.round + h;
-            if (opts.stopAtLeak ?? true) break;
-          }
-        } finally {
-          tf.dispose(observed);
+        ({ x, y, guess } = invert(sum));
+        const p = psnr(x, target.x);
+        history.push({ h, received, psnr: p, recovered: leaks(p), x });
+        if (leaks(p) && firstLeakRound === null) {
+          firstLeakRound = watched.round + h;
+          if (opts.stopAtLeak ?? true) break;
         }
       }
     } else {
-      const observed = tensorsOf(watched.uploads[0], model);
-      try {
-        if (opts.method === "dlg") {
-          guess = inferLabel(opts.labelRule, observed);
-          const run = dlgAttack(
-            model, params, observed, B,
-            { iterations: opts.iterations, lr: opts.lr, returnEvery: opts.returnEvery, windowSize: opts.windowSize, labelStart: initialLabels(opts.labelInit, B, guess), rng: dummy },
-            (it, d, snap) => {
-              if (!snap) return;
-              const rec = { iteration: it, distance: d, ...attackMetrics(snap.x, target.x, dims, snap.y, target.y) };
-              records.push(rec);
-              onRecord?.(rec);
-            },
-          );
-          const last = run.snapshots[run.snapshots.length - 1];
-          x = last?.x ?? new Float32Array(B * PIXELS);
-          y = last?.y ?? initialLabels(opts.labelInit, B, guess);
-        } else if (opts.method === "ig") {
-          ({ x, y, guess } = igAttack(model, params, observed, B, dummy, inversion));
-        } else if (opts.method === "adaptive") {
-          ({ x, y, guess } = adaptiveAttack(model, params, observed, B, { rng: dummy, mean: opts.mean }, inversion));
-        } else {
-          // analytic: x_i = ∂W[i, j] / ∂b[j]; under DGC a zero entry was "not sent" (mean image there)
-          const r = analyticLinear(watched.uploads[0][0], watched.uploads[0][1], opts.mean, !opts.sparse);
-          x = r.x;
-          guess = r.classUsed ?? 0;
-          y = initialLabels("guess", B, guess);
-        }
-      } finally {
-        tf.dispose(observed);
-      }
+      ({ x, y, guess } = invert(watched.uploads[0], (r) => {
+        records.push(r);
+        onRecord?.(r);
+      }));
     }
-    const metrics = attackMetrics(x, target.x, dims, y, target.y);
+    const metrics = attackMetrics(x, target.x, shape, y, target.y);
     return {
       method: opts.method, x, y, metrics, baselinePsnr, recovered: leaks(metrics.psnr), guess, records, history,
       firstLeakRound: opts.method === "history" ? firstLeakRound : leaks(metrics.psnr) ? watched.round : null,

@@ -12,13 +12,12 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import writeFileAtomic from "write-file-atomic";
 import { tf } from "../tf";
-import { makeConfig } from "../config";
-import { initParams, setupRun } from "../demo";
+import { initParams } from "../demo";
 import type { MnistSplit } from "../data/mnist";
 import { currentVersions, type Versions } from "../sweep/record";
 import { median } from "../sweep/summary";
-import { FL_ATTACKS, FL_DEFAULTS, defaultVictimLoss, validateFLConfig, type FLAttack, type FLConfig } from "./config";
-import { federatedOptions, runFL } from "./run";
+import { FL_ATTACKS, FL_DEFAULTS, defaultVictimLoss, resolveFLDefaults, validateFLConfig, type FLAttack, type FLConfig } from "./config";
+import { federatedOptions, runFL, setupFL } from "./run";
 import { runFederated } from "./simulation";
 import { attackWatched } from "./attack";
 import { DivergenceError } from "../train";
@@ -95,9 +94,10 @@ export interface StudyTrainRecord {
 export const attackKey = (s: number, r: number, a: FLAttack, seed: number) => `s${s}-r${r}-${a}-seed${seed}`;
 export const trainKey = (s: number, seed: number) => `train-s${s}-seed${seed}`;
 
+/** The study's run at sparsity s (0: Momentum lr 0.01; else DGC lr 0.001), attack defaults by method unless overridden. */
 export function studyConfig(s: number, seed: number, overrides: Partial<FLConfig>): FLConfig {
-  const demo = makeConfig({ seed, use_dgc: s > 0, sparsity: s, train_lr: s > 0 ? 0.001 : 0.01 });
-  return validateFLConfig({ ...FL_DEFAULTS, ...demo, ...overrides });
+  const base = { ...FL_DEFAULTS, seed, use_dgc: s > 0, sparsity: s, train_lr: s > 0 ? 0.001 : 0.01, ...overrides };
+  return validateFLConfig(resolveFLDefaults(base, overrides));
 }
 
 const finite = (x: number) => (Number.isFinite(x) ? x : null);
@@ -110,7 +110,7 @@ async function runAttackGroup(out: string, st: StudySettings, s: number, R: numb
     clients: st.clients, dlg_attack: true, attack_round: R, rounds: R + 1 + (history ? st.historyRounds : 0),
     attack_method: history ? "history" : attacks[0], victim_loss: defaultVictimLoss(attacks[0]), history_rounds: st.historyRounds,
   });
-  const ctx = await setupRun(cfg);
+  const ctx = await setupFL(cfg);
   const params = initParams(ctx);
   let fed;
   try {
@@ -121,12 +121,14 @@ async function runAttackGroup(out: string, st: StudySettings, s: number, R: numb
   const w = fed.watched!;
   for (const attack of attacks) {
     const iterations = attack === "dlg" ? cfg.attack_epoch : attack === "history" ? st.historyIterations : st.iterations;
-    const common = { key: attackKey(s, R, attack, seed), kind: "attack" as const, sparsity: s, round: R, attack, seed, victimLoss: cfg.victim_loss!, iterations, label: w.target.y[0], sentInRound: w.sent[0], versions: currentVersions() };
+    // each attack with its own optimizer and learning rate (the registry's defaults)
+    const own = resolveFLDefaults({ ...cfg, attack_method: attack }, { victim_loss: cfg.victim_loss });
+    const common = { key: attackKey(s, R, attack, seed), kind: "attack" as const, sparsity: s, round: R, attack, seed, victimLoss: cfg.victim_loss, iterations, label: w.target.y[0], sentInRound: w.sent[0], versions: currentVersions() };
     let rec: StudyAttackRecord;
     try {
       const a = attackWatched(ctx.model, w, {
-        method: attack, iterations, lr: cfg.attack_lr, returnEvery: Math.max(1, iterations - 1), windowSize: cfg.window_size,
-        labelInit: cfg.label_init, labelRule: cfg.label_rule, rng: ctx.rng, mean, sparse: cfg.use_dgc,
+        method: attack, optimizer: own.attack_optimizer, victimLoss: cfg.victim_loss, iterations, lr: own.attack_lr,
+        returnEvery: Math.max(1, iterations - 1), windowSize: cfg.window_size, labelInit: cfg.label_init, labelRule: cfg.label_rule, rng: ctx.rng, mean,
       });
       if (!Number.isFinite(a.metrics.mse)) throw new DivergenceError("the reconstruction is not finite");
       rec = {
@@ -146,8 +148,7 @@ async function runAttackGroup(out: string, st: StudySettings, s: number, R: numb
 
 async function runTrain(out: string, st: StudySettings, s: number, seed: number, data: { train: MnistSplit; test: MnistSplit }, mean: Float32Array): Promise<void> {
   const cfg = studyConfig(s, seed, { clients: st.clients, rounds: st.trainRounds });
-  const ctx = await setupRun(cfg);
-  const run = runFL({ ...ctx, cfg }, data, mean);
+  const run = runFL(await setupFL(cfg), data, mean);
   const avg = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
   const rounds = run.fed.rounds.map((r) => ({ round: r.round, testAccuracy: r.testAccuracy!, upBytes: avg(r.upBytes), upValues: avg(r.upValues) }));
   const rec: StudyTrainRecord = {
