@@ -7,3 +7,4 @@ export * from "./attack";
 export * from "./run";
 export * from "./study";
 export * from "./figures";
+export * from "./study_summary";
