@@ -6,3 +6,4 @@ export * from "./invert";
 export * from "./ig";
 export * from "./adaptive";
 export * from "./victim";
+export * from "./label_counts";
