@@ -21,3 +21,4 @@ export * from "./demo";
 export * from "./sweep";
 export * from "./viz";
 export * from "./seed_results";
+export * from "./batch";

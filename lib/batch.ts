@@ -1,0 +1,123 @@
+/**
+ * Attacks on a batch (B ≥ 1), shared by the CLI, the study and the notebook: the victim's step on
+ * the first batch of B of an untrained model, the label *counts* the attacker reads off the
+ * observed bias gradient (lib/attack/label_counts.ts, with labelled public data: MNIST's test
+ * set), one attack in which sample b gets the b-th label of those counts, and scores after the
+ * optimal matching of reconstructions to targets (lib/metrics/match.ts).
+ * Which sample gets which inferred label is arbitrary; matching makes the order irrelevant.
+ */
+import { IMAGE_SIZE, PIXELS, type MnistSplit } from "./data/mnist";
+import { gatherBatch, type Batch } from "./data/batcher";
+import { victimStep, type DGCRefinements, type RunContext } from "./demo";
+import { dlgAttack } from "./attack/dlg";
+import { runInversionAttack } from "./attack/invert";
+import { IG_ATTACK } from "./attack/ig";
+import { ADAPTIVE_ATTACK } from "./attack/adaptive";
+import { countsToLabels, inferLabelCounts, labelCountPrior, labelCounts, labelRows, type PublicData } from "./attack/label_counts";
+import type { VictimLoss } from "./attack/objectives";
+import { matchReconstructions, multisetLabelAccuracy, psnr, type MatchedMetrics } from "./metrics";
+import { RECOVERY_MARGIN_DB } from "./sweep/summary";
+import { sumStats } from "./optim/optimizer";
+
+/** dlg: the seed's round-robin; dlg-all: every sample moves at once; ig, adaptive: lib/attack. */
+export type BatchAttackName = "dlg" | "dlg-all" | "ig" | "adaptive";
+export const BATCH_ATTACKS: readonly BatchAttackName[] = ["dlg", "dlg-all", "ig", "adaptive"];
+
+/** The loss the victim back-propagates in each attack's setting (the seed's DLG: Σ(z − onehot)²). */
+export function batchVictimLoss(attack: BatchAttackName): VictimLoss {
+  return attack === "dlg" || attack === "dlg-all" ? "sse" : "ce";
+}
+
+/** The attacker's public knowledge: labelled images (for the counts) and the training set's mean image. */
+export interface PublicPrior {
+  labelled: PublicData;
+  mean: Float32Array;
+}
+
+/** The first `n` images of a split as public labelled data. */
+export function publicData(split: MnistSplit, n = 1000): PublicData {
+  return gatherBatch(split, Int32Array.from({ length: Math.min(n, split.n) }, (_, i) => i));
+}
+
+export interface BatchAttackOptions {
+  attack: BatchAttackName;
+  iterations: number;
+  /** Default: the seed's 0.2 for DLG, 0.1 (Adam) for ig/adaptive. */
+  lr?: number;
+  /** dlg only: iterations per sample (the seed's 200). */
+  windowSize?: number;
+  dgc?: DGCRefinements;
+}
+
+export interface BatchAttackRun {
+  target: Batch;
+  /** Inferred and true label counts per class. */
+  counts: Int32Array;
+  trueCounts: Int32Array;
+  /** The inferred labels, one per reconstruction. */
+  labels: Int32Array;
+  /** Multiset label accuracy of the inferred counts. */
+  labelAcc: number;
+  /** [B × 784] after the last iteration. */
+  x: Float32Array;
+  matched: MatchedMetrics;
+  /** Per target: PSNR of the mean image (the trivial baseline of the recovery rule). */
+  baselinePsnr: number[];
+  /** Matched pairs with PSNR ≥ baseline + RECOVERY_MARGIN_DB. */
+  recovered: number;
+  sent: { sent: number; total: number };
+  seconds: number;
+}
+
+export function runBatchAttack(ctx: RunContext, train: MnistSplit, prior: PublicPrior, opts: BatchAttackOptions): BatchAttackRun {
+  const { model } = ctx;
+  const loss = batchVictimLoss(opts.attack);
+  const victim = victimStep(ctx, train, loss, opts.dgc);
+  const { target, params, observed } = victim;
+  const B = target.size;
+  try {
+    const countPrior = labelCountPrior(model, params, prior.labelled, loss);
+    const counts = inferLabelCounts(observed[observed.length - 1].dataSync(), B, countPrior);
+    const labels = countsToLabels(counts);
+    const rows = labelRows(labels);
+    const rng = ctx.rng.fork("dummy");
+    let x: Float32Array;
+    let seconds: number;
+    if (opts.attack === "dlg" || opts.attack === "dlg-all") {
+      const r = dlgAttack(model, params, observed, B, {
+        iterations: opts.iterations,
+        lr: opts.lr ?? 0.2,
+        returnEvery: Math.max(1, opts.iterations - 1),
+        windowSize: opts.attack === "dlg" ? (opts.windowSize ?? 200) : 0,
+        labelStart: rows,
+        rng,
+      });
+      x = r.snapshots[r.snapshots.length - 1].x;
+      seconds = r.seconds;
+    } else {
+      const recipe = opts.attack === "ig" ? IG_ATTACK : ADAPTIVE_ATTACK;
+      const r = runInversionAttack({ ...recipe, iterations: opts.iterations, lr: opts.lr ?? recipe.lr }, model, params, observed, B, { rng, mean: prior.mean, labels: rows });
+      x = r.x;
+      seconds = r.seconds;
+    }
+    const matched = matchReconstructions(x, target.x, B, IMAGE_SIZE);
+    const baselinePsnr = Array.from({ length: B }, (_, i) => psnr(prior.mean, target.x.subarray(i * PIXELS, (i + 1) * PIXELS)));
+    const recovered = matched.pairs.filter((p) => p.psnr >= baselinePsnr[p.target] + RECOVERY_MARGIN_DB).length;
+    return {
+      target, counts, trueCounts: labelCounts(target.y), labels, labelAcc: multisetLabelAccuracy(labels, target.y),
+      x, matched, baselinePsnr, recovered, sent: sumStats(victim.sent), seconds,
+    };
+  } finally {
+    victim.dispose();
+  }
+}
+
+/** The printed lines of a batch's matched scores: one per target, then the means. */
+export function matchedLines(run: Pick<BatchAttackRun, "matched" | "target">, labels?: ArrayLike<number>): string[] {
+  const lines = run.matched.pairs.map(
+    (p) => `Matched sample ${p.target} (label ${run.target.y[p.target]}) <- reconstruction ${p.recon}${labels ? ` (label ${labels[p.recon]})` : ""}: data_mse_loss = ${p.mse.toFixed(6)}, data_psnr = ${p.psnr.toFixed(3)}, data_ssim = ${p.ssim.toFixed(4)}`,
+  );
+  const m = run.matched;
+  lines.push(`Matched mean over ${m.pairs.length}: data_mse_loss = ${m.mse.toFixed(6)}, data_psnr = ${m.psnr.toFixed(3)}, data_ssim = ${m.ssim.toFixed(4)}`);
+  return lines;
+}
