@@ -13,6 +13,7 @@ import { dlgAttack } from "./attack/dlg";
 import { runInversionAttack } from "./attack/invert";
 import { IG_ATTACK } from "./attack/ig";
 import { ADAPTIVE_ATTACK } from "./attack/adaptive";
+import { inferLabelLargest } from "./attack/labels";
 import { countsToLabels, inferLabelCounts, labelCountPrior, labelCounts, labelRows, type PublicData } from "./attack/label_counts";
 import type { VictimLoss } from "./attack/objectives";
 import { matchReconstructions, multisetLabelAccuracy, psnr, type MatchedMetrics } from "./metrics";
@@ -42,7 +43,10 @@ export function publicData(split: MnistSplit, n = 1000): PublicData {
 export interface BatchAttackOptions {
   attack: BatchAttackName;
   iterations: number;
-  /** Default: the seed's 0.2 for DLG, 0.1 (Adam) for ig/adaptive. */
+  /**
+   * Default: the seed's 0.2 for DLG's round-robin (one sample moves), 0.2 / B for dlg-all (the
+   * summed gradient of D grows with B; at 0.2 it diverged at B = 4 here), 0.1 (Adam) for ig/adaptive.
+   */
   lr?: number;
   /** dlg only: iterations per sample (the seed's 200). */
   windowSize?: number;
@@ -56,6 +60,11 @@ export interface BatchAttackRun {
   trueCounts: Int32Array;
   /** The inferred labels, one per reconstruction. */
   labels: Int32Array;
+  /**
+   * How many bias-gradient entries were sent. With none, the counts say nothing and every sample
+   * gets the class whose observed column carries the most energy (`inferLabelLargest`).
+   */
+  biasSent: number;
   /** Multiset label accuracy of the inferred counts. */
   labelAcc: number;
   /** [B × 784] after the last iteration. */
@@ -76,8 +85,14 @@ export function runBatchAttack(ctx: RunContext, train: MnistSplit, prior: Public
   const { target, params, observed } = victim;
   const B = target.size;
   try {
-    const countPrior = labelCountPrior(model, params, prior.labelled, loss);
-    const counts = inferLabelCounts(observed[observed.length - 1].dataSync(), B, countPrior);
+    const dBias = observed[observed.length - 1].dataSync();
+    const biasSent = Array.from(dBias).filter((d) => d !== 0).length;
+    let counts: Int32Array;
+    if (biasSent > 0) counts = inferLabelCounts(dBias, B, labelCountPrior(model, params, prior.labelled, loss));
+    else {
+      counts = new Int32Array(dBias.length);
+      counts[inferLabelLargest(observed[observed.length - 2].dataSync(), dBias)] = B;
+    }
     const labels = countsToLabels(counts);
     const rows = labelRows(labels);
     const rng = ctx.rng.fork("dummy");
@@ -86,7 +101,7 @@ export function runBatchAttack(ctx: RunContext, train: MnistSplit, prior: Public
     if (opts.attack === "dlg" || opts.attack === "dlg-all") {
       const r = dlgAttack(model, params, observed, B, {
         iterations: opts.iterations,
-        lr: opts.lr ?? 0.2,
+        lr: opts.lr ?? (opts.attack === "dlg" ? 0.2 : 0.2 / B),
         returnEvery: Math.max(1, opts.iterations - 1),
         windowSize: opts.attack === "dlg" ? (opts.windowSize ?? 200) : 0,
         labelStart: rows,
@@ -104,7 +119,7 @@ export function runBatchAttack(ctx: RunContext, train: MnistSplit, prior: Public
     const baselinePsnr = Array.from({ length: B }, (_, i) => psnr(prior.mean, target.x.subarray(i * PIXELS, (i + 1) * PIXELS)));
     const recovered = matched.pairs.filter((p) => p.psnr >= baselinePsnr[p.target] + RECOVERY_MARGIN_DB).length;
     return {
-      target, counts, trueCounts: labelCounts(target.y), labels, labelAcc: multisetLabelAccuracy(labels, target.y),
+      target, counts, trueCounts: labelCounts(target.y), biasSent, labels, labelAcc: multisetLabelAccuracy(labels, target.y),
       x, matched, baselinePsnr, recovered, sent: sumStats(victim.sent), seconds,
     };
   } finally {

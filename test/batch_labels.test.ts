@@ -62,3 +62,14 @@ test("label counts from cross-entropy gradients of untrained models (many seeds,
     assert.ok((exact.get(8) ?? 0) >= seeds - 3, `${kind} B=8: ${exact.get(8)} of ${seeds}`);
   }
 });
+
+test("label counts: exact from the sent entries alone (unsent = exactly 0, left out of the residual)", () => {
+  const C = 10;
+  const A = new Float64Array(C * C);
+  for (let k = 0; k < C; k++) for (let j = 0; j < C; j++) A[k * C + j] = k === j ? 0.28 : 0.08;
+  const counts = [0, 0, 0, 2, 0, 0, 1, 0, 0, 0];
+  const db = Array.from({ length: C }, (_, j) => (counts.reduce((s, n, k) => s + n * A[k * C + j], 0) - counts[j]) / 3);
+  // DGC-like: only the two largest |∂b| (the present classes) were sent
+  const sparse = db.map((d) => (d < 0 ? d : 0));
+  assert.deepEqual(Array.from(inferLabelCounts(sparse, 3, { loss: "ce", expected: A })), counts);
+});

@@ -12,7 +12,8 @@
  *   ∂b/s = (Aᵀ − I)·n,  Σ_j n_j = B,  n_j ∈ ℕ.
  * For B ≤ EXHAUSTIVE_MAX every count vector is tried and the one with the least squared residual
  * wins; beyond that the least-squares solution is rounded under the same constraints. Under
- * cross-entropy ∂b_j < 0 implies n_j ≥ 1 (Σ softmax ≥ 0), which prunes the search.
+ * cross-entropy ∂b_j < 0 implies n_j ≥ 1 (Σ softmax ≥ 0), which prunes the search. An entry that
+ * is exactly 0 was not sent (DGC): it is left out of the residual rather than matched as a zero.
  * Not exact in general: measured exact counts on untrained models in docs/batches.md.
  */
 import { tf } from "../tf";
@@ -61,10 +62,11 @@ export function labelCountPrior(model: Model, params: readonly tf.Tensor[], pub:
 
 export const EXHAUSTIVE_MAX = 8;
 
-/** Squared residual ‖(Aᵀ − I)n − r‖². */
-function residual(A: Float64Array, n: ArrayLike<number>, r: ArrayLike<number>, C: number): number {
+/** Squared residual ‖(Aᵀ − I)n − r‖² over the sent coordinates. */
+function residual(A: Float64Array, n: ArrayLike<number>, r: ArrayLike<number>, sent: Uint8Array, C: number): number {
   let total = 0;
   for (let j = 0; j < C; j++) {
+    if (!sent[j]) continue;
     let s = -n[j] - r[j];
     for (let k = 0; k < C; k++) s += A[k * C + j] * n[k];
     total += s * s;
@@ -73,9 +75,9 @@ function residual(A: Float64Array, n: ArrayLike<number>, r: ArrayLike<number>, C
 }
 
 /** Least squares of (Aᵀ − I)n = r with the row Σn = B appended (normal equations, Gauss–Jordan). */
-function leastSquares(A: Float64Array, r: ArrayLike<number>, batch: number, C: number): Float64Array {
+function leastSquares(A: Float64Array, r: ArrayLike<number>, sent: Uint8Array, batch: number, C: number): Float64Array {
   const rows: [Float64Array, number][] = [];
-  for (let j = 0; j < C; j++) rows.push([Float64Array.from({ length: C }, (_, k) => A[k * C + j] - (j === k ? 1 : 0)), r[j]]);
+  for (let j = 0; j < C; j++) if (sent[j]) rows.push([Float64Array.from({ length: C }, (_, k) => A[k * C + j] - (j === k ? 1 : 0)), r[j]]);
   rows.push([new Float64Array(C).fill(1), batch]);
   const N = Array.from({ length: C }, () => new Float64Array(C + 1));
   for (const [a, b] of rows) {
@@ -123,10 +125,11 @@ export function inferLabelCounts(dBias: ArrayLike<number>, batch: number, prior:
   const C = dBias.length;
   const s = prior.loss === "ce" ? 1 / batch : 2;
   const r = Float64Array.from(dBias, (d) => d / s);
+  const sent = Uint8Array.from(dBias, (d) => (d !== 0 ? 1 : 0));
   // under cross-entropy a negative entry means the class is present
   const floor = Int32Array.from(dBias, (d) => (prior.loss === "ce" && d < 0 ? 1 : 0));
   const need = floor.reduce((a, b) => a + b, 0);
-  if (batch > EXHAUSTIVE_MAX || need > batch) return roundCounts(leastSquares(prior.expected, r, batch, C), floor, batch);
+  if (batch > EXHAUSTIVE_MAX || need > batch) return roundCounts(leastSquares(prior.expected, r, sent, batch, C), floor, batch);
   let best: Int32Array = new Int32Array(C);
   let bestR = Infinity;
   const n = new Int32Array(C);
@@ -134,7 +137,7 @@ export function inferLabelCounts(dBias: ArrayLike<number>, batch: number, prior:
     if (j === C - 1) {
       if (left < floor[j]) return;
       n[j] = left;
-      const v = residual(prior.expected, n, r, C);
+      const v = residual(prior.expected, n, r, sent, C);
       if (v < bestR) {
         bestR = v;
         best = n.slice();
