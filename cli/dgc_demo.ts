@@ -10,6 +10,9 @@ import { DivergenceError } from "../lib/train";
 import { argumentsLine, attackLogLine, loadData, runAttack, runTraining, setupRun, type RunContext } from "../lib/demo";
 import { StagedDir } from "../lib/results";
 import { grayPng, gridPng } from "../lib/viz/png";
+import { matchedGridPng } from "../lib/viz/matched";
+import { matchReconstructions, multisetLabelAccuracy } from "../lib/metrics/match";
+import { matchedLines } from "../lib/batch";
 import type { MnistSplit } from "../lib/data/mnist";
 import { parseArgs, UsageError } from "./args";
 import { makeProgress } from "./progress";
@@ -75,11 +78,26 @@ async function attack(ctx: RunContext, data: MnistSplit): Promise<void> {
     // one overview: the targets, then a row per snapshot (columns: the samples of the batch)
     const rows = [run.target, ...run.snapshots].map((s) => Array.from({ length: B }, (_, i) => img(s.x, i)));
     await out.write("grid.png", await gridPng(B === 1 ? [rows.map((r) => r[0])] : rows));
+    const last = run.snapshots[run.snapshots.length - 1];
+    if (B > 1 && last) {
+      // the lines above score the batch in the order DLG happened to find it; match it fairly
+      const matched = matchReconstructions(last.x, run.target.x, B);
+      const labels = Array.from({ length: B }, (_, i) => argmaxRow(last.y, i));
+      for (const line of matchedLines({ matched, target: run.target }, labels)) console.log(line);
+      console.log(`Label accuracy as a multiset: ${pyFloat(multisetLabelAccuracy(labels, run.target.y))}`);
+      await out.write("matched.png", await matchedGridPng(run.target.x, [last.x], matched.pairs));
+    }
     out.commit();
   } catch (e) {
     out.abort();
     throw e;
   }
+}
+
+function argmaxRow(y: Float32Array, row: number, classes = 10): number {
+  let best = 0;
+  for (let j = 1; j < classes; j++) if (y[row * classes + j] > y[row * classes + best]) best = j;
+  return best;
 }
 
 main().catch((e: unknown) => {
