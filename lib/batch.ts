@@ -14,7 +14,7 @@ import { runInversionAttack } from "./attack/invert";
 import { IG_ATTACK } from "./attack/ig";
 import { ADAPTIVE_ATTACK } from "./attack/adaptive";
 import { inferLabelLargest } from "./attack/labels";
-import { countsToLabels, inferLabelCounts, labelCountPrior, labelCounts, labelRows, type PublicData } from "./attack/label_counts";
+import { countsToLabels, inferLabelCounts, labelCountPrior, labelCounts, labelRows, type LabelCountPrior, type PublicData } from "./attack/label_counts";
 import type { VictimLoss } from "./attack/objectives";
 import { matchReconstructions, multisetLabelAccuracy, psnr, type MatchedMetrics } from "./metrics";
 import { RECOVERY_MARGIN_DB } from "./sweep/summary";
@@ -33,6 +33,11 @@ export function batchVictimLoss(attack: BatchAttackName): VictimLoss {
 export interface PublicPrior {
   labelled: PublicData;
   mean: Float32Array;
+  /**
+   * Count priors already computed, keyed by model/seed/loss (the parameters are a function of the
+   * run's seed): a study attacking one seed many times computes each once.
+   */
+  cache?: Map<string, LabelCountPrior>;
 }
 
 /** The first `n` images of a split as public labelled data. */
@@ -88,7 +93,12 @@ export function runBatchAttack(ctx: RunContext, train: MnistSplit, prior: Public
     const dBias = observed[observed.length - 1].dataSync();
     const biasSent = Array.from(dBias).filter((d) => d !== 0).length;
     let counts: Int32Array;
-    if (biasSent > 0) counts = inferLabelCounts(dBias, B, labelCountPrior(model, params, prior.labelled, loss));
+    if (biasSent > 0) {
+      const key = `${model.kind}/${ctx.seed}/${loss}`;
+      const countPrior = prior.cache?.get(key) ?? labelCountPrior(model, params, prior.labelled, loss);
+      prior.cache?.set(key, countPrior);
+      counts = inferLabelCounts(dBias, B, countPrior);
+    }
     else {
       counts = new Int32Array(dBias.length);
       counts[inferLabelLargest(observed[observed.length - 2].dataSync(), dBias)] = B;

@@ -64,7 +64,7 @@ async function main() {
   for (const d of defenses) if (!DEFENSES[d]) fail(`unknown defense ${d} (choose from ${Object.keys(DEFENSES).join(", ")})`);
 
   const train = loadMnist("train");
-  const prior = { labelled: publicData(loadMnist("test")), mean: meanImage(train) };
+  const prior = { labelled: publicData(loadMnist("test")), mean: meanImage(train), cache: new Map() };
   const rows: Row[] = [];
   let backend = "";
   const t0 = performance.now();
