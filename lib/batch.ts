@@ -6,7 +6,7 @@
  * optimal matching of reconstructions to targets (lib/metrics/match.ts).
  * Which sample gets which inferred label is arbitrary; matching makes the order irrelevant.
  */
-import { IMAGE_SIZE, PIXELS, type MnistSplit } from "./data/mnist";
+import { IMAGE_SIZE, NUM_CLASSES, PIXELS, type MnistSplit } from "./data/mnist";
 import { gatherBatch, type Batch } from "./data/batcher";
 import { victimStep, type DGCRefinements, type RunContext } from "./demo";
 import { dlgAttack } from "./attack/dlg";
@@ -72,6 +72,9 @@ export interface BatchAttackRun {
   biasSent: number;
   /** Multiset label accuracy of the inferred counts. */
   labelAcc: number;
+  /** The labels the attack ends with (DLG optimizes its dummy label: argmax per sample; others: `labels`) and their multiset accuracy. */
+  finalLabels: Int32Array;
+  finalLabelAcc: number;
   /** [B × 784] after the last iteration. */
   x: Float32Array;
   matched: MatchedMetrics;
@@ -108,6 +111,7 @@ export function runBatchAttack(ctx: RunContext, train: MnistSplit, prior: Public
     const rng = ctx.rng.fork("dummy");
     let x: Float32Array;
     let seconds: number;
+    let finalLabels = labels;
     if (opts.attack === "dlg" || opts.attack === "dlg-all") {
       const r = dlgAttack(model, params, observed, B, {
         iterations: opts.iterations,
@@ -117,7 +121,9 @@ export function runBatchAttack(ctx: RunContext, train: MnistSplit, prior: Public
         labelStart: rows,
         rng,
       });
-      x = r.snapshots[r.snapshots.length - 1].x;
+      const last = r.snapshots[r.snapshots.length - 1];
+      x = last.x;
+      finalLabels = argmaxRows(last.y, B);
       seconds = r.seconds;
     } else {
       const recipe = opts.attack === "ig" ? IG_ATTACK : ADAPTIVE_ATTACK;
@@ -130,11 +136,20 @@ export function runBatchAttack(ctx: RunContext, train: MnistSplit, prior: Public
     const recovered = matched.pairs.filter((p) => p.psnr >= baselinePsnr[p.target] + RECOVERY_MARGIN_DB).length;
     return {
       target, counts, trueCounts: labelCounts(target.y), biasSent, labels, labelAcc: multisetLabelAccuracy(labels, target.y),
+      finalLabels, finalLabelAcc: multisetLabelAccuracy(finalLabels, target.y),
       x, matched, baselinePsnr, recovered, sent: sumStats(victim.sent), seconds,
     };
   } finally {
     victim.dispose();
   }
+}
+
+function argmaxRows(y: Float32Array, batch: number, classes = NUM_CLASSES): Int32Array {
+  return Int32Array.from({ length: batch }, (_, b) => {
+    let best = 0;
+    for (let j = 1; j < classes; j++) if (y[b * classes + j] > y[b * classes + best]) best = j;
+    return best;
+  });
 }
 
 /** The printed lines of a batch's matched scores: one per target, then the means. */
