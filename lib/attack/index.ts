@@ -8,4 +8,5 @@ export * from "./adaptive";
 export * from "./victim";
 export * from "./lbfgs";
 export * from "./analytic";
+export * from "./methods";
 export * from "./label_counts";

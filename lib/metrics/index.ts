@@ -1,4 +1,5 @@
 export * from "./image";
 export * from "./labels";
 export * from "./attack";
+export * from "./readings";
 export * from "./match";
