@@ -148,22 +148,18 @@ export function inferLabel(rule: LabelRuleName, observed: readonly tf.Tensor[]):
   return rule === "idlg" ? inferLabelIdlg(db) : rule === "gram" ? inferLabelGram(dW) : inferLabelLargest(dW, db);
 }
 
-/**
- * Infers the label, picks the start, and inverts. `mean` is needed for a mean-image start;
- * `labels` ([B × 10] one-hot rows, e.g. from the batch's label counts) replaces the one guess
- * every sample otherwise gets.
- */
+/** Infers the label, picks the start, and inverts. `mean` is needed for a mean-image start. */
 export function runInversionAttack(
   attack: InversionAttack,
   model: Model,
   params: readonly tf.Tensor[],
   observed: readonly tf.Tensor[],
   batch: number,
-  prior: { rng: Rng; mean?: Float32Array; labels?: Float32Array },
+  prior: { rng: Rng; mean?: Float32Array },
   onIteration?: (it: number, objective: number) => void,
 ): InversionResult & { guess: number; y: Float32Array } {
   const guess = inferLabel(attack.labelRule, observed);
-  const labels = prior.labels ?? initialLabels("guess", batch, guess);
+  const labels = initialLabels("guess", batch, guess);
   let start: Float32Array;
   if (attack.start === "mean") {
     if (!prior.mean) throw new Error("a mean-image start needs the mean image");
