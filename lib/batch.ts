@@ -8,14 +8,10 @@
  * order irrelevant.
  */
 import { IMAGE_SIZE, PIXELS, type MnistSplit } from "./data/mnist";
-import { gatherBatch, type Batch } from "./data/batcher";
+import type { Batch } from "./data/batcher";
 import { victimStep, type DGCRefinements, type RunContext } from "./demo";
 import { runAttackMethod, type AttackSpec } from "./attack/methods";
-import { inferLabelLargest } from "./attack/labels";
-import { countsToLabels, inferLabelCounts, labelCountPrior, labelCounts, labelRows, type LabelCountPrior, type PublicData } from "./attack/label_counts";
-import type { tf } from "./tf";
-import type { Model } from "./models/model";
-import type { VictimLoss } from "./attack/objectives";
+import { batchLabels, labelCounts, labelRows, type BatchLabels, type PublicPrior } from "./attack/label_counts";
 import { matchReconstructions, multisetLabelAccuracy, psnr, type MatchedMetrics } from "./metrics";
 import { RECOVERY_MARGIN_DB } from "./sweep/summary";
 import { sumStats } from "./optim/optimizer";
@@ -50,54 +46,6 @@ export function batchAttackSpec(attack: BatchAttackName, batch: number, iteratio
     default:
       return { ...base, method: attack, optimizer: "adam", lr: lr ?? 0.1, victimLoss: "ce" };
   }
-}
-
-/** The attacker's public knowledge: labelled images (for the counts) and the training set's mean image. */
-export interface PublicPrior {
-  labelled: PublicData;
-  mean: Float32Array;
-  /**
-   * Count priors already computed, keyed by model/seed/loss (the parameters are a function of the
-   * run's seed): a study attacking one seed many times computes each once.
-   */
-  cache?: Map<string, LabelCountPrior>;
-}
-
-/** The first `n` images of a split as public labelled data. */
-export function publicData(split: MnistSplit, n = 1000): PublicData {
-  return gatherBatch(split, Int32Array.from({ length: Math.min(n, split.n) }, (_, i) => i));
-}
-
-export interface BatchLabels {
-  /** Inferred counts per class, and one label per sample (in class order). */
-  counts: Int32Array;
-  labels: Int32Array;
-  /** How many bias-gradient entries were sent. */
-  biasSent: number;
-}
-
-/**
- * The batch's labels from what the attacker observed. With no bias entry sent the counts say
- * nothing, and every sample gets the class whose observed column carries the most energy
- * (`inferLabelLargest`, the adaptive attacker's rule).
- */
-export function batchLabels(
-  model: Model, params: readonly tf.Tensor[], observed: readonly tf.Tensor[], batch: number, loss: VictimLoss,
-  prior: PublicPrior, cacheKey?: string,
-): BatchLabels {
-  const dBias = observed[observed.length - 1].dataSync();
-  const biasSent = Array.from(dBias).filter((d) => d !== 0).length;
-  let counts: Int32Array;
-  if (biasSent > 0) {
-    const key = `${model.kind}/${cacheKey}/${loss}`;
-    const countPrior = (cacheKey !== undefined ? prior.cache?.get(key) : undefined) ?? labelCountPrior(model, params, prior.labelled, loss);
-    if (cacheKey !== undefined) prior.cache?.set(key, countPrior);
-    counts = inferLabelCounts(dBias, batch, countPrior);
-  } else {
-    counts = new Int32Array(dBias.length);
-    counts[inferLabelLargest(observed[observed.length - 2].dataSync(), dBias)] = batch;
-  }
-  return { counts, labels: countsToLabels(counts), biasSent };
 }
 
 export interface BatchAttackOptions {

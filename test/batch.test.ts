@@ -1,5 +1,9 @@
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import { loadMnist, makeConfig, meanImage, publicData, runBatchAttack, setupRun, tf, type BatchAttackName } from "../lib";
 import { useBackend } from "./helpers";
 
@@ -38,4 +42,21 @@ test("the seed's round-robin DLG: reconstructions move one sample per window (th
   const start = ctx.rng.fork("dummy").normalArray(4 * 784);
   assert.deepEqual(Array.from(r.x.subarray(784)), Array.from(start.subarray(784)));
   assert.notDeepEqual(Array.from(all.x.subarray(784)), Array.from(start.subarray(784)));
+});
+
+test("CLI: --attack_batch_size 4 --attack_method ig prints the counts and four matched lines, writes matched.png", () => {
+  const out = join(mkdtempSync(join(tmpdir(), "dgc-batch-")), "res");
+  const r = spawnSync(process.execPath, [
+    resolve(__dirname, "../cli/dgc_demo.js"), "--dlg_attack", "True", "--use_dgc", "False", "--train_lr", "0.01", "--attack_batch_size", "4",
+    "--attack_method", "ig", "--victim_loss", "ce", "--attack_epoch", "300", "--seed", "1", "--backend", "wasm", "--result_dir", out,
+  ], { encoding: "utf8" });
+  assert.equal(r.status, 0, r.stderr);
+  const lines = r.stdout.split("\n");
+  assert.match(r.stdout, /Label counts inferred from the bias gradient \(10 of 10 entries sent\): \[0, 1, 1, 1, 0, 0, 0, 0, 1, 0\], true \[0, 1, 1, 1, 0, 0, 0, 0, 1, 0\]; multiset accuracy 1\.0/);
+  const matched = lines.filter((l) => l.startsWith("Matched sample "));
+  assert.deepEqual(matched.map((l) => Number(/^Matched sample (\d)/.exec(l)![1])), [0, 1, 2, 3]);
+  // every target gets a different reconstruction
+  assert.deepEqual(matched.map((l) => Number(/<- reconstruction (\d)/.exec(l)![1])).sort(), [0, 1, 2, 3]);
+  assert.ok(lines.some((l) => l.startsWith("Matched mean over 4: ")));
+  assert.ok(existsSync(join(out, "matched.png")) && existsSync(join(out, "grid.png")));
 });

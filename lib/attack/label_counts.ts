@@ -17,7 +17,9 @@
  * Not exact in general: measured exact counts on untrained models in docs/batches.md.
  */
 import { tf } from "../tf";
-import { NUM_CLASSES, PIXELS } from "../data/mnist";
+import { NUM_CLASSES, PIXELS, type MnistSplit } from "../data/mnist";
+import { gatherBatch } from "../data/batcher";
+import { inferLabelLargest } from "./labels";
 import type { Model } from "../models/model";
 import type { VictimLoss } from "./objectives";
 
@@ -172,4 +174,52 @@ export function labelCounts(labels: ArrayLike<number>, classes = NUM_CLASSES): I
   const n = new Int32Array(classes);
   for (let i = 0; i < labels.length; i++) n[labels[i]]++;
   return n;
+}
+
+/** The attacker's public knowledge: labelled images (for the counts) and the training set's mean image. */
+export interface PublicPrior {
+  labelled: PublicData;
+  mean: Float32Array;
+  /**
+   * Count priors already computed, keyed by model/seed/loss (the parameters are a function of the
+   * run's seed): a study attacking one seed many times computes each once.
+   */
+  cache?: Map<string, LabelCountPrior>;
+}
+
+/** The first `n` images of a split as public labelled data. */
+export function publicData(split: MnistSplit, n = 1000): PublicData {
+  return gatherBatch(split, Int32Array.from({ length: Math.min(n, split.n) }, (_, i) => i));
+}
+
+export interface BatchLabels {
+  /** Inferred counts per class, and one label per sample (in class order). */
+  counts: Int32Array;
+  labels: Int32Array;
+  /** How many bias-gradient entries were sent. */
+  biasSent: number;
+}
+
+/**
+ * The batch's labels from what the attacker observed. With no bias entry sent the counts say
+ * nothing, and every sample gets the class whose observed column carries the most energy
+ * (`inferLabelLargest`, the adaptive attacker's rule).
+ */
+export function batchLabels(
+  model: Model, params: readonly tf.Tensor[], observed: readonly tf.Tensor[], batch: number, loss: VictimLoss,
+  prior: PublicPrior, cacheKey?: string,
+): BatchLabels {
+  const dBias = observed[observed.length - 1].dataSync();
+  const biasSent = Array.from(dBias).filter((d) => d !== 0).length;
+  let counts: Int32Array;
+  if (biasSent > 0) {
+    const key = `${model.kind}/${cacheKey}/${loss}`;
+    const countPrior = (cacheKey !== undefined ? prior.cache?.get(key) : undefined) ?? labelCountPrior(model, params, prior.labelled, loss);
+    if (cacheKey !== undefined) prior.cache?.set(key, countPrior);
+    counts = inferLabelCounts(dBias, batch, countPrior);
+  } else {
+    counts = new Int32Array(dBias.length);
+    counts[inferLabelLargest(observed[observed.length - 2].dataSync(), dBias)] = batch;
+  }
+  return { counts, labels: countsToLabels(counts), biasSent };
 }
