@@ -24,3 +24,4 @@ export * from "./sweep";
 export * from "./viz";
 export * from "./seed_results";
 export * from "./federated";
+export * from "./batch";

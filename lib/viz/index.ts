@@ -1,3 +1,4 @@
 export * from "./png";
 export * from "./plots";
 export * from "./display";
+export * from "./matched";
