@@ -39,8 +39,8 @@ const NOTEBOOKS: [string, Record<string, string>, RegExp, number][] = [
 ];
 
 for (const [name, params, logLine, images] of NOTEBOOKS) {
-  test(`${name} executes headless with no errors, and holds its plot, images and closing table`, { skip: noJupyter }, () => {
-    const r = report(join(ROOT, "notebooks", `${name}.ipynb`), params, out);
+  test(`${name} executes headless with no errors, and holds its plot, images and closing table`, { skip: noJupyter }, async () => {
+    const r = await report(join(ROOT, "notebooks", `${name}.ipynb`), params, out);
     const outs = outputs(r.ipynb);
     assert.equal(outs.filter((o) => o.output_type === "error").length, 0);
     assert.ok(!outs.some((o) => o.name === "stderr" && /Error/.test(textOf(o))), "an error on stderr");
