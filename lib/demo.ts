@@ -169,7 +169,8 @@ export function runAttack(
   data: MnistSplit,
   hooks: {
     onStart?: (info: { guess: number; sent: number; total: number }) => void;
-    onIteration?: (it: number, distance: number, record?: AttackRecord) => void;
+    /** Every iteration; at a snapshot also its metrics and the snapshot itself (for live images). */
+    onIteration?: (it: number, distance: number, record?: AttackRecord, snapshot?: DLGSnapshot) => void;
   } = {},
   dgc: DGCRefinements = {},
 ): AttackRun {
@@ -197,7 +198,7 @@ export function runAttack(
           rec = { iteration: it, distance: d, ...attackMetrics(snap.x, target.x, { batch: B, height: IMAGE_SIZE, width: IMAGE_SIZE }, snap.y, target.y) };
           records.push(rec);
         }
-        hooks.onIteration?.(it, d, rec);
+        hooks.onIteration?.(it, d, rec, snap);
       },
     );
     return {
