@@ -46,7 +46,7 @@ export interface ProgressBar {
  * A progress bar with rate and ETA, redrawn at most every `everyMs` (and always at the end).
  * `title` names the work ("DLG attack"), `unit` what is counted ("iteration").
  */
-export function progressBar(title: string, total: number, unit: string, everyMs = 250): ProgressBar {
+export function progressBar(title: string, total: number, unit: string, everyMs = 250, units = `${unit}s`): ProgressBar {
   const out = liveOutput("progress");
   const t0 = performance.now();
   let last = -Infinity;
@@ -57,7 +57,7 @@ export function progressBar(title: string, total: number, unit: string, everyMs 
     const eta = final ? "" : rate > 0 && done < total ? ` · ETA ${formatDuration((total - done) / rate)}` : "";
     const frac = total > 0 ? Math.min(1, done / total) : 1;
     const cells = Math.round(frac * 30);
-    const nums = `${done} / ${total} ${unit}s · ${(100 * frac).toFixed(0)}% · ${formatDuration(elapsed)}${rate > 0 ? ` · ${rate < 10 ? rate.toFixed(1) : Math.round(rate)} ${unit}s/s` : ""}${eta}`;
+    const nums = `${done} / ${total} ${units} · ${(100 * frac).toFixed(0)}% · ${formatDuration(elapsed)}${rate > 0 ? ` · ${rate < 10 ? rate.toFixed(1) : Math.round(rate)} ${units}/s` : ""}${eta}`;
     const tail = note ? ` · ${note}` : "";
     out.update({
       "text/plain": `${title}: [${"█".repeat(cells)}${"░".repeat(30 - cells)}] ${nums}${tail}`,
@@ -79,9 +79,13 @@ export function progressBar(title: string, total: number, unit: string, everyMs 
 }
 
 /** A PNG output replaced in place, with a caption line under it. */
-export function liveImage(): { update(png: Buffer, caption: string): void } {
+export function liveImage(): { update(png: Buffer, caption: string): void; clear(): void } {
   const out = liveOutput("image");
   return {
+    /** Removes the live view (the cell shows the final result itself). */
+    clear() {
+      out.update({ "text/plain": "" });
+    },
     update(png, caption) {
       const b64 = png.toString("base64");
       out.update({

@@ -124,6 +124,7 @@ export async function liveAttack(cfg: DemoConfig, target: Batch): Promise<Attack
     }
   }, () => `interrupted at iteration ${done} of ${cfg.attack_epoch}`);
   await images.flush();
+  image.clear();
   bar.finish(`done in ${run.seconds.toFixed(1)} s`, cfg.attack_epoch);
   return run;
 }
@@ -135,7 +136,7 @@ export async function liveTraining(cfg: DemoConfig): Promise<TrainResult> {
   const run = await runInBackground<{ cfg: DemoConfig }, TrainResult>("trainingTask", { cfg }, (p) => {
     if (p.log) console.log(p.log);
     if (typeof p.done === "number") {
-      bar ??= progressBar(`training ${cfg.model} with ${cfg.use_dgc ? "DGCMomentum" : "Momentum"}`, p.total as number, "batch");
+      bar ??= progressBar(`training ${cfg.model} with ${cfg.use_dgc ? "DGCMomentum" : "Momentum"}`, p.total as number, "batch", 250, "batches");
       done = p.done;
       bar.update(done, p.note as string);
     }
@@ -161,15 +162,16 @@ export async function liveGallery(opts: { seed: number; sparsities: number[]; at
     images.run(async () => image.update(await galleryPng(snapshot), `so far: ${done} of ${total} attacks`));
   }, () => `interrupted after ${done} of ${total} attacks`);
   await images.flush();
+  image.clear();
   bar.finish("done");
   return g;
 }
 
 /** The gallery as one labelled PNG: the victim, then a row per attack, each tile "sparsity: PSNR". */
-export function galleryPng(g: { target: Float32Array; cells: GalleryCell[][] }, scale = 3): Promise<Buffer> {
+export function galleryPng(g: { target: Float32Array; cells: GalleryCell[][] }, scale = 4): Promise<Buffer> {
   const rows = g.cells.filter((r) => r.length);
   return tileGridPng(
-    [[{ pixels: g.target.subarray(0, 784), label: "the victim" }], ...rows.map((r) => r.map((c) => ({ pixels: c.reconstruction.subarray(0, 784), label: `s=${c.sparsity}: ${c.psnr === null ? "∞" : c.psnr.toFixed(1)} dB` })))],
-    { scale, rowLabels: ["", ...rows.map((r) => r[0].attack)] },
+    [[{ pixels: g.target.subarray(0, 784), label: "" }], ...rows.map((r) => r.map((c) => ({ pixels: c.reconstruction.subarray(0, 784), label: `${c.psnr === null ? "∞" : c.psnr.toFixed(1)} dB` })))],
+    { scale, rowLabels: ["the victim", ...rows.map((r) => r[0].attack)], columnLabels: (g.cells[0] ?? []).map((c) => `sparsity ${c.sparsity}`) },
   );
 }

@@ -19,6 +19,8 @@ export interface TileGridOptions {
   /** Upscaling (nearest neighbour); default 4 (112 px tiles). */
   scale?: number;
   rowLabels?: string[];
+  /** Labels above the columns (e.g. the sparsity of each column). */
+  columnLabels?: string[];
   title?: string;
   /** Signed maps: blue (−) – white (0) – red (+) on one scale ±max|value| shared by every tile, with a colour bar. */
   heat?: { unit: string };
@@ -59,7 +61,7 @@ export async function tileGridPng(rows: Tile[][], opts: TileGridOptions = {}): P
   const th = h * scale;
   const cols = Math.max(...rows.map((r) => r.length));
   const left = opts.rowLabels ? 10 + 7.5 * Math.max(...opts.rowLabels.map((l) => l.length)) : 0;
-  const top = opts.title ? 26 : 0;
+  const top = (opts.title ? 26 : 0) + (opts.columnLabels ? LABEL_H : 0);
   let max: number | null = null;
   if (opts.heat) {
     max = 0;
@@ -71,6 +73,9 @@ export async function tileGridPng(rows: Tile[][], opts: TileGridOptions = {}): P
   const inputs: sharp.OverlayOptions[] = [];
   const texts: string[] = [];
   if (opts.title) texts.push(`<text x="${GAP}" y="18" ${FONT} font-weight="bold">${esc(opts.title)}</text>`);
+  opts.columnLabels?.forEach((l, c) => {
+    texts.push(`<text x="${left + GAP + c * (tw + GAP) + tw / 2}" y="${top - 4}" text-anchor="middle" ${FONT} font-weight="bold">${esc(l)}</text>`);
+  });
   rows.forEach((row, r) => {
     const y = top + GAP + r * (th + LABEL_H + GAP);
     if (opts.rowLabels?.[r]) texts.push(`<text x="${left - 8}" y="${y + th / 2 + 4}" text-anchor="end" ${FONT}>${esc(opts.rowLabels[r])}</text>`);
