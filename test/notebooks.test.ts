@@ -234,7 +234,9 @@ async function startLab(files: Record<string, unknown>): Promise<{ base: string;
   const port = await freePort();
   const token = `t${Date.now()}`;
   lab = spawn(JUPYTER, ["lab", "--allow-root", "--no-browser", `--ServerApp.token=${token}`, "--ServerApp.ip=127.0.0.1", `--ServerApp.port=${port}`,
-    `--notebook-dir=${join(dir, "notebooks")}`, "--KernelSpecManager.allowed_kernelspecs=tslab"], {
+    `--notebook-dir=${join(dir, "notebooks")}`,
+    // as scripts/lab.sh: only tslab, and it is the default (a default outside the allowed list makes JupyterLab ask for a kernel)
+    "--KernelSpecManager.allowed_kernelspecs=tslab", "--MappingKernelManager.default_kernel_name=tslab"], {
     env: { ...process.env, JUPYTER_PATH: join(ROOT, ".venv", "share", "jupyter") },
     stdio: "ignore",
   });
@@ -251,7 +253,14 @@ async function openNotebook(base: string, token: string, name: string): Promise<
   const page = await (await launch()).newPage({ viewport: { width: 1400, height: 8000 } }); // tall: JupyterLab renders lazily
   await page.goto(`${base}/lab/workspaces/w${Date.now()}/tree/${name}?reset&token=${token}`);
   await page.waitForSelector(".jp-NotebookPanel .jp-Cell", { timeout: 60000 });
+  // the kernel (tslab compiles on start) must be up before "Run All": ask the server, not the page
+  for (let i = 0; i < 240; i++) {
+    const sessions = (await fetch(`${base}/api/sessions?token=${token}`).then((r) => r.json(), () => [])) as { path?: string; kernel?: { execution_state?: string } }[];
+    if (sessions.some((x) => x.path?.endsWith(name) && x.kernel?.execution_state === "idle")) break;
+    await new Promise((r) => setTimeout(r, 500));
+  }
   await page.waitForSelector('.jp-Notebook-ExecutionIndicator[data-status="idle"]', { timeout: 120000 });
+  assert.equal(await page.locator(".jp-Dialog").count(), 0, "a dialog (e.g. Select Kernel) is open");
   return page;
 }
 
