@@ -6,3 +6,6 @@ export * from "./invert";
 export * from "./ig";
 export * from "./adaptive";
 export * from "./victim";
+export * from "./lbfgs";
+export * from "./analytic";
+export * from "./methods";
