@@ -34,7 +34,7 @@ const REPORT = join(ROOT, "dist", "scripts", "report.js");
 const SHOTS = join(ROOT, "reports", "screenshots");
 const out = mkdtempSync(join(tmpdir(), "reports-"));
 // page functions run in the browser; this project compiles without the DOM library
-declare const document: { querySelector(s: string): { getAttribute(a: string): string | null } | null; querySelectorAll(s: string): Iterable<{ textContent: string | null }> };
+declare const document: { querySelector(s: string): { getAttribute(a: string): string | null } | null; querySelectorAll(s: string): ArrayLike<{ textContent: string | null }> & Iterable<{ textContent: string | null }> };
 
 type Output = { output_type: string; data?: Record<string, unknown>; text?: string | string[]; name?: string; ename?: string };
 type Nb = { cells: { cell_type: string; source: string | string[]; outputs?: Output[]; metadata: { tags?: string[] } }[]; metadata: { ci_parameters?: Record<string, string> } };
@@ -231,6 +231,7 @@ async function startLab(files: Record<string, unknown>): Promise<{ base: string;
   mkdirSync(join(dir, "notebooks"));
   for (const [name, nb] of Object.entries(files)) writeFileSync(join(dir, "notebooks", name), JSON.stringify(nb));
   symlinkSync(join(ROOT, "dist"), join(dir, "dist"));
+  symlinkSync(join(ROOT, "docs"), join(dir, "docs")); // the study reads ../docs/sweep-summary.json
   const port = await freePort();
   const token = `t${Date.now()}`;
   lab = spawn(JUPYTER, ["lab", "--allow-root", "--no-browser", `--ServerApp.token=${token}`, "--ServerApp.ip=127.0.0.1", `--ServerApp.port=${port}`,
@@ -280,12 +281,15 @@ test("JupyterLab: Run All on every notebook — no error output, plots and image
     await menu(page, "Run", "Run All Cells");
     const code = (files[name] as Nb).cells.filter((c) => c.cell_type === "code").length;
     try {
-      // every code cell numbered ([n], not [*] or blank) and the kernel idle again
+      // nothing queued or running ([*]) any more; tslab reports idle between queued cells, so the
+      // indicator alone does not say the run is over (see the next test)
       await page.waitForFunction((n) => {
         const prompts = [...document.querySelectorAll(".jp-CodeCell .jp-InputPrompt")].map((p) => p.textContent ?? "");
         const idle = document.querySelector('.jp-Notebook-ExecutionIndicator[data-status="idle"]');
-        return prompts.length === n && prompts.every((t) => /\[\d+\]/.test(t)) && idle !== null;
+        return prompts.length === n && !prompts.some((t) => t.includes("*")) && idle !== null;
       }, code, { timeout: 300000, polling: 500 });
+      const prompts = await page.locator(".jp-CodeCell .jp-InputPrompt").allTextContents();
+      assert.ok(prompts.every((t) => /\[\d+\]/.test(t)), `${name}: cells not run: ${prompts.join(" ")}`);
     } catch (e) {
       await page.screenshot({ path: join(SHOTS, `jupyterlab_failure_${basename(name, ".ipynb")}.png`), clip: { x: 0, y: 0, width: 1400, height: 3000 } });
       throw e;
@@ -311,18 +315,34 @@ test("JupyterLab: a long cell shows the kernel busy and a live progress bar, and
   const { base, token } = await startLab({ "long.ipynb": e1 });
   const page = await openNotebook(base, token, "long.ipynb");
   await menu(page, "Run", "Run All Cells");
-  const bar = page.locator(".dgc-progress progress");
-  await bar.waitFor({ state: "attached", timeout: 120000 });
-  await page.waitForSelector('.jp-Notebook-ExecutionIndicator[data-status="busy"]', { timeout: 10000 });
-  const v1 = Number(await bar.getAttribute("value"));
-  await page.waitForFunction((v) => Number(document.querySelector(".dgc-progress progress")?.getAttribute("value")) > v, v1, { timeout: 30000 });
-  assert.match((await page.locator(".dgc-progress").textContent()) ?? "", /ETA/);
-  await menu(page, "Kernel", "Interrupt Kernel");
-  await page.waitForSelector('.jp-OutputArea-output:has-text("Interrupted: interrupted at iteration")', { timeout: 30000 });
-  await page.waitForSelector('.jp-Notebook-ExecutionIndicator[data-status="idle"]', { timeout: 30000 });
-  const text = (await page.locator('.jp-OutputArea-output:has-text("Interrupted: interrupted at iteration")').last().textContent()) ?? "";
-  assert.match(text, /Interrupted: interrupted at iteration \d+ of 20000; the background computation was stopped, the kernel is ready/);
-  assert.ok(!/Interrupted asynchronously/.test(await page.locator(".jp-Notebook").textContent() ?? ""), "tslab's own interrupt trace");
+  const attackCell = page.locator('.jp-CodeCell:has-text("liveAttack(cfg, victim)")');
+  const progressing = async () => {
+    const bar = attackCell.locator(".dgc-progress progress");
+    await bar.waitFor({ state: "attached", timeout: 120000 });
+    const v1 = Number(await bar.getAttribute("value"));
+    await page.waitForFunction((v) => Number(document.querySelector(".dgc-progress progress")?.getAttribute("value")) > v, v1, { timeout: 30000 });
+    assert.match((await attackCell.locator(".dgc-progress").textContent()) ?? "", /ETA/);
+    assert.match((await attackCell.locator(".jp-InputPrompt").textContent()) ?? "", /\*/);
+  };
+  const interrupted = async (n: number) => {
+    await menu(page, "Kernel", "Interrupt Kernel");
+    await page.waitForFunction((k) => [...document.querySelectorAll(".jp-OutputArea-output")].filter((o) => (o.textContent ?? "").includes("Interrupted: interrupted at iteration")).length >= k, n, { timeout: 30000 });
+    await page.waitForSelector('.jp-Notebook-ExecutionIndicator[data-status="idle"]', { timeout: 30000 });
+    const text = (await page.locator('.jp-OutputArea-output:has-text("Interrupted: interrupted at iteration")').last().textContent()) ?? "";
+    assert.match(text, /Interrupted: interrupted at iteration \d+ of 20000; the background computation was stopped, the kernel is ready/);
+    assert.ok(!/Interrupted asynchronously/.test((await page.locator(".jp-Notebook").textContent()) ?? ""), "tslab's own interrupt trace");
+  };
+  // Run All: the cell runs in the background, its bar moves, Interrupt stops it
+  await progressing();
+  await interrupted(1);
+  // the same cell alone (Shift+Enter): the kernel is busy while it works (under Run All tslab
+  // reports idle between its queued requests), and Interrupt stops it again
+  await attackCell.locator(".jp-InputPrompt").click();
+  await page.keyboard.press("Shift+Enter");
+  await page.waitForSelector('.jp-Notebook-ExecutionIndicator[data-status="busy"]', { timeout: 30000 });
+  await progressing();
+  assert.equal(await page.locator('.jp-Notebook-ExecutionIndicator[data-status="busy"]').count(), 1, "busy while the attack runs");
+  await interrupted(1);
   await page.screenshot({ path: join(SHOTS, "jupyterlab_interrupt.png"), clip: { x: 0, y: 0, width: 1400, height: 2500 } });
   await page.close();
 });

@@ -25,10 +25,12 @@ export interface Panel {
   vlines?: { x: number; label: string }[];
 }
 
-/** A log axis: one tick label per decade when the data spans two or more, else labels at 1, 2 and 5 of each decade. */
+/** A log axis: one tick label per decade when the data spans two or more, labels at 1, 2 and 5 from one, a linear axis below one. */
 function logAxis(ys: number[]): Record<string, unknown> {
   const pos = ys.filter((y) => y > 0 && Number.isFinite(y));
   const decades = pos.length ? Math.log10(Math.max(...pos)) - Math.log10(Math.min(...pos)) : 0;
+  // under a decade a log axis has no 1-2-5 tick inside the data, hence no label at all: plot it linear
+  if (decades < 1) return { type: "linear" };
   return { type: "log", exponentformat: "power", dtick: decades >= 2 ? 1 : "D2" };
 }
 

@@ -15,8 +15,8 @@ import { RECOVERY_MARGIN_DB, type Summary } from "../sweep/summary";
 
 /** The flags each seed example ran with (../shared/seed/gradient_compress.md); seed and backend aside. */
 export const SEED_FLAGS: Record<"example1" | "example2" | "example3" | "example4", Partial<DemoConfig>> = {
-  example1: { use_dgc: true, train_lr: 0.001, sparsity: 0.8, attack_batch_size: 1, attack_epoch: 2000, attack_lr: 0.2, return_epoch: 100, window_size: 200, model: "linear", label_init: "ones", label_rule: "gram" },
-  example2: { use_dgc: false, train_lr: 0.01, attack_batch_size: 1, attack_epoch: 2000, attack_lr: 0.2, return_epoch: 100, window_size: 200, model: "linear", label_init: "ones", label_rule: "gram" },
+  example1: { use_dgc: true, train_lr: 0.001, sparsity: 0.8, attack_batch_size: 1, attack_epoch: 2000, attack_lr: 0.2, return_epoch: 100, window_size: 200, model: "linear", label_init: "ones", label_rule: "gram", attack_method: "dlg", attack_optimizer: "gd", victim_loss: "sse" },
+  example2: { use_dgc: false, train_lr: 0.01, attack_batch_size: 1, attack_epoch: 2000, attack_lr: 0.2, return_epoch: 100, window_size: 200, model: "linear", label_init: "ones", label_rule: "gram", attack_method: "dlg", attack_optimizer: "gd", victim_loss: "sse" },
   example3: { use_dgc: false, train_lr: 0.01, train_epoch: 2, train_batch_size: 64, model: "linear" },
   example4: { use_dgc: true, train_lr: 0.001, sparsity: 0.8, train_epoch: 2, train_batch_size: 64, model: "linear" },
 };
@@ -40,7 +40,14 @@ export function attackSetting(cfg: DemoConfig): string {
   const client = cfg.use_dgc
     ? `**DGCMomentum at sparsity ${cfg.sparsity}**: each step sends at most ${(100 * (1 - cfg.sparsity)).toFixed(cfg.sparsity > 0.99 ? 2 : 0)}% of the gradient's entries (those of the accumulator \`u\` above the threshold), the rest is zero`
     : "**plain Momentum**: it shares its full gradient";
-  return `This run attacks a client that trains with ${client}. ${modelSentence(cfg)} The attacker knows the model and its weights, sees what the client sent for one step on one batch of ${cfg.attack_batch_size} image(s), and runs DLG for ${cfg.attack_epoch} iterations (plain gradient descent, lr ${cfg.attack_lr}).`;
+  return `This run attacks a client that trains with ${client}. ${modelSentence(cfg)} The attacker knows the model and its weights, sees what the client sent for one step on one batch of ${cfg.attack_batch_size} image(s), and runs ${attackName(cfg)} for ${cfg.attack_epoch} iterations${cfg.attack_optimizer === "lbfgs" ? " (L-BFGS steps, each up to 20 evaluations)" : ""}.`;
+}
+
+/** The attack and its optimizer in words: "DLG (plain gradient descent, lr 0.2)". */
+export function attackName(cfg: DemoConfig): string {
+  const opt = { gd: "plain gradient descent", adam: "Adam", lbfgs: "L-BFGS", none: "no optimizer" }[cfg.attack_optimizer];
+  const name = { dlg: "DLG", idlg: "iDLG", ig: "Inverting Gradients", adaptive: "the DGC-aware adaptive attack", analytic: "the analytic attack" }[cfg.attack_method];
+  return cfg.attack_optimizer === "none" ? name : `${name} (${opt}, lr ${cfg.attack_lr})`;
 }
 
 /** PSNR of the training set's mean image against the victim batch: the prior's score. */
@@ -74,8 +81,8 @@ export function attackCallouts(cfg: DemoConfig, run: AttackRun, baselinePsnr: nu
     } else {
       out.push(`> **Recovered**: final PSNR ${last.psnr.toFixed(2)} dB against the mean image's ${baselinePsnr.toFixed(2)} dB (the rule: at least ${RECOVERY_MARGIN_DB} dB above it).`);
     }
-    if (cfg.model === "lenet" && !recovered) {
-      out.push("> **LeNet needs a stronger optimizer.** The seed's attack is plain gradient descent; on the DLG paper's LeNet it does not converge (README, 3 seeds: median PSNR −1.6 dB against Momentum). The DLG paper attacks LeNet with L-BFGS.");
+    if (cfg.model === "lenet" && !recovered && cfg.attack_optimizer !== "lbfgs") {
+      out.push(`> **LeNet needs L-BFGS.** This run used ${attackName(cfg)}; on the DLG paper's LeNet plain gradient descent does not converge (README, 3 seeds: median PSNR −1.6 dB against Momentum). The DLG paper attacks LeNet with L-BFGS (300 steps): re-run with \`--param attack_optimizer=lbfgs --param attack_epoch=300\`.`);
     }
     const flips = run.records.filter((r, i) => i > 0 && r.labelAcc !== run.records[i - 1].labelAcc);
     if (flips.length) {
