@@ -7,7 +7,7 @@ import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import {
   checkDefense, DefendedMomentum, DefenseError, Fp16, Gaussian, globalNorm, Int8, Laplace, makeDefenseOptimizer, makeTransform, Momentum, RandK, Rng, roundFloat16,
-  SignSGD, tf, TopK, topkIndices, uploadBytes,
+  SignSGD, tf, TopK, topkIndices, statsBytes,
 } from "../lib";
 import { assertClose, useBackend, values } from "./helpers";
 
@@ -130,7 +130,7 @@ test("a defense composes with the Momentum step: the update is Momentum's on wha
   for (let i = 0; i < 3; i++) {
     const s = defended.step([p1], [g]);
     assert.equal(s.bytes, 16);
-    assert.equal(uploadBytes(s), 16);
+    assert.equal(statsBytes(s), 16);
     const sent = tf.tensor1d([0, -4, 3, 0]);
     plain.step([p2], [sent]);
     sent.dispose();
@@ -144,7 +144,7 @@ test("a defense composes with the Momentum step: the update is Momentum's on wha
   plain.dispose();
   tf.dispose([p1, p2, g]);
   // the seed's optimizers: dense float32, or a float32 value + an int32 index per sparse entry
-  assert.equal(uploadBytes({ sent: [10, 3], total: [10, 20] }), 40 + 24);
+  assert.equal(statsBytes({ sent: [10, 3], total: [10, 20] }), 40 + 24);
   assert.equal(makeDefenseOptimizer({ name: "none", strength: null }, 0.01, new Rng(1)).name, "Momentum");
   assert.equal(makeDefenseOptimizer({ name: "dgc", strength: 0.9 }, 0.001, new Rng(1)).name, "DGCMomentum");
 });

@@ -11,3 +11,4 @@ export * from "./analytic";
 export * from "./methods";
 export * from "./aware";
 export * from "./lbfgs_dlg";
+export * from "./label_counts";

@@ -40,7 +40,7 @@ export function sumStats(s: SentStats): { sent: number; total: number } {
  * (4 B an entry) for a tensor sent whole, or a float32 value + an int32 index (8 B) per entry of a
  * sparse one (DGC's encoding, as the sweep counts it).
  */
-export function uploadBytes(s: SentStats): number {
+export function statsBytes(s: SentStats): number {
   return s.bytes ?? s.sent.reduce((b, k, i) => b + (k === s.total[i] ? 4 : 8) * k, 0);
 }
 

@@ -14,20 +14,29 @@ function rowsOf(rows: readonly SummaryRow[], variant: string): SummaryRow[] {
   return rows.filter((r) => isDgcRow(r) && (r.variant === variant || r.variant === "dense"));
 }
 
+/** A figure shows one setting: points of several on one line would mix runs silently. */
+function oneSetting(rows: readonly SummaryRow[]): void {
+  const settings = [...new Set(rows.map((r) => r.settings).filter((x) => x !== undefined))];
+  if (settings.length > 1) throw new Error(`these rows come from ${settings.length} settings (${settings.join("; ")}); plot one: rows.filter((r) => r.settings === "…")`);
+}
+
 /**
  * Test accuracy against the attack's PSNR, one point per sparsity and attack (median over seeds),
  * with the mean-image baseline as a vertical line: right of it, the attack learned more than the prior.
  */
 export function tradeoffFigure(rows: readonly SummaryRow[], variant = "seed"): Figure {
+  oneSetting(rows);
   const sel = rowsOf(rows, variant);
   const attacks = [...new Set(sel.map((r) => r.attack))];
   const data: Record<string, unknown>[] = attacks.map((a) => {
     const rs = sel.filter((r) => r.attack === a && r.psnr !== null && r.testAccuracy !== null);
     return {
-      type: "scatter", mode: "markers+text", name: a,
+      // labels as hover text: printed beside the points they collide (several sparsities share a spot)
+      type: "scatter", mode: "markers", name: a,
       x: rs.map((r) => r.psnr), y: rs.map((r) => r.testAccuracy),
-      text: rs.map((r) => `s=${r.sparsity}`), textposition: "top center",
-      marker: { size: 11, color: ATTACK_COLORS[a], opacity: 0.8 },
+      text: rs.map((r) => `${a}, sparsity ${r.sparsity}: ${r.recovered}/${r.n} recovered`),
+      hovertemplate: "%{text}<br>PSNR %{x:.1f} dB, test accuracy %{y:.3f}<extra></extra>",
+      marker: { size: 11, color: ATTACK_COLORS[a], opacity: 0.8, symbol: rs.map((r) => (r.recovered * 2 > r.n ? "circle" : "circle-open")) },
     };
   });
   const base = sel.find((r) => r.baselinePsnr !== null)?.baselinePsnr;
@@ -38,22 +47,25 @@ export function tradeoffFigure(rows: readonly SummaryRow[], variant = "seed"): F
     yaxis: { title: { text: "test accuracy after training" } },
     legend: { orientation: "h", y: -0.2 },
     shapes: base === undefined ? [] : [{ type: "line", x0: base, x1: base, yref: "paper", y0: 0, y1: 1, line: { color: "#888", dash: "dash" } }],
-    annotations: base === undefined ? [] : [{ x: base, yref: "paper", y: 1.02, text: "mean image", showarrow: false, font: { color: "#666" } }],
+    annotations: base === undefined ? [] : [{ x: base, yref: "paper", y: 1.02, text: "mean image (filled: most seeds recovered)", showarrow: false, font: { color: "#666" } }],
   };
   return { data, layout };
 }
 
 /** Bytes sent per step (log scale) against test accuracy, one point per sparsity and variant. */
 export function bytesFigure(rows: readonly SummaryRow[]): Figure {
+  oneSetting(rows);
   const variants = [...new Set(rows.map((r) => r.variant))];
   const data = variants.map((v) => {
     const seen = new Map<number, SummaryRow>();
     for (const r of rows) if (isDgcRow(r) && r.variant === v && r.bytesPerStep !== null && !seen.has(r.sparsity)) seen.set(r.sparsity, r);
-    const rs = [...seen.values()].sort((a, b) => a.sparsity - b.sparsity);
+    // joined in the order of the x axis (bytes), not of sparsity: sparsity 0.5 sends about as much as dense
+    const rs = [...seen.values()].sort((a, b) => a.bytesPerStep! - b.bytesPerStep!);
     return {
-      type: "scatter", mode: "markers+text+lines", name: v,
+      type: "scatter", mode: "markers+lines", name: v,
       x: rs.map((r) => r.bytesPerStep), y: rs.map((r) => r.testAccuracy),
-      text: rs.map((r) => `s=${r.sparsity}`), textposition: "top center", marker: { size: 10 },
+      text: rs.map((r) => `${v}, sparsity ${r.sparsity}`), hovertemplate: "%{text}<br>%{x:.3s} B per step, test accuracy %{y:.3f}<extra></extra>",
+      marker: { size: 10 },
     };
   });
   return {
@@ -81,7 +93,11 @@ export interface GalleryCell {
  */
 export async function reconstructionGallery(
   data: SweepData,
-  opts: { seed: number; sparsities: number[]; attacks: AttackName[]; iterations: number; variant?: VariantName },
+  opts: {
+    seed: number; sparsities: number[]; attacks: AttackName[]; iterations: number; variant?: VariantName;
+    /** After each attack: its cell, the victim, and how many cells are done. */
+    onCell?: (cell: GalleryCell, target: Float32Array, done: number) => void;
+  },
 ): Promise<{ target: Float32Array; cells: GalleryCell[][] }> {
   let target = new Float32Array(0);
   const cells: GalleryCell[][] = [];
@@ -92,7 +108,9 @@ export async function reconstructionGallery(
       const cfg = jobConfig({ sparsity, attack, variant, seed: opts.seed }, { ...DEFAULT_COMMON, iterations: opts.iterations, epochs: 0 });
       const r = runJobAttack(cfg, await jobContext(cfg), data);
       target = r.target;
-      row.push({ sparsity, attack, psnr: r.attack.psnr, reconstruction: r.reconstruction });
+      const cell: GalleryCell = { sparsity, attack, psnr: r.attack.psnr, reconstruction: r.reconstruction };
+      row.push(cell);
+      opts.onCell?.(cell, target, cells.length * opts.sparsities.length + row.length);
     }
     cells.push(row);
   }

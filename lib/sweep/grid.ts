@@ -116,14 +116,24 @@ export interface JobPoint {
 
 export class GridError extends Error {}
 
+/** A number in plain decimal notation, exactly as round-trip as String(x) but never "1e-7" (keys stay parseable). */
+export function plainDecimal(x: number): string {
+  const s = String(x);
+  const m = /^(\d)(?:\.(\d+))?e([+-]\d+)$/.exec(s);
+  if (!m) return s;
+  const digits = m[1] + (m[2] ?? "");
+  const exp = Number(m[3]);
+  return exp < 0 ? `0.${"0".repeat(-exp - 1)}${digits}` : digits.padEnd(exp + 1, "0");
+}
+
 /** `topk:0.5` → `topk0.5`, `int8` → `int8` (the defense part of a key). */
 export function defenseKey(d: DefenseSpec): string {
-  return `${d.name}${d.strength ?? ""}`;
+  return `${d.name}${d.strength === null ? "" : plainDecimal(d.strength)}`;
 }
 
 export function jobKey(p: JobPoint): string {
   if (p.defense) return `${defenseKey(p.defense)}-${p.attack}-seed${p.seed}`;
-  return `s${p.sparsity}-${p.attack}-${p.variant}-seed${p.seed}`;
+  return `s${plainDecimal(p.sparsity)}-${p.attack}-${p.variant}-seed${p.seed}`;
 }
 
 const KEY = /^s(\d+(?:\.\d+)?)-([a-z]+)-([a-z]+)-seed(\d+)$/;

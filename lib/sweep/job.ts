@@ -15,7 +15,7 @@ import { meanStart, runInversionAttack } from "../attack/invert";
 import { attackMetrics, mse, psnr, ssim } from "../metrics";
 import { currentVersions, RECORD_SCHEMA, type AttackOutcome, type BaselineOutcome, type JobRecord, type TrainingOutcome } from "./record";
 import { DefendedMomentum, makeDefenseOptimizer } from "../optim/defended";
-import { uploadBytes } from "../optim/optimizer";
+import { statsBytes } from "../optim/optimizer";
 import type { Optimizer } from "../optim/optimizer";
 import type { JobConfig } from "./grid";
 
@@ -102,13 +102,13 @@ export function runJobAttack(cfg: JobConfig, ctx: RunContext, data: SweepData): 
   const sum = (xs: number[]) => xs.reduce((s, v) => s + v, 0);
   const defense = defenseOptimizer(cfg, ctx);
   if (a.kind === "dlg") {
-    const run = runAttack(ctx, data.train, {}, dgc, undefined, defense?.make);
+    const run = runAttack(ctx, data.train, {}, dgc, undefined, undefined, defense?.make);
     const last = run.records[run.records.length - 1];
     return {
       attack: {
         guess: run.guess, label: run.target.y[0],
         mse: finite(last.mse), psnr: finite(last.psnr), ssim: finite(last.ssim), labelAcc: last.labelAcc,
-        sentValues: sum(run.sent.sent), totalValues: sum(run.sent.total), sentBytes: uploadBytes(run.sent), seconds: run.seconds,
+        sentValues: sum(run.sent.sent), totalValues: sum(run.sent.total), sentBytes: statsBytes(run.sent), seconds: run.seconds,
       },
       baseline: baselineOf(run.target),
       target: run.target.x,
@@ -127,7 +127,7 @@ export function runJobAttack(cfg: JobConfig, ctx: RunContext, data: SweepData): 
       attack: {
         guess: r.guess, label: target.y[0],
         mse: finite(m.mse), psnr: finite(m.psnr), ssim: finite(m.ssim), labelAcc: m.labelAcc,
-        sentValues: sum(victim.sent.sent), totalValues: sum(victim.sent.total), sentBytes: uploadBytes(victim.sent), seconds: r.seconds,
+        sentValues: sum(victim.sent.sent), totalValues: sum(victim.sent.total), sentBytes: statsBytes(victim.sent), seconds: r.seconds,
       },
       baseline: baselineOf(target),
       target: target.x,
