@@ -31,13 +31,13 @@ test("--defense: a job per defense and strength, keys naming both, parsed back; 
   assert.deepEqual(r.stdout.trim().split("\n"), ["s0.9-dlg-seed-seed1", "topk0.5-dlg-seed1", "gaussian0.01-dlg-seed1", "int8-dlg-seed1", "signsgd-dlg-seed1"]);
   const two = cli(["--list", "--defense", "gaussvar:1e-4,0.1", "--defense", "none", "--seeds", "2", "--attack", "adaptive"]).stdout.trim().split("\n");
   assert.deepEqual(two, ["s0-adaptive-dense-seed1", "s0-adaptive-dense-seed2", "gaussvar0.0001-adaptive-seed1", "gaussvar0.0001-adaptive-seed2", "gaussvar0.1-adaptive-seed1", "gaussvar0.1-adaptive-seed2"]);
-  for (const k of ["topk0.5-dlg-seed1", "gaussvar0.0001-ig-seed2", "int8-adaptive-seed3", "laplace10-dlg-seed1", "gaussian1e-7-dlg-seed1"]) {
+  for (const k of ["topk0.5-dlg-seed1", "gaussvar0.0001-ig-seed2", "int8-adaptive-seed3", "laplace10-dlg-seed1", "gaussian0.0000001-dlg-seed1"]) {
     const p = parseKey(k);
     assert.equal(jobKey(p), k);
     assert.deepEqual(jobConfig(p, TINY).defense, p.defense);
   }
   assert.equal(parseKey("laplace10-dlg-seed1").defense!.strength, 10);
-  for (const bad of ["topk1.5-dlg-seed1", "topk-dlg-seed1", "int88-dlg-seed1", "gaussian0-dlg-seed1", "gaussian0.010-dlg-seed1", "xyz0.5-dlg-seed1", "topk0.5-xyz-seed1"])
+  for (const bad of ["gaussian1e-7-dlg-seed1", "topk1.5-dlg-seed1", "topk-dlg-seed1", "int88-dlg-seed1", "gaussian0-dlg-seed1", "gaussian0.010-dlg-seed1", "xyz0.5-dlg-seed1", "topk0.5-xyz-seed1"])
     assert.throws(() => parseKey(bad), GridError, bad);
   for (const bad of [["--defense", "topk"], ["--defense", "int8:0.5"], ["--defense", "gaussian:-1"], ["--defense", "nope:1"], ["--defense", "topk:0.5,"]]) {
     const b = cli(["--list", ...bad]);
