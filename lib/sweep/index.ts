@@ -5,3 +5,4 @@ export * from "./runner";
 export * from "./summary";
 export * from "./figures";
 export * from "./frontier";
+export * from "./anchor";
