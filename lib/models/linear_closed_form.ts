@@ -6,6 +6,7 @@
  */
 import { tf } from "../tf";
 import type { ClosedFormGradients } from "./model";
+import { crossEntropyJS } from "./cross_entropy";
 
 /**
  * Cross-entropy. The [B, 10] logits come back to JS, where softmax, the loss (log-sum-exp, in
@@ -17,32 +18,12 @@ function crossEntropy(params: readonly tf.Tensor[], x: tf.Tensor2D, labels: Int3
   const B = x.shape[0];
   const C = w.shape[1]!;
   const logits = tf.add(tf.matMul(x, w as tf.Tensor2D), b).dataSync();
-  const d = new Float32Array(B * C); // ∂/∂logits
+  const { loss, correct, d } = crossEntropyJS(logits, labels, C);
   const db = new Float32Array(C); // Σ over the batch, here rather than as a tfjs op
-  let loss = 0;
-  let correct = 0;
-  for (let i = 0; i < B; i++) {
-    const row = i * C;
-    let m = -Infinity;
-    let best = 0;
-    for (let j = 0; j < C; j++) {
-      if (logits[row + j] > m) {
-        m = logits[row + j];
-        best = j;
-      }
-    }
-    let s = 0;
-    for (let j = 0; j < C; j++) s += Math.exp(logits[row + j] - m);
-    loss += Math.log(s) + m - logits[row + labels[i]];
-    if (best === labels[i]) correct++;
-    for (let j = 0; j < C; j++) {
-      d[row + j] = (Math.exp(logits[row + j] - m) / s - (j === labels[i] ? 1 : 0)) / B;
-      db[j] += d[row + j];
-    }
-  }
+  for (let i = 0; i < B; i++) for (let j = 0; j < C; j++) db[j] += d[i * C + j];
   // ∂W = xᵀ·d with xᵀ as the left factor: XNNPACK (wasm) repacks the *right* factor of every
   // matMul, and a fresh batch on the right costs ~3× this transpose-then-multiply (measured).
-  return { loss: loss / B, correct, grads: [tf.matMul(tf.transpose(x), tf.tensor2d(d, [B, C])), tf.tensor1d(db)] };
+  return { loss, correct, grads: [tf.matMul(tf.transpose(x), tf.tensor2d(d, [B, C])), tf.tensor1d(db)] };
 }
 
 /**

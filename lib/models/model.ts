@@ -16,12 +16,21 @@ export interface Model {
   /** Fresh initial parameters drawn from rng. */
   init(rng: Rng): tf.Tensor[];
   /** x: [B, 784] images in [-1, 1]; returns logits [B, 10]. */
-  forward(params: readonly tf.Tensor[], x: tf.Tensor): tf.Tensor;
+  forward(params: readonly tf.Tensor[], x: tf.Tensor, opts?: ForwardOptions): tf.Tensor;
   /**
    * Optional closed-form gradients: the same numbers as autodiff (test/fastpath.test.ts) with far
    * fewer tfjs ops, which is what costs time on a model this small.
    */
   readonly closedForm?: ClosedFormGradients;
+}
+
+export interface ForwardOptions {
+  /**
+   * Only first-order gradients will be taken through this forward pass (training, the victim's own
+   * gradient), so the model may use faster ops whose gradient cannot be differentiated again
+   * (LeNet: native convolutions). Default false: every order is right (what DLG needs).
+   */
+  firstOrder?: boolean;
 }
 
 export interface ClosedFormGradients {
