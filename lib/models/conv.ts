@@ -103,7 +103,7 @@ type Route = "native" | "im2col";
  */
 export const FIRST_ORDER_ROUTES: Record<string, { input: Route; filter: Route }> = {
   tensorflow: { input: "native", filter: "native" },
-  wasm: { input: "native", filter: "im2col" },
+  wasm: { input: "im2col", filter: "im2col" },
   cpu: { input: "im2col", filter: "im2col" },
 };
 
@@ -125,6 +125,22 @@ function im2colTransposed(x: tf.Tensor, plan: Im2colPlan): tf.Tensor2D {
     }
   }
   return tf.tensor2d(out, [kkC, cols]);
+}
+
+/** The adjoint of im2col onto the unpadded x: dcols [B·outH·outW, k·k·C] → [B, H, W, C] (padding dropped). */
+function col2imUnpadded(dcols: tf.Tensor, plan: Im2colPlan, shape: [number, number, number, number]): tf.Tensor4D {
+  const [B, H, W, C] = shape;
+  const src = dcols.dataSync() as Float32Array;
+  const nX = H * W * C;
+  const out = new Float32Array(B * nX);
+  for (let b = 0, o = 0; b < B; b++) {
+    const base = b * nX;
+    for (let j = 0; j < plan.nCol; j++, o++) {
+      const to = plan.rawIndex[j];
+      if (to >= 0) out[base + to] += src[o];
+    }
+  }
+  return tf.tensor4d(out, shape);
 }
 
 function planFor(H: number, W: number, C: number, k: number, stride: number, pad: number): Im2colPlan {
@@ -176,8 +192,7 @@ export function conv2dFirstOrder(
           dx = tf.slice(dxp, [0, pad, pad, 0], [B, H, W, C]);
         } else {
           const dcols = tf.matMul(tf.reshape(dz, [B * outH * outW, O]) as tf.Tensor2D, tf.transpose(tf.reshape(ws, [k * k * C, O])) as tf.Tensor2D);
-          const dxp = plan.col2im(tf.reshape(dcols, [B, plan.nCol]));
-          dx = tf.slice(tf.reshape(dxp, [B, H + 2 * pad, W + 2 * pad, C]), [0, pad, pad, 0], [B, H, W, C]);
+          dx = col2imUnpadded(dcols, plan, [B, H, W, C]);
         }
         return [dx, dw, db];
       },
