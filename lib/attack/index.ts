@@ -6,3 +6,5 @@ export * from "./invert";
 export * from "./ig";
 export * from "./adaptive";
 export * from "./victim";
+export * from "./lbfgs";
+export * from "./analytic";
