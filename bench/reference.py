@@ -3,10 +3,13 @@
 Run from the project's venv (scripts/setup-bench.sh installs torch==2.13.0, CPU build):
     .venv/bin/python bench/reference.py --repeats 3 [--tiny]
 Prints one JSON object: {workload: {"median_s": ..., "runs": [...]}, "torch": version, "threads": n}.
+    .venv/bin/python bench/reference.py --serve [--tiny]
+reads one workload name a line on stdin, runs it once and answers one JSON line {"s": seconds, ...}
+(how scripts/bench.ts interleaves PyTorch's runs with ours on a busy machine).
 Each workload does per step what ours does: forward, loss, backward, optimizer step, and reads the
 loss (and, for training, the correct count) back to the host every step.
 """
-import argparse, gzip, json, os, statistics, time
+import argparse, json, os, statistics, sys, time
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -133,24 +136,73 @@ def lenet_train_step(steps):
     return (time.perf_counter() - t0) / steps
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--tiny", action="store_true", help="smoke sizes")
-    a = ap.parse_args()
-    torch.manual_seed(0)
-    n, epochs, its, lsteps, lits = (2048, 1, 20, 2, 2) if a.tiny else (None, 2, 2000, 20, 50)
-    work = {
+def lenet_lbfgs(steps):
+    """The DLG paper's attack on LeNet (mit-han-lab/dlg main.py): torch.optim.LBFGS with its defaults on
+    dummy data and a dummy label (softmax inside the cross-entropy), D = sum of squared gradient
+    differences, `steps` calls of .step(closure). Returns (seconds, closure evaluations)."""
+    x, y = load_train(1)
+    model = LeNet()
+    params = list(model.parameters())
+    onehot = F.one_hot(y, 10).float()
+    ce = lambda logits, t: torch.mean(torch.sum(-t * F.log_softmax(logits, -1), -1))
+    observed = [g.detach() for g in torch.autograd.grad(ce(model(x), onehot), params)]
+    gen = torch.Generator().manual_seed(0)
+    dx = torch.randn(x.shape, generator=gen).requires_grad_(True)
+    dy = torch.randn((1, 10), generator=gen).requires_grad_(True)
+    opt = torch.optim.LBFGS([dx, dy])
+    evals = 0
+    def closure():
+        nonlocal evals
+        evals += 1
+        opt.zero_grad()
+        dg = torch.autograd.grad(ce(model(dx), F.softmax(dy, -1)), params, create_graph=True)
+        d = sum(((a - b) ** 2).sum() for a, b in zip(dg, observed))
+        d.backward()
+        return d
+    t0 = time.perf_counter()
+    for _ in range(steps):
+        opt.step(closure)
+    return time.perf_counter() - t0, evals
+
+
+def workloads(tiny):
+    n, epochs, its, lsteps, lits, lbfgs_steps = (2048, 1, 20, 2, 2, 2) if tiny else (None, 2, 2000, 20, 50, 300)
+    def per_eval():
+        s, evals = lenet_lbfgs(lbfgs_steps)
+        return {"s": s, "evals": evals}
+    return {
         "ex3_train": lambda: train(False, 0.01, epochs, n),
         "ex4_train": lambda: train(True, 0.001, epochs, n),
         "ex2_attack": lambda: dlg(linear(), its, False),
         "ex1_attack": lambda: dlg(linear(), its, True),
         "lenet_train_step": lambda: lenet_train_step(lsteps),
         "lenet_dlg_iteration": lambda: dlg(LeNet(), lits, False) / lits,
+        "lenet_lbfgs_attack": per_eval,
     }
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--tiny", action="store_true", help="smoke sizes")
+    ap.add_argument("--serve", action="store_true", help="answer workload names from stdin, one JSON line each")
+    a = ap.parse_args()
+    torch.manual_seed(0)
+    work = workloads(a.tiny)
+    if a.serve:
+        print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads()}), flush=True)
+        for line in sys.stdin:
+            name = line.strip()
+            if name not in work:
+                print(json.dumps({"error": f"unknown workload {name}"}), flush=True)
+                continue
+            r = work[name]()
+            print(json.dumps(r if isinstance(r, dict) else {"s": r}), flush=True)
+        return
     out = {"torch": torch.__version__, "threads": torch.get_num_threads()}
     for name, f in work.items():
         runs = [f() for _ in range(a.repeats)]
+        runs = [r["s"] if isinstance(r, dict) else r for r in runs]
         out[name] = {"median_s": statistics.median(runs), "runs": runs}
     print(json.dumps(out))
 
