@@ -4,7 +4,9 @@
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { BACKENDS } from "../lib/backend";
-import { DEFAULTS, validateConfig, type DemoConfig } from "../lib/config";
+import { DEFAULTS, resolveAttackDefaults, validateConfig, type DemoConfig } from "../lib/config";
+import { ATTACK_METHODS, ATTACK_OPTIMIZERS } from "../lib/attack/methods";
+import { VICTIM_LOSSES } from "../lib/attack/objectives";
 
 export class UsageError extends Error {}
 
@@ -48,7 +50,7 @@ export function buildCommand(): Command {
     .addOption(new Option("--dlg_attack <bool>", "run the DLG attack instead of training").argParser(parseBool).default(d.dlg_attack))
     .addOption(new Option("--attack_batch_size <int>", "batch size of the attacked data").argParser(parseInt10).default(d.attack_batch_size))
     .addOption(new Option("--attack_epoch <int>", "iterations of DLG").argParser(parseInt10).default(d.attack_epoch))
-    .addOption(new Option("--attack_lr <float>", "learning rate of DLG").argParser(parseFloatPy).default(d.attack_lr))
+    .addOption(new Option("--attack_lr <float>", "learning rate of the attack (unless given: 0.2 with gd, 1 with lbfgs, 0.1 with adam)").argParser(parseFloatPy).default(d.attack_lr))
     .addOption(new Option("--result_dir <dir>", "where attack results are saved").default(d.result_dir))
     .addOption(new Option("--return_epoch <int>", "save a result every this many iterations").argParser(parseInt10).default(d.return_epoch))
     .addOption(new Option("--window_size <int>", "iterations before DLG moves to the next sample of a batch").argParser(parseInt10).default(d.window_size))
@@ -58,6 +60,9 @@ export function buildCommand(): Command {
     .addOption(new Option("--data_dir <dir>", "folder with your own MNIST IDX files (raw or .gz); default: the bundled originals"))
     .addOption(new Option("--label_init <how>", "DLG dummy label start: ones (the seed's quirk) or guess (one-hot of the inferred label)").argParser(choice(["ones", "guess"] as const)).default(d.label_init))
     .addOption(new Option("--label_rule <rule>", "label inference: gram (the seed's dW^T dW rule) or idlg").argParser(choice(["gram", "idlg"] as const)).default(d.label_rule))
+    .addOption(new Option("--attack_method <name>", "dlg (the seed's), idlg, ig, adaptive or analytic (Linear, one image)").argParser(choice(ATTACK_METHODS)).default(d.attack_method))
+    .addOption(new Option("--attack_optimizer <name>", "gd, adam or lbfgs (default: gd for dlg, lbfgs for idlg, adam for ig/adaptive; none for analytic)").argParser(choice([...ATTACK_OPTIMIZERS, "none"] as const)))
+    .addOption(new Option("--victim_loss <loss>", "the victim's loss: sse (the seed's attack mode) or ce (cross-entropy, as training and iDLG)").argParser(choice(VICTIM_LOSSES)).default(d.victim_loss))
     .helpOption("-h, --help", "show this help")
     .allowExcessArguments(false)
     .exitOverride()
@@ -80,8 +85,11 @@ export function parseArgs(argv: string[]): DemoConfig | null {
     throw e;
   }
   const o = cmd.opts();
+  // the attack's optimizer and learning rate default by method and optimizer unless given
+  const given = (k: string) => (cmd.getOptionValueSource(k) === "default" ? undefined : o[k]);
   try {
-    return validateConfig({ ...DEFAULTS, ...o, seed: o.seed ?? null, data_dir: o.data_dir ?? null } as DemoConfig);
+    const c = { ...DEFAULTS, ...o, seed: o.seed ?? null, data_dir: o.data_dir ?? null, attack_optimizer: o.attack_optimizer ?? DEFAULTS.attack_optimizer } as DemoConfig;
+    return validateConfig(resolveAttackDefaults(c, { attack_optimizer: o.attack_optimizer, attack_lr: given("attack_lr") }));
   } catch (e) {
     throw new UsageError((e as Error).message);
   }

@@ -53,20 +53,33 @@ async function main(): Promise<void> {
   console.log(`Training cost time in seconds: ${pyFloat(run.seconds)}`);
 }
 
+/** The line before the attack: its label guess and how it was made. The seed's DLG line is unchanged. */
+function startLine(cfg: DemoConfig, guess: number): string {
+  if (cfg.attack_method === "dlg" && cfg.attack_optimizer === "gd" && cfg.victim_loss === "sse") return `label guess: ${guess} (rule ${cfg.label_rule}, start ${cfg.label_init})`;
+  if (cfg.attack_method === "analytic") return `attack analytic (x = ∂W[:, j] / ∂b[j], no optimization); label guess: ${guess} (iDLG rule)`;
+  const how = cfg.attack_method === "dlg" ? `rule ${cfg.label_rule}, start ${cfg.label_init}` : cfg.attack_method === "adaptive" ? "largest received column, held fixed" : "iDLG rule, held fixed";
+  return `attack ${cfg.attack_method} (optimizer ${cfg.attack_optimizer}, lr ${pyFloat(cfg.attack_lr)}, victim loss ${cfg.victim_loss}); label guess: ${guess} (${how})`;
+}
+
 /** Examples 1 and 2. Images are staged and moved into result_dir only if the attack succeeds. */
 async function attack(ctx: RunContext, data: MnistSplit): Promise<void> {
   const { cfg } = ctx;
   const out = new StagedDir(cfg.result_dir);
   try {
-    const bar = makeProgress("DLG");
+    const bar = makeProgress(cfg.attack_method === "dlg" ? "DLG" : cfg.attack_method);
     const run = runAttack(ctx, data, {
-      onStart: (info) => bar.log(`label guess: ${info.guess} (rule ${cfg.label_rule}, start ${cfg.label_init}); sent ${info.sent} of ${info.total} gradient entries`),
+      onStart: (info) => bar.log(`${startLine(cfg, info.guess)}; sent ${info.sent} of ${info.total} gradient entries`),
       onIteration: (it, d, rec) => {
         if (rec) bar.log(attackLogLine(rec));
         if (it % 10 === 0 || it === cfg.attack_epoch - 1) bar.update(it + 1, cfg.attack_epoch, `D ${d.toExponential(3)}`);
       },
     });
     bar.stop();
+    if (run.analytic) {
+      const a = run.analytic;
+      const rest = a.recoveredCount < run.target.x.length ? "; the rest filled with the training set's mean image" : "";
+      console.log(`analytic: recovered ${a.recoveredCount} of ${run.target.x.length} pixels exactly (class column ${a.classUsed ?? "none: no bias gradient received"})${rest}`);
+    }
     console.log(`Attack cost time in seconds: ${pyFloat(run.seconds)}`);
     const B = run.target.size;
     const img = (x: Float32Array, i: number) => x.subarray(i * 784, (i + 1) * 784);

@@ -4,6 +4,8 @@
  */
 import type { BackendChoice } from "./backend";
 import type { ModelKind } from "./models/model";
+import { ATTACK_METHODS, ATTACK_OPTIMIZERS, defaultLr, defaultOptimizer, type AttackMethod, type AttackOptimizer } from "./attack/methods";
+import { VICTIM_LOSSES, type VictimLoss } from "./attack/objectives";
 
 export type LabelInit = "ones" | "guess";
 export type LabelRule = "gram" | "idlg";
@@ -29,6 +31,10 @@ export interface DemoConfig {
   data_dir: string | null;
   label_init: LabelInit;
   label_rule: LabelRule;
+  attack_method: AttackMethod;
+  /** "none" for analytic, which optimizes nothing. */
+  attack_optimizer: AttackOptimizer | "none";
+  victim_loss: VictimLoss;
 }
 
 export const DEFAULTS: DemoConfig = {
@@ -50,6 +56,9 @@ export const DEFAULTS: DemoConfig = {
   data_dir: null,
   label_init: "ones",
   label_rule: "gram",
+  attack_method: "dlg",
+  attack_optimizer: "gd",
+  victim_loss: "sse",
 };
 
 /** Which fields are Python ints (the rest of the numbers are floats), for printing like argparse. */
@@ -82,10 +91,36 @@ export function validateConfig(c: DemoConfig): DemoConfig {
   check(c.label_init === "ones" || c.label_init === "guess", `--label_init must be ones or guess, got ${c.label_init}`);
   check(c.label_rule === "gram" || c.label_rule === "idlg", `--label_rule must be gram or idlg, got ${c.label_rule}`);
   check(c.result_dir.length > 0, "--result_dir must not be empty");
+  checkAttackChoice(c);
   return c;
+}
+
+/** The attack registry's flags: known names, and a method that can apply to the model and batch. */
+function checkAttackChoice(c: DemoConfig): void {
+  check(ATTACK_METHODS.includes(c.attack_method), `--attack_method must be one of ${ATTACK_METHODS.join(", ")}, got ${c.attack_method}`);
+  check(VICTIM_LOSSES.includes(c.victim_loss), `--victim_loss must be sse or ce, got ${c.victim_loss}`);
+  if (c.attack_method === "analytic") {
+    check(c.attack_optimizer === "none", `--attack_method analytic optimizes nothing: --attack_optimizer must be none, got ${c.attack_optimizer}`);
+    check(c.model === "linear", `--attack_method analytic needs a first layer that is Linear with a bias; ${c.model}'s is a convolution`);
+    check(c.attack_batch_size === 1, `--attack_method analytic recovers one image: --attack_batch_size must be 1, got ${c.attack_batch_size}`);
+  } else {
+    check((ATTACK_OPTIMIZERS as readonly string[]).includes(c.attack_optimizer), `--attack_optimizer must be one of ${ATTACK_OPTIMIZERS.join(", ")} for ${c.attack_method}, got ${c.attack_optimizer}`);
+  }
+}
+
+/**
+ * Fills in what depends on the attack choice unless it was given: the method's optimizer (gd for
+ * dlg, lbfgs for idlg, adam for ig/adaptive, none for analytic) and that optimizer's learning rate
+ * (the seed's 0.2 for gd, torch's 1 for lbfgs, IG's 0.1 for adam).
+ */
+export function resolveAttackDefaults(c: DemoConfig, given: { attack_optimizer?: unknown; attack_lr?: unknown }): DemoConfig {
+  const known = ATTACK_METHODS.includes(c.attack_method);
+  const attack_optimizer = given.attack_optimizer !== undefined || !known ? c.attack_optimizer : defaultOptimizer(c.attack_method);
+  const attack_lr = given.attack_lr !== undefined ? c.attack_lr : defaultLr(attack_optimizer);
+  return { ...c, attack_optimizer, attack_lr };
 }
 
 /** Defaults overridden by `overrides`, validated. */
 export function makeConfig(overrides: Partial<DemoConfig> = {}): DemoConfig {
-  return validateConfig({ ...DEFAULTS, ...overrides });
+  return validateConfig(resolveAttackDefaults({ ...DEFAULTS, ...overrides }, overrides));
 }

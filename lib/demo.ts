@@ -13,11 +13,12 @@ import { train, type BatchRecord, type TrainResult } from "./train";
 import { INT_FIELDS, type DemoConfig } from "./config";
 import { pyFloat, pyNamespace, type PyValue } from "./pyfmt";
 import { epochBatches, type Batch } from "./data/batcher";
-import { dlgAttack, initialLabels, type DLGSnapshot } from "./attack/dlg";
-import { inferLabel } from "./attack/invert";
+import { type DLGSnapshot } from "./attack/dlg";
+import { attackGuess, runAttackMethod, type AttackOutput, type AttackSpec } from "./attack/methods";
+import { meanImage } from "./data/mnist";
 import { observedGradients, victimGradients } from "./attack/victim";
 import type { VictimLoss } from "./attack/objectives";
-import { attackMetrics } from "./metrics";
+import { attackMetrics, signAware, ssim8, type SignAwareReading } from "./metrics";
 import { sumStats, type SentStats } from "./optim/optimizer";
 
 export interface RunContext {
@@ -108,6 +109,9 @@ export interface AttackRecord {
   labelAcc: number;
   /** DLG's gradient-matching distance at this iteration. */
   distance: number;
+  /** Beside the seed's (not on its log line): SSIM of the 8-bit PNG images, and the sign-aware reading. */
+  ssim8: number;
+  signAware: SignAwareReading;
 }
 
 export interface AttackRun {
@@ -123,6 +127,24 @@ export interface AttackRun {
   records: AttackRecord[];
   distances: Float64Array;
   seconds: number;
+  /** The labels the attack ends with, and (analytic) the pixels it recovered exactly. */
+  labels: number[];
+  analytic?: AttackOutput["analytic"];
+}
+
+/** The attack as the demo's flags describe it (the registry's spec). */
+export function attackSpec(cfg: DemoConfig): AttackSpec {
+  return {
+    method: cfg.attack_method,
+    optimizer: cfg.attack_optimizer,
+    iterations: cfg.attack_epoch,
+    lr: cfg.attack_lr,
+    returnEvery: cfg.return_epoch,
+    windowSize: cfg.window_size,
+    victimLoss: cfg.victim_loss,
+    labelInit: cfg.label_init,
+    labelRule: cfg.label_rule,
+  };
 }
 
 /** The seed's line for one snapshot. mse and ssim are float32 in the original, so printed as such. */
@@ -160,9 +182,11 @@ export function victimStep(ctx: RunContext, data: MnistSplit, loss: VictimLoss =
 }
 
 /**
- * Examples 1 and 2: the victim computes Σ(pred − onehot)² on its first batch with the untrained
- * model and hands its optimizer's output to the network; the attacker infers the label and runs
- * DLG on what it observed.
+ * Examples 1 and 2: the victim computes its loss (`--victim_loss`, the seed's Σ(pred − onehot)² by
+ * default) on its first batch with the untrained model and hands its optimizer's output to the
+ * network; the attacker infers the label and runs the chosen attack on what it observed. `mean`
+ * (the training set's mean image) is computed when the method uses it (adaptive's start,
+ * analytic's fill for pixels it cannot recover).
  */
 export function runAttack(
   ctx: RunContext,
@@ -172,39 +196,39 @@ export function runAttack(
     onIteration?: (it: number, distance: number, record?: AttackRecord) => void;
   } = {},
   dgc: DGCRefinements = {},
+  mean?: Float32Array,
 ): AttackRun {
   const { cfg, model } = ctx;
-  const victim = victimStep(ctx, data, "sse", dgc);
+  const victim = victimStep(ctx, data, cfg.victim_loss, dgc);
   const { target, params, grads, observed, sent: stats } = victim;
   try {
-    const guess = inferLabel(cfg.label_rule, observed);
     const B = target.size;
-    hooks.onStart?.({ guess, ...sumStats(stats) });
+    const prior = mean ?? (cfg.attack_method === "adaptive" || cfg.attack_method === "analytic" ? meanImage(data) : undefined);
+    const spec = attackSpec(cfg);
+    hooks.onStart?.({ guess: attackGuess(spec, observed), ...sumStats(stats) });
     const records: AttackRecord[] = [];
-    const result = dlgAttack(
-      model, params, observed, B,
-      {
-        iterations: cfg.attack_epoch,
-        lr: cfg.attack_lr,
-        returnEvery: cfg.return_epoch,
-        windowSize: cfg.window_size,
-        labelStart: initialLabels(cfg.label_init, B, guess),
-        rng: ctx.rng.fork("dummy"),
-      },
+    const result = runAttackMethod(
+      spec,
+      { model, params, observed, batch: B, rng: ctx.rng.fork("dummy"), mean: prior },
       (it, d, snap) => {
         let rec: AttackRecord | undefined;
         if (snap) {
-          rec = { iteration: it, distance: d, ...attackMetrics(snap.x, target.x, { batch: B, height: IMAGE_SIZE, width: IMAGE_SIZE }, snap.y, target.y) };
+          const shape = { batch: B, height: IMAGE_SIZE, width: IMAGE_SIZE };
+          rec = {
+            iteration: it, distance: d, ...attackMetrics(snap.x, target.x, shape, snap.y, target.y),
+            ssim8: ssim8(snap.x, target.x, shape), signAware: signAware(snap.x, target.x, shape),
+          };
           records.push(rec);
         }
         hooks.onIteration?.(it, d, rec);
       },
     );
     return {
-      target, guess, sent: stats,
+      target, guess: result.guess, sent: stats,
       fullGradients: grads.map((g) => g.dataSync().slice() as Float32Array),
       observedGradients: observed.map((g) => g.dataSync().slice() as Float32Array),
       snapshots: result.snapshots, records, distances: result.distances, seconds: result.seconds,
+      labels: result.labels, analytic: result.analytic,
     };
   } finally {
     victim.dispose();

@@ -27,6 +27,20 @@ test("defaults and types are the original's; booleans take any prefix of True/Fa
   assert.equal(parseArgs(["--use_dgc=FaLs"])!.use_dgc, false);
 });
 
+test("attack flags: the optimizer defaults by method, the learning rate by optimizer, unless given", () => {
+  const pick = (args: string[]) => {
+    const c = parseArgs(args)!;
+    return [c.attack_method, c.attack_optimizer, c.attack_lr, c.victim_loss];
+  };
+  assert.deepEqual(pick([]), ["dlg", "gd", 0.2, "sse"]);
+  assert.deepEqual(pick(["--attack_optimizer", "lbfgs"]), ["dlg", "lbfgs", 1, "sse"]);
+  assert.deepEqual(pick(["--attack_optimizer", "lbfgs", "--attack_lr", "0.5"]), ["dlg", "lbfgs", 0.5, "sse"]);
+  assert.deepEqual(pick(["--attack_method", "idlg", "--victim_loss", "ce"]), ["idlg", "lbfgs", 1, "ce"]);
+  assert.deepEqual(pick(["--attack_method", "ig"]), ["ig", "adam", 0.1, "sse"]);
+  assert.deepEqual(pick(["--attack_method", "adaptive", "--attack_optimizer", "gd"]), ["adaptive", "gd", 0.2, "sse"]);
+  assert.deepEqual(pick(["--attack_method", "analytic"]), ["analytic", "none", 0.2, "sse"]);
+});
+
 test("bad input: one error line on stderr, exit 2, nothing on stdout, nothing created", () => {
   const dir = mkdtempSync(join(tmpdir(), "dgc-cli-"));
   const bad: string[][] = [
@@ -47,6 +61,13 @@ test("bad input: one error line on stderr, exit 2, nothing on stdout, nothing cr
     ["--model", "resnet"],
     ["--dlg_attack", "True", "--result_dir", join(dir, "file.txt", "sub")],
     ["--data_dir", join(dir, "nope")],
+    ["--attack_method", "gip"],
+    ["--attack_optimizer", "sgd"],
+    ["--victim_loss", "mse"],
+    ["--dlg_attack", "True", "--attack_method", "analytic", "--model", "lenet"],
+    ["--dlg_attack", "True", "--attack_method", "analytic", "--attack_batch_size", "2"],
+    ["--dlg_attack", "True", "--attack_method", "analytic", "--attack_optimizer", "lbfgs"],
+    ["--dlg_attack", "True", "--attack_method", "idlg", "--attack_optimizer", "none"],
   ];
   writeFileSync(join(dir, "file.txt"), "x");
   for (const args of bad) {

@@ -6,7 +6,7 @@
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import {
-  clipByNorm, conv2d, cosineDistance, gradientDistance, inversionObjective, l2Distance, lenetModel, linearModel, oneHot, parameterGradients, Rng,
+  clipByNorm, conv2d, cosineDistance, dlgObjective, gradientDistance, inversionObjective, l2Distance, lenetModel, linearModel, oneHot, parameterGradients, Rng,
   softmaxCrossEntropy, tf, totalVariation, transmittedMask, type Model,
 } from "../lib";
 import { useBackend } from "./helpers";
@@ -63,6 +63,21 @@ for (const [name, make, tol] of [["Linear", linearModel, 1e-3], ["LeNet", lenetM
     }
   });
 }
+
+test("DLG under the cross-entropy victim loss (dummy label through softmax, as the DLG paper's code) matches finite differences, Linear and LeNet", () => {
+  for (const [make, seed] of [[linearModel, 21], [lenetModel, 22]] as const) {
+    tf.tidy(() => {
+      const model = make();
+      const s = setup(model, seed);
+      const observed = parameterGradients(model, s.params, "ce")(tf.tensor2d(s.rng.uniformArray(784, -1, 1), [1, 784]), oneHot(Int32Array.of(7), 10));
+      // float32 rounding dominates below ε ≈ 0.05 (the error falls as 1/ε), so the step is 0.1
+      for (const distance of ["l2", "l2sum"] as const) {
+        const err = directionalError(dlgObjective(model, s.params, observed, "ce", distance), s.x, s.y, s.rng, 4, 0.1);
+        assert.ok(err < 2e-3, `${model.kind}, ${distance}: relative error ${err}`);
+      }
+    });
+  }
+});
 
 test("the check catches a wrong second-order gradient: tfjs's own output-based Sigmoid gradient", () => {
   // Put back tfjs's original Sigmoid gradient (dy · y · (1 − y), from the output y) ...

@@ -8,3 +8,4 @@ export * from "./adaptive";
 export * from "./victim";
 export * from "./lbfgs";
 export * from "./analytic";
+export * from "./methods";

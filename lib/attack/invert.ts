@@ -13,13 +13,14 @@ import { NUM_CLASSES, PIXELS } from "../data/mnist";
 import { DivergenceError } from "../train";
 import { Adam } from "./adam";
 import { clipByNorm } from "../optim/clip";
-import { cosineDistance, l2Distance, parameterGradients, totalVariation, transmittedMask, type VictimLoss } from "./objectives";
+import { cosineDistance, l2Distance, parameterGradients, totalVariation, transmittedMask, type Transmitted, type VictimLoss } from "./objectives";
 import { initialLabels } from "./dlg";
 import { inferLabelGram, inferLabelIdlg, inferLabelLargest } from "./labels";
 import type { Model } from "../models/model";
 import type { Rng } from "../rng";
 
-export type GradientDistanceKind = "l2" | "cosine";
+/** l2: Σ_t ‖g − o‖² / n_t (the seed's); l2sum: without the 1/n_t (the DLG papers' code); cosine: IG's. */
+export type GradientDistanceKind = "l2" | "l2sum" | "cosine";
 
 /** How the attacker sets up the optimization (what it assumes, not what it observed). */
 export interface InversionSettings {
@@ -55,6 +56,8 @@ export interface InversionResult {
   seconds: number;
 }
 
+const l2Sum = (g: readonly tf.Tensor[], o: readonly tf.Tensor[], mask?: readonly Transmitted[]) => l2Distance(g, o, mask, "sum");
+
 /** lr at iteration `it` under the schedule. */
 export function scheduledLr(settings: Pick<InversionSettings, "lr" | "decay" | "iterations">, it: number): number {
   if (!settings.decay) return settings.lr;
@@ -73,7 +76,7 @@ export function inversionObjective(
   mask?: ReturnType<typeof transmittedMask>,
 ): (x: tf.Tensor) => tf.Scalar {
   const gradsOf = parameterGradients(model, params, settings.victimLoss);
-  const distance = settings.distance === "cosine" ? cosineDistance : l2Distance;
+  const distance = settings.distance === "cosine" ? cosineDistance : settings.distance === "l2sum" ? l2Sum : l2Distance;
   const { clipNorm } = settings;
   return (x) => {
     const grads = gradsOf(x, labels);

@@ -46,14 +46,20 @@ export function transmittedMask(observed: readonly tf.Tensor[]): Transmitted[] {
 }
 
 /**
- * DLG's distance Σ_tensors Σ (g − o)² / n. With a mask, only transmitted entries count and n is
- * their number (a tensor with none transmitted contributes 0).
+ * DLG's distance Σ_tensors Σ (g − o)² / n (PrivBox's, the seed's). With a mask, only transmitted
+ * entries count and n is their number (a tensor with none transmitted contributes 0).
+ * `reduce: "sum"` drops the 1/n: Σ_tensors Σ (g − o)², the DLG and iDLG papers' code (`grad_diff`).
  */
-export function l2Distance(grads: readonly tf.Tensor[], observed: readonly tf.Tensor[], mask?: readonly Transmitted[]): tf.Scalar {
+export function l2Distance(grads: readonly tf.Tensor[], observed: readonly tf.Tensor[], mask?: readonly Transmitted[], reduce: "mean" | "sum" = "mean"): tf.Scalar {
   const terms = grads.map((g, i) => {
-    if (!mask) return tf.div(tf.sum(tf.square(tf.sub(g, observed[i]))), g.size);
+    if (!mask) {
+      const ss = tf.sum(tf.square(tf.sub(g, observed[i])));
+      return reduce === "sum" ? ss : tf.div(ss, g.size);
+    }
     const { mask: m, count } = mask[i];
-    return count === 0 ? tf.scalar(0) : tf.div(tf.sum(tf.mul(tf.square(tf.sub(g, observed[i])), m)), count);
+    if (count === 0) return tf.scalar(0);
+    const ss = tf.sum(tf.mul(tf.square(tf.sub(g, observed[i])), m));
+    return reduce === "sum" ? ss : tf.div(ss, count);
   });
   return tf.addN(terms) as tf.Scalar;
 }

@@ -1,3 +1,4 @@
 export * from "./image";
 export * from "./labels";
 export * from "./attack";
+export * from "./readings";

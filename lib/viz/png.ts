@@ -5,12 +5,9 @@
  * saturated rather than as noise.
  */
 import sharp from "sharp";
+import { toUint8 } from "../metrics/readings";
 
-export function toUint8(x: ArrayLike<number>): Uint8Array {
-  const out = new Uint8Array(x.length);
-  for (let i = 0; i < x.length; i++) out[i] = Math.max(0, Math.min(255, Math.floor((x[i] + 1) * 127.5)));
-  return out;
-}
+export { toUint8 };
 
 function encode(pixels: Uint8Array, width: number, height: number, channels: 1 | 3, scale: number): Promise<Buffer> {
   let img = sharp(Buffer.from(pixels), { raw: { width, height, channels } });

@@ -1,0 +1,363 @@
+/**
+ * The attack registry: one entry point for every gradient-inversion attack, method × optimizer.
+ *
+ * A method fixes the objective and what the attacker assumes; an optimizer minimizes it:
+ *   dlg      (Zhu et al. 2019)  min over x', y'  Σ_t ‖∂L(net(x'), ŷ)/∂θ_t − g_t‖² / n_t, ŷ = y' under
+ *                               the seed's Σ(·)² victim loss, softmax(y') under cross-entropy (as the
+ *                               DLG paper's code); x' ~ N(0, 1)
+ *   idlg     (Zhao et al. 2020) the same distance over x' only, the label read off the last layer's
+ *                               gradient beforehand (`inferLabelIdlg`)
+ *   ig       (Geiping et al. 2020) Σ_t (1 − cos) + λ_TV·TV(x'), label by iDLG's rule (ig.ts)
+ *   adaptive (DGC-aware)       masked L2 on the transmitted entries + TV, mean-image start (adaptive.ts)
+ *   analytic (Linear with a bias, B = 1) x = ∂W[:, j] / ∂b[j]: no optimization (analytic.ts)
+ * Optimizers: gd (x ← x − lr·∇, the seed's), adam (adam.ts, with ig/adaptive's 3/8, 5/8, 7/8 step
+ * schedule where the recipe has it), lbfgs (one torch-style L-BFGS `.step` per attack iteration).
+ * dlg + gd under the seed's victim loss *is* `dlgAttack` (same numbers, same closed-form fast path,
+ * same round-robin over a batch); every other pair moves the whole batch at once. L-BFGS is
+ * unconstrained: the [−1, 1] box and the step schedule apply to gd and adam only; it runs without
+ * a line search for dlg/idlg (the papers' torch default) and with strong Wolfe for ig/adaptive,
+ * whose scale-free cosine and non-smooth TV terms make unit steps overshoot (measured: the
+ * objective rose without it).
+ * A snapshot is taken when iteration % returnEvery == 0, after that iteration's update; the
+ * distance recorded for an iteration is the objective before its update (L-BFGS: at the step's start).
+ */
+import { tf, variableFrom } from "../tf";
+import { NUM_CLASSES, PIXELS } from "../data/mnist";
+import { DivergenceError } from "../train";
+import { Adam } from "./adam";
+import { LBFGS, tfObjective } from "./lbfgs";
+import { analyticApplies, analyticLinear } from "./analytic";
+import { dlgAttack, initialLabels, type DLGSnapshot } from "./dlg";
+import { ADAPTIVE_ATTACK } from "./adaptive";
+import { IG_ATTACK } from "./ig";
+import { inferLabel, inversionObjective, meanStart, noiseStart, scheduledLr, type GradientDistanceKind, type LabelRuleName } from "./invert";
+import { l2Distance, parameterGradients, totalVariation, transmittedMask, type VictimLoss } from "./objectives";
+import { logSumExp } from "../losses";
+import type { LabelInit, LabelRule } from "../config";
+import type { Model } from "../models/model";
+import type { Rng } from "../rng";
+
+export type AttackMethod = "dlg" | "idlg" | "ig" | "adaptive" | "analytic";
+export type AttackOptimizer = "gd" | "adam" | "lbfgs";
+export const ATTACK_METHODS: readonly AttackMethod[] = ["dlg", "idlg", "ig", "adaptive", "analytic"];
+export const ATTACK_OPTIMIZERS: readonly AttackOptimizer[] = ["gd", "adam", "lbfgs"];
+
+/** A method that cannot apply to this model or batch: bad input, not a failure of the attack. */
+export class AttackSetupError extends Error {}
+
+/** What each method's recipe fixes beyond the spec (ig and adaptive: their own modules' settings). */
+export interface AttackRecipe {
+  /** The dummy label is optimized too (DLG) rather than inferred once and held fixed. */
+  optimizeLabel: boolean;
+  distance: GradientDistanceKind;
+  /** Compare only the transmitted (non-zero) entries of the observed gradient. */
+  masked: boolean;
+  /** λ_TV; 0: no image prior. */
+  tvWeight: number;
+  /** Clamp x' to [−1, 1] after each gd/adam step. */
+  box: boolean;
+  /** lr × 0.1 at 3/8, 5/8, 7/8 of the iterations (gd/adam). */
+  decay: boolean;
+  start: "noise" | "mean";
+  /** The fixed label's rule; null: the spec's `labelRule` (DLG's guess for its label start). */
+  labelRule: LabelRuleName | null;
+  /** The victim's local gradient clipping, mirrored on the dummy gradient (null: none). */
+  clipNorm: number | null;
+  /** L-BFGS's line search: none (the DLG/iDLG papers' torch default) or strong Wolfe. */
+  lineSearch: "none" | "strong_wolfe";
+}
+
+const fromInversion = (a: typeof IG_ATTACK): AttackRecipe => ({
+  optimizeLabel: false, distance: a.distance, masked: a.masked, tvWeight: a.tvWeight, box: a.box, decay: a.decay,
+  start: a.start, labelRule: a.labelRule, clipNorm: a.clipNorm, lineSearch: "strong_wolfe",
+});
+
+export const ATTACK_RECIPES: Readonly<Record<Exclude<AttackMethod, "analytic">, Readonly<AttackRecipe>>> = {
+  dlg: { optimizeLabel: true, distance: "l2", masked: false, tvWeight: 0, box: false, decay: false, start: "noise", labelRule: null, clipNorm: null, lineSearch: "none" },
+  idlg: { optimizeLabel: false, distance: "l2", masked: false, tvWeight: 0, box: false, decay: false, start: "noise", labelRule: "idlg", clipNorm: null, lineSearch: "none" },
+  ig: fromInversion(IG_ATTACK),
+  adaptive: fromInversion(ADAPTIVE_ATTACK),
+};
+
+export interface AttackSpec {
+  method: AttackMethod;
+  /** Ignored by `analytic`, which optimizes nothing ("none"). */
+  optimizer: AttackOptimizer | "none";
+  iterations: number;
+  lr: number;
+  returnEvery: number;
+  /** dlg + gd only: iterations per sample when the batch has several (the seed's round-robin). */
+  windowSize: number;
+  /** The loss the victim back-propagated, which the attacker assumes. */
+  victimLoss: VictimLoss;
+  /** dlg only: the dummy label's start. */
+  labelInit: LabelInit;
+  /** dlg only: the rule for the label guess that `labelInit: "guess"` starts from. */
+  labelRule: LabelRule;
+  /** Changes to the method's recipe (e.g. tvWeight, clipNorm). */
+  recipe?: Partial<AttackRecipe>;
+}
+
+export interface AttackInput {
+  model: Model;
+  params: readonly tf.Tensor[];
+  /** What the attacker received, per parameter tensor (zeros: not sent). */
+  observed: readonly tf.Tensor[];
+  batch: number;
+  /** Draws x' (the caller forks it, e.g. `ctx.rng.fork("dummy")`). */
+  rng: Rng;
+  /** The training set's mean image, a public prior: the adaptive start, analytic's fill. */
+  mean?: Float32Array;
+}
+
+export interface AttackOutput {
+  /** [B × 784], after the last iteration. */
+  x: Float32Array;
+  /** [B × 10]: DLG's dummy label, or the one-hot rows of the fixed label. */
+  y: Float32Array;
+  /** The label per sample the attack ends with (argmax of y). */
+  labels: number[];
+  /** The label inferred from the observed gradient before the attack started. */
+  guess: number;
+  snapshots: DLGSnapshot[];
+  /** The objective at every iteration, before its update. */
+  distances: Float64Array;
+  seconds: number;
+  /** analytic only: which pixels the received gradient determines exactly. */
+  analytic?: { recovered: Uint8Array; recoveredCount: number; classUsed: number | null };
+}
+
+export type IterationHook = (it: number, distance: number, snapshot?: DLGSnapshot) => void;
+
+/** The optimizer each method is run with unless one is named (the papers' choices). */
+export function defaultOptimizer(method: Exclude<AttackMethod, "analytic">): AttackOptimizer;
+export function defaultOptimizer(method: AttackMethod): AttackOptimizer | "none";
+export function defaultOptimizer(method: AttackMethod): AttackOptimizer | "none" {
+  return method === "dlg" ? "gd" : method === "idlg" ? "lbfgs" : method === "analytic" ? "none" : "adam";
+}
+
+/** The learning rate each optimizer starts from unless one is named: the seed's 0.2, torch's 1, IG's 0.1. */
+export function defaultLr(optimizer: AttackOptimizer | "none"): number {
+  return optimizer === "lbfgs" ? 1 : optimizer === "adam" ? 0.1 : 0.2;
+}
+
+/** Throws AttackSetupError when the method cannot apply to this model and batch size. */
+export function checkApplicable(method: AttackMethod, model: Model, batch: number): void {
+  if (method !== "analytic") return;
+  if (!analyticApplies(model.paramShapes)) throw new AttackSetupError(`--attack_method analytic needs a first layer that is Linear with a bias; ${model.kind}'s is a convolution`);
+  if (batch !== 1) throw new AttackSetupError(`--attack_method analytic recovers one image; the attacked batch has ${batch}`);
+}
+
+/** softmax along the last axis from elementary ops (tfjs's Softmax gradient is output-based). */
+function softmax(y: tf.Tensor): tf.Tensor {
+  return tf.exp(tf.sub(y, logSumExp(y)));
+}
+
+/**
+ * DLG's objective D(x', y') under the given victim loss (ce: the dummy label goes through softmax),
+ * with the seed's per-tensor mean ("l2") or the papers' plain sum ("l2sum").
+ */
+export function dlgObjective(model: Model, params: readonly tf.Tensor[], observed: readonly tf.Tensor[], loss: VictimLoss, distance: "l2" | "l2sum" = "l2") {
+  const gradsOf = parameterGradients(model, params, loss);
+  return (x: tf.Tensor, y: tf.Tensor): tf.Scalar =>
+    l2Distance(gradsOf(x, loss === "ce" ? softmax(y) : y), observed, undefined, distance === "l2sum" ? "sum" : "mean");
+}
+
+function argmaxRows(y: Float32Array, batch: number): number[] {
+  return Array.from({ length: batch }, (_, b) => {
+    const row = y.subarray(b * NUM_CLASSES, (b + 1) * NUM_CLASSES);
+    let best = 0;
+    for (let j = 1; j < NUM_CLASSES; j++) if (row[j] > row[best]) best = j;
+    return best;
+  });
+}
+
+/**
+ * With L-BFGS on LeNet, dlg and idlg match gradients by the papers' plain sum (their code's
+ * `grad_diff`), not the seed's per-tensor mean: L-BFGS's tolerances are absolute (|Δloss| < 1e-9
+ * ends a step) and the mean reweights the tensors, and it stopped early (LeNet, Momentum, seeds
+ * 1–5: iDLG/ce 34–38 dB with the mean, 65–77 dB with the sum; DLG/sse 58–69 vs 89–104 dB). On the
+ * seed's Linear model the sum is the wrong choice: its weight gradient x·δᵀ is blind to the scale
+ * trade (c·x, δ/c) that only the bias pins down, and with the bias's 10 entries outweighed by 7,840
+ * L-BFGS drifted off to a scaled image (3 of 5 seeds at −30 dB; all 5 at 76–82 dB with the mean).
+ */
+function lbfgsRecipe(method: AttackMethod, model: Model): Partial<AttackRecipe> {
+  return (method === "dlg" || method === "idlg") && model.kind !== "linear" ? { distance: "l2sum" } : {};
+}
+
+/** The method's recipe for this optimizer and model, with the spec's changes. */
+export function attackRecipe(spec: AttackSpec, model: Model): AttackRecipe {
+  if (spec.method === "analytic") throw new AttackSetupError("analytic has no optimization recipe");
+  return { ...ATTACK_RECIPES[spec.method], ...(spec.optimizer === "lbfgs" ? lbfgsRecipe(spec.method, model) : {}), ...spec.recipe };
+}
+
+/** The label the attack infers from the observed gradient before it starts (DLG: its guess). */
+export function attackGuess(spec: AttackSpec, observed: readonly tf.Tensor[]): number {
+  const rule = spec.method === "analytic" ? "idlg" : ({ ...ATTACK_RECIPES[spec.method], ...spec.recipe }.labelRule ?? spec.labelRule);
+  return inferLabel(rule, observed);
+}
+
+/** The attack, with snapshots and the per-iteration objective. */
+export function runAttackMethod(spec: AttackSpec, input: AttackInput, onIteration?: IterationHook): AttackOutput {
+  checkApplicable(spec.method, input.model, input.batch);
+  if (spec.method === "analytic") return runAnalytic(spec, input, onIteration);
+  if (spec.optimizer === "none") throw new AttackSetupError(`--attack_method ${spec.method} needs an optimizer (gd, adam or lbfgs)`);
+  const recipe = attackRecipe(spec, input.model);
+  const { batch: B } = input;
+  const guess = attackGuess(spec, input.observed);
+  if (spec.method === "dlg" && spec.optimizer === "gd" && spec.victimLoss === "sse" && !spec.recipe) {
+    const r = dlgAttack(input.model, input.params, input.observed, B, {
+      iterations: spec.iterations, lr: spec.lr, returnEvery: spec.returnEvery, windowSize: spec.windowSize,
+      labelStart: initialLabels(spec.labelInit, B, guess), rng: input.rng,
+    }, onIteration);
+    const last = r.snapshots[r.snapshots.length - 1];
+    const y = last?.y ?? initialLabels(spec.labelInit, B, guess);
+    // dlgAttack keeps only snapshots; with no snapshot at the last iteration the start stands in
+    return { x: last?.x ?? new Float32Array(B * PIXELS), y, labels: argmaxRows(y, B), guess, snapshots: r.snapshots, distances: r.distances, seconds: r.seconds };
+  }
+  const start = recipe.start === "mean" ? meanStart(requireMean(input), B) : noiseStart(input.rng, B);
+  const labelRows = spec.method === "dlg" ? initialLabels(spec.labelInit, B, guess) : initialLabels("guess", B, guess);
+  return optimize(spec, recipe, input, start, labelRows, guess, onIteration);
+}
+
+function requireMean(input: AttackInput): Float32Array {
+  if (!input.mean) throw new AttackSetupError("this attack starts from (or fills with) the training set's mean image: pass `mean`");
+  return input.mean;
+}
+
+/** The objective over the optimized tensors: [x'] or [x', y']. Owns the mask/label tensors it makes. */
+function buildObjective(spec: AttackSpec, recipe: AttackRecipe, input: AttackInput, labelRows: Float32Array) {
+  const { model, params, observed, batch: B } = input;
+  if (recipe.optimizeLabel) {
+    if (recipe.distance === "cosine" || recipe.masked) throw new AttackSetupError("an attack that optimizes the label takes the unmasked l2 or l2sum distance");
+    const d = dlgObjective(model, params, observed, spec.victimLoss, recipe.distance);
+    const f = (xs: tf.Tensor[]) => {
+      const base = d(xs[0], xs[1]);
+      return (recipe.tvWeight > 0 ? tf.add(base, tf.mul(totalVariation(xs[0]), recipe.tvWeight)) : base) as tf.Scalar;
+    };
+    return { f, dispose: () => undefined };
+  }
+  const labels = tf.tensor2d(labelRows, [B, NUM_CLASSES]);
+  const mask = recipe.masked ? transmittedMask(observed) : undefined;
+  const g = inversionObjective(model, params, observed, labels, { ...recipe, victimLoss: spec.victimLoss }, mask);
+  return { f: (xs: tf.Tensor[]) => g(xs[0]), dispose: () => tf.dispose([labels, ...(mask ?? []).map((m) => m.mask)]) };
+}
+
+function optimize(spec: AttackSpec, recipe: AttackRecipe, input: AttackInput, start: Float32Array, labelRows: Float32Array, guess: number, onIteration?: IterationHook): AttackOutput {
+  const t0 = performance.now();
+  const B = input.batch;
+  const shapes = recipe.optimizeLabel ? [[B, PIXELS], [B, NUM_CLASSES]] : [[B, PIXELS]];
+  const objective = buildObjective(spec, recipe, input, labelRows);
+  const stepper = spec.optimizer === "lbfgs" ? lbfgsStepper(shapes, [start, labelRows], spec, recipe, objective.f) : firstOrderStepper(shapes, [start, labelRows], recipe, spec, objective.f);
+  const snapshots: DLGSnapshot[] = [];
+  const distances = new Float64Array(spec.iterations);
+  try {
+    for (let it = 0; it < spec.iterations; it++) {
+      const d = stepper.step(it);
+      distances[it] = d;
+      let snap: DLGSnapshot | undefined;
+      if (it % spec.returnEvery === 0) {
+        const { x, y } = stepper.read();
+        if (!x.every(Number.isFinite) || !y.every(Number.isFinite)) throw new DivergenceError(`${spec.method} diverged: dummy data is not finite at iteration ${it}`);
+        snapshots.push((snap = { iteration: it, x, y, distance: d }));
+      }
+      onIteration?.(it, d, snap);
+    }
+    const { x, y } = stepper.final();
+    if (!x.every(Number.isFinite) || !y.every(Number.isFinite)) throw new DivergenceError(`${spec.method} diverged: dummy data is not finite`);
+    const labels = recipe.optimizeLabel ? argmaxRows(y, B) : new Array<number>(B).fill(guess);
+    return { x, y, labels, guess, snapshots, distances, seconds: (performance.now() - t0) / 1000 };
+  } finally {
+    stepper.dispose();
+    objective.dispose();
+  }
+}
+
+interface Stepper {
+  /** One attack iteration; returns the objective before it. */
+  step(it: number): number;
+  /** The current x' and y' (y': the fixed rows when the label is not optimized). */
+  read(): { x: Float32Array; y: Float32Array };
+  /** What the attack ends with. */
+  final(): { x: Float32Array; y: Float32Array };
+  dispose(): void;
+}
+
+/** gd and adam on tf variables; a non-finite objective is a divergence, as in the seed's DLG. */
+function firstOrderStepper(shapes: number[][], starts: Float32Array[], recipe: AttackRecipe, spec: AttackSpec, f: (xs: tf.Tensor[]) => tf.Scalar): Stepper {
+  const vars = shapes.map((s, i) => variableFrom(tf.tensor(starts[i], s)));
+  const adam = spec.optimizer === "adam" ? new Adam(vars) : null;
+  const valueAndGrads = tf.valueAndGrads((...xs: tf.Tensor[]) => f(xs));
+  const read = () => ({ x: vars[0].dataSync().slice() as Float32Array, y: (vars[1]?.dataSync().slice() as Float32Array) ?? starts[1] });
+  return {
+    step(it) {
+      const d = tf.tidy(() => {
+        const { value, grads } = valueAndGrads(vars);
+        const lr = scheduledLr({ lr: spec.lr, decay: recipe.decay, iterations: spec.iterations }, it);
+        if (adam) adam.step(grads, lr);
+        else vars.forEach((v, i) => v.assign(tf.sub(v, tf.mul(grads[i], lr))));
+        if (recipe.box) vars[0].assign(tf.clipByValue(vars[0], -1, 1));
+        return value.dataSync()[0];
+      });
+      if (!Number.isFinite(d)) throw new DivergenceError(`${spec.method} diverged: objective is ${d} at iteration ${it}`);
+      return d;
+    },
+    read,
+    final: read,
+    dispose() {
+      adam?.dispose();
+      tf.dispose(vars);
+    },
+  };
+}
+
+/**
+ * One L-BFGS `.step` per iteration on the flattened [x' (, y')]. A step that meets NaN/Inf falls
+ * back to the best finite point (lbfgs.ts); only an attack that never saw one is a divergence.
+ */
+function lbfgsStepper(shapes: number[][], starts: Float32Array[], spec: AttackSpec, recipe: AttackRecipe, f: (xs: tf.Tensor[]) => tf.Scalar): Stepper {
+  const sizes = shapes.map((s) => s[0] * s[1]);
+  const x0 = new Float64Array(sizes.reduce((a, b) => a + b, 0));
+  let off = 0;
+  sizes.forEach((n, i) => {
+    x0.set(starts[i].subarray(0, n), off);
+    off += n;
+  });
+  const lbfgs = new LBFGS(x0, { lr: spec.lr, lineSearch: recipe.lineSearch });
+  const objective = tfObjective(shapes, f);
+  const split = (flat: Float64Array) => ({
+    x: Float32Array.from(flat.subarray(0, sizes[0])),
+    y: sizes.length > 1 ? Float32Array.from(flat.subarray(sizes[0])) : starts[1],
+  });
+  return {
+    step: () => lbfgs.step(objective).loss,
+    read: () => split(lbfgs.x),
+    final() {
+      if (!lbfgs.best) throw new DivergenceError(`${spec.method} diverged: L-BFGS never reached a finite objective`);
+      return split(lbfgs.x);
+    },
+    dispose: () => undefined,
+  };
+}
+
+/** The analytic attack: one division per pixel, no iterations; one snapshot at "iteration 0". */
+function runAnalytic(spec: AttackSpec, input: AttackInput, onIteration?: IterationHook): AttackOutput {
+  const t0 = performance.now();
+  const [dW, db] = input.observed.map((g) => g.dataSync() as Float32Array);
+  const r = analyticLinear(dW, db, input.mean);
+  const guess = attackGuess(spec, input.observed);
+  const y = initialLabels("guess", 1, guess);
+  // how well the reconstruction explains what was received, under the assumed victim loss
+  const distance = tf.tidy(() => {
+    const x = tf.tensor2d(r.x, [1, PIXELS]);
+    const grads = parameterGradients(input.model, input.params, spec.victimLoss)(x, tf.tensor2d(y, [1, NUM_CLASSES]));
+    return l2Distance(grads, input.observed).dataSync()[0];
+  });
+  const snap: DLGSnapshot = { iteration: 0, x: r.x, y, distance };
+  onIteration?.(0, distance, snap);
+  return {
+    x: r.x, y, labels: [guess], guess, snapshots: [snap], distances: Float64Array.of(distance),
+    seconds: (performance.now() - t0) / 1000,
+    analytic: { recovered: r.recovered, recoveredCount: r.recoveredCount, classUsed: r.classUsed },
+  };
+}
