@@ -38,11 +38,12 @@ export interface ClosedFormGradients {
   crossEntropy(params: readonly tf.Tensor[], x: tf.Tensor2D, labels: Int32Array): { loss: number; correct: number; grads: tf.Tensor[] };
   /**
    * DLG's distance D(x', y') = Σ_t ‖∂L/∂θ_t − g_t‖² / numel_t with L = Σ(net(x') − y')², and its
-   * gradients with respect to x' and y'. `dispose` frees what it hoisted out of the loop.
+   * gradients with respect to x' and y', on JS arrays: `step` writes ∂D/∂x' into gx and ∂D/∂y'
+   * into gy ([B × 784], [B × 10], like x and y) and returns D. Parameters and observed gradients are
+   * read once, here.
    */
   dlgDistance(params: readonly tf.Tensor[], observed: readonly tf.Tensor[]): {
-    step(x: tf.Tensor2D, y: tf.Tensor2D): { value: tf.Scalar; gx: tf.Tensor2D; gy: tf.Tensor2D };
-    dispose(): void;
+    step(x: Float32Array, y: Float32Array, gx: Float32Array, gy: Float32Array): number;
   };
 }
 
