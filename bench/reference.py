@@ -186,7 +186,10 @@ def main():
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--tiny", action="store_true", help="smoke sizes")
     ap.add_argument("--serve", action="store_true", help="answer workload names from stdin, one JSON line each")
+    ap.add_argument("--threads", type=int, default=0, help="torch.set_num_threads (0: torch's default)")
     a = ap.parse_args()
+    if a.threads:
+        torch.set_num_threads(a.threads)
     torch.manual_seed(0)
     work = workloads(a.tiny)
     if a.serve:

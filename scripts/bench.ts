@@ -4,7 +4,8 @@
  * is shared, so runs are interleaved: each repeat runs a workload on every backend and then in
  * PyTorch, one after another, and the ratio reported is the median over repeats of ours / PyTorch
  * from the same repeat (per objective evaluation for L-BFGS). Not a test: CI runs only `--tiny`.
- *   npm run bench -- [--repeats 3] [--backends tensorflow,wasm,cpu] [--only a,b] [--tiny] [--out reports/bench.json]
+ *   npm run bench -- [--repeats 3] [--backends tensorflow,wasm,cpu] [--only a,b] [--threads n] [--tiny] [--out reports/bench.json]
+ * `--threads n` caps PyTorch's and TensorFlow's (tfjs-node) thread pools; wasm is single-threaded.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { existsSync, mkdirSync } from "node:fs";
@@ -24,10 +25,10 @@ class PyTorch {
   private constructor(private proc: ChildProcessWithoutNullStreams) {
     this.lines = createInterface({ input: proc.stdout })[Symbol.asyncIterator]();
   }
-  static async start(tiny: boolean): Promise<{ torch: PyTorch; info: Record<string, unknown> } | string> {
+  static async start(tiny: boolean, threads: number): Promise<{ torch: PyTorch; info: Record<string, unknown> } | string> {
     const py = join(ROOT, ".venv", "bin", "python");
     if (!existsSync(py)) return "no .venv (run: npm run setup:bench)";
-    const proc = spawn(py, [join(ROOT, "bench", "reference.py"), "--serve", ...(tiny ? ["--tiny"] : [])]);
+    const proc = spawn(py, [join(ROOT, "bench", "reference.py"), "--serve", "--threads", String(threads), ...(tiny ? ["--tiny"] : [])]);
     let err = "";
     proc.stderr.on("data", (d) => (err += d));
     const torch = new PyTorch(proc);
@@ -71,12 +72,15 @@ async function main() {
     .option("--repeats <n>", "interleaved runs per workload (median)", "3")
     .option("--backends <list>", "backends to try", "tensorflow,wasm")
     .option("--only <list>", "workloads to run (default: all)")
+    .option("--threads <n>", "PyTorch's and TensorFlow's threads (0: their defaults)", "0")
     .option("--tiny", "smoke sizes (CI)")
     .option("--no-pytorch", "skip the PyTorch reference")
     .option("--out <file>", "JSON output", "reports/bench.json")
     .parse()
     .opts();
   const repeats = Number(o.repeats);
+  const threads = Number(o.threads);
+  if (threads > 0) process.env.TF_NUM_INTRAOP_THREADS = process.env.TF_NUM_INTEROP_THREADS = String(threads); // read when tfjs-node loads
   const sz = o.tiny ? TINY : FULL;
   const names: string[] = o.only ? String(o.only).split(",") : Object.keys(WORKLOADS);
   for (const n of names) if (!WORKLOADS[n]) throw new Error(`unknown workload '${n}' (choose from ${Object.keys(WORKLOADS).join(", ")})`);
@@ -88,7 +92,7 @@ async function main() {
     return true;
   });
   const data = loadMnist("train");
-  const started = await PyTorch.start(!!o.tiny);
+  const started = await PyTorch.start(!!o.tiny, threads);
   const torch = o.pytorch && typeof started !== "string" ? started.torch : undefined;
   const torchNote = !o.pytorch ? "skipped (--no-pytorch)" : typeof started === "string" ? started : undefined;
   if (!o.pytorch && typeof started !== "string") started.torch.stop();
@@ -128,7 +132,7 @@ async function main() {
     return `${fmt(v.median_s)}${evals}${v.ratio !== undefined ? ` (${v.ratio.toFixed(2)}×)` : ""}`;
   };
   console.log(`\n${new Date().toISOString().slice(0, 16)}Z, ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, Node ${process.version}, ` +
-    `median of ${repeats} interleaved repeats${o.tiny ? " (tiny sizes)" : ""}, load average ${load0[0].toFixed(1)} → ${load1[0].toFixed(1)}\n`);
+    `median of ${repeats} interleaved repeats${o.tiny ? " (tiny sizes)" : ""}, threads ${threads || "default"}, load average ${load0[0].toFixed(1)} → ${load1[0].toFixed(1)}\n`);
   console.log(`| workload | ${backends.join(" | ")} | PyTorch | auto | auto / PyTorch | best / PyTorch |`);
   console.log(`|---|${backends.map(() => "---|").join("")}---|---|---|---|`);
   for (const [name, e] of Object.entries(entries)) {
@@ -139,7 +143,7 @@ async function main() {
   const out = resolve(o.out);
   mkdirSync(dirname(out), { recursive: true });
   writeFileAtomic.sync(out, JSON.stringify({
-    date: new Date().toISOString(), sizes: sz, repeats, cpu: cpus()[0]?.model, cores: cpus().length, node: process.version, loadavg: [load0, load1],
+    date: new Date().toISOString(), sizes: sz, repeats, threads, cpu: cpus()[0]?.model, cores: cpus().length, node: process.version, loadavg: [load0, load1],
     pytorch: typeof started === "string" ? started : started.info, workloads: entries,
   }, null, 2));
   console.log(`\nwrote ${out}`);
