@@ -165,6 +165,39 @@ def lenet_lbfgs(steps):
     return time.perf_counter() - t0, evals
 
 
+def fl_round(clients, rounds):
+    """One FedSGD round of `clients` DGC clients on the seed's Linear model (lib/federated's default:
+    each client sends DGC's u * mask of its batch-64 gradient, the server averages and takes a
+    Momentum step). Seconds per round, after one warm-up round."""
+    x, y = load_train(clients * 64)
+    model = linear()
+    params = list(model.parameters())
+    server = torch.optim.SGD(params, lr=0.001, momentum=0.9)
+    compressors = [DGC(params, 0.001, 0.8) for _ in range(clients)]
+    def one_round():
+        total = [torch.zeros_like(p) for p in params]
+        for c, dgc in enumerate(compressors):
+            xb, yb = x[c * 64:(c + 1) * 64], y[c * 64:(c + 1) * 64]
+            loss = F.cross_entropy(model(xb), yb)
+            grads = torch.autograd.grad(loss, params)
+            assert np.isfinite(loss.item())
+            with torch.no_grad():
+                for t, g, u, v in zip(total, grads, dgc.u, dgc.v):
+                    v.add_(g); u.add_(v); v.mul_(dgc.m)
+                    n = u.numel(); k = n - int(dgc.s * n)
+                    thr = u.abs().flatten().topk(k).values[-1]
+                    mask = u.abs() > thr
+                    t.add_(u * mask); u.mul_(~mask)
+        for p, t in zip(params, total):
+            p.grad = t / clients
+        server.step()
+    one_round()
+    t0 = time.perf_counter()
+    for _ in range(rounds):
+        one_round()
+    return (time.perf_counter() - t0) / rounds
+
+
 def workloads(tiny):
     n, epochs, its, lsteps, lits, lbfgs_steps = (2048, 1, 20, 2, 2, 2) if tiny else (None, 2, 2000, 20, 50, 300)
     def per_eval():
@@ -178,6 +211,8 @@ def workloads(tiny):
         "lenet_train_step": lambda: lenet_train_step(lsteps),
         "lenet_dlg_iteration": lambda: dlg(LeNet(), lits, False) / lits,
         "lenet_lbfgs_attack": per_eval,
+        # PyTorch's side only until lib/federated lands on main (scripts/bench_workloads.ts has no fl_round_10 yet)
+        "fl_round_10": lambda: fl_round(10, 2 if tiny else 20),
     }
 
 
