@@ -4,29 +4,33 @@
  * (Examples 3, 4) or runs the DLG attack on the first batch of an untrained model (Examples 1, 2).
  * Bad input: one line on stderr, exit 2, nothing written. Divergence: one line, exit 1.
  */
-import { ResultDirError, checkWritableDir } from "../lib/results";
+import { ResultDirError, StagedDir, checkResultDir } from "../lib/results";
 import { DataError } from "../lib/data/idx";
-import { DivergenceError } from "../lib/train";
 import { argumentsLine, attackLogLine, loadData, runAttack, runTraining, setupRun, type RunContext } from "../lib/demo";
-import { StagedDir } from "../lib/results";
+import { guardStdout } from "../lib/stdio";
 import { grayPng, gridPng } from "../lib/viz/png";
 import type { MnistSplit } from "../lib/data/mnist";
 import { parseArgs, UsageError } from "./args";
-import { makeProgress } from "./progress";
+import { clearProgress, makeProgress } from "./progress";
 import { pyFloat } from "../lib/pyfmt";
 import type { DemoConfig } from "../lib/config";
 
+/** What an attack run writes (before manifests, a folder of these was an earlier run's too). */
+const RESULT_FILES = /^(target_\d+|result_\d+_\d+|grid)\.png$/;
+
 function fail(code: number, msg: string): never {
+  clearProgress(); // the error gets a line of its own, not the end of the bar's
   process.stderr.write(`dgc_demo: error: ${msg}\n`);
   process.exit(code);
 }
 
 async function main(): Promise<void> {
+  guardStdout("dgc_demo", clearProgress);
   let cfg: DemoConfig | null;
   try {
     cfg = parseArgs(process.argv.slice(2));
     if (cfg === null) return;
-    if (cfg.dlg_attack) checkWritableDir(cfg.result_dir);
+    if (cfg.dlg_attack) checkResultDir(cfg.result_dir, { overwrite: cfg.overwrite, ownNames: RESULT_FILES });
   } catch (e) {
     if (e instanceof UsageError || e instanceof ResultDirError) fail(2, e.message);
     throw e;
@@ -61,26 +65,30 @@ function startLine(cfg: DemoConfig, guess: number): string {
   return `attack ${cfg.attack_method} (optimizer ${cfg.attack_optimizer}, lr ${pyFloat(cfg.attack_lr)}, victim loss ${cfg.victim_loss}); label guess: ${guess} (${how})`;
 }
 
-/** Examples 1 and 2. Images are staged and moved into result_dir only if the attack succeeds. */
+/**
+ * Examples 1 and 2. Nothing touches result_dir until the attack has finished (so Ctrl-C during it
+ * leaves nothing); then the images are staged inside result_dir and committed (lib/results.ts).
+ */
 async function attack(ctx: RunContext, data: MnistSplit): Promise<void> {
   const { cfg } = ctx;
-  const out = new StagedDir(cfg.result_dir);
+  const bar = makeProgress(cfg.attack_method === "dlg" ? "DLG" : cfg.attack_method);
+  const run = runAttack(ctx, data, {
+    onStart: (info) => bar.log(`${startLine(cfg, info.guess)}; sent ${info.sent} of ${info.total} gradient entries`),
+    onIteration: (it, d, rec) => {
+      if (rec) bar.log(attackLogLine(rec));
+      if (it % 10 === 0 || it === cfg.attack_epoch - 1) bar.update(it + 1, cfg.attack_epoch, `D ${d.toExponential(3)}`);
+    },
+  });
+  bar.stop();
+  if (run.analytic) {
+    const a = run.analytic;
+    const rest = a.recoveredCount < run.target.x.length ? "; the rest filled with the training set's mean image" : "";
+    console.log(`analytic: recovered ${a.recoveredCount} of ${run.target.x.length} pixels exactly (class column ${a.classUsed ?? "none: no bias gradient received"})${rest}`);
+  }
+  console.log(`Attack cost time in seconds: ${pyFloat(run.seconds)}`);
+  const out = new StagedDir(cfg.result_dir, { overwrite: cfg.overwrite, ownNames: RESULT_FILES });
+  for (const line of out.recovered) console.log(`${cfg.result_dir}: ${line}`);
   try {
-    const bar = makeProgress(cfg.attack_method === "dlg" ? "DLG" : cfg.attack_method);
-    const run = runAttack(ctx, data, {
-      onStart: (info) => bar.log(`${startLine(cfg, info.guess)}; sent ${info.sent} of ${info.total} gradient entries`),
-      onIteration: (it, d, rec) => {
-        if (rec) bar.log(attackLogLine(rec));
-        if (it % 10 === 0 || it === cfg.attack_epoch - 1) bar.update(it + 1, cfg.attack_epoch, `D ${d.toExponential(3)}`);
-      },
-    });
-    bar.stop();
-    if (run.analytic) {
-      const a = run.analytic;
-      const rest = a.recoveredCount < run.target.x.length ? "; the rest filled with the training set's mean image" : "";
-      console.log(`analytic: recovered ${a.recoveredCount} of ${run.target.x.length} pixels exactly (class column ${a.classUsed ?? "none: no bias gradient received"})${rest}`);
-    }
-    console.log(`Attack cost time in seconds: ${pyFloat(run.seconds)}`);
     const B = run.target.size;
     const img = (x: Float32Array, i: number) => x.subarray(i * 784, (i + 1) * 784);
     for (let i = 0; i < B; i++) await out.write(`target_${i}.png`, await grayPng(img(run.target.x, i)));
@@ -96,6 +104,6 @@ async function attack(ctx: RunContext, data: MnistSplit): Promise<void> {
 }
 
 main().catch((e: unknown) => {
-  if (e instanceof DivergenceError) fail(1, e.message);
+  if (e instanceof ResultDirError) fail(2, e.message);
   fail(1, e instanceof Error ? e.message : String(e));
 });

@@ -16,6 +16,8 @@ export * from "./optim";
 export * from "./train";
 export * from "./attack";
 export * from "./results";
+export * from "./lock";
+export * from "./stdio";
 export * from "./metrics";
 export * from "./demo";
 export * from "./sweep";
