@@ -6,10 +6,12 @@
  * from the same repeat (per objective evaluation for L-BFGS). Not a test: CI runs only `--tiny`.
  *   npm run bench -- [--repeats 3] [--backends tensorflow,wasm,cpu] [--only a,b] [--threads n] [--tiny] [--out reports/bench.json]
  * `--threads n` caps PyTorch's and TensorFlow's (tfjs-node) thread pools; wasm is single-threaded.
+ * `--grid` also times the full study grid (docs/sweep.md: 240 jobs, `--jobs 2`, about 20 minutes),
+ * once, with no PyTorch counterpart; `--grid tiny` runs 2 tiny jobs the same way (the CI smoke).
  */
-import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
-import { existsSync, mkdirSync } from "node:fs";
-import { cpus, loadavg } from "node:os";
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { Command } from "commander";
@@ -49,6 +51,27 @@ class PyTorch {
   }
 }
 
+const GRIDS: Record<string, string[]> = {
+  full: ["--sparsity", "0,0.5,0.8,0.9,0.99,0.999", "--seeds", "5", "--attack", "dlg,ig,adaptive", "--jobs", "2"],
+  tiny: ["--sparsity", "0.8", "--seeds", "1", "--attack", "dlg", "--iterations", "5", "--epochs", "1", "--train-subset", "256"],
+};
+
+/** The sweep of docs/sweep.md, run as it documents (two invocations into one folder); wall seconds. */
+function studyGrid(size: string): number {
+  const out = mkdtempSync(join(tmpdir(), "grid-"));
+  const common = [...GRIDS[size], "--out", out];
+  const t0 = performance.now();
+  try {
+    for (const variant of ["seed", "paper,sampled"]) {
+      const r = spawnSync(process.execPath, [join(ROOT, "dist", "scripts", "sweep.js"), ...common, "--variant", variant], { stdio: ["ignore", "ignore", "inherit"] });
+      if (r.status !== 0) throw new Error(`the study grid failed (sweep exit ${r.status})`);
+    }
+    return (performance.now() - t0) / 1000;
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+}
+
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
@@ -73,6 +96,7 @@ async function main() {
     .option("--backends <list>", "backends to try", "tensorflow,wasm")
     .option("--only <list>", "workloads to run (default: all)")
     .option("--threads <n>", "PyTorch's and TensorFlow's threads (0: their defaults)", "0")
+    .option("--grid [size]", "also time the study grid: full (about 20 minutes) or tiny")
     .option("--tiny", "smoke sizes (CI)")
     .option("--no-pytorch", "skip the PyTorch reference")
     .option("--out <file>", "JSON output", "reports/bench.json")
@@ -82,6 +106,8 @@ async function main() {
   const threads = Number(o.threads);
   if (threads > 0) process.env.TF_NUM_INTRAOP_THREADS = process.env.TF_NUM_INTEROP_THREADS = String(threads); // read when tfjs-node loads
   const sz = o.tiny ? TINY : FULL;
+  const gridSize = o.grid === true ? "full" : o.grid;
+  if (gridSize !== undefined && !GRIDS[gridSize]) throw new Error(`--grid is full or tiny, got '${gridSize}'`);
   const names: string[] = o.only ? String(o.only).split(",") : Object.keys(WORKLOADS);
   for (const n of names) if (!WORKLOADS[n]) throw new Error(`unknown workload '${n}' (choose from ${Object.keys(WORKLOADS).join(", ")})`);
   const backends = String(o.backends).split(",").filter((b) => {
@@ -116,6 +142,7 @@ async function main() {
     }
   }
   torch?.stop();
+  const grid = gridSize ? studyGrid(gridSize) : undefined;
   for (const e of Object.values(entries)) {
     for (const v of Object.values(e.ours)) v.median_s = median(v.runs.map((m) => m.s));
     if (e.pytorch) {
@@ -139,12 +166,16 @@ async function main() {
     const r = (x?: number) => (x === undefined ? "n/a" : `${x.toFixed(2)}×`);
     console.log(`| ${name}: ${e.what} | ${backends.map((b) => cell(e.ours[b])).join(" | ")} | ${e.pytorch ? cell(e.pytorch) : "n/a"} | ${e.auto} | ${r(e.ratio_auto)} | ${r(e.ratio_best)} |`);
   }
+  if (grid !== undefined) {
+    const what = gridSize === "full" ? "the full sweep (240 jobs, --jobs 2)" : "2 tiny sweep jobs";
+    console.log(`| study_grid: ${what}, wall time | ${fmt(grid)} |${" |".repeat(backends.length + 3)}`);
+  }
   if (torchNote) console.log(`\nPyTorch: ${torchNote}`);
   const out = resolve(o.out);
   mkdirSync(dirname(out), { recursive: true });
   writeFileAtomic.sync(out, JSON.stringify({
     date: new Date().toISOString(), sizes: sz, repeats, threads, cpu: cpus()[0]?.model, cores: cpus().length, node: process.version, loadavg: [load0, load1],
-    pytorch: typeof started === "string" ? started : started.info, workloads: entries,
+    pytorch: typeof started === "string" ? started : started.info, workloads: entries, ...(grid !== undefined ? { study_grid: { size: gridSize, s: grid } } : {}),
   }, null, 2));
   console.log(`\nwrote ${out}`);
 }

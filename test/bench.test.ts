@@ -6,9 +6,9 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
-test("bench --tiny runs every workload on wasm, interleaved with PyTorch when the venv has it, and writes JSON", () => {
+test("bench --tiny runs every workload on wasm, interleaved with PyTorch when the venv has it, times a tiny study grid, and writes JSON", () => {
   const out = join(mkdtempSync(join(tmpdir(), "bench-")), "bench.json");
-  const r = spawnSync(process.execPath, [resolve(__dirname, "../scripts/bench.js"), "--tiny", "--repeats", "1", "--backends", "wasm", "--out", out], { encoding: "utf8" });
+  const r = spawnSync(process.execPath, [resolve(__dirname, "../scripts/bench.js"), "--tiny", "--repeats", "1", "--backends", "wasm", "--grid", "tiny", "--out", out], { encoding: "utf8" });
   assert.equal(r.status, 0, r.stderr);
   const j = JSON.parse(readFileSync(out, "utf8"));
   const workloads = ["ex3_train", "ex4_train", "ex2_attack", "ex1_attack", "lenet_train_step", "lenet_dlg_iteration", "lenet_lbfgs_attack"];
@@ -25,5 +25,7 @@ test("bench --tiny runs every workload on wasm, interleaved with PyTorch when th
     }
   }
   assert.ok(j.workloads.lenet_lbfgs_attack.ours.wasm.runs[0].evals > 0, "L-BFGS counts its evaluations");
+  assert.ok(j.study_grid.size === "tiny" && j.study_grid.s > 0, "the study grid's wall time");
+  assert.match(r.stdout, /\| study_grid: 2 tiny sweep jobs, wall time \| [0-9.]+ m?s \| \| \| \| \|/);
   assert.match(r.stdout, /\| workload \| wasm \| PyTorch \| auto \| auto \/ PyTorch \| best \/ PyTorch \|/);
 });
