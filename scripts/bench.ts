@@ -20,6 +20,8 @@ import { autoBackend, initBackend, loadMnist, tryLoadTfjsNode, type BackendChoic
 import { FULL, TINY, WORKLOADS, type Measured } from "./bench_workloads";
 
 const ROOT = resolve(__dirname, "../..");
+/** Bad input: one line on stderr, exit 2. */
+class BadInput extends Error {}
 
 /** bench/reference.py --serve: one workload name in, one JSON line out. */
 class PyTorch {
@@ -104,12 +106,15 @@ async function main() {
     .opts();
   const repeats = Number(o.repeats);
   const threads = Number(o.threads);
+  if (!Number.isInteger(repeats) || repeats < 1) throw new BadInput(`--repeats must be an integer >= 1, got ${o.repeats}`);
+  if (!Number.isInteger(threads) || threads < 0) throw new BadInput(`--threads must be an integer >= 0, got ${o.threads}`);
+  for (const b of String(o.backends).split(",")) if (!["tensorflow", "wasm", "cpu"].includes(b)) throw new BadInput(`unknown backend '${b}' (tensorflow, wasm or cpu)`);
   if (threads > 0) process.env.TF_NUM_INTRAOP_THREADS = process.env.TF_NUM_INTEROP_THREADS = String(threads); // read when tfjs-node loads
   const sz = o.tiny ? TINY : FULL;
   const gridSize = o.grid === true ? "full" : o.grid;
-  if (gridSize !== undefined && !GRIDS[gridSize]) throw new Error(`--grid is full or tiny, got '${gridSize}'`);
+  if (gridSize !== undefined && !GRIDS[gridSize]) throw new BadInput(`--grid is full or tiny, got '${gridSize}'`);
   const names: string[] = o.only ? String(o.only).split(",") : Object.keys(WORKLOADS);
-  for (const n of names) if (!WORKLOADS[n]) throw new Error(`unknown workload '${n}' (choose from ${Object.keys(WORKLOADS).join(", ")})`);
+  for (const n of names) if (!WORKLOADS[n]) throw new BadInput(`unknown workload '${n}' (choose from ${Object.keys(WORKLOADS).join(", ")})`);
   const backends = String(o.backends).split(",").filter((b) => {
     if (b === "tensorflow" && !tryLoadTfjsNode()) {
       console.error("backend tensorflow: @tensorflow/tfjs-node does not load here; skipped (npm run setup:tfjs-node)");
@@ -182,5 +187,5 @@ async function main() {
 
 main().catch((e) => {
   console.error(e instanceof Error ? e.message : e);
-  process.exit(1);
+  process.exit(e instanceof BadInput ? 2 : 1);
 });
