@@ -75,6 +75,7 @@ class DGC:
 
 def train(use_dgc, lr, epochs, n):
     x, y = load_train(n)
+    torch.manual_seed(1)  # every run the same problem (weights), as ours (Rng(1))
     model = linear()
     opt = DGC(model.parameters(), lr, 0.8) if use_dgc else torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9)
     g = torch.Generator().manual_seed(0)
@@ -96,8 +97,10 @@ def train(use_dgc, lr, epochs, n):
     return time.perf_counter() - t0
 
 
-def dlg(model, iterations, use_dgc):
+def dlg(make_model, iterations, use_dgc):
     x, y = load_train(1)
+    torch.manual_seed(1)
+    model = make_model()
     target = F.one_hot(y, 10).float()
     params = list(model.parameters())
     grads = torch.autograd.grad(((model(x) - target) ** 2).sum(), params)
@@ -124,6 +127,7 @@ def dlg(model, iterations, use_dgc):
 
 def lenet_train_step(steps):
     x, y = load_train(64)
+    torch.manual_seed(1)
     model = LeNet()
     opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
     def step():
@@ -141,6 +145,7 @@ def lenet_lbfgs(steps):
     dummy data and a dummy label (softmax inside the cross-entropy), D = sum of squared gradient
     differences, `steps` calls of .step(closure). Returns (seconds, closure evaluations)."""
     x, y = load_train(1)
+    torch.manual_seed(1)
     model = LeNet()
     params = list(model.parameters())
     onehot = F.one_hot(y, 10).float()
@@ -170,6 +175,7 @@ def fl_round(clients, rounds):
     each client sends DGC's u * mask of its batch-64 gradient, the server averages and takes a
     Momentum step). Seconds per round, after one warm-up round."""
     x, y = load_train(clients * 64)
+    torch.manual_seed(1)
     model = linear()
     params = list(model.parameters())
     server = torch.optim.SGD(params, lr=0.001, momentum=0.9)
@@ -206,10 +212,10 @@ def workloads(tiny):
     return {
         "ex3_train": lambda: train(False, 0.01, epochs, n),
         "ex4_train": lambda: train(True, 0.001, epochs, n),
-        "ex2_attack": lambda: dlg(linear(), its, False),
-        "ex1_attack": lambda: dlg(linear(), its, True),
+        "ex2_attack": lambda: dlg(linear, its, False),
+        "ex1_attack": lambda: dlg(linear, its, True),
         "lenet_train_step": lambda: lenet_train_step(lsteps),
-        "lenet_dlg_iteration": lambda: dlg(LeNet(), lits, False) / lits,
+        "lenet_dlg_iteration": lambda: dlg(LeNet, lits, False) / lits,
         "lenet_lbfgs_attack": per_eval,
         # PyTorch's side only until lib/federated lands on main (scripts/bench_workloads.ts has no fl_round_10 yet)
         "fl_round_10": lambda: fl_round(10, 2 if tiny else 20),
