@@ -7,7 +7,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import {
-  conv2d, conv2dFirstOrder, crossEntropyJS, FIRST_ORDER_ROUTES, gatherBatch, initBackend, lenetModel, loadMnist, lossAndGrads, oneHot, Rng,
+  autoBackend, conv2d, conv2dFirstOrder, crossEntropyJS, FIRST_ORDER_ROUTES, gatherBatch, initBackend, lenetModel, loadMnist, lossAndGrads, oneHot, Rng,
   softmaxCrossEntropy, tf, tryLoadTfjsNode,
 } from "../lib";
 import { assertClose, useBackend, values } from "./helpers";
@@ -92,4 +92,12 @@ test("LeNet training step: the first-order path (native convs, JS cross-entropy)
     });
     tf.dispose(params);
   }
+});
+
+test("auto picks wasm for Linear and for attacks, and tensorflow for LeNet training exactly when tfjs-node loads", () => {
+  assert.equal(autoBackend(), "wasm");
+  assert.equal(autoBackend({ model: "linear", task: "train" }), "wasm");
+  assert.equal(autoBackend({ model: "linear", task: "attack" }), "wasm");
+  assert.equal(autoBackend({ model: "lenet", task: "attack" }), "wasm");
+  assert.equal(autoBackend({ model: "lenet", task: "train" }), tryLoadTfjsNode() ? "tensorflow" : "wasm");
 });
