@@ -76,12 +76,13 @@ test("crossEntropyJS equals lib/losses.ts's softmax cross-entropy and its gradie
   });
 });
 
-test("LeNet training step: the first-order path (native convs, JS cross-entropy) equals the any-order path on every backend here", async () => {
+test("LeNet training step: the first-order path (native convs, JS cross-entropy) equals the any-order path on every backend here, leaving no tensors", async () => {
   const data = loadMnist("train");
   const batch = gatherBatch(data, Int32Array.from({ length: 16 }, (_, i) => 3 * i));
   for (const backend of backendsHere()) {
     await initBackend(backend as "wasm");
     const model = lenetModel();
+    const before = tf.memory().numTensors;
     const params = model.init(new Rng(2));
     tf.tidy(() => {
       const fast = lossAndGrads(model, params, batch, true, true);
@@ -91,6 +92,7 @@ test("LeNet training step: the first-order path (native convs, JS cross-entropy)
       fast.grads.forEach((g, i) => assertClose(values(g), values(slow.grads[i]), 1e-4, `${backend} ${model.paramNames[i]}`));
     });
     tf.dispose(params);
+    assert.equal(tf.memory().numTensors, before, `${backend}: no tensors left behind`);
   }
 });
 
