@@ -83,6 +83,20 @@ export function oneLine(message: string): string {
  */
 export function parseArgs(argv: string[]): DemoConfig | null {
   const cmd = buildCommand();
+  const o = parseCommand(cmd, argv);
+  if (o === null) return null;
+  // the attack's optimizer and learning rate default by method and optimizer unless given
+  const given = (k: string) => (cmd.getOptionValueSource(k) === "default" ? undefined : o[k]);
+  try {
+    const c = { ...DEFAULTS, ...o, seed: o.seed ?? null, data_dir: o.data_dir ?? null, attack_optimizer: o.attack_optimizer ?? DEFAULTS.attack_optimizer } as DemoConfig;
+    return validateConfig(resolveAttackDefaults(c, { attack_optimizer: o.attack_optimizer, attack_lr: given("attack_lr") }));
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}
+
+/** Runs commander on argv: its options, null when help was printed, UsageError (one line) otherwise. */
+export function parseCommand(cmd: Command, argv: string[]): Record<string, unknown> | null {
   try {
     cmd.parse(argv, { from: "user" });
   } catch (e) {
@@ -92,13 +106,5 @@ export function parseArgs(argv: string[]): DemoConfig | null {
     }
     throw e;
   }
-  const o = cmd.opts();
-  // the attack's optimizer and learning rate default by method and optimizer unless given
-  const given = (k: string) => (cmd.getOptionValueSource(k) === "default" ? undefined : o[k]);
-  try {
-    const c = { ...DEFAULTS, ...o, seed: o.seed ?? null, data_dir: o.data_dir ?? null, attack_optimizer: o.attack_optimizer ?? DEFAULTS.attack_optimizer } as DemoConfig;
-    return validateConfig(resolveAttackDefaults(c, { attack_optimizer: o.attack_optimizer, attack_lr: given("attack_lr") }));
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
+  return cmd.opts();
 }

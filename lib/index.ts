@@ -23,3 +23,5 @@ export * from "./demo";
 export * from "./sweep";
 export * from "./viz";
 export * from "./seed_results";
+export * from "./federated";
+export * from "./batch";

@@ -6,7 +6,8 @@
  *   D = Σ_tensors Σ (g' − g)² / numel;  plain gradient descent on dummy_x and dummy_y.
  *
  * With several samples only one (updater_idx) moves at a time; it advances every `windowSize`
- * iterations. A snapshot is taken when iteration % returnEvery == 0, after that iteration's update.
+ * iterations; `windowSize` 0 moves every sample at every iteration (the DLG paper's batch attack).
+ * A snapshot is taken when iteration % returnEvery == 0, after that iteration's update.
  */
 import { tf, variableFrom } from "../tf";
 import { NUM_CLASSES, PIXELS } from "../data/mnist";
@@ -19,6 +20,7 @@ export interface DLGOptions {
   iterations: number;
   lr: number;
   returnEvery: number;
+  /** Iterations per sample of the seed's round-robin; 0: all samples move at once. */
   windowSize: number;
   /** The dummy label's start, [B × 10] (see `initialLabels`). */
   labelStart: Float32Array;
@@ -65,11 +67,11 @@ export function gradientDistance(model: Model, params: readonly tf.Tensor[], obs
 
 /**
  * The dummy data and one iteration of plain gradient descent on it: `advance(updater)` returns D
- * before the update and moves only sample `updater` when the batch has several. Two forms: tensors
- * with autodiff (any model), or JS arrays with the model's closed-form gradient (no tfjs op at all).
+ * before the update and moves only sample `updater` (null: every sample). Two forms: tensors with
+ * autodiff (any model), or JS arrays with the model's closed-form gradient (no tfjs op at all).
  */
 interface Dummy {
-  advance(updater: number): number;
+  advance(updater: number | null): number;
   read(): { x: Float32Array; y: Float32Array };
   dispose(): void;
 }
@@ -83,7 +85,7 @@ function tensorDummy(model: Model, params: readonly tf.Tensor[], observed: reado
       tf.tidy(() => {
         const { value, grads } = valueAndGrads([dummyX, dummyY]);
         let [gx, gy] = grads;
-        if (batch > 1) {
+        if (updater !== null) {
           // only sample `updater` moves
           const rows = tf.oneHot(tf.tensor1d([updater], "int32"), batch).reshape([batch, 1]);
           gx = tf.mul(gx, rows);
@@ -107,9 +109,13 @@ function arrayDummy(step: ClosedFormDLG["step"], batch: number, lr: number, x: F
   return {
     advance(updater) {
       const d = step(x, y, gx, gy);
-      const [px, py] = batch > 1 ? [updater * PIXELS, updater * NUM_CLASSES] : [0, 0];
-      move(x, gx, px, batch > 1 ? px + PIXELS : x.length);
-      move(y, gy, py, batch > 1 ? py + NUM_CLASSES : y.length);
+      if (updater === null) {
+        move(x, gx, 0, x.length);
+        move(y, gy, 0, y.length);
+      } else {
+        move(x, gx, updater * PIXELS, (updater + 1) * PIXELS);
+        move(y, gy, updater * NUM_CLASSES, (updater + 1) * NUM_CLASSES);
+      }
       return Math.fround(d);
     },
     read: () => ({ x: x.slice(), y: y.slice() }),
@@ -140,11 +146,11 @@ export function dlgAttack(
   let count = 0;
   try {
     for (let it = 0; it < opts.iterations; it++) {
-      if (count === opts.windowSize) {
+      if (opts.windowSize > 0 && count === opts.windowSize) {
         updater = (updater + 1) % batch;
         count = 0;
       }
-      const d = dummy.advance(updater);
+      const d = dummy.advance(batch > 1 && opts.windowSize > 0 ? updater : null);
       count++;
       distances[it] = d;
       if (!Number.isFinite(d)) throw new DivergenceError(`DLG diverged: gradient distance is ${d} at iteration ${it}`);
