@@ -100,7 +100,7 @@ function tensorDummy(model: Model, params: readonly tf.Tensor[], observed: reado
   };
 }
 
-function arrayDummy(step: ClosedFormDLG["step"], batch: number, lr: number, x: Float32Array, y: Float32Array): Dummy {
+function arrayDummy(step: ClosedFormDLG["step"], lr: number, x: Float32Array, y: Float32Array): Dummy {
   const [gx, gy] = [new Float32Array(x.length), new Float32Array(y.length)];
   const rate = Math.fround(lr); // x − lr·g rounded as the tensor ops round it
   const move = (a: Float32Array, g: Float32Array, from: number, to: number) => {
@@ -138,7 +138,7 @@ export function dlgAttack(
   const y0 = Float32Array.from(opts.labelStart);
   const dummy =
     (opts.closedForm ?? true) && model.closedForm
-      ? arrayDummy(model.closedForm.dlgDistance(params, observed).step, batch, opts.lr, x0, y0)
+      ? arrayDummy(model.closedForm.dlgDistance(params, observed).step, opts.lr, x0, y0)
       : tensorDummy(model, params, observed, batch, opts.lr, x0, y0);
   const snapshots: DLGSnapshot[] = [];
   const distances = new Float64Array(opts.iterations);
