@@ -217,7 +217,6 @@ def workloads(tiny):
         "lenet_train_step": lambda: lenet_train_step(lsteps),
         "lenet_dlg_iteration": lambda: dlg(LeNet, lits, False) / lits,
         "lenet_lbfgs_attack": per_eval,
-        # PyTorch's side only until lib/federated lands on main (scripts/bench_workloads.ts has no fl_round_10 yet)
         "fl_round_10": lambda: fl_round(10, 2 if tiny else 20),
     }
 

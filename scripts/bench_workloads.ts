@@ -5,13 +5,13 @@
  */
 import {
   DGCMomentum, dlgAttack, dlgObjective, epochBatches, gatherBatch, initialLabels, LBFGS, lenetModel, linearModel, lossAndGrads, Momentum,
-  observedGradients, Rng, tf, tfObjective, train, variableFrom, victimGradients,
+  observedGradients, Rng, runFederated, tf, tfObjective, train, variableFrom, victimGradients,
   type MnistSplit, type Model, type Workload,
 } from "../lib";
 
-export type Sizes = { n: number; epochs: number; iterations: number; lenetSteps: number; lenetIterations: number; lbfgsSteps: number };
-export const FULL: Sizes = { n: 60000, epochs: 2, iterations: 2000, lenetSteps: 20, lenetIterations: 50, lbfgsSteps: 300 };
-export const TINY: Sizes = { n: 2048, epochs: 1, iterations: 20, lenetSteps: 2, lenetIterations: 2, lbfgsSteps: 2 };
+export type Sizes = { n: number; epochs: number; iterations: number; lenetSteps: number; lenetIterations: number; lbfgsSteps: number; flRounds: number };
+export const FULL: Sizes = { n: 60000, epochs: 2, iterations: 2000, lenetSteps: 20, lenetIterations: 50, lbfgsSteps: 300, flRounds: 20 };
+export const TINY: Sizes = { n: 2048, epochs: 1, iterations: 20, lenetSteps: 2, lenetIterations: 2, lbfgsSteps: 2, flRounds: 2 };
 
 export interface Measured {
   s: number;
@@ -93,6 +93,21 @@ function lbfgsAttack(data: MnistSplit, steps: number): Measured {
   return { s, evals: opt.funcEvals };
 }
 
+/**
+ * One FedSGD round of 10 DGC clients on the seed's Linear model (lib/federated: each client sends
+ * DGC's u·mask of its batch-64 gradient, the server averages and takes a Momentum step), seconds per
+ * round after a one-round warm-up run.
+ */
+function flRound(data: MnistSplit, rounds: number): Measured {
+  const model = linearModel();
+  const opts = (r: number) => ({ clients: 10, rounds: r, localSteps: 1, split: "iid" as const, alpha: 1, batchSize: 64, lr: 0.001, useDgc: true, sparsity: 0.8 });
+  const params = model.init(new Rng(1)).map((t) => variableFrom(t, true));
+  runFederated(model, params, data, opts(1), new Rng(2));
+  const s = seconds(() => runFederated(model, params, data, opts(rounds), new Rng(2)));
+  tf.dispose(params);
+  return { s: s / rounds };
+}
+
 const linearTrain: Workload = { model: "linear", task: "train" };
 const linearAttack: Workload = { model: "linear", task: "attack" };
 export const WORKLOADS: Record<string, BenchWorkload> = {
@@ -106,5 +121,6 @@ export const WORKLOADS: Record<string, BenchWorkload> = {
     workload: { model: "lenet", task: "attack" },
     run: (d, sz) => ({ s: attackRun(d, lenetModel(), false, sz.lenetIterations).s / sz.lenetIterations }),
   },
+  fl_round_10: { what: "one FedSGD round, 10 DGC clients, Linear", workload: linearTrain, run: (d, sz) => flRound(d, sz.flRounds) },
   lenet_lbfgs_attack: { what: "LeNet L-BFGS DLG, 300 steps (ratio per evaluation)", workload: { model: "lenet", task: "attack" }, run: (d, sz) => lbfgsAttack(d, sz.lbfgsSteps) },
 };
