@@ -1,3 +1,5 @@
 export * from "./png";
 export * from "./plots";
 export * from "./display";
+export * from "./labelled";
+export * from "./attacks";
