@@ -36,6 +36,7 @@ const NOTEBOOKS: [string, Record<string, string>, RegExp, number][] = [
   ["example3_momentum_training", { train_epoch: "1" }, /epoch 0, batch id 900, training loss /, 1],
   ["example4_dgc_training", { train_epoch: "1" }, /epoch 0, batch id 900, training loss /, 1],
   ["study_privacy_utility", { gallery_iterations: "50" }, /^/, 1],
+  ["dlg_paper_lenet", { attack_epoch: "15", return_epoch: "5", baseline_epoch: "30" }, /^/, 4],
 ];
 
 for (const [name, params, logLine, images] of NOTEBOOKS) {
