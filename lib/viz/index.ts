@@ -3,3 +3,4 @@ export * from "./plots";
 export * from "./display";
 export * from "./labelled";
 export * from "./attacks";
+export * from "./matched";
