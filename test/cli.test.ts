@@ -49,7 +49,7 @@ test("--attack_method analytic on Example 2: exact reconstruction (PSNR inf), th
   assert.match(lines[0], /attack_method='analytic', attack_optimizer='none', /);
   assert.match(r.stdout, /^Attack Iteration 0: data_mse_loss = 0\.0, data_psnr = inf, data_ssim = 1\.0, labels_acc = 1\.0$/m);
   assert.match(r.stdout, /^analytic: recovered 784 of 784 pixels exactly \(class column \d\)$/m);
-  assert.deepEqual(readdirSync(join(dir, "out")).sort(), ["grid.png", "result_0_0.png", "target_0.png"]);
+  assert.deepEqual(readdirSync(join(dir, "out")).filter((f) => f.endsWith(".png")).sort(), ["grid.png", "result_0_0.png", "target_0.png"]);
 });
 
 test("bad input: one error line on stderr, exit 2, nothing on stdout, nothing created", () => {
