@@ -6,14 +6,15 @@
  * Per attack: PSNR, the seed's SSIM, the 8-bit SSIM, the sign-aware PSNR, label accuracy, seconds,
  * and the recovery count by the project's rule (PSNR ≥ the mean image's + 3 dB; "inv" counts the
  * reconstructions recovered only as negatives). Markdown on stdout, every row as JSON to --json.
- *   npm run study:lenet -- [--seeds 10] [--iterations 300] [--only momentum|dgc] [--sparsity 0.8] [--json out.json]
+ *   npm run study:lenet -- [--seeds 10] [--iterations 300] [--only momentum|dgc|analytic|sign|extra] [--sparsity 0.8]
+ *                          [--json out.json] [--figure out.png]
  */
 import { Command } from "commander";
 import writeFileAtomic from "write-file-atomic";
-import { loadMnist, makeConfig, meanImage, psnr, recovery, runAttack, setupRun, type DemoConfig } from "../lib";
+import { labelledGridPng, loadMnist, makeConfig, meanImage, psnr, recovery, runAttack, setupRun, type DemoConfig } from "../lib";
 
 interface Setting {
-  group: "momentum" | "dgc" | "analytic" | "extra";
+  group: "momentum" | "dgc" | "analytic" | "extra" | "sign";
   name: string;
   cfg: Partial<DemoConfig>;
   /** The issue's band, checked and reported for the Momentum settings. */
@@ -38,6 +39,11 @@ const SETTINGS: Setting[] = [
   ...([["Momentum", { use_dgc: false, train_lr: 0.01 }], ...[0.5, 0.8, 0.9].map((sparsity) => [`DGC ${sparsity}`, { use_dgc: true, train_lr: 0.001, sparsity }])] as [string, Partial<DemoConfig>][]).map(
     ([name, cfg]) => ({ group: "analytic" as const, name: `Linear, ${name} — analytic`, cfg: { ...cfg, model: "linear" as const, attack_method: "analytic" as const } }),
   ),
+  // where the sign-aware reading matters: Inverting Gradients (Adam, 2000 iterations) on the Linear model
+  ...[0.8, 0.9].map((sparsity) => ({
+    group: "sign" as const, name: `Linear, DGC ${sparsity} — IG, Adam, victim loss ce`,
+    cfg: { model: "linear" as const, attack_method: "ig" as const, victim_loss: "ce" as const, use_dgc: true, train_lr: 0.001, sparsity, attack_epoch: 2000 },
+  })),
 ];
 
 const median = (xs: number[]) => {
@@ -50,7 +56,8 @@ async function main() {
   const o = new Command()
     .option("--seeds <n>", "seeds 1..n", "10")
     .option("--iterations <n>", "L-BFGS steps", "300")
-    .option("--only <group>", "momentum, dgc, analytic or extra (DLG with the ce loss vs Momentum); default: all but extra")
+    .option("--only <group>", "momentum, dgc, analytic, sign (IG on Linear vs DGC) or extra (DLG with the ce loss vs Momentum); default: all but extra")
+    .option("--figure <png>", "with --only sign: target, reconstruction and its negative for seeds 1-4 at the last sparsity")
     .option("--sparsity <s>", "only the DGC settings of this sparsity")
     .option("--json <file>", "write every row here")
     .parse()
@@ -59,11 +66,13 @@ async function main() {
   const train = loadMnist("train");
   const mean = meanImage(train);
   const all: Record<string, unknown>[] = [];
+  const figureRows: { setting: string; seed: number; target: Float32Array; x: Float32Array; psnr: number }[] = [];
   for (const s of SETTINGS.filter((x) => (o.only ? x.group === o.only : x.group !== "extra") && (!o.sparsity || x.cfg.sparsity === Number(o.sparsity)))) {
     const rows = [];
     let backend = "";
     for (const seed of seeds) {
-      const cfg = makeConfig({ model: "lenet", ...s.cfg, dlg_attack: true, seed, attack_epoch: Number(o.iterations), return_epoch: Math.max(1, Number(o.iterations) - 1) });
+      const iterations = s.cfg.attack_epoch ?? Number(o.iterations);
+      const cfg = makeConfig({ model: "lenet", ...s.cfg, dlg_attack: true, seed, attack_epoch: iterations, return_epoch: Math.max(1, iterations - 1) });
       const ctx = await setupRun(cfg);
       backend = ctx.backend;
       const run = runAttack(ctx, train, {}, {}, mean);
@@ -77,9 +86,10 @@ async function main() {
       };
       rows.push(row);
       all.push(row);
+      if (s.group === "sign" && seed <= 4) figureRows.push({ setting: s.name, seed, target: run.target.x, x: run.snapshots[run.snapshots.length - 1].x, psnr: last.psnr });
     }
-    const its = s.group === "analytic" ? "no iterations" : `${o.iterations} iterations (metrics after iteration ${rows[0].iteration})`;
-    console.log(`\n### ${s.name} — ${s.group === "analytic" ? "Linear" : "LeNet"}, backend ${backend}, ${its}\n`);
+    const its = s.group === "analytic" ? "no iterations" : `${rows[0].iteration + 1} iterations (metrics after iteration ${rows[0].iteration})`;
+    console.log(`\n### ${s.name} — ${s.cfg.model === "linear" ? "Linear" : "LeNet"}, backend ${backend}, ${its}\n`);
     console.log("| seed | label | guess | sent | PSNR | SSIM | SSIM 8-bit | sign-aware PSNR | read inverted | label acc | recovered | seconds |");
     console.log("|---|---|---|---|---|---|---|---|---|---|---|---|");
     for (const r of rows) {
@@ -96,6 +106,18 @@ async function main() {
       const ok = median(rows.map((r) => r.psnr)) >= 40 && at30 >= Math.ceil(0.8 * rows.length) && acc >= Math.ceil(0.9 * rows.length);
       console.log(`\nband (median PSNR ≥ 40 dB, ≥ 8/10 at ≥ 30 dB, label acc ≥ 9/10): ${ok ? "met" : "NOT met"} — ${at30} of ${rows.length} at ≥ 30 dB`);
     }
+  }
+  if (o.figure && figureRows.length) {
+    const setting = figureRows[figureRows.length - 1].setting;
+    const shown = figureRows.filter((r) => r.setting === setting);
+    const png = await labelledGridPng({
+      title: `${setting}: the reconstruction and its negative (PSNR in dB)`,
+      cells: shown.map((r) => [r.target, r.x, Float32Array.from(r.x, (v) => -v)]),
+      cellNotes: shown.map((r) => ["", `${r.psnr.toFixed(1)} dB`, `${psnr(Float32Array.from(r.x, (v) => -v), r.target).toFixed(1)} dB`]),
+      rowLabels: shown.map((r) => `seed ${r.seed}`),
+      columnLabels: ["target", "reconstruction", "its negative"],
+    });
+    await writeFileAtomic(o.figure, png);
   }
   if (o.json) await writeFileAtomic(o.json, JSON.stringify({ iterations: Number(o.iterations), seeds, rows: all }, null, 1) + "\n");
 }
