@@ -198,7 +198,8 @@ export function runAttack(
   data: MnistSplit,
   hooks: {
     onStart?: (info: { guess: number; sent: number; total: number }) => void;
-    onIteration?: (it: number, distance: number, record?: AttackRecord) => void;
+    /** Every iteration; at a snapshot also its metrics and the snapshot itself (for live images). */
+    onIteration?: (it: number, distance: number, record?: AttackRecord, snapshot?: DLGSnapshot) => void;
   } = {},
   dgc: DGCRefinements = {},
   mean?: Float32Array,
@@ -228,7 +229,7 @@ export function runAttack(
           };
           records.push(rec);
         }
-        hooks.onIteration?.(it, d, rec);
+        hooks.onIteration?.(it, d, rec, snap);
       },
     );
     return {

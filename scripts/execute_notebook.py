@@ -1,62 +1,190 @@
-"""Executes a notebook headless with the tslab kernel and exports it, for scripts/report.ts.
+"""Executes notebooks headless with the tslab kernel and exports them, for scripts/report.ts.
 
-    python execute_notebook.py IN.ipynb OUT.ipynb OUT.html --cwd DIR [--timeout S]
+    python execute_notebook.py JOBS.json [--timeout S]
 
-Runs every cell in DIR (the notebook's own folder, so its relative imports work) and never allows
-errors: the first failing cell stops the run, and one line naming it goes to stderr (exit 1).
-The executed notebook and a standalone HTML page (nbconvert's lab template) are written atomically.
+JOBS.json is a list of {"input", "ipynb", "html", "cwd"}: each notebook runs in its own fresh kernel
+started in "cwd" (the notebook's folder, so its relative imports work), with errors never allowed.
+The next notebook's kernel starts while the current one runs (tslab spends seconds compiling before
+its first cell; a kernel is never shared, so no notebook sees another's state).
+
+For each notebook one JSON line goes to stdout: {"notebook", "ok", "error", "seconds", "compute"}.
+A failing cell stops that notebook; like papermill, the executed notebook is still written (.ipynb
+and .html) with the error in place, and the run exits 1. An error thrown later by a timer, or a
+promise rejected with nobody listening, fails the notebook too (tslab itself only logs them): a
+hidden first snippet records them and a hidden last one reports them.
+SIGTERM/SIGINT: the kernels are shut down, nothing of the unfinished notebook is written, exit 143/130.
+Output files appear atomically, mode 0666 & ~umask (0644 by default), never 0600.
 """
-import argparse, os, re, sys, tempfile
+import argparse, asyncio, json, os, re, signal, sys, tempfile, time
+
 import nbformat
+from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
-from nbconvert import HTMLExporter
+
+# Hidden snippets (never saved in the notebook). tslab keeps the kernel alive on such errors and
+# only prints them wherever output goes at that moment.
+PROLOGUE = """{
+  const g = globalThis as any;
+  g.__reportLate = [];
+  const note = (kind: string, e: any) => g.__reportLate.push(`${kind}: ${e && e.stack ? String(e.stack).split("\\n").slice(0, 3).join(" | ") : String(e)}`);
+  process.on("uncaughtException", (e) => note("uncaught exception", e));
+  process.on("unhandledRejection", (e) => note("unhandled rejection", e));
+}"""
+# give timers a moment to fire, then report what was recorded
+EPILOGUE = """await new Promise((r) => setTimeout(r, 300));
+console.log("__REPORT_LATE__" + JSON.stringify((globalThis as any).__reportLate));"""
+
+
+def umask():
+    m = os.umask(0)
+    os.umask(m)
+    return m
 
 
 def atomic_write(path, text):
     d = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=d, prefix=".tmp-")
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.replace(tmp, path)
+    fd, tmp = tempfile.mkstemp(dir=d, prefix=f".{os.path.basename(path)}.tmp-")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.chmod(tmp, 0o666 & ~umask())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def write_outputs(nb, job):
+    from nbconvert import HTMLExporter  # imported late: it is only needed once a notebook is done
+    atomic_write(job["ipynb"], nbformat.writes(nb))
+    html, _ = HTMLExporter(template_name="lab").from_notebook_node(nb)
+    atomic_write(job["html"], html)
+
+
+def describe_failure(nb, failed_at, failure):
+    """One line naming the failing cell and its error."""
+    if failed_at:
+        idx = failed_at[0]
+    else:  # a timeout or a dead kernel: the first code cell that did not finish
+        idx = next((i for i, c in enumerate(nb.cells) if c.cell_type == "code" and c.get("execution_count") is None), None)
+    cell = nb.cells[idx] if idx is not None else None
+    first = cell.source.strip().splitlines()[0] if cell is not None and cell.source.strip() else ""
+    outs = cell.get("outputs", []) if cell is not None else []
+    err = next((f"{o.get('ename')}: {o.get('evalue')}" for o in outs if o.get("output_type") == "error"), "")
+    if not err.strip().strip(":").strip():
+        # tslab reports compile errors and thrown errors as stderr text; nbclient's message holds the rest
+        err = next((o.get("text", "") for o in outs if o.get("output_type") == "stream" and o.get("name") == "stderr"), "") or str(failure)
+        lines = [l for l in err.splitlines() if l.strip() and not set(l.strip()) <= set("-")]
+        # a thrown error ("TypeError: …"), else a compile error ("1:30 - Cannot find …")
+        err = next((l for l in lines if re.match(r"^\w*(Error|Exception)\b.*:", l)),
+                   next((l for l in lines if re.match(r"^\d+:\d+ - ", l)), lines[-1] if lines else type(failure).__name__))
+    where = f"cell {idx} ({first!r})" if idx is not None else "a cell"
+    return f"{where} failed: {err.strip()}"
+
+
+async def start_kernel(cwd):
+    km = AsyncKernelManager(kernel_name="tslab")
+    await km.start_kernel(cwd=cwd)
+    return km
+
+
+async def hidden(client, source, timeout):
+    """Runs a snippet that is not part of the notebook (nothing is stored); returns its stdout."""
+    out = []
+
+    def hook(msg):
+        if msg["msg_type"] == "stream" and msg["content"].get("name") == "stdout":
+            out.append(msg["content"]["text"])
+
+    await client.kc.execute_interactive(source, store_history=False, output_hook=hook, timeout=timeout)
+    return "".join(out)
+
+
+async def run_one(job, km, timeout):
+    t0 = time.monotonic()
+    nb = nbformat.read(job["input"], as_version=4)
+    failed_at = []
+    client = NotebookClient(nb, km=km, timeout=timeout, allow_errors=False, resources={"metadata": {"path": job["cwd"]}},
+                            on_cell_error=lambda cell, cell_index, execute_reply: failed_at.append(cell_index))
+    error, compute = None, 0.0
+    # not nbclient's async_setup_kernel: it replaces our SIGINT/SIGTERM handlers and drops them after
+    await client.async_start_new_kernel_client()
+    try:
+        info = await client.async_wait_for_reply(client.kc.kernel_info())
+        if info and "language_info" in info["content"]:
+            nb.metadata["language_info"] = info["content"]["language_info"]
+        await hidden(client, PROLOGUE, timeout)
+        t1 = time.monotonic()
+        try:
+            for index, cell in enumerate(nb.cells):
+                await client.async_execute_cell(cell, index, execution_count=client.code_cells_executed + 1)
+        except (CellExecutionError, CellTimeoutError, DeadKernelError) as e:
+            error = describe_failure(nb, failed_at, e)
+        compute = time.monotonic() - t1
+        if error is None:
+            out = await hidden(client, EPILOGUE, timeout)
+            late = json.loads(out.split("__REPORT_LATE__", 1)[1]) if "__REPORT_LATE__" in out else ["the closing check printed nothing"]
+            if late:
+                last = max((i for i, c in enumerate(nb.cells) if c.cell_type == "code"), default=0)
+                nb.cells[last].outputs.append(nbformat.v4.new_output(
+                    "error", ename="LateError", evalue=f"raised after a cell returned: {late[0]}",
+                    traceback=[f"LateError: {x}" for x in late]))
+                error = f"an error was raised after a cell returned ({len(late)} in all): {late[0]}"
+    finally:
+        client.kc.stop_channels()
+    write_outputs(nb, job)
+    return {"notebook": job["input"], "ok": error is None, "error": error, "seconds": time.monotonic() - t0, "compute": compute}
+
+
+async def run_all(jobs, timeout):
+    kms = []
+    try:
+        nxt = await start_kernel(jobs[0]["cwd"])
+        kms.append(nxt)
+        for i, job in enumerate(jobs):
+            km = nxt
+            if i + 1 < len(jobs):  # warm the next kernel while this notebook runs
+                nxt = await start_kernel(jobs[i + 1]["cwd"])
+                kms.append(nxt)
+            try:
+                result = await run_one(job, km, timeout)
+            finally:
+                await km.shutdown_kernel(now=True)
+                kms.remove(km)
+            print(json.dumps(result), flush=True)
+    finally:
+        for km in kms:
+            await km.shutdown_kernel(now=True)
 
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("inp"); ap.add_argument("out_ipynb"); ap.add_argument("out_html")
-    ap.add_argument("--cwd", required=True)
+    ap.add_argument("jobs")
     ap.add_argument("--timeout", type=int, default=1800)
     a = ap.parse_args()
-    nb = nbformat.read(a.inp, as_version=4)
-    failed_at = []
-    client = NotebookClient(nb, timeout=a.timeout, kernel_name="tslab", allow_errors=False, resources={"metadata": {"path": a.cwd}},
-                            on_cell_error=lambda cell, cell_index, execute_reply: failed_at.append(cell_index))
-    failed = None
+    with open(a.jobs, encoding="utf-8") as f:
+        jobs = json.load(f)
+    loop = asyncio.new_event_loop()
+    task = loop.create_task(run_all(jobs, a.timeout))
+    got = []
+
+    def stop(sig):
+        got.append(sig)
+        task.cancel()  # run_all's finally shuts the kernels down
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop, sig)
     try:
-        client.execute()
-    except (CellExecutionError, CellTimeoutError, DeadKernelError) as e:
-        failed = e
-    if failed is not None:
-        if failed_at:
-            idx, cell = failed_at[0], nb.cells[failed_at[0]]
-        else:  # a timeout or a dead kernel: the first code cell that did not finish
-            idx, cell = next(((i, c) for i, c in enumerate(nb.cells) if c.cell_type == "code" and c.get("execution_count") is None), (None, None))
-        first = cell.source.strip().splitlines()[0] if cell is not None and cell.source.strip() else ""
-        outs = cell.get("outputs", []) if cell is not None else []
-        err = next((f"{o.get('ename')}: {o.get('evalue')}" for o in outs if o.get("output_type") == "error"), "")
-        if not err.strip().strip(":").strip():
-            # tslab reports compile errors as stderr text; nbclient's message holds the rest
-            err = next((o.get("text", "") for o in outs if o.get("output_type") == "stream" and o.get("name") == "stderr"), "") or str(failed)
-            lines = [l for l in err.splitlines() if l.strip() and not set(l.strip()) <= set("-")]
-            # a thrown error ("TypeError: …"), else a compile error ("1:30 - Cannot find …")
-            err = next((l for l in lines if re.match(r"^\w*(Error|Exception)\b.*:", l)),
-                       next((l for l in lines if re.match(r"^\d+:\d+ - ", l)), lines[-1] if lines else type(failed).__name__))
-        where = f"cell {idx} ({first!r})" if idx is not None else "a cell"
-        print(f"report: {where} failed: {err.strip()}", file=sys.stderr)
-        sys.exit(1)
-    atomic_write(a.out_ipynb, nbformat.writes(nb))
-    html, _ = HTMLExporter(template_name="lab").from_notebook_node(nb)
-    atomic_write(a.out_html, html)
+        loop.run_until_complete(task)
+    except asyncio.CancelledError:
+        pass
+    finally:
+        loop.close()
+    if got:
+        print(f"report: stopped by {signal.Signals(got[0]).name}; kernels shut down, nothing written for the unfinished notebook", file=sys.stderr)
+        sys.exit(128 + got[0])
 
 
 if __name__ == "__main__":

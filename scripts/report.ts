@@ -1,17 +1,25 @@
 /**
- * `npm run report -- <notebook.ipynb> [--param name=value ...] [--out dir]`: re-runs a notebook
- * with changed parameters and exports it. Like papermill (which has no TypeScript translator):
- * the cell tagged `parameters` declares `const name = literal;` lines, and a cell tagged
+ * `npm run report -- <notebook.ipynb>... [--param name=value ...] [--out dir]`: re-runs notebooks
+ * with changed parameters and exports them. Like papermill (which has no TypeScript translator):
+ * the cell tagged `parameters` declares `const name = literal;` lines (an annotation such as
+ * `const model: "linear" | "lenet" = "linear";` restricts the values), and a cell tagged
  * `injected-parameters` placed after it redeclares the ones given (tslab allows redeclaring a
- * const in a later cell). The notebook runs headless in the tslab kernel from the project's .venv,
- * never with errors allowed; the executed .ipynb and a standalone .html land in --out (reports/).
- * `npm run reports` does every notebook in notebooks/.
- * Exit codes: 0 done; 1 a cell failed (named on stderr); 2 bad arguments.
+ * const in a later cell). `npm run reports` (`--all`) does every notebook in notebooks/; a --param
+ * then goes to every notebook that declares it.
+ *
+ * Every parameter of every notebook is checked before any kernel starts (names, types, allowed
+ * values, and the demo's own ranges for the flags it shares with dgc_demo), so a typo costs no
+ * run. The notebooks then run headless in the tslab kernel of the project's .venv
+ * (scripts/execute_notebook.py), never with errors allowed; each one's executed .ipynb and a
+ * standalone .html land in --out (reports/), written atomically, also when a cell failed (with the
+ * error in place). SIGINT/SIGTERM stop the kernels and leave nothing of the unfinished notebook.
+ * Exit codes: 0 done; 1 a cell failed (named on stderr); 2 bad arguments; 128 + signal when stopped.
  */
-import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { Command } from "commander";
+import { DEFAULTS, validateConfig, ConfigError, type DemoConfig } from "../lib/config";
 
 const ROOT = resolve(__dirname, "../..");
 
@@ -28,48 +36,98 @@ interface Notebook {
   [k: string]: unknown;
 }
 
+type ParamType = "number" | "boolean" | "string";
+export interface Parameter {
+  literal: string;
+  type: ParamType;
+  /** The declaration's type annotation (kept in the injected line), and the values it allows if a union of literals. */
+  annotation?: string;
+  allowed?: string[];
+}
+
 export class ReportError extends Error {}
 
 const text = (c: Cell) => (Array.isArray(c.source) ? c.source.join("") : c.source);
 const tagged = (c: Cell, tag: string) => (c.metadata.tags ?? []).includes(tag);
 
-/** The `const name = literal;` declarations of the parameters cell, with their literal types. */
-export function readParameters(nb: Notebook): Map<string, { literal: string; type: "number" | "boolean" | "string" }> {
+/** The value of a literal as the notebook would see it (strings unquoted). */
+function literalValue(literal: string): string {
+  return /^["']/.test(literal) ? literal.slice(1, -1) : literal;
+}
+
+/** The `const name[: annotation] = literal;` declarations of the parameters cell. */
+export function readParameters(nb: Notebook): Map<string, Parameter> {
   const cell = nb.cells.find((c) => tagged(c, "parameters"));
   if (!cell) throw new ReportError("the notebook has no cell tagged 'parameters'");
-  const params = new Map<string, { literal: string; type: "number" | "boolean" | "string" }>();
+  const params = new Map<string, Parameter>();
   for (const line of text(cell).split("\n")) {
-    const m = /^\s*const\s+(\w+)\s*(?::\s*[\w"'| ]+)?=\s*(.+?)\s*;?\s*(\/\/.*)?$/.exec(line);
+    const m = /^\s*const\s+(\w+)\s*(?::\s*([\w"'| ]+?))?\s*=\s*("[^"]*"|'[^']*'|[^;/\s]+)\s*;?\s*(\/\/.*)?$/.exec(line);
     if (!m) continue;
-    const literal = m[2];
-    const type = /^(true|false)$/.test(literal) ? "boolean" : /^["']/.test(literal) ? "string" : "number";
-    params.set(m[1], { literal, type });
+    const literal = m[3];
+    const type: ParamType = /^(true|false)$/.test(literal) ? "boolean" : /^["']/.test(literal) ? "string" : "number";
+    const union = m[2]?.split("|").map((s) => s.trim());
+    const allowed = union && union.every((u) => /^(["']).*\1$/.test(u)) ? union.map(literalValue) : undefined;
+    params.set(m[1], { literal, type, ...(m[2] ? { annotation: m[2] } : {}), ...(allowed ? { allowed } : {}) });
   }
   return params;
 }
 
-/** The TypeScript literal for `value`, checked against the original's type. */
-export function toLiteral(name: string, value: string, type: "number" | "boolean" | "string"): string {
-  if (type === "number") {
-    if (value.trim() === "" || !Number.isFinite(Number(value))) throw new ReportError(`--param ${name}=${value}: expected a number`);
-    return String(Number(value));
+/** A shell-quoted value keeps its quotes through npm (`model="lenet"`): strip one matching pair. */
+export function unquote(value: string): string {
+  const m = /^(["'])(.*)\1$/s.exec(value);
+  return m ? m[2] : value;
+}
+
+/** The TypeScript literal for `value`, checked against the parameter's type and allowed values. */
+export function toLiteral(name: string, value: string, p: Parameter): string {
+  const v = unquote(value);
+  if (p.type === "number") {
+    if (v.trim() === "" || !Number.isFinite(Number(v))) throw new ReportError(`--param ${name}=${value}: expected a number`);
+    return String(Number(v));
   }
-  if (type === "boolean") {
-    if (!/^(true|false)$/i.test(value)) throw new ReportError(`--param ${name}=${value}: expected true or false`);
-    return value.toLowerCase();
+  if (p.type === "boolean") {
+    if (!/^(true|false)$/i.test(v)) throw new ReportError(`--param ${name}=${value}: expected true or false`);
+    return v.toLowerCase();
   }
-  return JSON.stringify(value);
+  if (p.allowed && !p.allowed.includes(v)) throw new ReportError(`--param ${name}=${value}: expected ${p.allowed.map((a) => `"${a}"`).join(" or ")}`);
+  return JSON.stringify(v);
+}
+
+/**
+ * The parameters this notebook will run with: its own literals overridden by `given`. Flags it
+ * shares with dgc_demo go through the demo's own validation, so out-of-range values fail here.
+ */
+function checkValues(path: string, known: Map<string, Parameter>, literals: Map<string, string>): void {
+  const cfg: Record<string, unknown> = { ...DEFAULTS };
+  for (const [name, literal] of literals) {
+    if (!(name in DEFAULTS)) continue;
+    const p = known.get(name)!;
+    cfg[name] = p.type === "number" ? Number(literal) : p.type === "boolean" ? literal === "true" : JSON.parse(literal.replace(/^'(.*)'$/, '"$1"'));
+  }
+  try {
+    validateConfig(cfg as unknown as DemoConfig);
+  } catch (e) {
+    if (e instanceof ConfigError) throw new ReportError(`${basename(path)}: ${e.message.replace(/^--(\w+)/, "parameter $1")}`);
+    throw e;
+  }
 }
 
 /** A copy of the notebook with an `injected-parameters` cell after the `parameters` cell. */
-export function injectParameters(nb: Notebook, given: Record<string, string>): Notebook {
+export function injectParameters(nb: Notebook, given: Record<string, string>, path = "notebook", requireAll = true): Notebook {
   const known = readParameters(nb);
+  const literals = new Map([...known].map(([k, p]) => [k, p.literal]));
   const lines: string[] = [];
   for (const [name, value] of Object.entries(given)) {
     const p = known.get(name);
-    if (!p) throw new ReportError(`unknown parameter '${name}' (this notebook's parameters: ${[...known.keys()].join(", ")})`);
-    lines.push(`const ${name} = ${toLiteral(name, value, p.type)};`);
+    if (!p) {
+      if (!requireAll) continue;
+      throw new ReportError(`${basename(path)}: unknown parameter '${name}' (this notebook's parameters: ${[...known.keys()].join(", ")})`);
+    }
+    const literal = toLiteral(name, value, p);
+    literals.set(name, literal);
+    lines.push(`const ${name}${p.annotation ? `: ${p.annotation}` : ""} = ${literal};`);
   }
+  checkValues(path, known, literals);
   const cells = nb.cells.filter((c) => !tagged(c, "injected-parameters"));
   if (lines.length) {
     const at = cells.findIndex((c) => tagged(c, "parameters")) + 1;
@@ -82,40 +140,122 @@ export function injectParameters(nb: Notebook, given: Record<string, string>): N
   return { ...nb, cells };
 }
 
-export function report(notebook: string, given: Record<string, string>, outDir: string): { ipynb: string; html: string; seconds: number } {
-  const t0 = performance.now();
-  const path = resolve(notebook);
-  if (!existsSync(path)) throw new ReportError(`${notebook}: no such notebook`);
+/** Reads and checks every notebook (and every --param against them) before anything runs. */
+export function prepare(notebooks: string[], given: Record<string, string>): { path: string; nb: Notebook }[] {
+  const prepared = notebooks.map((notebook) => {
+    const path = resolve(notebook);
+    if (!existsSync(path)) throw new ReportError(`${notebook}: no such notebook`);
+    let nb: Notebook;
+    try {
+      nb = JSON.parse(readFileSync(path, "utf8")) as Notebook;
+    } catch (e) {
+      throw new ReportError(`${notebook}: not a notebook (${(e as Error).message})`);
+    }
+    return { path, nb: injectParameters(nb, given, path, notebooks.length === 1) };
+  });
+  if (notebooks.length > 1) {
+    for (const name of Object.keys(given)) {
+      if (!notebooks.some((n) => readParameters(JSON.parse(readFileSync(resolve(n), "utf8")) as Notebook).has(name))) {
+        throw new ReportError(`unknown parameter '${name}': none of the notebooks declares it`);
+      }
+    }
+  }
+  return prepared;
+}
+
+export interface ReportResult {
+  notebook: string;
+  ipynb: string;
+  html: string;
+  ok: boolean;
+  error: string | null;
+  /** Wall time of this notebook in the executor, and of its cells alone. */
+  seconds: number;
+  compute: number;
+}
+
+/**
+ * Runs the prepared notebooks (one fresh kernel each, the next one warming while the current one
+ * runs) and exports them into `outDir`. `onResult` sees each as soon as it is written.
+ * Resolves with the results; rejects with the signal's exit code if stopped by SIGINT/SIGTERM.
+ */
+export function runReports(prepared: { path: string; nb: Notebook }[], outDir: string, onResult?: (r: ReportResult) => void): Promise<ReportResult[]> {
   const python = join(ROOT, ".venv", "bin", "python");
   if (!existsSync(python)) throw new ReportError("no .venv: run 'npm run setup:jupyter' first");
-  const nb = injectParameters(JSON.parse(readFileSync(path, "utf8")) as Notebook, given);
-  mkdirSync(outDir, { recursive: true });
-  const name = basename(path, ".ipynb");
-  const tmp = mkdtempSync(join(outDir, `.${name}-`));
-  try {
+  const created = mkdirSync(outDir, { recursive: true });
+  const tmp = mkdtempSync(join(outDir, ".report-"));
+  const jobs = prepared.map(({ path, nb }) => {
+    const name = basename(path, ".ipynb");
     const input = join(tmp, `${name}.ipynb`);
     writeFileSync(input, JSON.stringify(nb, null, 1));
-    const ipynb = join(outDir, `${name}.ipynb`);
-    const html = join(outDir, `${name}.html`);
-    const r = spawnSync(python, [join(ROOT, "scripts", "execute_notebook.py"), input, ipynb, html, "--cwd", dirname(path)], {
-      encoding: "utf8",
-      env: { ...process.env, JUPYTER_PATH: join(ROOT, ".venv", "share", "jupyter") },
-    });
-    if (r.status !== 0) {
-      const why = (r.stderr || "").trim().split("\n").filter((l) => l.startsWith("report:")).pop() ?? (r.stderr || "").trim().split("\n").pop();
-      throw new Error(`${notebook}: ${why?.replace(/^report: /, "") ?? "execution failed"}`);
+    return { input, ipynb: join(outDir, `${name}.ipynb`), html: join(outDir, `${name}.html`), cwd: dirname(path), notebook: path };
+  });
+  writeFileSync(join(tmp, "jobs.json"), JSON.stringify(jobs));
+  const child = spawn(python, [join(ROOT, "scripts", "execute_notebook.py"), join(tmp, "jobs.json")], {
+    env: { ...process.env, JUPYTER_PATH: join(ROOT, ".venv", "share", "jupyter") },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const forward = (sig: NodeJS.Signals) => () => child.kill(sig);
+  const onInt = forward("SIGINT");
+  const onTerm = forward("SIGTERM");
+  process.on("SIGINT", onInt);
+  process.on("SIGTERM", onTerm);
+  const results: ReportResult[] = [];
+  let stderr = "";
+  let buffered = "";
+  child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+    buffered += chunk;
+    let nl;
+    while ((nl = buffered.indexOf("\n")) >= 0) {
+      const line = buffered.slice(0, nl);
+      buffered = buffered.slice(nl + 1);
+      if (!line.startsWith("{")) continue;
+      const r = JSON.parse(line) as { notebook: string; ok: boolean; error: string | null; seconds: number; compute: number };
+      const job = jobs.find((j) => j.input === r.notebook)!;
+      const result = { ...r, notebook: job.notebook, ipynb: job.ipynb, html: job.html };
+      results.push(result);
+      onResult?.(result);
     }
-    return { ipynb, html, seconds: (performance.now() - t0) / 1000 };
-  } finally {
-    rmSync(tmp, { recursive: true, force: true });
+  });
+  child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+  return new Promise((res, rej) => {
+    child.on("close", (code, signal) => {
+      process.off("SIGINT", onInt);
+      process.off("SIGTERM", onTerm);
+      rmSync(tmp, { recursive: true, force: true });
+      if (created && !results.length) removeEmpty(outDir, created);
+      if (code !== null && code >= 128) return rej(Object.assign(new Error((stderr.trim().split("\n").pop() ?? "stopped").replace(/^report: /, "")), { exitCode: code }));
+      if (signal) return rej(Object.assign(new Error(`stopped by ${signal}`), { exitCode: 128 + 15 }));
+      if (results.length < jobs.length) {
+        const why = stderr.trim().split("\n").filter((l) => l.trim()).pop() ?? `exit code ${code}`;
+        return rej(new Error(`the notebook executor failed: ${why}`));
+      }
+      res(results);
+    });
+  });
+}
+
+/** Removes `dir` and its parents up to `top` while they are empty (folders this run created). */
+function removeEmpty(dir: string, top: string): void {
+  for (let d = resolve(dir); d.startsWith(resolve(top)); d = dirname(d)) {
+    try {
+      rmdirSync(d);
+    } catch {
+      return;
+    }
   }
 }
 
-function main() {
+/** One notebook with its parameters into `outDir` (what the tests call). */
+export async function report(notebook: string, given: Record<string, string>, outDir: string): Promise<ReportResult> {
+  return (await runReports(prepare([notebook], given), outDir))[0];
+}
+
+async function main() {
   const params: Record<string, string> = {};
   const cmd = new Command("report")
     .argument("[notebooks...]", "notebooks to run (default with --all: every notebook in notebooks/)")
-    .option("--param <name=value>", "override a parameter (repeatable)", (v: string) => {
+    .option("--param <name=value>", "override a parameter (repeatable); one level of quotes is stripped", (v: string) => {
       const i = v.indexOf("=");
       if (i < 1) throw new ReportError(`--param ${v}: expected name=value`);
       params[v.slice(0, i)] = v.slice(i + 1);
@@ -125,34 +265,37 @@ function main() {
     .option("--all", "every notebook in notebooks/")
     .exitOverride()
     .configureOutput({ writeErr: () => undefined, outputError: () => undefined });
+  let prepared: { path: string; nb: Notebook }[];
   try {
     cmd.parse();
+    const o = cmd.opts();
+    const nbs: string[] = o.all
+      ? readdirSync(join(ROOT, "notebooks")).filter((f) => f.endsWith(".ipynb")).sort().map((f) => join(ROOT, "notebooks", f))
+      : cmd.args;
+    if (!nbs.length) throw new ReportError("name a notebook, or --all");
+    prepared = prepare(nbs, params);
   } catch (e) {
     const code = (e as { code?: string }).code;
     if (code === "commander.helpDisplayed" || code === "commander.help") return;
     console.error(`report: ${(e as Error).message.replace(/^error: /, "")}`);
     process.exit(2);
   }
-  const o = cmd.opts();
-  const nbs: string[] = o.all ? readdirSync(join(ROOT, "notebooks")).filter((f) => f.endsWith(".ipynb")).sort().map((f) => join(ROOT, "notebooks", f)) : cmd.args;
-  if (!nbs.length) {
-    console.error("report: name a notebook, or --all");
-    process.exit(2);
-  }
-  let failed = 0;
   const t0 = performance.now();
-  for (const nb of nbs) {
-    try {
-      const r = report(nb, params, resolve(o.out));
-      console.log(`${basename(nb)}: ${r.ipynb}, ${r.html} (${r.seconds.toFixed(1)} s)`);
-    } catch (e) {
-      console.error(`report: ${(e as Error).message}`);
-      if (e instanceof ReportError) process.exit(2);
-      failed++;
-    }
+  let failed = 0;
+  try {
+    await runReports(prepared, resolve(cmd.opts().out), (r) => {
+      if (r.ok) console.log(`${basename(r.notebook)}: ${r.ipynb}, ${r.html} (${r.seconds.toFixed(1)} s, cells ${r.compute.toFixed(1)} s)`);
+      else {
+        failed++;
+        console.error(`report: ${basename(r.notebook)}: ${r.error}; the executed notebook with the error: ${r.ipynb}`);
+      }
+    });
+  } catch (e) {
+    console.error(`report: ${(e as Error).message}`);
+    process.exit((e as { exitCode?: number }).exitCode ?? 1);
   }
-  if (nbs.length > 1) console.log(`${nbs.length - failed} of ${nbs.length} notebooks in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  if (prepared.length > 1) console.log(`${prepared.length - failed} of ${prepared.length} notebooks in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   if (failed) process.exit(1);
 }
 
-if (require.main === module) main();
+if (require.main === module) void main();

@@ -5,7 +5,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
-[ -x node_modules/.bin/tslab ] || { echo "setup:jupyter: run 'npm ci' first (node_modules/.bin/tslab is missing)" >&2; exit 1; }
+[ -x node_modules/.bin/tslab ] || { # only the TypeScript kernel: an older set-up also registered tslab's JavaScript kernel (jslab), which
+# JupyterLab once pre-selected on a cold "Run All"
+rm -rf .venv/share/jupyter/kernels/jslab
+echo "setup:jupyter: run 'npm ci' first (node_modules/.bin/tslab is missing)" >&2; exit 1; }
 [ -x .venv/bin/python ] || python3 -m venv .venv
 stamp=.venv/.jupyter-requirements
 if ! cmp -s requirements-jupyter.txt "$stamp"; then
@@ -16,4 +19,7 @@ kernel=.venv/share/jupyter/kernels/tslab/kernel.json
 if ! grep -q "$root/node_modules/.bin/tslab" "$kernel" 2>/dev/null; then
   node_modules/.bin/tslab install --python="$root/.venv/bin/python" --binary="$root/node_modules/.bin/tslab" --prefix="$root/.venv" >/dev/null
 fi
+# only the TypeScript kernel: an older set-up also registered tslab's JavaScript kernel (jslab), which
+# JupyterLab once pre-selected on a cold "Run All"
+rm -rf .venv/share/jupyter/kernels/jslab
 echo "setup:jupyter: $(.venv/bin/jupyter lab --version | sed 's/^/jupyterlab /'), kernels: $(.venv/bin/jupyter kernelspec list --json | .venv/bin/python -c 'import json,sys; print(", ".join(sorted(json.load(sys.stdin)["kernelspecs"])))')"

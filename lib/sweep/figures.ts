@@ -31,10 +31,12 @@ export function tradeoffFigure(rows: readonly SummaryRow[], variant = "seed"): F
   const data: Record<string, unknown>[] = attacks.map((a) => {
     const rs = sel.filter((r) => r.attack === a && r.psnr !== null && r.testAccuracy !== null);
     return {
-      type: "scatter", mode: "markers+text", name: a,
+      // labels as hover text: printed beside the points they collide (several sparsities share a spot)
+      type: "scatter", mode: "markers", name: a,
       x: rs.map((r) => r.psnr), y: rs.map((r) => r.testAccuracy),
-      text: rs.map((r) => `s=${r.sparsity}`), textposition: "top center",
-      marker: { size: 11, color: ATTACK_COLORS[a], opacity: 0.8 },
+      text: rs.map((r) => `${a}, sparsity ${r.sparsity}: ${r.recovered}/${r.n} recovered`),
+      hovertemplate: "%{text}<br>PSNR %{x:.1f} dB, test accuracy %{y:.3f}<extra></extra>",
+      marker: { size: 11, color: ATTACK_COLORS[a], opacity: 0.8, symbol: rs.map((r) => (r.recovered * 2 > r.n ? "circle" : "circle-open")) },
     };
   });
   const base = sel.find((r) => r.baselinePsnr !== null)?.baselinePsnr;
@@ -45,7 +47,7 @@ export function tradeoffFigure(rows: readonly SummaryRow[], variant = "seed"): F
     yaxis: { title: { text: "test accuracy after training" } },
     legend: { orientation: "h", y: -0.2 },
     shapes: base === undefined ? [] : [{ type: "line", x0: base, x1: base, yref: "paper", y0: 0, y1: 1, line: { color: "#888", dash: "dash" } }],
-    annotations: base === undefined ? [] : [{ x: base, yref: "paper", y: 1.02, text: "mean image", showarrow: false, font: { color: "#666" } }],
+    annotations: base === undefined ? [] : [{ x: base, yref: "paper", y: 1.02, text: "mean image (filled: most seeds recovered)", showarrow: false, font: { color: "#666" } }],
   };
   return { data, layout };
 }
@@ -57,11 +59,13 @@ export function bytesFigure(rows: readonly SummaryRow[]): Figure {
   const data = variants.map((v) => {
     const seen = new Map<number, SummaryRow>();
     for (const r of rows) if (r.variant === v && r.bytesPerStep !== null && !seen.has(r.sparsity)) seen.set(r.sparsity, r);
-    const rs = [...seen.values()].sort((a, b) => a.sparsity - b.sparsity);
+    // joined in the order of the x axis (bytes), not of sparsity: sparsity 0.5 sends about as much as dense
+    const rs = [...seen.values()].sort((a, b) => a.bytesPerStep! - b.bytesPerStep!);
     return {
-      type: "scatter", mode: "markers+text+lines", name: v,
+      type: "scatter", mode: "markers+lines", name: v,
       x: rs.map((r) => r.bytesPerStep), y: rs.map((r) => r.testAccuracy),
-      text: rs.map((r) => `s=${r.sparsity}`), textposition: "top center", marker: { size: 10 },
+      text: rs.map((r) => `${v}, sparsity ${r.sparsity}`), hovertemplate: "%{text}<br>%{x:.3s} B per step, test accuracy %{y:.3f}<extra></extra>",
+      marker: { size: 10 },
     };
   });
   return {
@@ -89,7 +93,11 @@ export interface GalleryCell {
  */
 export async function reconstructionGallery(
   data: SweepData,
-  opts: { seed: number; sparsities: number[]; attacks: AttackName[]; iterations: number; variant?: VariantName },
+  opts: {
+    seed: number; sparsities: number[]; attacks: AttackName[]; iterations: number; variant?: VariantName;
+    /** After each attack: its cell, the victim, and how many cells are done. */
+    onCell?: (cell: GalleryCell, target: Float32Array, done: number) => void;
+  },
 ): Promise<{ target: Float32Array; cells: GalleryCell[][] }> {
   let target = new Float32Array(0);
   const cells: GalleryCell[][] = [];
@@ -100,7 +108,9 @@ export async function reconstructionGallery(
       const cfg = jobConfig({ sparsity, attack, variant, seed: opts.seed }, { ...DEFAULT_COMMON, iterations: opts.iterations, epochs: 0 });
       const r = runJobAttack(cfg, await jobContext(cfg), data);
       target = r.target;
-      row.push({ sparsity, attack, psnr: r.attack.psnr, reconstruction: r.reconstruction });
+      const cell: GalleryCell = { sparsity, attack, psnr: r.attack.psnr, reconstruction: r.reconstruction };
+      row.push(cell);
+      opts.onCell?.(cell, target, cells.length * opts.sparsities.length + row.length);
     }
     cells.push(row);
   }

@@ -32,11 +32,14 @@ export function inKernel(): boolean {
   return writer() !== null;
 }
 
-/** Sends one output with several representations; outside a kernel prints `fallback`. */
-export function showBundle(data: Bundle, fallback: string): void {
+/**
+ * Sends one output with several representations; outside a kernel prints `fallback` (if any).
+ * With a `display_id` in `transient`, `update` replaces the output sent earlier under that id.
+ */
+export function showBundle(data: Bundle, fallback: string, transient: Record<string, unknown> = {}, update = false): void {
   const w = writer();
-  if (w) w({ data, metadata: {}, transient: {} }, false);
-  else console.log(fallback);
+  if (w) w({ data, metadata: {}, transient }, update);
+  else if (fallback) console.log(fallback);
 }
 
 let plotlyShipped = false;
@@ -71,17 +74,14 @@ export function showPlot(fig: Figure): void {
   );
 }
 
-let liveCount = 0;
-
 /** A text output that later calls overwrite in place (live progress in a cell). */
 export function liveText(): { update(text: string): void } {
-  const id = `dgc-live-${process.pid}-${++liveCount}`;
+  const id = `dgc-live-${process.pid}-${++plotCount}`;
   let shown = false;
   return {
     update(text: string) {
-      const w = writer();
-      if (!w) return;
-      w({ data: { "text/plain": text }, metadata: {}, transient: { display_id: id } }, shown);
+      if (!inKernel()) return;
+      showBundle({ "text/plain": text }, "", { display_id: id }, shown);
       shown = true;
     },
   };

@@ -4,3 +4,8 @@ export * from "./display";
 export * from "./labelled";
 export * from "./attacks";
 export * from "./matched";
+export * from "./progress";
+export * from "./background";
+export * from "./tasks";
+export * from "./story";
+export * from "./tiles";

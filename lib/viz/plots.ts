@@ -17,6 +17,32 @@ export interface Panel {
   yTitle: string;
   series: Series[];
   logY?: boolean;
+  /** Linear axes: the smallest range shown, so a flat line is not zoomed into float noise. */
+  minSpan?: number;
+  /** Horizontal reference lines (e.g. the mean image's PSNR). */
+  hlines?: { y: number; label: string }[];
+  /** Vertical markers (e.g. epoch boundaries). */
+  vlines?: { x: number; label: string }[];
+}
+
+/** A log axis: one tick label per decade when the data spans two or more, labels at 1, 2 and 5 from one, a linear axis below one. */
+function logAxis(ys: number[]): Record<string, unknown> {
+  const pos = ys.filter((y) => y > 0 && Number.isFinite(y));
+  const decades = pos.length ? Math.log10(Math.max(...pos)) - Math.log10(Math.min(...pos)) : 0;
+  // under a decade a log axis has no 1-2-5 tick inside the data, hence no label at all: plot it linear
+  if (decades < 1) return { type: "linear" };
+  return { type: "log", exponentformat: "power", dtick: decades >= 2 ? 1 : "D2" };
+}
+
+/** A linear axis that shows at least `span` around the data (Plotly would zoom into a 0.0006 dB wiggle). */
+function linearAxis(ys: number[], span: number | undefined): Record<string, unknown> {
+  const fin = ys.filter(Number.isFinite);
+  if (!span || !fin.length) return {};
+  const lo = Math.min(...fin);
+  const hi = Math.max(...fin);
+  if (hi - lo >= span) return {};
+  const mid = (hi + lo) / 2;
+  return { range: [mid - span / 2, mid + span / 2] };
 }
 
 export interface Figure {
@@ -47,12 +73,23 @@ export function panelsFigure(title: string, panels: Panel[], height = 360): Figu
       text: `<b>${p.title}</b>`, showarrow: false, xref: `x${i ? i + 1 : ""} domain`, yref: `y${i ? i + 1 : ""} domain`, x: 0.5, y: 1.08,
     })),
   };
+  const shapes: Record<string, unknown>[] = [];
+  const notes = layout.annotations as Record<string, unknown>[];
   panels.forEach((p, i) => {
-    layout[`xaxis${i ? i + 1 : ""}`] = { title: { text: p.xTitle } };
-    layout[`yaxis${i ? i + 1 : ""}`] = p.logY
-      ? { title: { text: p.yTitle }, type: "log", dtick: 1, exponentformat: "power" } // one label per decade
-      : { title: { text: p.yTitle } };
+    const ax = i ? String(i + 1) : "";
+    const ys = p.series.flatMap((s) => s.y).concat((p.hlines ?? []).map((h) => h.y));
+    layout[`xaxis${ax}`] = { title: { text: p.xTitle } };
+    layout[`yaxis${ax}`] = { title: { text: p.yTitle }, ...(p.logY ? logAxis(ys) : linearAxis(ys, p.minSpan)) };
+    for (const h of p.hlines ?? []) {
+      shapes.push({ type: "line", xref: `x${ax} domain`, x0: 0, x1: 1, yref: `y${ax}`, y0: h.y, y1: h.y, line: { color: "#888", dash: "dash", width: 1 } });
+      notes.push({ text: h.label, showarrow: false, xref: `x${ax} domain`, x: 1, xanchor: "right", yref: `y${ax}`, y: h.y, yanchor: "bottom", font: { size: 10, color: "#555" } });
+    }
+    for (const v of p.vlines ?? []) {
+      shapes.push({ type: "line", xref: `x${ax}`, x0: v.x, x1: v.x, yref: `y${ax} domain`, y0: 0, y1: 1, line: { color: "#aaa", dash: "dot", width: 1 } });
+      notes.push({ text: v.label, showarrow: false, xref: `x${ax}`, x: v.x, xanchor: "left", yref: `y${ax} domain`, y: 0.98, font: { size: 10, color: "#555" } });
+    }
   });
+  layout.shapes = shapes;
   return { data, layout };
 }
 
@@ -60,19 +97,26 @@ export function panelsFigure(title: string, panels: Panel[], height = 360): Figu
 export function trainingFigure(runs: Record<string, readonly BatchRecord[]>, title = "Training"): Figure {
   const series = (f: (r: BatchRecord) => number) =>
     Object.entries(runs).map(([name, h]) => ({ name, x: h.map((_, i) => i), y: h.map(f) }));
+  // epoch boundaries (the running accuracy restarts there), from the first run's history
+  const h = Object.values(runs)[0] ?? [];
+  const vlines = h.flatMap((r, i) => (i > 0 && r.epoch !== h[i - 1].epoch ? [{ x: i, label: `epoch ${r.epoch}` }] : []));
   return panelsFigure(title, [
-    { title: "loss (batch)", xTitle: "batch", yTitle: "cross-entropy", series: series((r) => r.loss), logY: true },
-    { title: "running accuracy (epoch so far)", xTitle: "batch", yTitle: "accuracy", series: series((r) => r.acc) },
+    { title: "loss (batch)", xTitle: "batch (all epochs)", yTitle: "cross-entropy", series: series((r) => r.loss), logY: true, vlines },
+    { title: "running accuracy (epoch so far)", xTitle: "batch (all epochs)", yTitle: "accuracy", series: series((r) => r.acc), minSpan: 0.05, vlines },
   ]);
 }
 
 /** DLG: MSE, PSNR and SSIM of the reconstruction against iteration, one series per attack run. */
-export function attackFigure(runs: Record<string, readonly AttackRecord[]>, title = "DLG reconstruction"): Figure {
+export function attackFigure(runs: Record<string, readonly AttackRecord[]>, title = "DLG reconstruction", recoveredAt?: number): Figure {
   const series = (f: (r: AttackRecord) => number) =>
     Object.entries(runs).map(([name, rs]) => ({ name, x: rs.map((r) => r.iteration), y: rs.map(f) }));
   return panelsFigure(title, [
-    { title: "MSE", xTitle: "iteration", yTitle: "mse", series: series((r) => r.mse), logY: true },
-    { title: "PSNR", xTitle: "iteration", yTitle: "dB", series: series((r) => r.psnr) },
-    { title: "SSIM", xTitle: "iteration", yTitle: "ssim", series: series((r) => r.ssim) },
+    { title: "gradient distance D", xTitle: "iteration", yTitle: "D (before the update)", series: series((r) => r.distance), logY: true },
+    { title: "MSE to the target", xTitle: "iteration", yTitle: "mse", series: series((r) => r.mse), logY: true },
+    {
+      title: "PSNR", xTitle: "iteration", yTitle: "dB", series: series((r) => r.psnr), minSpan: 2,
+      hlines: recoveredAt === undefined ? [] : [{ y: recoveredAt, label: "recovered above" }],
+    },
+    { title: "SSIM", xTitle: "iteration", yTitle: "ssim", series: series((r) => r.ssim), minSpan: 0.05 },
   ]);
 }
