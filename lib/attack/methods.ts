@@ -4,7 +4,8 @@
  * A method fixes the objective and what the attacker assumes; an optimizer minimizes it:
  *   dlg      (Zhu et al. 2019)  min over x', y'  Σ_t ‖∂L(net(x'), ŷ)/∂θ_t − g_t‖² / n_t, ŷ = y' under
  *                               the seed's Σ(·)² victim loss, softmax(y') under cross-entropy (as the
- *                               DLG paper's code); x' ~ N(0, 1)
+ *                               DLG paper's code); x' ~ N(0, 1). With L-BFGS on LeNet the 1/n_t
+ *                               is dropped, as in the papers' code (`lbfgsRecipe` says why)
  *   idlg     (Zhao et al. 2020) the same distance over x' only, the label read off the last layer's
  *                               gradient beforehand (`inferLabelIdlg`)
  *   ig       (Geiping et al. 2020) Σ_t (1 − cos) + λ_TV·TV(x'), label by iDLG's rule (ig.ts)
