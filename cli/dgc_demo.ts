@@ -88,7 +88,7 @@ async function attack(ctx: RunContext, data: MnistSplit, test: MnistSplit): Prom
   bar.stop();
   if (run.analytic) {
     const a = run.analytic;
-    const rest = a.recoveredCount < run.target.x.length ? "; the rest filled with the training set's mean image" : "";
+    const rest = a.recoveredCount < run.target.x.length ? "; the rest: the training set's mean image, clamped to the range DGC's threshold allows" : "";
     console.log(`analytic: recovered ${a.recoveredCount} of ${run.target.x.length} pixels exactly (class column ${a.classUsed ?? "none: no bias gradient received"})${rest}`);
   }
   console.log(`Attack cost time in seconds: ${pyFloat(run.seconds)}`);

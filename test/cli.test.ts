@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, writeFileSync, mkdirSync, rmSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, writeFileSync, mkdirSync, rmSync, readFileSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "../cli/args";
@@ -39,6 +39,17 @@ test("attack flags: the optimizer defaults by method, the learning rate by optim
   assert.deepEqual(pick(["--attack_method", "ig"]), ["ig", "adam", 0.1, "sse"]);
   assert.deepEqual(pick(["--attack_method", "adaptive", "--attack_optimizer", "gd"]), ["adaptive", "gd", 0.2, "sse"]);
   assert.deepEqual(pick(["--attack_method", "analytic"]), ["analytic", "none", 0.2, "sse"]);
+});
+
+test("--attack_method analytic on Example 2: exact reconstruction (PSNR inf), the pixel count, the seed's files", () => {
+  const dir = mkdtempSync(join(tmpdir(), "dgc-analytic-"));
+  const r = runCli(["--dlg_attack", "True", "--use_dgc", "False", "--train_lr", "0.01", "--seed", "1", "--attack_method", "analytic", "--result_dir", join(dir, "out")]);
+  assert.equal(r.code, 0, r.stderr);
+  const lines = r.stdout.trim().split("\n");
+  assert.match(lines[0], /attack_method='analytic', attack_optimizer='none', /);
+  assert.match(r.stdout, /^Attack Iteration 0: data_mse_loss = 0\.0, data_psnr = inf, data_ssim = 1\.0, labels_acc = 1\.0$/m);
+  assert.match(r.stdout, /^analytic: recovered 784 of 784 pixels exactly \(class column \d\)$/m);
+  assert.deepEqual(readdirSync(join(dir, "out")).filter((f) => f.endsWith(".png")).sort(), ["grid.png", "result_0_0.png", "target_0.png"]);
 });
 
 test("bad input: one error line on stderr, exit 2, nothing on stdout, nothing created", () => {

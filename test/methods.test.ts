@@ -120,7 +120,7 @@ test("defaults: dlg → gd, idlg → lbfgs, ig and adaptive → adam, analytic �
   assert.deepEqual(ATTACK_METHODS.map((m) => defaultOptimizer(m)), ["gd", "lbfgs", "adam", "adam", "none"]);
 });
 
-test("analytic on Example 2's victim: the image to float rounding, every pixel; under DGC only what was sent", async () => {
+test("analytic on Example 2's victim: the image to float rounding, every pixel; under DGC what was sent, the rest bounded by the threshold", async () => {
   const ctx = await setupRun(makeConfig({ dlg_attack: true, use_dgc: false, train_lr: 0.01, seed: 1, attack_method: "analytic" }));
   const v = victimStep(ctx, train);
   const out = runAttackMethod(attackSpec(ctx.cfg), { model: ctx.model, params: v.params, observed: v.observed, batch: 1, rng: new Rng(1), mean });
@@ -136,15 +136,24 @@ test("analytic on Example 2's victim: the image to float rounding, every pixel; 
   const d = victimStep(dctx, train);
   const r = runAttackMethod(attackSpec(dctx.cfg), { model: dctx.model, params: d.params, observed: d.observed, batch: 1, rng: new Rng(1), mean });
   const dW = d.observed[0].dataSync();
+  const db = d.observed[1].dataSync();
   const j = r.analytic!.classUsed!;
   assert.notEqual(j, null, "DGC 0.5 sends some bias entries");
+  // an unsent entry lies below the smallest sent magnitude: |x_i| ≤ τ = min|sent| / |∂b[j]|
+  const tau = Math.min(...Array.from(dW).filter((v) => v !== 0).map(Math.abs)) / Math.abs(db[j]);
   let sentInColumn = 0;
+  let clamped = 0;
   for (let i = 0; i < 784; i++) {
     if (dW[i * 10 + j] !== 0) {
       sentInColumn++;
       assert.ok(Math.abs(r.x[i] - d.target.x[i]) <= 1e-6, `pixel ${i}`);
-    } else assert.equal(r.x[i], mean[i], `pixel ${i} not sent: the mean image`);
+    } else {
+      assert.ok(Math.abs(r.x[i] - Math.max(-tau, Math.min(tau, mean[i]))) < 1e-6, `pixel ${i} not sent: the mean image, clamped to ±τ`);
+      assert.ok(Math.abs(d.target.x[i]) <= tau * (1 + 1e-6), `pixel ${i}: the bound holds for the true image`);
+      if (Math.abs(mean[i]) > tau) clamped++;
+    }
   }
+  assert.ok(clamped > 0, "the bound is tighter than the prior somewhere");
   assert.equal(r.analytic!.recoveredCount, sentInColumn);
   assert.ok(sentInColumn > 0 && sentInColumn < 784, `${sentInColumn}`);
   d.dispose();

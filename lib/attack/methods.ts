@@ -4,7 +4,8 @@
  * A method fixes the objective and what the attacker assumes; an optimizer minimizes it:
  *   dlg      (Zhu et al. 2019)  min over x', y'  Σ_t ‖∂L(net(x'), ŷ)/∂θ_t − g_t‖² / n_t, ŷ = y' under
  *                               the seed's Σ(·)² victim loss, softmax(y') under cross-entropy (as the
- *                               DLG paper's code); x' ~ N(0, 1)
+ *                               DLG paper's code); x' ~ N(0, 1). With L-BFGS on LeNet the 1/n_t
+ *                               is dropped, as in the papers' code (`lbfgsRecipe` says why)
  *   idlg     (Zhao et al. 2020) the same distance over x' only, the label read off the last layer's
  *                               gradient beforehand (`inferLabelIdlg`)
  *   ig       (Geiping et al. 2020) Σ_t (1 − cos) + λ_TV·TV(x'), label by iDLG's rule (ig.ts)
@@ -21,16 +22,16 @@
  * A snapshot is taken when iteration % returnEvery == 0, after that iteration's update; the
  * distance recorded for an iteration is the objective before its update (L-BFGS: at the step's start).
  */
-import { tf, variableFrom } from "../tf";
+import { tf } from "../tf";
 import { NUM_CLASSES, PIXELS } from "../data/mnist";
 import { DivergenceError } from "../train";
-import { Adam } from "./adam";
-import { LBFGS, tfObjective } from "./lbfgs";
-import { analyticApplies, analyticLinear } from "./analytic";
+import { makeStepper } from "./steppers";
+import { runAnalytic } from "./analytic_attack";
+import { analyticApplies } from "./analytic";
 import { dlgAttack, initialLabels, type DLGSnapshot } from "./dlg";
 import { ADAPTIVE_ATTACK } from "./adaptive";
 import { IG_ATTACK } from "./ig";
-import { inferLabel, inversionObjective, meanStart, noiseStart, scheduledLr, type GradientDistanceKind, type LabelRuleName } from "./invert";
+import { inferLabel, inversionObjective, meanStart, noiseStart, type GradientDistanceKind, type LabelRuleName } from "./invert";
 import { l2Distance, parameterGradients, totalVariation, transmittedMask, type VictimLoss } from "./objectives";
 import { logSumExp } from "../losses";
 import type { LabelInit, LabelRule } from "../config";
@@ -209,7 +210,7 @@ export function runAttackMethod(spec: AttackSpec, input: AttackInput, onIteratio
   if (input.labels && input.labels.length !== input.batch * NUM_CLASSES) {
     throw new AttackSetupError(`labels: ${input.labels.length} values do not make ${input.batch} rows of ${NUM_CLASSES}`);
   }
-  if (spec.method === "analytic") return runAnalytic(spec, input, onIteration);
+  if (spec.method === "analytic") return runAnalytic(spec, input, attackGuess(spec, input.observed), onIteration);
   if (spec.optimizer === "none") throw new AttackSetupError(`--attack_method ${spec.method} needs an optimizer (gd, adam or lbfgs)`);
   const recipe = attackRecipe(spec, input.model);
   const { batch: B } = input;
@@ -257,7 +258,7 @@ function optimize(spec: AttackSpec, recipe: AttackRecipe, input: AttackInput, st
   const B = input.batch;
   const shapes = recipe.optimizeLabel ? [[B, PIXELS], [B, NUM_CLASSES]] : [[B, PIXELS]];
   const objective = buildObjective(spec, recipe, input, labelRows);
-  const stepper = spec.optimizer === "lbfgs" ? lbfgsStepper(shapes, [start, labelRows], spec, recipe, objective.f) : firstOrderStepper(shapes, [start, labelRows], recipe, spec, objective.f);
+  const stepper = makeStepper(shapes, [start, labelRows], recipe, spec, objective.f);
   const snapshots: DLGSnapshot[] = [];
   const distances = new Float64Array(spec.iterations);
   try {
@@ -281,93 +282,4 @@ function optimize(spec: AttackSpec, recipe: AttackRecipe, input: AttackInput, st
     stepper.dispose();
     objective.dispose();
   }
-}
-
-interface Stepper {
-  /** One attack iteration; returns the objective before it. */
-  step(it: number): number;
-  /** The current x' and y' (y': the fixed rows when the label is not optimized). */
-  read(): { x: Float32Array; y: Float32Array };
-  /** What the attack ends with. */
-  final(): { x: Float32Array; y: Float32Array };
-  dispose(): void;
-}
-
-/** gd and adam on tf variables; a non-finite objective is a divergence, as in the seed's DLG. */
-function firstOrderStepper(shapes: number[][], starts: Float32Array[], recipe: AttackRecipe, spec: AttackSpec, f: (xs: tf.Tensor[]) => tf.Scalar): Stepper {
-  const vars = shapes.map((s, i) => variableFrom(tf.tensor(starts[i], s)));
-  const adam = spec.optimizer === "adam" ? new Adam(vars) : null;
-  const valueAndGrads = tf.valueAndGrads((...xs: tf.Tensor[]) => f(xs));
-  const read = () => ({ x: vars[0].dataSync().slice() as Float32Array, y: (vars[1]?.dataSync().slice() as Float32Array) ?? starts[1] });
-  return {
-    step(it) {
-      const d = tf.tidy(() => {
-        const { value, grads } = valueAndGrads(vars);
-        const lr = scheduledLr({ lr: spec.lr, decay: recipe.decay, iterations: spec.iterations }, it);
-        if (adam) adam.step(grads, lr);
-        else vars.forEach((v, i) => v.assign(tf.sub(v, tf.mul(grads[i], lr))));
-        if (recipe.box) vars[0].assign(tf.clipByValue(vars[0], -1, 1));
-        return value.dataSync()[0];
-      });
-      if (!Number.isFinite(d)) throw new DivergenceError(`${spec.method} diverged: objective is ${d} at iteration ${it}`);
-      return d;
-    },
-    read,
-    final: read,
-    dispose() {
-      adam?.dispose();
-      tf.dispose(vars);
-    },
-  };
-}
-
-/**
- * One L-BFGS `.step` per iteration on the flattened [x' (, y')]. A step that meets NaN/Inf falls
- * back to the best finite point (lbfgs.ts); only an attack that never saw one is a divergence.
- */
-function lbfgsStepper(shapes: number[][], starts: Float32Array[], spec: AttackSpec, recipe: AttackRecipe, f: (xs: tf.Tensor[]) => tf.Scalar): Stepper {
-  const sizes = shapes.map((s) => s[0] * s[1]);
-  const x0 = new Float64Array(sizes.reduce((a, b) => a + b, 0));
-  let off = 0;
-  sizes.forEach((n, i) => {
-    x0.set(starts[i].subarray(0, n), off);
-    off += n;
-  });
-  const lbfgs = new LBFGS(x0, { lr: spec.lr, lineSearch: recipe.lineSearch });
-  const objective = tfObjective(shapes, f);
-  const split = (flat: Float64Array) => ({
-    x: Float32Array.from(flat.subarray(0, sizes[0])),
-    y: sizes.length > 1 ? Float32Array.from(flat.subarray(sizes[0])) : starts[1],
-  });
-  return {
-    step: () => lbfgs.step(objective).loss,
-    read: () => split(lbfgs.x),
-    final() {
-      if (!lbfgs.best) throw new DivergenceError(`${spec.method} diverged: L-BFGS never reached a finite objective`);
-      return split(lbfgs.x);
-    },
-    dispose: () => undefined,
-  };
-}
-
-/** The analytic attack: one division per pixel, no iterations; one snapshot at "iteration 0". */
-function runAnalytic(spec: AttackSpec, input: AttackInput, onIteration?: IterationHook): AttackOutput {
-  const t0 = performance.now();
-  const [dW, db] = input.observed.map((g) => g.dataSync() as Float32Array);
-  const r = analyticLinear(dW, db, input.mean);
-  const guess = attackGuess(spec, input.observed);
-  const y = initialLabels("guess", 1, guess);
-  // how well the reconstruction explains what was received, under the assumed victim loss
-  const distance = tf.tidy(() => {
-    const x = tf.tensor2d(r.x, [1, PIXELS]);
-    const grads = parameterGradients(input.model, input.params, spec.victimLoss)(x, tf.tensor2d(y, [1, NUM_CLASSES]));
-    return l2Distance(grads, input.observed).dataSync()[0];
-  });
-  const snap: DLGSnapshot = { iteration: 0, x: r.x, y, distance };
-  onIteration?.(0, distance, snap);
-  return {
-    x: r.x, y, labels: [guess], guess, snapshots: [snap], distances: Float64Array.of(distance),
-    seconds: (performance.now() - t0) / 1000,
-    analytic: { recovered: r.recovered, recoveredCount: r.recoveredCount, classUsed: r.classUsed },
-  };
 }
