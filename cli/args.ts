@@ -19,6 +19,8 @@ export function parseBool(s: string): boolean {
 
 export function parseInt10(s: string): number {
   if (!/^\s*[+-]?\d+\s*$/.test(s)) throw new InvalidArgumentError(`invalid int value: '${s}'`);
+  // beyond 2^53 − 1 neighbouring integers share one double: two different seeds would run the same
+  if (!Number.isSafeInteger(Number(s))) throw new InvalidArgumentError(`'${s.trim()}' is beyond 2^53 − 1 = ${Number.MAX_SAFE_INTEGER}, the largest integer this program can tell apart`);
   return Number(s);
 }
 
@@ -58,6 +60,7 @@ export function buildCommand(): Command {
     .addOption(new Option("--model <name>", "linear (the seed's) or lenet (the DLG paper's)").argParser(choice(["linear", "lenet"] as const)).default(d.model))
     .addOption(new Option("--backend <name>", "tfjs backend; auto picks the fastest that loads").argParser(choice(BACKENDS)).default(d.backend))
     .addOption(new Option("--data_dir <dir>", "folder with your own MNIST IDX files (raw or .gz); default: the bundled originals"))
+    .addOption(new Option("--overwrite", "replace the contents of a --result_dir that holds files no earlier run wrote").default(d.overwrite))
     .addOption(new Option("--label_init <how>", "DLG dummy label start: ones (the seed's quirk) or guess (one-hot of the inferred label)").argParser(choice(["ones", "guess"] as const)).default(d.label_init))
     .addOption(new Option("--label_rule <rule>", "label inference: gram (the seed's dW^T dW rule) or idlg").argParser(choice(["gram", "idlg"] as const)).default(d.label_rule))
     .addOption(new Option("--attack_method <name>", "dlg (the seed's), idlg, ig, adaptive or analytic (Linear, one image)").argParser(choice(ATTACK_METHODS)).default(d.attack_method))
@@ -69,22 +72,19 @@ export function buildCommand(): Command {
     .configureOutput({ writeErr: () => undefined, outputError: () => undefined });
 }
 
+/** commander's message on one line: "error: unknown option '--x'\n(Did you mean --y?)" → "unknown option '--x' (did you mean --y?)". */
+export function oneLine(message: string): string {
+  return message.replace(/^error: /, "").split("\n").map((l) => l.trim()).filter(Boolean).join(" ").replace("(Did you mean", "(did you mean");
+}
+
 /**
  * Parses argv (without node and the script). Returns null when help was printed.
  * Throws UsageError with one line for anything wrong.
  */
 export function parseArgs(argv: string[]): DemoConfig | null {
   const cmd = buildCommand();
-  try {
-    cmd.parse(argv, { from: "user" });
-  } catch (e) {
-    if (e instanceof CommanderError) {
-      if (e.code === "commander.helpDisplayed" || e.code === "commander.help") return null;
-      throw new UsageError(e.message.replace(/^error: /, ""));
-    }
-    throw e;
-  }
-  const o = cmd.opts();
+  const o = parseCommand(cmd, argv);
+  if (o === null) return null;
   // the attack's optimizer and learning rate default by method and optimizer unless given
   const given = (k: string) => (cmd.getOptionValueSource(k) === "default" ? undefined : o[k]);
   try {
@@ -93,4 +93,18 @@ export function parseArgs(argv: string[]): DemoConfig | null {
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
+}
+
+/** Runs commander on argv: its options, null when help was printed, UsageError (one line) otherwise. */
+export function parseCommand(cmd: Command, argv: string[]): Record<string, unknown> | null {
+  try {
+    cmd.parse(argv, { from: "user" });
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === "commander.helpDisplayed" || e.code === "commander.help") return null;
+      throw new UsageError(oneLine(e.message));
+    }
+    throw e;
+  }
+  return cmd.opts();
 }

@@ -4,29 +4,37 @@
  * (Examples 3, 4) or runs the DLG attack on the first batch of an untrained model (Examples 1, 2).
  * Bad input: one line on stderr, exit 2, nothing written. Divergence: one line, exit 1.
  */
-import { ResultDirError, checkWritableDir } from "../lib/results";
+import { ResultDirError, StagedDir, checkResultDir } from "../lib/results";
 import { DataError } from "../lib/data/idx";
-import { DivergenceError } from "../lib/train";
 import { argumentsLine, attackLogLine, loadData, runAttack, runTraining, setupRun, type RunContext } from "../lib/demo";
-import { StagedDir } from "../lib/results";
+import { guardStdout } from "../lib/stdio";
 import { grayPng, gridPng } from "../lib/viz/png";
-import type { MnistSplit } from "../lib/data/mnist";
+import { matchedGridPng } from "../lib/viz/matched";
+import { matchReconstructions, multisetLabelAccuracy } from "../lib/metrics/match";
+import { matchedLines } from "../lib/batch";
+import { labelCounts, publicData } from "../lib/attack/label_counts";
+import { meanImage, type MnistSplit } from "../lib/data/mnist";
 import { parseArgs, UsageError } from "./args";
-import { makeProgress } from "./progress";
+import { clearProgress, makeProgress } from "./progress";
 import { pyFloat } from "../lib/pyfmt";
 import type { DemoConfig } from "../lib/config";
 
+/** What an attack run writes (before manifests, a folder of these was an earlier run's too). */
+const RESULT_FILES = /^(target_\d+|result_\d+_\d+|grid|matched)\.png$/;
+
 function fail(code: number, msg: string): never {
+  clearProgress(); // the error gets a line of its own, not the end of the bar's
   process.stderr.write(`dgc_demo: error: ${msg}\n`);
   process.exit(code);
 }
 
 async function main(): Promise<void> {
+  guardStdout("dgc_demo", clearProgress);
   let cfg: DemoConfig | null;
   try {
     cfg = parseArgs(process.argv.slice(2));
     if (cfg === null) return;
-    if (cfg.dlg_attack) checkWritableDir(cfg.result_dir);
+    if (cfg.dlg_attack) checkResultDir(cfg.result_dir, { overwrite: cfg.overwrite, ownNames: RESULT_FILES });
   } catch (e) {
     if (e instanceof UsageError || e instanceof ResultDirError) fail(2, e.message);
     throw e;
@@ -42,7 +50,7 @@ async function main(): Promise<void> {
   console.log(argumentsLine(cfg));
   const ctx = await setupRun(cfg);
   console.log(`backend: ${ctx.backend}, seed: ${ctx.seed}`);
-  if (cfg.dlg_attack) return attack(ctx, data.train);
+  if (cfg.dlg_attack) return attack(ctx, data.train, data.test);
   const bar = makeProgress("train");
   const run = runTraining(ctx, data, {
     log: (line) => bar.log(line),
@@ -61,26 +69,32 @@ function startLine(cfg: DemoConfig, guess: number): string {
   return `attack ${cfg.attack_method} (optimizer ${cfg.attack_optimizer}, lr ${pyFloat(cfg.attack_lr)}, victim loss ${cfg.victim_loss}); label guess: ${guess} (${how})`;
 }
 
-/** Examples 1 and 2. Images are staged and moved into result_dir only if the attack succeeds. */
-async function attack(ctx: RunContext, data: MnistSplit): Promise<void> {
+/**
+ * Examples 1 and 2. Nothing touches result_dir until the attack has finished (so Ctrl-C during it
+ * leaves nothing); then the images are staged inside result_dir and committed (lib/results.ts).
+ */
+async function attack(ctx: RunContext, data: MnistSplit, test: MnistSplit): Promise<void> {
   const { cfg } = ctx;
-  const out = new StagedDir(cfg.result_dir);
+  const bar = makeProgress(cfg.attack_method === "dlg" ? "DLG" : cfg.attack_method);
+  // a batch: per-sample labels from the label counts, read with labelled public data (the test set)
+  const batchPrior = cfg.attack_batch_size > 1 ? { labelled: publicData(test), mean: meanImage(data) } : undefined;
+  const run = runAttack(ctx, data, {
+    onStart: (info) => bar.log(`${startLine(cfg, info.guess)}; sent ${info.sent} of ${info.total} gradient entries`),
+    onIteration: (it, d, rec) => {
+      if (rec) bar.log(attackLogLine(rec));
+      if (it % 10 === 0 || it === cfg.attack_epoch - 1) bar.update(it + 1, cfg.attack_epoch, `D ${d.toExponential(3)}`);
+    },
+  }, {}, batchPrior?.mean, batchPrior);
+  bar.stop();
+  if (run.analytic) {
+    const a = run.analytic;
+    const rest = a.recoveredCount < run.target.x.length ? "; the rest filled with the training set's mean image" : "";
+    console.log(`analytic: recovered ${a.recoveredCount} of ${run.target.x.length} pixels exactly (class column ${a.classUsed ?? "none: no bias gradient received"})${rest}`);
+  }
+  console.log(`Attack cost time in seconds: ${pyFloat(run.seconds)}`);
+  const out = new StagedDir(cfg.result_dir, { overwrite: cfg.overwrite, ownNames: RESULT_FILES });
+  for (const line of out.recovered) console.log(`${cfg.result_dir}: ${line}`);
   try {
-    const bar = makeProgress(cfg.attack_method === "dlg" ? "DLG" : cfg.attack_method);
-    const run = runAttack(ctx, data, {
-      onStart: (info) => bar.log(`${startLine(cfg, info.guess)}; sent ${info.sent} of ${info.total} gradient entries`),
-      onIteration: (it, d, rec) => {
-        if (rec) bar.log(attackLogLine(rec));
-        if (it % 10 === 0 || it === cfg.attack_epoch - 1) bar.update(it + 1, cfg.attack_epoch, `D ${d.toExponential(3)}`);
-      },
-    });
-    bar.stop();
-    if (run.analytic) {
-      const a = run.analytic;
-      const rest = a.recoveredCount < run.target.x.length ? "; the rest filled with the training set's mean image" : "";
-      console.log(`analytic: recovered ${a.recoveredCount} of ${run.target.x.length} pixels exactly (class column ${a.classUsed ?? "none: no bias gradient received"})${rest}`);
-    }
-    console.log(`Attack cost time in seconds: ${pyFloat(run.seconds)}`);
     const B = run.target.size;
     const img = (x: Float32Array, i: number) => x.subarray(i * 784, (i + 1) * 784);
     for (let i = 0; i < B; i++) await out.write(`target_${i}.png`, await grayPng(img(run.target.x, i)));
@@ -88,6 +102,19 @@ async function attack(ctx: RunContext, data: MnistSplit): Promise<void> {
     // one overview: the targets, then a row per snapshot (columns: the samples of the batch)
     const rows = [run.target, ...run.snapshots].map((s) => Array.from({ length: B }, (_, i) => img(s.x, i)));
     await out.write("grid.png", await gridPng(B === 1 ? [rows.map((r) => r[0])] : rows));
+    const last = run.snapshots[run.snapshots.length - 1];
+    if (B > 1 && last) {
+      // the lines above score the batch in the order the attack happened to find it; match it fairly
+      if (run.inferred) {
+        const c = run.inferred;
+        console.log(`Label counts inferred from the bias gradient (${c.biasSent} of 10 entries sent): [${Array.from(c.counts).join(", ")}], true [${Array.from(labelCounts(run.target.y)).join(", ")}]; multiset accuracy ${pyFloat(multisetLabelAccuracy(c.labels, run.target.y))}`);
+      }
+      const matched = matchReconstructions(last.x, run.target.x, B);
+      console.log(`Matched to the targets by optimal assignment on MSE, at iteration ${last.iteration}:`);
+      for (const line of matchedLines({ matched, target: run.target }, run.labels)) console.log(line);
+      console.log(`Label accuracy as a multiset (the labels the attack ends with): ${pyFloat(multisetLabelAccuracy(run.labels, run.target.y))}`);
+      await out.write("matched.png", await matchedGridPng(run.target.x, [last.x], matched.pairs));
+    }
     out.commit();
   } catch (e) {
     out.abort();
@@ -96,6 +123,6 @@ async function attack(ctx: RunContext, data: MnistSplit): Promise<void> {
 }
 
 main().catch((e: unknown) => {
-  if (e instanceof DivergenceError) fail(1, e.message);
+  if (e instanceof ResultDirError) fail(2, e.message);
   fail(1, e instanceof Error ? e.message : String(e));
 });

@@ -1,4 +1,9 @@
-/** A progress bar with ETA on stderr, shown only when stderr is a terminal (never in logs/CI). */
+/**
+ * A progress bar with ETA on stderr, shown only when stderr is a terminal (never in logs/CI).
+ * It never changes the terminal's modes — the cursor stays visible and line wrap on (the bar is cut
+ * to the terminal's width instead) — so no exit path can leave a terminal broken, not even
+ * SIGKILL. `clearProgress` wipes the bar's line so an error message starts on a line of its own.
+ */
 import { SingleBar, Presets } from "cli-progress";
 
 export interface Progress {
@@ -8,18 +13,33 @@ export interface Progress {
   stop(): void;
 }
 
+/** The bar on screen now, if any. */
+let shown: Progress | null = null;
+
+/** Clears the bar's line, if a bar is on screen (call before writing an error). */
+export function clearProgress(): void {
+  shown?.stop();
+}
+
 export function makeProgress(label: string): Progress {
   if (!process.stderr.isTTY) return { update: () => undefined, log: (l) => console.log(l), stop: () => undefined };
   const bar = new SingleBar(
-    { stream: process.stderr, format: `${label} [{bar}] {percentage}% | {value}/{total} | ETA {eta_formatted} | {info}`, hideCursor: true, clearOnComplete: true },
+    {
+      stream: process.stderr,
+      format: `${label} [{bar}] {percentage}% | {value}/{total} | ETA {eta_formatted} | {info}`,
+      hideCursor: false,
+      linewrap: true,
+      clearOnComplete: true,
+    },
     Presets.shades_classic,
   );
   let active = false;
-  return {
+  const progress: Progress = {
     update(done, total, info = "") {
       if (!active) {
         bar.start(total, done, { info });
         active = true;
+        shown = progress;
       }
       bar.setTotal(total);
       bar.update(done, { info });
@@ -31,6 +51,8 @@ export function makeProgress(label: string): Progress {
     stop() {
       if (active) bar.stop();
       active = false;
+      if (shown === progress) shown = null;
     },
   };
+  return progress;
 }

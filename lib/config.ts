@@ -4,6 +4,7 @@
  */
 import type { BackendChoice } from "./backend";
 import type { ModelKind } from "./models/model";
+import { SPLIT_SIZES } from "./data/mnist";
 import { ATTACK_METHODS, ATTACK_OPTIMIZERS, defaultLr, defaultOptimizer, type AttackMethod, type AttackOptimizer } from "./attack/methods";
 import { VICTIM_LOSSES, type VictimLoss } from "./attack/objectives";
 
@@ -31,6 +32,8 @@ export interface DemoConfig {
   data_dir: string | null;
   label_init: LabelInit;
   label_rule: LabelRule;
+  /** Replace a result_dir holding files no earlier run wrote (lib/results.ts). */
+  overwrite: boolean;
   attack_method: AttackMethod;
   /** "none" for analytic, which optimizes nothing. */
   attack_optimizer: AttackOptimizer | "none";
@@ -56,6 +59,7 @@ export const DEFAULTS: DemoConfig = {
   data_dir: null,
   label_init: "ones",
   label_rule: "gram",
+  overwrite: false,
   attack_method: "dlg",
   attack_optimizer: "gd",
   victim_loss: "sse",
@@ -73,19 +77,24 @@ function check(ok: boolean, msg: string): void {
 }
 
 const isInt = (x: number) => Number.isInteger(x);
+/** A learning rate float32 can hold: it rounds to neither infinity nor zero (tfjs computes in float32). */
+const float32Rate = (x: number) => Number.isFinite(Math.fround(x)) && Math.fround(x) > 0;
 
 /** Throws ConfigError with a one-line message for the first value out of range. */
 export function validateConfig(c: DemoConfig): DemoConfig {
   check(isInt(c.train_epoch) && c.train_epoch >= 0, `--train_epoch must be an integer >= 0, got ${c.train_epoch}`);
   check(isInt(c.train_batch_size) && c.train_batch_size >= 1, `--train_batch_size must be an integer >= 1, got ${c.train_batch_size}`);
-  check(Number.isFinite(c.train_lr) && c.train_lr > 0, `--train_lr must be a finite number > 0, got ${c.train_lr}`);
+  check(float32Rate(c.train_lr), `--train_lr must be a number > 0 within float32's range (1.4e-45 to 3.4e38), got ${c.train_lr}`);
   check(c.sparsity >= 0 && c.sparsity < 1, `--sparsity must be in [0, 1), got ${c.sparsity}`);
-  check(isInt(c.attack_batch_size) && c.attack_batch_size >= 1, `--attack_batch_size must be an integer >= 1, got ${c.attack_batch_size}`);
+  check(
+    isInt(c.attack_batch_size) && c.attack_batch_size >= 1 && c.attack_batch_size <= SPLIT_SIZES.train,
+    `--attack_batch_size must be an integer from 1 to ${SPLIT_SIZES.train} (the training set), got ${c.attack_batch_size}`,
+  );
   check(isInt(c.attack_epoch) && c.attack_epoch >= 0, `--attack_epoch must be an integer >= 0, got ${c.attack_epoch}`);
-  check(Number.isFinite(c.attack_lr) && c.attack_lr > 0, `--attack_lr must be a finite number > 0, got ${c.attack_lr}`);
+  check(float32Rate(c.attack_lr), `--attack_lr must be a number > 0 within float32's range (1.4e-45 to 3.4e38), got ${c.attack_lr}`);
   check(isInt(c.return_epoch) && c.return_epoch >= 1, `--return_epoch must be an integer >= 1, got ${c.return_epoch}`);
   check(isInt(c.window_size) && c.window_size >= 1, `--window_size must be an integer >= 1, got ${c.window_size}`);
-  check(c.seed === null || (isInt(c.seed) && c.seed >= 0), `--seed must be an integer >= 0, got ${c.seed}`);
+  check(c.seed === null || (Number.isSafeInteger(c.seed) && c.seed >= 0), `--seed must be an integer from 0 to 2^53 − 1, got ${c.seed}`);
   check(c.model === "linear" || c.model === "lenet", `--model must be linear or lenet, got ${c.model}`);
   check(["auto", "tensorflow", "wasm", "cpu"].includes(c.backend), `--backend must be auto, tensorflow, wasm or cpu, got ${c.backend}`);
   check(c.label_init === "ones" || c.label_init === "guess", `--label_init must be ones or guess, got ${c.label_init}`);

@@ -17,6 +17,7 @@ import { type DLGSnapshot } from "./attack/dlg";
 import { attackGuess, runAttackMethod, type AttackOutput, type AttackSpec } from "./attack/methods";
 import { meanImage } from "./data/mnist";
 import { observedGradients, victimGradients } from "./attack/victim";
+import { batchLabels, labelRows, type BatchLabels, type PublicPrior } from "./attack/label_counts";
 import type { VictimLoss } from "./attack/objectives";
 import { attackMetrics, signAware, ssim8, type SignAwareReading } from "./metrics";
 import { sumStats, type SentStats } from "./optim/optimizer";
@@ -130,6 +131,8 @@ export interface AttackRun {
   /** The labels the attack ends with, and (analytic) the pixels it recovered exactly. */
   labels: number[];
   analytic?: AttackOutput["analytic"];
+  /** B > 1 with a public prior: the label counts inferred from the bias gradient (label_counts.ts). */
+  inferred?: BatchLabels;
 }
 
 /** The attack as the demo's flags describe it (the registry's spec). */
@@ -186,7 +189,9 @@ export function victimStep(ctx: RunContext, data: MnistSplit, loss: VictimLoss =
  * default) on its first batch with the untrained model and hands its optimizer's output to the
  * network; the attacker infers the label and runs the chosen attack on what it observed. `mean`
  * (the training set's mean image) is computed when the method uses it (adaptive's start,
- * analytic's fill for pixels it cannot recover).
+ * analytic's fill for pixels it cannot recover). For a batch (B > 1) with `batchPrior` (labelled
+ * public data), each sample gets its own label from the inferred label counts — the fixed label of
+ * idlg/ig/adaptive and DLG's start under `--label_init guess` (the seed's all-ones start stays).
  */
 export function runAttack(
   ctx: RunContext,
@@ -198,6 +203,7 @@ export function runAttack(
   } = {},
   dgc: DGCRefinements = {},
   mean?: Float32Array,
+  batchPrior?: PublicPrior,
 ): AttackRun {
   const { cfg, model } = ctx;
   const victim = victimStep(ctx, data, cfg.victim_loss, dgc);
@@ -207,10 +213,12 @@ export function runAttack(
     const prior = mean ?? (cfg.attack_method === "adaptive" || cfg.attack_method === "analytic" ? meanImage(data) : undefined);
     const spec = attackSpec(cfg);
     hooks.onStart?.({ guess: attackGuess(spec, observed), ...sumStats(stats) });
+    const inferred = B > 1 && batchPrior ? batchLabels(model, params, observed, B, cfg.victim_loss, batchPrior) : undefined;
+    const labels = inferred && !(cfg.attack_method === "dlg" && cfg.label_init === "ones") ? labelRows(inferred.labels) : undefined;
     const records: AttackRecord[] = [];
     const result = runAttackMethod(
       spec,
-      { model, params, observed, batch: B, rng: ctx.rng.fork("dummy"), mean: prior },
+      { model, params, observed, batch: B, rng: ctx.rng.fork("dummy"), mean: prior, labels },
       (it, d, snap) => {
         let rec: AttackRecord | undefined;
         if (snap) {
@@ -229,7 +237,7 @@ export function runAttack(
       fullGradients: grads.map((g) => g.dataSync().slice() as Float32Array),
       observedGradients: observed.map((g) => g.dataSync().slice() as Float32Array),
       snapshots: result.snapshots, records, distances: result.distances, seconds: result.seconds,
-      labels: result.labels, analytic: result.analytic,
+      labels: result.labels, analytic: result.analytic, inferred,
     };
   } finally {
     victim.dispose();

@@ -104,8 +104,16 @@ export function train(model: Model, params: tf.Variable[], optimizer: Optimizer,
       opts.onBatch?.(r, perEpoch);
     }
   }
+  // the loss is read before each update, so only the weights can show that the last update overflowed
+  const last = history[history.length - 1];
+  if (last && !allFinite(params)) throw new DivergenceError(`training diverged: non-finite weights after the last step (epoch ${last.epoch}, batch id ${last.batch})`);
   const testAccuracy = opts.test ? accuracy(model, params, opts.test) : undefined;
   return { history, testAccuracy, seconds: (performance.now() - t0) / 1000 };
+}
+
+/** Whether every entry of every tensor is finite (one reduction per tensor, read back once). */
+export function allFinite(ts: readonly tf.Tensor[]): boolean {
+  return tf.tidy(() => ts.every((t) => tf.all(tf.isFinite(t)).dataSync()[0] === 1));
 }
 
 /** Mean cross-entropy of a batch, its correct count, and the parameter gradients (closed form or autodiff). */
@@ -124,14 +132,21 @@ export function lossAndGrads(model: Model, params: readonly tf.Tensor[], batch: 
   return { loss: value.dataSync()[0], correct, grads };
 }
 
-/** Classification accuracy on a whole split, in batches of 1000. */
+/**
+ * Classification accuracy on a whole split, in batches of 1000. Throws DivergenceError if a logit
+ * is not finite: weights within float32's range can still overflow x·W, and argmax of ±Inf/NaN
+ * would be a made-up accuracy.
+ */
 export function accuracy(model: Model, params: readonly tf.Tensor[], data: MnistSplit, batchSize = 1000): number {
   let correct = 0;
   for (const batch of epochBatches(data, batchSize, null)) {
-    correct += tf.tidy(() => {
+    const [right, finite] = tf.tidy(() => {
       const logits = model.forward(params, toBatchTensor(batch.x, batch.size));
-      return tf.sum(tf.cast(tf.equal(tf.argMax(logits, -1), tf.tensor1d(batch.y, "int32")), "int32")).dataSync()[0];
+      const hits = tf.sum(tf.cast(tf.equal(tf.argMax(logits, -1), tf.tensor1d(batch.y, "int32")), "int32"));
+      return tf.stack([hits, tf.cast(tf.all(tf.isFinite(logits)), "int32")]).dataSync();
     });
+    if (!finite) throw new DivergenceError(`training diverged: the model's ${data.split} logits are not finite (batch id ${batch.id} of the ${data.split} set)`);
+    correct += right;
   }
   return correct / data.n;
 }

@@ -6,13 +6,16 @@
  *   npm run sweep -- --list ...            the grid's job keys, one a line (for schedulers)
  *   npm run sweep -- --only <key> ...      one job on its own
  *   npm run sweep -- --summary --out dir   the Markdown table; writes <dir>/summary.json
- * Exit status: 0 when every job is done, 1 when one failed (the others still ran), 2 on bad input.
+ * Exit status: 0 when every job is done (or left to another process holding its lock), 1 when one
+ * failed (the others still ran), 2 on bad input, 75 for `--only` when another process holds the job.
  */
-import { writeFileSync } from "node:fs";
+import writeFileAtomic from "write-file-atomic";
 import { join } from "node:path";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { oneLine } from "../cli/args";
+import { guardStdout } from "../lib/stdio";
 import {
-  ATTACKS, BACKENDS, buildSummary, DEFAULT_COMMON, DGC_VARIANTS, expandGrid, GridError, jobConfig, parseKey, runSweep, summaryMarkdown,
+  ATTACKS, BACKENDS, BUSY_EXIT, buildSummary, ensureWritableDir, requireDir, ResultDirError, DEFAULT_COMMON, DGC_VARIANTS, expandGrid, GridError, jobConfig, parseKey, runSweep, summaryMarkdown,
   type AttackName, type BackendChoice, type CommonSettings, type DGCVariant, type JobConfig,
 } from "../lib";
 
@@ -34,27 +37,37 @@ function sparsities(s: string): number[] {
   });
 }
 
-/** "5" → 1..5; "2-4" → 2, 3, 4; "1,3,7" → those. */
+/** More seeds than this is a typo, not a sweep (each seed is a job per grid point). */
+const MAX_SEEDS = 100_000;
+
+/** "5" → 1..5; "2-4" → 2, 3, 4; "1,3,7" → those. Seeds are integers from 0 to 2^53 − 1 (beyond, neighbours collide). */
 function seeds(s: string): number[] {
   const int = (x: string) => {
     if (!/^\d+$/.test(x.trim())) throw new InvalidArgumentError(`'${x}' is not a seed (an integer >= 0)`);
+    if (!Number.isSafeInteger(Number(x))) throw new InvalidArgumentError(`seed '${x.trim()}' is beyond 2^53 − 1 = ${Number.MAX_SAFE_INTEGER}`);
     return Number(x);
+  };
+  const tooMany = (n: number) => {
+    if (n > MAX_SEEDS) throw new InvalidArgumentError(`'${s}' asks for ${n} seeds; at most ${MAX_SEEDS}`);
   };
   if (s.includes(",")) return [...new Set(s.split(",").map(int))];
   const range = /^(\d+)-(\d+)$/.exec(s.trim());
   if (range) {
-    const [a, b] = [Number(range[1]), Number(range[2])];
+    const [a, b] = [int(range[1]), int(range[2])];
     if (b < a) throw new InvalidArgumentError(`empty seed range '${s}'`);
+    tooMany(b - a + 1);
     return Array.from({ length: b - a + 1 }, (_, i) => a + i);
   }
   const n = int(s);
   if (n < 1) throw new InvalidArgumentError("--seeds N needs N >= 1");
+  tooMany(n);
   return Array.from({ length: n }, (_, i) => i + 1);
 }
 
 function positiveInt(min: number) {
   return (s: string): number => {
     if (!/^\d+$/.test(s.trim()) || Number(s) < min) throw new InvalidArgumentError(`'${s}' is not an integer >= ${min}`);
+    if (!Number.isSafeInteger(Number(s))) throw new InvalidArgumentError(`'${s.trim()}' is beyond 2^53 − 1`);
     return Number(s);
   };
 }
@@ -106,20 +119,27 @@ function usage(msg: string): never {
 }
 
 async function main(): Promise<void> {
+  guardStdout("sweep");
   const cmd = command();
   try {
     cmd.parse(process.argv.slice(2), { from: "user" });
   } catch (e) {
     if (e instanceof CommanderError) {
       if (e.code === "commander.helpDisplayed" || e.code === "commander.help") return;
-      usage(e.message.replace(/^error: /, ""));
+      usage(oneLine(e.message));
     }
     throw e;
   }
   const o = cmd.opts<Opts>();
   if (o.summary) {
+    try {
+      requireDir(o.out, "--out");
+    } catch (e) {
+      if (e instanceof ResultDirError) usage(e.message);
+      throw e;
+    }
     const summary = buildSummary(o.out);
-    writeFileSync(join(o.out, "summary.json"), `${JSON.stringify(summary, null, 2)}\n`);
+    await writeFileAtomic(join(o.out, "summary.json"), `${JSON.stringify(summary, null, 2)}\n`);
     console.log(summaryMarkdown(summary));
     return;
   }
@@ -137,6 +157,12 @@ async function main(): Promise<void> {
     for (const c of configs) console.log(c.key);
     return;
   }
+  try {
+    ensureWritableDir(o.out, "--out");
+  } catch (e) {
+    if (e instanceof ResultDirError) usage(e.message);
+    throw e;
+  }
   const t0 = performance.now();
   const childArgs = (key: string) => [
     process.argv[1], "--only", key, "--out", o.out, "--epochs", String(o.epochs), "--backend", o.backend,
@@ -153,9 +179,11 @@ async function main(): Promise<void> {
   });
   if (!o.only) {
     const secs = (performance.now() - t0) / 1000;
-    console.log(`sweep: ${report.done.length} done, ${report.failed.length} failed, ${report.skipped.length} already done; ${secs.toFixed(1)} s`);
+    const busy = report.busy.length ? `, ${report.busy.length} left to other processes (running there)` : "";
+    console.log(`sweep: ${report.done.length} done, ${report.failed.length} failed, ${report.skipped.length} already done${busy}; ${secs.toFixed(1)} s`);
   }
   if (report.failed.length) process.exitCode = 1;
+  else if (o.only && report.busy.length) process.exitCode = BUSY_EXIT;
 }
 
 main().catch((e) => {

@@ -6,7 +6,8 @@
  *   D = Σ_tensors Σ (g' − g)² / numel;  plain gradient descent on dummy_x and dummy_y.
  *
  * With several samples only one (updater_idx) moves at a time; it advances every `windowSize`
- * iterations. A snapshot is taken when iteration % returnEvery == 0, after that iteration's update.
+ * iterations; `windowSize` 0 moves every sample at every iteration (the DLG paper's batch attack).
+ * A snapshot is taken when iteration % returnEvery == 0, after that iteration's update.
  */
 import { tf, variableFrom } from "../tf";
 import { NUM_CLASSES, PIXELS } from "../data/mnist";
@@ -19,6 +20,7 @@ export interface DLGOptions {
   iterations: number;
   lr: number;
   returnEvery: number;
+  /** Iterations per sample of the seed's round-robin; 0: all samples move at once. */
   windowSize: number;
   /** The dummy label's start, [B × 10] (see `initialLabels`). */
   labelStart: Float32Array;
@@ -89,14 +91,14 @@ export function dlgAttack(
   let count = 0;
   try {
     for (let it = 0; it < opts.iterations; it++) {
-      if (count === opts.windowSize) {
+      if (opts.windowSize > 0 && count === opts.windowSize) {
         updater = (updater + 1) % batch;
         count = 0;
       }
       const d = tf.tidy(() => {
         const { value, grads } = valueAndGrads(dummyX as tf.Tensor2D, dummyY as tf.Tensor2D);
         let [gx, gy] = grads;
-        if (batch > 1) {
+        if (batch > 1 && opts.windowSize > 0) {
           // only sample `updater` moves
           const rows = tf.oneHot(tf.tensor1d([updater], "int32"), batch).reshape([batch, 1]);
           gx = tf.mul(gx, rows);

@@ -9,3 +9,4 @@ export * from "./victim";
 export * from "./lbfgs";
 export * from "./analytic";
 export * from "./methods";
+export * from "./label_counts";

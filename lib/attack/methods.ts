@@ -108,6 +108,12 @@ export interface AttackInput {
   rng: Rng;
   /** The training set's mean image, a public prior: the adaptive start, analytic's fill. */
   mean?: Float32Array;
+  /**
+   * One label per sample, [B × 10] one-hot rows (e.g. from the batch's label counts,
+   * label_counts.ts): the fixed label of idlg/ig/adaptive and DLG's label start, in place of the
+   * one guess every sample otherwise gets.
+   */
+  labels?: Float32Array;
 }
 
 export interface AttackOutput {
@@ -200,6 +206,9 @@ export function attackGuess(spec: AttackSpec, observed: readonly tf.Tensor[]): n
 /** The attack, with snapshots and the per-iteration objective. */
 export function runAttackMethod(spec: AttackSpec, input: AttackInput, onIteration?: IterationHook): AttackOutput {
   checkApplicable(spec.method, input.model, input.batch);
+  if (input.labels && input.labels.length !== input.batch * NUM_CLASSES) {
+    throw new AttackSetupError(`labels: ${input.labels.length} values do not make ${input.batch} rows of ${NUM_CLASSES}`);
+  }
   if (spec.method === "analytic") return runAnalytic(spec, input, onIteration);
   if (spec.optimizer === "none") throw new AttackSetupError(`--attack_method ${spec.method} needs an optimizer (gd, adam or lbfgs)`);
   const recipe = attackRecipe(spec, input.model);
@@ -208,15 +217,15 @@ export function runAttackMethod(spec: AttackSpec, input: AttackInput, onIteratio
   if (spec.method === "dlg" && spec.optimizer === "gd" && spec.victimLoss === "sse" && !spec.recipe) {
     const r = dlgAttack(input.model, input.params, input.observed, B, {
       iterations: spec.iterations, lr: spec.lr, returnEvery: spec.returnEvery, windowSize: spec.windowSize,
-      labelStart: initialLabels(spec.labelInit, B, guess), rng: input.rng,
+      labelStart: input.labels ?? initialLabels(spec.labelInit, B, guess), rng: input.rng,
     }, onIteration);
     const last = r.snapshots[r.snapshots.length - 1];
-    const y = last?.y ?? initialLabels(spec.labelInit, B, guess);
+    const y = last?.y ?? input.labels ?? initialLabels(spec.labelInit, B, guess);
     // dlgAttack keeps only snapshots; with no snapshot at the last iteration the start stands in
     return { x: last?.x ?? new Float32Array(B * PIXELS), y, labels: argmaxRows(y, B), guess, snapshots: r.snapshots, distances: r.distances, seconds: r.seconds };
   }
   const start = recipe.start === "mean" ? meanStart(requireMean(input), B) : noiseStart(input.rng, B);
-  const labelRows = spec.method === "dlg" ? initialLabels(spec.labelInit, B, guess) : initialLabels("guess", B, guess);
+  const labelRows = input.labels ?? (spec.method === "dlg" ? initialLabels(spec.labelInit, B, guess) : initialLabels("guess", B, guess));
   return optimize(spec, recipe, input, start, labelRows, guess, onIteration);
 }
 
@@ -265,7 +274,8 @@ function optimize(spec: AttackSpec, recipe: AttackRecipe, input: AttackInput, st
     }
     const { x, y } = stepper.final();
     if (!x.every(Number.isFinite) || !y.every(Number.isFinite)) throw new DivergenceError(`${spec.method} diverged: dummy data is not finite`);
-    const labels = recipe.optimizeLabel ? argmaxRows(y, B) : new Array<number>(B).fill(guess);
+    // a fixed label: y is its rows
+    const labels = argmaxRows(y, B);
     return { x, y, labels, guess, snapshots, distances, seconds: (performance.now() - t0) / 1000 };
   } finally {
     stepper.dispose();

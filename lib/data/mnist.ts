@@ -5,7 +5,7 @@
  * and a file that is plainly MNIST by name but has other bytes is reported.
  */
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { DataError, parseIdx } from "./idx";
@@ -23,6 +23,9 @@ const FILES: Record<Split, { images: string; labels: string; n: number }> = {
   train: { images: "train-images-idx3-ubyte", labels: "train-labels-idx1-ubyte", n: 60000 },
   test: { images: "t10k-images-idx3-ubyte", labels: "t10k-labels-idx1-ubyte", n: 10000 },
 };
+
+/** Images in each split of MNIST (every loader checks the files hold exactly these). */
+export const SPLIT_SIZES: Readonly<Record<Split, number>> = { train: FILES.train.n, test: FILES.test.n };
 
 /** Images as one flat Float32Array (n × 784, row-major, in [-1, 1]) and labels 0..9. */
 export interface MnistSplit {
@@ -56,19 +59,35 @@ export function sha256(buf: Uint8Array): string {
   return createHash("sha256").update(buf).digest("hex");
 }
 
-/** Reads `name` or `name.gz` from dir; the checksum is of the uncompressed bytes. */
-function readIdxFile(dir: string, name: string, verify: boolean): Uint8Array {
+/** Reads a file, or throws DataError naming it (a folder in its place, no permission, …). */
+function readNamed(file: string): Buffer {
+  try {
+    if (statSync(file).isDirectory()) throw new DataError(`${file}: is a directory, not an IDX file`);
+    return readFileSync(file);
+  } catch (e) {
+    if (e instanceof DataError) throw e;
+    const err = e as NodeJS.ErrnoException;
+    throw new DataError(`${file}: cannot read (${err.code ?? err.message})`);
+  }
+}
+
+/**
+ * Reads `name` or `name.gz` from dir; the checksum is of the uncompressed bytes. Returns the file
+ * read, so every later message names it (`….gz (uncompressed)` for a gzipped one).
+ */
+function readIdxFile(dir: string, name: string, verify: boolean): { buf: Uint8Array; file: string } {
   const raw = join(dir, name);
   const gz = `${raw}.gz`;
   let buf: Buffer;
   let file: string;
   if (existsSync(raw)) {
     file = raw;
-    buf = readFileSync(raw);
+    buf = readNamed(raw);
   } else if (existsSync(gz)) {
-    file = gz;
+    file = `${gz} (uncompressed)`;
+    const packed = readNamed(gz);
     try {
-      buf = gunzipSync(readFileSync(gz));
+      buf = gunzipSync(packed);
     } catch (e) {
       throw new DataError(`${gz}: not a valid gzip file (${(e as Error).message})`);
     }
@@ -80,7 +99,7 @@ function readIdxFile(dir: string, name: string, verify: boolean): Uint8Array {
     const got = sha256(buf);
     if (got !== want) throw new DataError(`${file}: SHA-256 ${got} does not match the pinned ${want} (corrupt or modified file)`);
   }
-  return buf;
+  return { buf, file };
 }
 
 export interface LoadOptions {
@@ -93,12 +112,15 @@ export interface LoadOptions {
 /** Loads one split, normalized to [-1, 1]. Throws DataError with a one-line message on bad files. */
 export function loadMnist(split: Split, opts: LoadOptions = {}): MnistSplit {
   const dir = opts.dataDir ?? bundledDataDir();
+  if (existsSync(dir) && !statSync(dir).isDirectory()) throw new DataError(`${dir}: is a file; the data folder must be a directory holding the IDX files`);
   const verify = opts.verify ?? opts.dataDir === undefined;
   const f = FILES[split];
-  const images = parseIdx(readIdxFile(dir, f.images, verify), join(dir, f.images), [f.n, IMAGE_SIZE, IMAGE_SIZE]).data;
-  const labels = parseIdx(readIdxFile(dir, f.labels, verify), join(dir, f.labels), [f.n]).data;
+  const imageFile = readIdxFile(dir, f.images, verify);
+  const images = parseIdx(imageFile.buf, imageFile.file, [f.n, IMAGE_SIZE, IMAGE_SIZE]).data;
+  const labelFile = readIdxFile(dir, f.labels, verify);
+  const labels = parseIdx(labelFile.buf, labelFile.file, [f.n]).data;
   for (let i = 0; i < labels.length; i++) {
-    if (labels[i] >= NUM_CLASSES) throw new DataError(`${join(dir, f.labels)}: label ${labels[i]} at index ${i} is not in 0..9`);
+    if (labels[i] >= NUM_CLASSES) throw new DataError(`${labelFile.file}: label ${labels[i]} at index ${i} is not in 0..9`);
   }
   const lut = Float32Array.from({ length: 256 }, (_, v) => (v - PIXEL_MEAN) / PIXEL_STD);
   const x = new Float32Array(images.length);

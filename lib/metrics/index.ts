@@ -2,3 +2,4 @@ export * from "./image";
 export * from "./labels";
 export * from "./attack";
 export * from "./readings";
+export * from "./match";

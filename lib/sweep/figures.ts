@@ -14,11 +14,18 @@ function rowsOf(rows: readonly SummaryRow[], variant: string): SummaryRow[] {
   return rows.filter((r) => r.variant === variant || r.variant === "dense");
 }
 
+/** A figure shows one setting: points of several on one line would mix runs silently. */
+function oneSetting(rows: readonly SummaryRow[]): void {
+  const settings = [...new Set(rows.map((r) => r.settings).filter((x) => x !== undefined))];
+  if (settings.length > 1) throw new Error(`these rows come from ${settings.length} settings (${settings.join("; ")}); plot one: rows.filter((r) => r.settings === "…")`);
+}
+
 /**
  * Test accuracy against the attack's PSNR, one point per sparsity and attack (median over seeds),
  * with the mean-image baseline as a vertical line: right of it, the attack learned more than the prior.
  */
 export function tradeoffFigure(rows: readonly SummaryRow[], variant = "seed"): Figure {
+  oneSetting(rows);
   const sel = rowsOf(rows, variant);
   const attacks = [...new Set(sel.map((r) => r.attack))];
   const data: Record<string, unknown>[] = attacks.map((a) => {
@@ -47,6 +54,7 @@ export function tradeoffFigure(rows: readonly SummaryRow[], variant = "seed"): F
 
 /** Bytes sent per step (log scale) against test accuracy, one point per sparsity and variant. */
 export function bytesFigure(rows: readonly SummaryRow[]): Figure {
+  oneSetting(rows);
   const variants = [...new Set(rows.map((r) => r.variant))];
   const data = variants.map((v) => {
     const seen = new Map<number, SummaryRow>();

@@ -84,8 +84,18 @@ export interface JobPoint {
 
 export class GridError extends Error {}
 
+/** A number in plain decimal notation, exactly as round-trip as String(x) but never "1e-7" (keys stay parseable). */
+export function plainDecimal(x: number): string {
+  const s = String(x);
+  const m = /^(\d)(?:\.(\d+))?e([+-]\d+)$/.exec(s);
+  if (!m) return s;
+  const digits = m[1] + (m[2] ?? "");
+  const exp = Number(m[3]);
+  return exp < 0 ? `0.${"0".repeat(-exp - 1)}${digits}` : digits.padEnd(exp + 1, "0");
+}
+
 export function jobKey(p: JobPoint): string {
-  return `s${p.sparsity}-${p.attack}-${p.variant}-seed${p.seed}`;
+  return `s${plainDecimal(p.sparsity)}-${p.attack}-${p.variant}-seed${p.seed}`;
 }
 
 const KEY = /^s(\d+(?:\.\d+)?)-([a-z]+)-([a-z]+)-seed(\d+)$/;

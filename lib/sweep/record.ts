@@ -6,6 +6,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
+import { hostname } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import writeFileAtomic from "write-file-atomic";
 import { tf } from "../tf";
@@ -73,6 +74,8 @@ export interface JobRecord {
   attack?: AttackOutcome;
   baseline?: BaselineOutcome;
   training?: TrainingOutcome;
+  /** The process that wrote the record (added by writeRecord): tells a sweep which jobs its own children ran. */
+  writer?: { host: string; pid: number };
 }
 
 export function recordPath(out: string, key: string): string {
@@ -104,7 +107,8 @@ function packageRoot(): string {
 }
 
 export async function writeRecord(out: string, record: JobRecord): Promise<void> {
-  await writeFileAtomic(recordPath(out, record.key), `${JSON.stringify(record, null, 2)}\n`);
+  const signed: JobRecord = { ...record, writer: { host: hostname(), pid: process.pid } };
+  await writeFileAtomic(recordPath(out, record.key), `${JSON.stringify(signed, null, 2)}\n`);
 }
 
 /** Same JSON regardless of key order, for comparing configs. */

@@ -1,7 +1,9 @@
 /**
  * The sweep's summary: every record of a result folder, aggregated over seeds per
- * sparsity × attack × variant (medians; label accuracy as the fraction of seeds right), as a
- * Markdown table and as JSON.
+ * sparsity × attack × variant × settings (medians; label accuracy as the fraction of seeds right),
+ * as a Markdown table and as JSON. Records are aggregated only with records whose whole config is
+ * the same but for the seed: runs with other settings (iterations, epochs, training subset, backend,
+ * attack parameters) become rows of their own, labelled, never averaged in.
  *
  * "Recovered" means more than the prior: an attack recovers a victim image when its PSNR beats
  * the training set's mean image — what an attacker gets without looking at any gradient — by at
@@ -11,7 +13,7 @@
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { recordProblem, type JobRecord } from "./record";
+import { canonicalJson, recordProblem, type JobRecord } from "./record";
 import { ATTACKS, VARIANT_NAMES, type AttackName, type VariantName } from "./grid";
 
 export const RECOVERY_MARGIN_DB = 3;
@@ -20,7 +22,9 @@ export interface SummaryRow {
   sparsity: number;
   attack: AttackName;
   variant: VariantName;
-  /** Attack iterations (distinct values among the row's jobs). */
+  /** The settings every job of the row shares, in short ("2000 it, 2 ep"); rows never mix settings. */
+  settings: string;
+  /** Attack iterations (distinct values among the row's jobs: one, since rows never mix settings). */
   iterations: number[];
   /** Training epochs (distinct values). */
   epochs: number[];
@@ -53,8 +57,10 @@ export interface Summary {
   /** Files that are not usable records (partial, corrupt). */
   invalid: { file: string; problem: string }[];
   rows: SummaryRow[];
-  /** Per attack and DGC variant: the lowest sparsity at which at most half the seeds are recovered (null: never). */
-  stopsRecovering: { attack: AttackName; variant: VariantName; sparsity: number | null }[];
+  /** The distinct settings among the records (more than one: the table has a row per setting). */
+  settings: string[];
+  /** Per attack, DGC variant and settings: the lowest sparsity at which at most half the seeds are recovered (null: never). */
+  stopsRecovering: { attack: AttackName; variant: VariantName; settings: string; sparsity: number | null }[];
 }
 
 export function median(xs: readonly number[]): number | null {
@@ -89,14 +95,37 @@ function order<T>(list: readonly T[], x: T): number {
   return list.indexOf(x);
 }
 
-export function summarize(records: readonly JobRecord[]): SummaryRow[] {
-  const groups = new Map<string, JobRecord[]>();
+/** What a job's config says beyond its grid point, in short: iterations, epochs, and any non-default subset or backend. */
+export function settingsLabel(c: JobRecord["config"]): string {
+  const parts = [`${c.attackParams.iterations} it`, `${c.training.epochs} ep`];
+  if (c.training.subset !== null) parts.push(`subset ${c.training.subset}`);
+  if (c.backend !== "auto") parts.push(c.backend);
+  return parts.join(", ");
+}
+
+/**
+ * Groups records whose configs are equal but for the seed. Groups of one grid point whose short
+ * labels coincide but whose configs differ elsewhere (say, another attack default) get "#1", "#2".
+ */
+function groupBySettings(records: readonly JobRecord[]): { settings: string; records: JobRecord[] }[] {
+  const groups = new Map<string, { point: string; label: string; records: JobRecord[] }>();
   for (const r of records) {
-    const k = `${r.config.sparsity}|${r.config.attack}|${r.config.variant}`;
-    groups.set(k, [...(groups.get(k) ?? []), r]);
+    const { key: _key, seed: _seed, ...rest } = r.config;
+    const sig = canonicalJson(rest);
+    const g = groups.get(sig) ?? { point: `${r.config.sparsity}|${r.config.attack}|${r.config.variant}`, label: settingsLabel(r.config), records: [] };
+    g.records.push(r);
+    groups.set(sig, g);
   }
+  const all = [...groups.values()];
+  return all.map((g) => {
+    const twins = all.filter((h) => h.point === g.point && h.label === g.label);
+    return { settings: twins.length > 1 ? `${g.label} #${twins.indexOf(g) + 1}` : g.label, records: g.records };
+  });
+}
+
+export function summarize(records: readonly JobRecord[]): SummaryRow[] {
   const rows: SummaryRow[] = [];
-  for (const group of groups.values()) {
+  for (const { settings, records: group } of groupBySettings(records)) {
     const c = group[0].config;
     const done = group.filter((r) => r.status === "done");
     const distinct = (xs: number[]) => [...new Set(xs)].sort((a, b) => a - b);
@@ -105,6 +134,7 @@ export function summarize(records: readonly JobRecord[]): SummaryRow[] {
       sparsity: c.sparsity,
       attack: c.attack,
       variant: c.variant,
+      settings,
       iterations: distinct(group.map((r) => r.config.attackParams.iterations)),
       epochs: distinct(group.map((r) => r.config.training.epochs)),
       n: done.length,
@@ -126,7 +156,9 @@ export function summarize(records: readonly JobRecord[]): SummaryRow[] {
   // per attack: the dense baseline first, then each variant by sparsity
   const variants: readonly VariantName[] = ["dense", ...VARIANT_NAMES.filter((v) => v !== "dense")];
   return rows.sort(
-    (a, b) => order(ATTACKS, a.attack) - order(ATTACKS, b.attack) || order(variants, a.variant) - order(variants, b.variant) || a.sparsity - b.sparsity,
+    (a, b) =>
+      order(ATTACKS, a.attack) - order(ATTACKS, b.attack) || order(variants, a.variant) - order(variants, b.variant) ||
+      a.settings.localeCompare(b.settings, "en", { numeric: true }) || a.sparsity - b.sparsity,
   );
 }
 
@@ -141,13 +173,17 @@ export function recovered(r: JobRecord): boolean {
 /** For each attack and DGC variant (the dense rows count for every variant): the first sparsity where ≤ half the seeds are recovered. */
 export function stopsRecovering(rows: readonly SummaryRow[]): Summary["stopsRecovering"] {
   const out: Summary["stopsRecovering"] = [];
+  const settingsList = [...new Set(rows.map((r) => r.settings))];
   for (const attack of ATTACKS)
-    for (const variant of VARIANT_NAMES.filter((v) => v !== "dense")) {
-      const line = rows.filter((r) => r.attack === attack && (r.variant === variant || r.variant === "dense") && r.n > 0).sort((a, b) => a.sparsity - b.sparsity);
-      if (!line.some((r) => r.variant === variant)) continue;
-      const stop = line.find((r) => r.recovered * 2 <= r.n);
-      out.push({ attack, variant, sparsity: stop ? stop.sparsity : null });
-    }
+    for (const variant of VARIANT_NAMES.filter((v) => v !== "dense"))
+      for (const settings of settingsList) {
+        const line = rows
+          .filter((r) => r.attack === attack && (r.variant === variant || r.variant === "dense") && r.settings === settings && r.n > 0)
+          .sort((a, b) => a.sparsity - b.sparsity);
+        if (!line.some((r) => r.variant === variant)) continue;
+        const stop = line.find((r) => r.recovered * 2 <= r.n);
+        out.push({ attack, variant, settings, sparsity: stop ? stop.sparsity : null });
+      }
   return out;
 }
 
@@ -162,6 +198,7 @@ export function buildSummary(out: string): Summary {
     failed: records.filter((r) => r.status === "failed").map((r) => ({ key: r.key, error: r.error ?? "" })),
     invalid,
     rows,
+    settings: [...new Set(rows.map((r) => r.settings))],
     stopsRecovering: stopsRecovering(rows),
   };
 }
@@ -175,21 +212,32 @@ function fmtBytes(x: number | null): string {
   return x >= 1000 ? `${(x / 1000).toFixed(1)} kB` : `${Math.round(x)} B`;
 }
 
+/** A row's settings label; summaries written before labels existed get one from their iterations and epochs. */
+function rowSettings(r: SummaryRow): string {
+  return r.settings ?? `${r.iterations.join("/")} it, ${r.epochs.join("/")} ep`;
+}
+
 export function summaryMarkdown(s: Summary): string {
+  // one setting: said once below the table; several: a column, so no row can be mistaken for another's
+  const settings = s.settings ?? [...new Set(s.rows.map(rowSettings))];
+  const mixed = settings.length > 1;
   const head =
-    "| sparsity | attack | variant | seeds | PSNR dB | SSIM | label acc | recovered | mean-image PSNR | mean-image SSIM | values sent (attacked step) | test acc | values/step | bytes/step | ratio |\n" +
-    "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|";
+    `| sparsity | attack | variant |${mixed ? " settings |" : ""} seeds | PSNR dB | SSIM | label acc | recovered | mean-image PSNR | mean-image SSIM | values sent (attacked step) | test acc | values/step | bytes/step | ratio |\n` +
+    `|---|---|---|${mixed ? "---|" : ""}---|---|---|---|---|---|---|---|---|---|---|---|`;
   const lines = s.rows.map((r) =>
     [
-      r.sparsity, r.attack, r.variant, r.failed ? `${r.n} (+${r.failed} failed)` : r.n,
+      r.sparsity, r.attack, r.variant, ...(mixed ? [rowSettings(r)] : []), r.failed ? `${r.n} (+${r.failed} failed)` : r.n,
       fmt(r.psnr, 2), fmt(r.ssim, 3), fmt(r.labelAcc, 2), `${r.recovered}/${r.n}`,
       fmt(r.baselinePsnr, 2), fmt(r.baselineSsim, 3), Math.round(r.attackedStepValues),
       fmt(r.testAccuracy, 4), fmt(r.valuesPerStep, 0), fmtBytes(r.bytesPerStep), r.compressionRatio === null ? "–" : `${r.compressionRatio.toFixed(1)}×`,
     ].join(" | "),
   );
-  const stops = s.stopsRecovering.map((x) => `- ${x.attack} / ${x.variant}: ${x.sparsity === null ? "recovers at every sparsity swept" : `stops recovering at sparsity ${x.sparsity}`}`);
+  const stops = s.stopsRecovering.map((x) => `- ${x.attack} / ${x.variant}${mixed ? ` (${x.settings})` : ""}: ${x.sparsity === null ? "recovers at every sparsity swept" : `stops recovering at sparsity ${x.sparsity}`}`);
   const notes = [
     `Medians over seeds; label acc = fraction of seeds labelled right; recovered = PSNR ≥ mean-image PSNR + ${s.recoveryMarginDb} dB.`,
+    mixed
+      ? `These records were made with ${settings.length} different settings (${settings.join("; ")}); each row aggregates jobs of one setting only.`
+      : `Settings: ${settings[0] ?? "–"} (it: attack iterations, ep: training epochs).`,
     ...(s.failed.length ? [`Failed jobs: ${s.failed.map((f) => `${f.key} (${f.error})`).join("; ")}`] : []),
     ...(s.invalid.length ? [`Unusable files: ${s.invalid.map((f) => `${f.file} (${f.problem})`).join("; ")}`] : []),
   ];

@@ -1,6 +1,7 @@
 export * from "./png";
 export * from "./plots";
 export * from "./display";
+export * from "./matched";
 export * from "./progress";
 export * from "./background";
 export * from "./tasks";

@@ -1,0 +1,86 @@
+#!/usr/bin/env node
+/**
+ * fl: federated training of K clients (FedSGD or FedAvg, Momentum or DGC), one log line per round
+ * (training loss, test accuracy, bytes up per client and down), and with --dlg_attack True the
+ * honest-but-curious server's attack on client --victim_client's upload of round --attack_round.
+ * Bad input: one line on stderr, exit 2, nothing written. Divergence or NaN: one line, exit 1.
+ */
+import { checkResultDir, ResultDirError, StagedDir } from "../lib/results";
+import { DataError } from "../lib/data/idx";
+import { meanImage, type MnistSplit } from "../lib/data/mnist";
+import { attackLogLine, loadData } from "../lib/demo";
+import { pyFloat } from "../lib/pyfmt";
+import { grayPng, gridPng } from "../lib/viz/png";
+import { runFL, roundLogLine, setupFL } from "../lib/federated";
+import { demoView, type FLConfig } from "../lib/federated/config";
+import { UsageError } from "./args";
+import { flArgumentsLine, parseFLArgs } from "./fl_args";
+import { makeProgress } from "./progress";
+
+function fail(code: number, msg: string): never {
+  process.stderr.write(`fl: error: ${msg}\n`);
+  process.exit(code);
+}
+
+async function main(): Promise<void> {
+  let cfg: FLConfig | null;
+  let data: { train: MnistSplit; test: MnistSplit };
+  try {
+    cfg = parseFLArgs(process.argv.slice(2));
+    if (cfg === null) return;
+    if (cfg.dlg_attack) checkResultDir(cfg.result_dir);
+    data = loadData(demoView(cfg));
+  } catch (e) {
+    if (e instanceof UsageError || e instanceof ResultDirError || e instanceof DataError) fail(2, e.message);
+    throw e;
+  }
+  const rounds = cfg.rounds;
+  console.log(flArgumentsLine(cfg));
+  const ctx = await setupFL(cfg);
+  console.log(`backend: ${ctx.backend}, seed: ${ctx.seed}`);
+  const mean = meanImage(data.train);
+  const bar = makeProgress("fl");
+  const run = runFL(ctx, data, mean, {
+    onRound: (r) => {
+      bar.log(roundLogLine(r));
+      bar.update(r.round + 1, rounds, `acc ${r.testAccuracy?.toFixed(4) ?? "-"}`);
+    },
+    onRecord: (rec) => bar.log(attackLogLine(rec)),
+  });
+  bar.stop();
+  const last = run.fed.rounds[run.fed.rounds.length - 1];
+  console.log(`Training cost time in seconds: ${pyFloat(run.fed.seconds)}`);
+  if (last.testAccuracy !== null) console.log(`test accuracy ${pyFloat(last.testAccuracy)}`);
+  const a = run.attack;
+  if (!a) return;
+  const w = run.fed.watched!;
+  for (const h of a.history) {
+    console.log(`history: rounds ${w.round}..${w.round + h.h}, ${h.received} values received, psnr ${h.psnr === null ? "- (nothing sent)" : pyFloat(h.psnr)}${h.recovered ? " (recovered)" : ""}`);
+  }
+  console.log(
+    `attack ${a.method} on client ${w.client}, round ${w.round}: data_mse_loss = ${pyFloat(a.metrics.mse)}, data_psnr = ${pyFloat(a.metrics.psnr)}, data_ssim = ${pyFloat(a.metrics.ssim)}, labels_acc = ${pyFloat(a.metrics.labelAcc)}; mean image ${pyFloat(a.baselinePsnr)} dB; ${a.recovered ? "recovered" : "not recovered"}` +
+      (a.method === "history" ? `; first leak: ${a.firstLeakRound === null ? `none by round ${w.round + w.uploads.length - 1}` : `round ${a.firstLeakRound}`}` : ""),
+  );
+  console.log(`Attack cost time in seconds: ${pyFloat(a.seconds)}`);
+  await saveImages(cfg.result_dir, w.target.x, a.x, w.target.size, a.history.filter((h) => h.x).map((h) => h.x!));
+}
+
+/** target_i.png, result_i.png, grid.png (targets, then the reconstructions), all or nothing. */
+async function saveImages(dir: string, target: Float32Array, x: Float32Array, B: number, steps: Float32Array[]): Promise<void> {
+  const out = new StagedDir(dir);
+  try {
+    const img = (a: Float32Array, i: number) => a.subarray(i * 784, (i + 1) * 784);
+    for (let i = 0; i < B; i++) {
+      await out.write(`target_${i}.png`, await grayPng(img(target, i)));
+      await out.write(`result_${i}.png`, await grayPng(img(x, i)));
+    }
+    const rows = [target, ...(steps.length ? steps : [x])].map((s) => Array.from({ length: B }, (_, i) => img(s, i)));
+    await out.write("grid.png", await gridPng(B === 1 ? [rows.map((r) => r[0])] : rows));
+    out.commit();
+  } catch (e) {
+    out.abort();
+    throw e;
+  }
+}
+
+main().catch((e: unknown) => fail(1, e instanceof Error ? e.message : String(e)));

@@ -1,0 +1,89 @@
+/**
+ * The `fl` command's parameters: dgc_demo's that apply to federated training (all but
+ * train_epoch: rounds replace epochs) plus the federated ones, with defaults and validation.
+ */
+import { DEFAULTS, ConfigError, resolveAttackDefaults, validateConfig, type DemoConfig } from "../config";
+import { ATTACK_METHODS, type AttackMethod } from "../attack/methods";
+import type { VictimLoss } from "../attack/objectives";
+import type { SplitKind } from "./split";
+
+/** The attack registry's methods (lib/attack/methods.ts) and the history attacker. */
+export const FL_ATTACKS: readonly FLAttack[] = [...ATTACK_METHODS, "history"];
+export type FLAttack = AttackMethod | "history";
+
+/** The history attacker's inversion is the DGC-aware attack (with a cosine distance, attack.ts). */
+export const HISTORY_INVERSION: AttackMethod = "adaptive";
+
+export interface FLConfig extends Omit<DemoConfig, "attack_method"> {
+  clients: number;
+  rounds: number;
+  local_steps: number;
+  split: SplitKind;
+  alpha: number;
+  /** The round whose upload of `victim_client` is attacked (when dlg_attack). */
+  attack_round: number;
+  victim_client: number;
+  attack_method: FLAttack;
+  /** Rounds after attack_round whose uploads the history attacker keeps. */
+  history_rounds: number;
+}
+
+export const FL_DEFAULTS: FLConfig = {
+  ...DEFAULTS,
+  clients: 10,
+  rounds: 50,
+  local_steps: 1,
+  split: "iid",
+  alpha: 0.5,
+  attack_round: 0,
+  victim_client: 0,
+  attack_method: "dlg",
+  history_rounds: 10,
+};
+
+/** dgc_demo's flags with no meaning here. */
+export const FL_UNUSED: readonly (keyof DemoConfig)[] = ["train_epoch"];
+
+/** The loss each attack assumes the victim back-propagated unless --victim_loss says: DLG the seed's Σ(logits − onehot)², the others cross-entropy. */
+export function defaultVictimLoss(attack: FLAttack): VictimLoss {
+  return attack === "dlg" ? "sse" : "ce";
+}
+
+function check(ok: boolean, msg: string): void {
+  if (!ok) throw new ConfigError(msg);
+}
+const isInt = (x: number) => Number.isInteger(x);
+
+/** dgc_demo's view of the config: the history attacker's inversion stands in for "history". */
+export function demoView(c: FLConfig): DemoConfig {
+  return { ...c, attack_method: c.attack_method === "history" ? HISTORY_INVERSION : c.attack_method };
+}
+
+/**
+ * The attack's optimizer, learning rate (as dgc_demo: by method unless given) and the victim's loss
+ * (by attack unless given) filled in.
+ */
+export function resolveFLDefaults(c: FLConfig, given: { attack_optimizer?: unknown; attack_lr?: unknown; victim_loss?: unknown }): FLConfig {
+  const r = resolveAttackDefaults(demoView(c), given);
+  return { ...c, attack_optimizer: r.attack_optimizer, attack_lr: r.attack_lr, victim_loss: given.victim_loss !== undefined ? c.victim_loss : defaultVictimLoss(c.attack_method) };
+}
+
+/** Throws ConfigError (one line) for the first value out of range, dgc_demo's checks first. */
+export function validateFLConfig(c: FLConfig): FLConfig {
+  validateConfig(demoView(c));
+  check(isInt(c.clients) && c.clients >= 1, `--clients must be an integer >= 1, got ${c.clients}`);
+  check(isInt(c.rounds) && c.rounds >= 1, `--rounds must be an integer >= 1, got ${c.rounds}`);
+  check(isInt(c.local_steps) && c.local_steps >= 1, `--local_steps must be an integer >= 1, got ${c.local_steps}`);
+  check(c.split === "iid" || c.split === "dirichlet", `--split must be iid or dirichlet, got ${c.split}`);
+  check(Number.isFinite(c.alpha) && c.alpha > 0, `--alpha must be a finite number > 0, got ${c.alpha}`);
+  check(isInt(c.attack_round) && c.attack_round >= 0, `--attack_round must be an integer >= 0, got ${c.attack_round}`);
+  check(isInt(c.victim_client) && c.victim_client >= 0, `--victim_client must be an integer >= 0, got ${c.victim_client}`);
+  check(c.victim_client < c.clients, `--victim_client must be below --clients (${c.clients}), got ${c.victim_client}`);
+  check(isInt(c.history_rounds) && c.history_rounds >= 0, `--history_rounds must be an integer >= 0, got ${c.history_rounds}`);
+  check((FL_ATTACKS as readonly string[]).includes(c.attack_method), `--attack_method must be one of ${FL_ATTACKS.join(", ")}, got ${c.attack_method}`);
+  if (c.dlg_attack) {
+    check(c.attack_round < c.rounds, `--attack_round must be below --rounds (${c.rounds}), got ${c.attack_round}`);
+    check(c.local_steps === 1, `--dlg_attack needs FedSGD (--local_steps 1): a FedAvg upload is a weight delta of several steps`);
+  }
+  return c;
+}

@@ -1,0 +1,199 @@
+/**
+ * The federated study (docs/federated.md): sparsity × attacked round × attack × seed, on 10 iid
+ * FedSGD clients, and beside it a training run per sparsity and seed (test accuracy and bytes per
+ * round). One JSON record per point, `<out>/<key>.json`, written atomically; a point whose record
+ * exists is skipped, so a study resumes and can be fanned out (`shard`, or one process per attack).
+ *
+ * Sparsity 0 is the seed's Momentum (lr 0.01), the others its DGC (lr 0.001), as Examples 3 and 4.
+ * Attacks on one (sparsity, round, seed, victim loss) share one federated run: DLG's victim
+ * back-propagates the seed's Σ(logits − onehot)², the others cross-entropy.
+ */
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import writeFileAtomic from "write-file-atomic";
+import { tf } from "../tf";
+import { initParams } from "../demo";
+import type { MnistSplit } from "../data/mnist";
+import { currentVersions, type Versions } from "../sweep/record";
+import { FL_DEFAULTS, defaultVictimLoss, resolveFLDefaults, validateFLConfig, type FLAttack, type FLConfig } from "./config";
+import { federatedOptions, runFL, setupFL } from "./run";
+import { runFederated } from "./simulation";
+import { attackWatched } from "./attack";
+import { DivergenceError } from "../train";
+import { meanStart } from "../attack/invert";
+import { psnr } from "../metrics";
+
+export interface StudySettings {
+  sparsities: number[];
+  rounds: number[];
+  attacks: FLAttack[];
+  seeds: number[];
+  /** Iterations of IG and the adaptive attack (DLG keeps the seed's 2000). */
+  iterations: number;
+  /** Iterations of each inversion the history attacker runs, and how many rounds it watches. */
+  historyIterations: number;
+  historyRounds: number;
+  /** Rounds of the training runs. */
+  trainRounds: number;
+  clients: number;
+}
+
+export const STUDY_DEFAULTS: StudySettings = {
+  sparsities: [0, 0.8, 0.9, 0.99, 0.999],
+  rounds: [0, 1, 10, 50],
+  attacks: ["dlg", "ig", "adaptive", "analytic", "history"],
+  seeds: [1, 2, 3, 4, 5],
+  iterations: 500,
+  historyIterations: 300,
+  historyRounds: 10,
+  trainRounds: 50,
+  clients: 10,
+};
+
+export interface StudyAttackRecord {
+  key: string;
+  kind: "attack";
+  sparsity: number;
+  round: number;
+  attack: FLAttack;
+  seed: number;
+  victimLoss: string;
+  iterations: number;
+  label: number;
+  guess: number;
+  psnr: number | null;
+  ssim: number | null;
+  baselinePsnr: number;
+  recovered: boolean;
+  /** Why the attack diverged (then psnr is null and nothing was recovered); null when it ran through. */
+  diverged: string | null;
+  /** Round R + h of the first leak (history), R when the single-round attack recovers, else null. */
+  firstLeakRound: number | null;
+  /** Values the victim sent in the attacked round. */
+  sentInRound: number;
+  history: { h: number; received: number; psnr: number | null }[];
+  seconds: number;
+  versions: Versions;
+}
+
+export interface StudyTrainRecord {
+  key: string;
+  kind: "train";
+  sparsity: number;
+  seed: number;
+  rounds: { round: number; testAccuracy: number; upBytes: number; upValues: number }[];
+  testAccuracy: number;
+  /** Mean over rounds and clients. */
+  upBytesPerRound: number;
+  downBytesPerRound: number;
+  seconds: number;
+  versions: Versions;
+}
+
+export const attackKey = (s: number, r: number, a: FLAttack, seed: number) => `s${s}-r${r}-${a}-seed${seed}`;
+export const trainKey = (s: number, seed: number) => `train-s${s}-seed${seed}`;
+
+/** The study's run at sparsity s (0: Momentum lr 0.01; else DGC lr 0.001), attack defaults by method unless overridden. */
+export function studyConfig(s: number, seed: number, overrides: Partial<FLConfig>): FLConfig {
+  const base = { ...FL_DEFAULTS, seed, use_dgc: s > 0, sparsity: s, train_lr: s > 0 ? 0.001 : 0.01, ...overrides };
+  return validateFLConfig(resolveFLDefaults(base, overrides));
+}
+
+const finite = (x: number) => (Number.isFinite(x) ? x : null);
+const write = (out: string, rec: { key: string }) => writeFileAtomic(join(out, `${rec.key}.json`), `${JSON.stringify(rec)}\n`);
+
+/** The attack points of one (sparsity, round, seed, victim loss), on one shared federated run. */
+async function runAttackGroup(out: string, st: StudySettings, s: number, R: number, seed: number, attacks: FLAttack[], data: MnistSplit, mean: Float32Array): Promise<void> {
+  const history = attacks.includes("history");
+  const cfg = studyConfig(s, seed, {
+    clients: st.clients, dlg_attack: true, attack_round: R, rounds: R + 1 + (history ? st.historyRounds : 0),
+    attack_method: history ? "history" : attacks[0], victim_loss: defaultVictimLoss(attacks[0]), history_rounds: st.historyRounds,
+  });
+  const ctx = await setupFL(cfg);
+  const params = initParams(ctx);
+  let fed;
+  try {
+    fed = runFederated(ctx.model, params, data, federatedOptions(cfg), ctx.rng);
+  } finally {
+    tf.dispose(params);
+  }
+  const w = fed.watched!;
+  for (const attack of attacks) {
+    const iterations = attack === "dlg" ? cfg.attack_epoch : attack === "history" ? st.historyIterations : st.iterations;
+    // each attack with its own optimizer and learning rate (the registry's defaults)
+    const own = resolveFLDefaults({ ...cfg, attack_method: attack }, { victim_loss: cfg.victim_loss });
+    const common = { key: attackKey(s, R, attack, seed), kind: "attack" as const, sparsity: s, round: R, attack, seed, victimLoss: cfg.victim_loss, iterations, label: w.target.y[0], sentInRound: w.sent[0], versions: currentVersions() };
+    let rec: StudyAttackRecord;
+    try {
+      const a = attackWatched(ctx.model, w, {
+        method: attack, optimizer: own.attack_optimizer, victimLoss: cfg.victim_loss, iterations, lr: own.attack_lr,
+        returnEvery: Math.max(1, iterations - 1), windowSize: cfg.window_size, labelInit: cfg.label_init, labelRule: cfg.label_rule, rng: ctx.rng, mean,
+      });
+      if (!Number.isFinite(a.metrics.mse)) throw new DivergenceError("the reconstruction is not finite");
+      rec = {
+        ...common, guess: a.guess, psnr: finite(a.metrics.psnr), ssim: a.metrics.ssim, baselinePsnr: a.baselinePsnr,
+        recovered: a.recovered, diverged: null, firstLeakRound: a.firstLeakRound,
+        history: a.history.map((h) => ({ h: h.h, received: h.received, psnr: h.psnr === null ? null : finite(h.psnr) })), seconds: a.seconds,
+      };
+    } catch (e) {
+      // an attack that diverges is an outcome (it recovered nothing), recorded as such
+      if (!(e instanceof DivergenceError)) throw e;
+      const baselinePsnr = psnr(meanStart(mean, w.target.size), w.target.x);
+      rec = { ...common, guess: -1, psnr: null, ssim: null, baselinePsnr, recovered: false, diverged: e.message, firstLeakRound: null, history: [], seconds: 0 };
+    }
+    await write(out, rec);
+  }
+}
+
+async function runTrain(out: string, st: StudySettings, s: number, seed: number, data: { train: MnistSplit; test: MnistSplit }, mean: Float32Array): Promise<void> {
+  const cfg = studyConfig(s, seed, { clients: st.clients, rounds: st.trainRounds });
+  const run = runFL(await setupFL(cfg), data, mean);
+  const avg = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const rounds = run.fed.rounds.map((r) => ({ round: r.round, testAccuracy: r.testAccuracy!, upBytes: avg(r.upBytes), upValues: avg(r.upValues) }));
+  const rec: StudyTrainRecord = {
+    key: trainKey(s, seed), kind: "train", sparsity: s, seed, rounds, testAccuracy: run.testAccuracy!,
+    upBytesPerRound: avg(rounds.map((r) => r.upBytes)), downBytesPerRound: run.fed.rounds[0].downBytes,
+    seconds: run.fed.seconds, versions: currentVersions(),
+  };
+  await write(out, rec);
+}
+
+export interface StudyTask {
+  /** A name for logs. */
+  key: string;
+  /** The records it writes (all already in `out`: nothing to do). */
+  keys: string[];
+  /** Runs the points whose records are missing. */
+  run: (out: string) => Promise<void>;
+}
+
+const done = (out: string, key: string) => existsSync(join(out, `${key}.json`));
+
+/**
+ * Every task of the study, in a fixed order whatever is already done (so `--shard i/n` deals the
+ * same tasks to the same shard however the shards' start times interleave); attacks on one
+ * federated run share a task.
+ */
+export function studyTasks(st: StudySettings, data: { train: MnistSplit; test: MnistSplit }, mean: Float32Array, train = true): StudyTask[] {
+  const tasks: StudyTask[] = [];
+  for (const seed of st.seeds) {
+    for (const s of st.sparsities) {
+      if (train) tasks.push({ key: trainKey(s, seed), keys: [trainKey(s, seed)], run: (out) => runTrain(out, st, s, seed, data, mean) });
+      for (const R of st.rounds) {
+        for (const loss of ["sse", "ce"] as const) {
+          const group = st.attacks.filter((a) => defaultVictimLoss(a) === loss);
+          if (!group.length) continue;
+          tasks.push({
+            key: attackKey(s, R, group.join("+") as FLAttack, seed),
+            keys: group.map((a) => attackKey(s, R, a, seed)),
+            run: (out) => runAttackGroup(out, st, s, R, seed, group.filter((a) => !done(out, attackKey(s, R, a, seed))), data.train, mean),
+          });
+        }
+      }
+    }
+  }
+  return tasks;
+}
+
+/** Whether every record of the task is in `out`. */
+export const taskDone = (out: string, t: StudyTask) => t.keys.every((k) => done(out, k));

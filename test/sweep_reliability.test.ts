@@ -1,0 +1,147 @@
+/**
+ * The sweep under careless or concurrent use: two processes on one --out (a lock per job, stale
+ * locks of dead processes taken over), a summary of records made with different settings (rows
+ * per setting, never averaged together), keys of tiny sparsities, and bad --seeds / --out.
+ */
+import { test, before } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, utimesSync, writeFileSync } from "node:fs";
+import { hostname, tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { buildSummary, expandGrid, jobKey, lockPath, parseKey, recordPath, runSweep, summaryMarkdown, tradeoffFigure, bytesFigure, tryLock, type CommonSettings, type JobRecord } from "../lib";
+import { useBackend } from "./helpers";
+
+before(useBackend);
+
+const SCRIPT = resolve(__dirname, "../scripts/sweep.js");
+const tmp = (name: string) => mkdtempSync(join(tmpdir(), `dgc-sweeprel-${name}-`));
+const cli = (args: string[]) => spawnSync(process.execPath, [SCRIPT, ...args], { encoding: "utf8" });
+const read = (out: string, key: string) => JSON.parse(readFileSync(recordPath(out, key), "utf8")) as JobRecord;
+/** Keys a sweep's stdout says it ran to the end ("[i/n] key: done in …" / "failed: …"). */
+const ran = (stdout: string) => [...stdout.matchAll(/^\[\d+\/\d+\] (\S+): (?:done in|failed)/gm)].map((m) => m[1]);
+
+test("two sweep processes on one --out never run the same job; every job ends done once", async () => {
+  const out = tmp("two");
+  const grid = ["--sparsity", "0,0.5,0.8,0.9", "--seeds", "1", "--attack", "dlg", "--iterations", "300", "--epochs", "0", "--backend", "wasm", "--out", out];
+  const start = (jobs: string) => {
+    const child = spawn(process.execPath, [SCRIPT, ...grid, "--jobs", jobs], { stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    return new Promise<{ code: number | null; stdout: string }>((ok) => child.once("close", (code) => ok({ code, stdout })));
+  };
+  const [a, b] = await Promise.all([start("1"), start("2")]);
+  assert.equal(a.code, 0, a.stdout);
+  assert.equal(b.code, 0, b.stdout);
+  const [ranA, ranB] = [ran(a.stdout), ran(b.stdout)];
+  assert.deepEqual(ranA.filter((k) => ranB.includes(k)), [], `both ran these:\nA:\n${a.stdout}\nB:\n${b.stdout}`);
+  const keys = cli(["--list", ...grid]).stdout.trim().split("\n");
+  assert.deepEqual([...ranA, ...ranB].sort(), [...keys].sort());
+  for (const k of keys) assert.equal(read(out, k).status, "done");
+  assert.deepEqual(readdirSync(out).filter((f) => f.includes(".lock")), [], "locks left behind");
+});
+
+test("a lock of a dead process is taken over; a live one leaves the job to its holder", () => {
+  const out = tmp("locks");
+  const grid = ["--sparsity", "0.5", "--seeds", "1", "--attack", "dlg", "--iterations", "20", "--epochs", "0", "--backend", "wasm", "--out", out];
+  const key = "s0.5-dlg-seed-seed1";
+  const dead = spawnSync(process.execPath, ["-e", ""]).pid!;
+  const lock = (pid: number) => writeFileSync(lockPath(out, key), JSON.stringify({ host: hostname(), pid, startedAt: "2026-01-01T00:00:00Z", token: "0123" }));
+  // alive: this test process holds it
+  lock(process.pid);
+  const held = cli(grid);
+  assert.equal(held.status, 0, held.stderr);
+  assert.match(held.stdout, new RegExp(`${key}: running elsewhere \\(pid ${process.pid} on `));
+  assert.match(held.stdout, /1 left to other processes/);
+  assert.equal(cli(["--only", key, ...grid]).status, 75, "--only: the job is another process's (EX_TEMPFAIL)");
+  assert.deepEqual(readdirSync(out).sort(), [`${key}.lock`]);
+  // dead: taken over, the job runs, the lock goes
+  lock(dead);
+  const taken = cli(grid);
+  assert.equal(taken.status, 0, taken.stderr);
+  assert.deepEqual(ran(taken.stdout), [key]);
+  assert.deepEqual(readdirSync(out), [`${key}.json`]);
+});
+
+test("tryLock: one holder at a time; dead owners, and non-lock files a minute old, are taken over; other hosts respected", () => {
+  const dir = tmp("trylock");
+  const path = join(dir, "job.lock");
+  const first = tryLock(path);
+  assert.ok("held" in first);
+  const second = tryLock(path);
+  assert.ok("busy" in second && second.busy?.token === first.held.owner.token, "a held lock was taken twice");
+  first.held.release();
+  assert.deepEqual(readdirSync(dir), []);
+  const put = (o: object) => writeFileSync(path, JSON.stringify({ startedAt: "2026-01-01T00:00:00Z", token: "feed", ...o }));
+  put({ host: hostname(), pid: spawnSync(process.execPath, ["-e", ""]).pid! });
+  const taken = tryLock(path);
+  assert.ok("held" in taken, "a dead owner's lock was not taken over");
+  taken.held.release();
+  put({ host: `not-${hostname()}`, pid: 1 << 22 });
+  assert.ok("busy" in tryLock(path), "another host's lock was taken");
+  writeFileSync(path, "");
+  assert.deepEqual(tryLock(path), { busy: null }, "a fresh non-lock file may be someone's in the making");
+  utimesSync(path, new Date(Date.now() - 120_000), new Date(Date.now() - 120_000));
+  assert.ok("held" in tryLock(path), "an old non-lock file blocks the job forever");
+});
+
+test("the summary never averages records of different settings: a row per setting, labelled", async () => {
+  const out = tmp("mixed");
+  const common: CommonSettings = { iterations: 10, epochs: 0, backend: "wasm", trainSubset: 640 };
+  const spec = { sparsities: [0.5], attacks: ["dlg" as const], variants: ["seed" as const] };
+  await runSweep(expandGrid({ ...spec, seeds: [1, 2] }, common), { out, jobs: 1 });
+  await runSweep(expandGrid({ ...spec, seeds: [3] }, { ...common, iterations: 30 }), { out, jobs: 1 });
+  const s = buildSummary(out);
+  assert.deepEqual(s.rows.map((r) => [r.settings, r.iterations, r.n]), [["10 it, 0 ep, subset 640, wasm", [10], 2], ["30 it, 0 ep, subset 640, wasm", [30], 1]]);
+  assert.deepEqual(s.settings, ["10 it, 0 ep, subset 640, wasm", "30 it, 0 ep, subset 640, wasm"]);
+  assert.equal(s.stopsRecovering.length, 2);
+  const md = summaryMarkdown(s);
+  assert.match(md, /^\| sparsity \| attack \| variant \| settings \| seeds \|/);
+  assert.match(md, /made with 2 different settings/);
+  assert.throws(() => tradeoffFigure(s.rows), /2 settings/);
+  assert.throws(() => bytesFigure(s.rows), /2 settings/);
+  tradeoffFigure(s.rows.filter((r) => r.settings === s.settings[0]));
+  // one setting: no column, said once
+  const only = tmp("single");
+  await runSweep(expandGrid({ ...spec, seeds: [1] }, common), { out: only, jobs: 1 });
+  const one = summaryMarkdown(buildSummary(only));
+  assert.match(one, /^\| sparsity \| attack \| variant \| seeds \|/);
+  assert.match(one, /Settings: 10 it, 0 ep, subset 640, wasm/);
+});
+
+test("keys of tiny sparsities are plain decimals that --list, --only and parseKey accept", () => {
+  const key = jobKey({ sparsity: 1e-7, attack: "dlg", variant: "seed", seed: 1 });
+  assert.equal(key, "s0.0000001-dlg-seed-seed1");
+  assert.equal(parseKey(key).sparsity, 1e-7);
+  assert.equal(jobKey(parseKey("s0.00000000015-ig-paper-seed2")), "s0.00000000015-ig-paper-seed2");
+  const out = tmp("tiny");
+  const listed = cli(["--list", "--sparsity", "0.0000001", "--seeds", "1", "--attack", "dlg"]);
+  assert.equal(listed.stdout, `${key}\n`);
+  const one = cli(["--only", key, "--iterations", "5", "--epochs", "0", "--backend", "wasm", "--out", out]);
+  assert.equal(one.status, 0, one.stderr);
+  assert.equal(read(out, key).status, "done");
+});
+
+test("bad --seeds and --out: one line on stderr, exit 2, nothing created", () => {
+  const dir = tmp("bad");
+  writeFileSync(join(dir, "file"), "x");
+  const cases: [string[], RegExp][] = [
+    [["--list", "--seeds", "99999999999999999999"], /beyond 2\^53 − 1/],
+    [["--list", "--seeds", "1-999999999"], /999999999 seeds; at most 100000/],
+    [["--seeds", "1", "--attack", "dlg", "--sparsity", "0.5", "--out", join(dir, "file")], /--out .*file is not a directory/],
+    [["--seeds", "1", "--attack", "dlg", "--sparsity", "0.5", "--out", join(dir, "file", "sub")], /--out .*cannot be created \(ENOTDIR/],
+    [["--seeds", "1", "--attack", "dlg", "--sparsity", "0.5", "--out", ""], /--out must not be empty/],
+    [["--summary", "--out", join(dir, "nope")], /--out .*nope cannot be read \(ENOENT/],
+    [["--sparsty", "0.5"], /^sweep: error: unknown option '--sparsty' \(did you mean --sparsity\?\)$/],
+  ];
+  for (const [args, want] of cases) {
+    const r = cli(args);
+    assert.equal(r.status, 2, `${args.join(" ")}: ${r.stderr}`);
+    assert.equal(r.stdout, "");
+    const lines = r.stderr.trimEnd().split("\n");
+    assert.equal(lines.length, 1, r.stderr);
+    assert.match(lines[0], /^sweep: error: /);
+    assert.match(lines[0], want);
+  }
+  assert.deepEqual(readdirSync(dir), ["file"]);
+});
