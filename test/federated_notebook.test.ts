@@ -14,9 +14,9 @@ const ready = existsSync(join(ROOT, ".venv", "bin", "jupyter")) && existsSync(jo
 
 type Output = { output_type: string; data?: Record<string, unknown>; text?: string | string[] };
 
-test("federated_rounds executes headless: its plots, image grids and leak table", { skip: ready ? false : "needs .venv with Jupyter and the tslab kernel (npm run setup:jupyter)" }, () => {
+test("federated_rounds executes headless: its plots, image grids and leak table", { skip: ready ? false : "needs .venv with Jupyter and the tslab kernel (npm run setup:jupyter)" }, async () => {
   const params = { clients: "3", rounds: "4", attack_round: "1", history_rounds: "2", history_iterations: "10", leak_rounds: "0,1" };
-  const r = report(join(ROOT, "notebooks", "federated_rounds.ipynb"), params, mkdtempSync(join(tmpdir(), "fl-nb-")));
+  const r = await report(join(ROOT, "notebooks", "federated_rounds.ipynb"), params, mkdtempSync(join(tmpdir(), "fl-nb-")));
   const outs = (JSON.parse(readFileSync(r.ipynb, "utf8")) as { cells: { outputs?: Output[] }[] }).cells.flatMap((c) => c.outputs ?? []);
   assert.equal(outs.filter((o) => o.output_type === "error").length, 0);
   assert.equal(outs.filter((o) => o.data?.["application/vnd.plotly.v1+json"]).length, 2, "accuracy/bytes and history plots");
