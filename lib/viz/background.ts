@@ -13,8 +13,7 @@
  *
  * A task is a function exported by a module (default: background_tasks.ts) taking plain data and a
  * `progress` callback and returning plain data (structured-clonable: numbers, strings, typed
- * arrays). Task modules must not load sharp: terminating a worker that loaded libvips was seen to
- * kill the whole kernel (JupyterLab then restarts it).
+ * arrays). Task modules need not load the drawing code (sharp): images are drawn on the cell's side.
  * The worker is kept between cells (the library, the backend and MNIST load once per kernel).
  */
 import { Worker } from "node:worker_threads";

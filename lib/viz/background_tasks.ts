@@ -1,8 +1,8 @@
 /**
  * The notebooks' long computations as tasks for the background worker (see background.ts): the
  * same library calls the CLI makes, from a plain DemoConfig, reporting progress as plain data.
- * This module must not load sharp (libvips): a worker that loaded it can take the whole kernel
- * down when it is terminated on Interrupt, so images are drawn on the cell's side (tasks.ts).
+ * It loads no drawing code (sharp): images are drawn on the cell's side (tasks.ts), so the worker
+ * starts lighter.
  */
 import type { DemoConfig } from "../config";
 import { attackLogLine, loadData, runAttack, runTraining, setupRun, type AttackRun } from "../demo";

@@ -1,6 +1,6 @@
 /**
  * The background worker of `runInBackground`: runs a task exported by a module (by default
- * background_tasks.js, which does not load sharp), named in the message, and posts its progress
+ * background_tasks.js), named in the message, and posts its progress
  * reports and its result (or its error) back, tagged with the id.
  */
 import { parentPort } from "node:worker_threads";
