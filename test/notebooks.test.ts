@@ -342,6 +342,7 @@ test("JupyterLab: a long cell shows the kernel busy and a live progress bar, and
   await interrupted(1);
   // the same cell alone (Shift+Enter): the kernel is busy while it works (under Run All tslab
   // reports idle between its queued requests), and Interrupt stops it again
+  await new Promise((r) => setTimeout(r, 1500)); // tslab aborts whatever arrives within 200 ms of a failed cell
   await attackCell.locator(".jp-InputPrompt").click();
   await page.keyboard.press("Shift+Enter");
   await page.waitForSelector('.jp-Notebook-ExecutionIndicator[data-status="busy"]', { timeout: 30000 });
