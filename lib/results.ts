@@ -41,10 +41,12 @@ export interface ResultDirOptions {
   ownNames?: RegExp;
 }
 
+/** A manifest's file names; only plain names count (a crafted "../x" must not move files outside the folder). */
 function readManifest(file: string): string[] {
+  const plain = (f: unknown): f is string => typeof f === "string" && f !== "" && f !== "." && f !== ".." && !/[/\\]/.test(f) && !internal(f);
   try {
     const m = JSON.parse(readFileSync(file, "utf8")) as { files?: unknown };
-    return Array.isArray(m.files) ? m.files.filter((f): f is string => typeof f === "string") : [];
+    return Array.isArray(m.files) ? m.files.filter(plain) : [];
   } catch {
     return [];
   }

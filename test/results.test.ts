@@ -125,6 +125,18 @@ test("recovery: a dead process's staging folder is removed, its interrupted comm
   assert.equal(recoverResultDir(dir).length, 2);
   assert.deepEqual(visible(dir), ["grid.png", "new_2.png"]);
   assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith(".")).sort(), [MANIFEST, live].sort());
+
+  // a crafted manifest naming paths outside the folder moves nothing there
+  const outer = tmp("crafted");
+  const inner = join(outer, "res");
+  const crafted = join(inner, `.commit-${hostname()}-${pid}-0bad`);
+  mkdirSync(crafted, { recursive: true });
+  writeFileSync(join(outer, "victim.txt"), "keep");
+  writeFileSync(join(crafted, MANIFEST), JSON.stringify({ files: ["../../victim.txt", "..", "ok.png"] }));
+  writeFileSync(join(crafted, "ok.png"), "ok");
+  recoverResultDir(inner);
+  assert.deepEqual(readdirSync(outer).sort(), ["res", "victim.txt"]);
+  assert.deepEqual(visible(inner), ["ok.png"]);
 });
 
 // The kill lands just before the commit point (a .partial- folder: the old run stands) or within the
