@@ -36,6 +36,9 @@ EPILOGUE = """await new Promise((r) => setTimeout(r, 300));
 console.log("__REPORT_LATE__" + JSON.stringify((globalThis as any).__reportLate));"""
 
 
+STOPPING = False  # set by SIGINT/SIGTERM
+
+
 def umask():
     m = os.umask(0)
     os.umask(m)
@@ -134,6 +137,8 @@ async def run_one(job, km, timeout):
                 error = f"an error was raised after a cell returned ({len(late)} in all): {late[0]}"
     finally:
         client.kc.stop_channels()
+    if STOPPING:  # a signal can surface in nbclient as a dead kernel: write nothing then either
+        raise asyncio.CancelledError
     write_outputs(nb, job)
     return {"notebook": job["input"], "ok": error is None, "error": error, "seconds": time.monotonic() - t0, "compute": compute}
 
@@ -171,6 +176,8 @@ def main():
     got = []
 
     def stop(sig):
+        global STOPPING
+        STOPPING = True
         got.append(sig)
         task.cancel()  # run_all's finally shuts the kernels down
 

@@ -224,7 +224,12 @@ export function runReports(prepared: { path: string; nb: Notebook }[], outDir: s
       process.off("SIGTERM", onTerm);
       rmSync(tmp, { recursive: true, force: true });
       if (created && !results.length) removeEmpty(outDir, created);
-      if (code !== null && code >= 128) return rej(Object.assign(new Error((stderr.trim().split("\n").pop() ?? "stopped").replace(/^report: /, "")), { exitCode: code }));
+      if (code !== null && code >= 128) {
+        // asyncio may log a pending task after our line: take the line that says what stopped the run
+        const lines = stderr.trim().split("\n");
+        const why = lines.find((l) => /stopped by SIG/.test(l)) ?? lines.pop() ?? "stopped";
+        return rej(Object.assign(new Error(why.replace(/^report: /, "")), { exitCode: code }));
+      }
       if (signal) return rej(Object.assign(new Error(`stopped by ${signal}`), { exitCode: 128 + 15 }));
       if (results.length < jobs.length) {
         const why = stderr.trim().split("\n").filter((l) => l.trim()).pop() ?? `exit code ${code}`;

@@ -5,10 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
-[ -x node_modules/.bin/tslab ] || { # only the TypeScript kernel: an older set-up also registered tslab's JavaScript kernel (jslab), which
-# JupyterLab once pre-selected on a cold "Run All"
-rm -rf .venv/share/jupyter/kernels/jslab
-echo "setup:jupyter: run 'npm ci' first (node_modules/.bin/tslab is missing)" >&2; exit 1; }
+[ -x node_modules/.bin/tslab ] || { echo "setup:jupyter: run 'npm ci' first (node_modules/.bin/tslab is missing)" >&2; exit 1; }
 [ -x .venv/bin/python ] || python3 -m venv .venv
 stamp=.venv/.jupyter-requirements
 if ! cmp -s requirements-jupyter.txt "$stamp"; then

@@ -52,17 +52,21 @@ const executeAll = () => (executed ??= runReports(NOTEBOOKS.map(withCi) as never
 
 for (const path of NOTEBOOKS) {
   const name = basename(path, ".ipynb");
-  test(`${name} executes headless with its CI parameters: no errors, a Plotly plot, an image`, { skip: noJupyter, timeout: 600000 }, async () => {
+  test(`${name} executes headless with its CI parameters: no errors, its plots and images present`, { skip: noJupyter, timeout: 600000 }, async () => {
     const r = (await executeAll()).find((x) => x.notebook === path)!;
     assert.ok(r.ok, r.error ?? "");
     const outs = outputs(r.ipynb);
     assert.equal(outs.filter((o) => o.output_type === "error").length, 0);
     assert.ok(!outs.some((o) => o.name === "stderr" && /Error/.test(textOf(o))), "an error on stderr");
-    const plot = outs.find((o) => o.data?.["application/vnd.plotly.v1+json"]);
-    assert.ok(plot, "no plotly output");
-    assert.equal(typeof plot.data!["application/vnd.plotly.v1+json"], "object", "the plotly output must be a JSON object");
-    assert.match(String(plot.data!["text/html"]), /Plotly\.newPlot/);
-    assert.ok(outs.some((o) => o.data?.["image/png"]), "no image");
+    const source = readNb(path).cells.map((c) => [c.source].flat().join("")).join("\n");
+    if (/showPlot\(/.test(source)) {
+      const plot = outs.find((o) => o.data?.["application/vnd.plotly.v1+json"]);
+      assert.ok(plot, "no plotly output");
+      assert.equal(typeof plot.data!["application/vnd.plotly.v1+json"], "object", "the plotly output must be a JSON object");
+      assert.match(String(plot.data!["text/html"]), /Plotly\.newPlot/);
+    }
+    if (/showPng\(/.test(source)) assert.ok(outs.some((o) => o.data?.["image/png"]), "no image");
+    assert.ok(outs.some((o) => o.data?.["image/png"] || o.data?.["application/vnd.plotly.v1+json"]), "no figure at all");
     assert.equal(statSync(r.html).mode & 0o777, 0o644 & ~process.umask());
   });
 }
@@ -208,7 +212,9 @@ test("every exported HTML report renders its plots offline (screenshots in repor
     const page = await (await launch()).newPage({ viewport: { width: 1200, height: 1000 } });
     await page.route("**/*", (route) => (route.request().url().startsWith("file:") ? route.continue() : route.abort())); // offline
     await page.goto(`file://${r.html}`);
-    await page.waitForSelector(".js-plotly-plot .main-svg", { state: "attached", timeout: 20000 });
+    const source = readNb(r.notebook).cells.map((c) => [c.source].flat().join("")).join("\n");
+    if (/showPlot\(/.test(source)) await page.waitForSelector(".js-plotly-plot .main-svg", { state: "attached", timeout: 20000 });
+    else assert.ok((await page.locator("img").count()) >= 1, `${r.html}: no figure`);
     const shot = join(SHOTS, `${basename(r.notebook, ".ipynb")}_report.png`);
     await page.screenshot({ path: shot, fullPage: true });
     const { channels } = await sharp(shot).stats();
@@ -270,7 +276,7 @@ async function menu(page: Page, top: string, item: string) {
   await page.click(`.lm-Menu-itemLabel:text-is("${item}")`);
 }
 
-test("JupyterLab: Run All on every notebook — no error output, plots and images present, the TypeScript kernel only", { skip: noBrowser, timeout: 900000 }, async () => {
+test("JupyterLab: Run All on every notebook — no error output, its plots and images present, the TypeScript kernel only", { skip: noBrowser, timeout: 900000 }, async () => {
   const files = Object.fromEntries(NOTEBOOKS.map((p) => [basename(p), withCi(p).nb]));
   const { base, token } = await startLab(files);
   const specs = (await fetch(`${base}/api/kernelspecs?token=${token}`).then((r) => r.json())) as { default: string; kernelspecs: Record<string, unknown> };
@@ -297,11 +303,12 @@ test("JupyterLab: Run All on every notebook — no error output, plots and image
     const errors = await page.locator('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]').allTextContents();
     assert.deepEqual(errors.filter((t) => /Error|Interrupted/.test(t)), [], `${name}: error output`);
     assert.equal(await page.locator(".jp-OutputArea-output .jp-RenderedText[data-mime-type='application/vnd.jupyter.error']").count(), 0);
-    await page.waitForSelector(".jp-Notebook .js-plotly-plot .main-svg", { state: "attached", timeout: 60000 });
-    assert.ok((await page.locator(".jp-OutputArea-output img").count()) >= 1, `${name}: images`);
-    const plot = page.locator(".js-plotly-plot").first();
-    await plot.scrollIntoViewIfNeeded();
-    const box = (await plot.boundingBox())!;
+    const source = (files[name] as Nb).cells.map((c) => [c.source].flat().join("")).join("\n");
+    if (/showPlot\(/.test(source)) await page.waitForSelector(".jp-Notebook .js-plotly-plot .main-svg", { state: "attached", timeout: 60000 });
+    if (/showPng\(/.test(source)) assert.ok((await page.locator(".jp-OutputArea-output img").count()) >= 1, `${name}: images`);
+    const figure = page.locator(".js-plotly-plot, .jp-OutputArea-output img").first();
+    await figure.scrollIntoViewIfNeeded();
+    const box = (await figure.boundingBox())!;
     const shot = join(SHOTS, `jupyterlab_${basename(name, ".ipynb")}.png`);
     await page.screenshot({ path: shot, clip: { x: 0, y: Math.max(0, box.y - 200), width: 1400, height: 1000 } });
     assert.ok((await sharp(shot).stats()).channels[0].stdev > 20, `${shot} looks blank`);
@@ -337,6 +344,7 @@ test("JupyterLab: a long cell shows the kernel busy and a live progress bar, and
   await interrupted(1);
   // the same cell alone (Shift+Enter): the kernel is busy while it works (under Run All tslab
   // reports idle between its queued requests), and Interrupt stops it again
+  await new Promise((r) => setTimeout(r, 1500)); // tslab aborts whatever arrives within 200 ms of a failed cell
   await attackCell.locator(".jp-InputPrompt").click();
   await page.keyboard.press("Shift+Enter");
   await page.waitForSelector('.jp-Notebook-ExecutionIndicator[data-status="busy"]', { timeout: 30000 });

@@ -11,8 +11,9 @@
  * an interrupt terminates the worker — the computation really stops, the cell fails with one
  * line, and the kernel stays usable.
  *
- * A task is a function exported by the library (dist/lib) taking plain data and a `progress`
- * callback and returning plain data (structured-clonable: numbers, strings, typed arrays).
+ * A task is a function exported by a module (default: background_tasks.ts) taking plain data and a
+ * `progress` callback and returning plain data (structured-clonable: numbers, strings, typed
+ * arrays). Task modules need not load the drawing code (sharp): images are drawn on the cell's side.
  * The worker is kept between cells (the library, the backend and MNIST load once per kernel).
  */
 import { Worker } from "node:worker_threads";
@@ -55,12 +56,18 @@ export async function stopBackground(): Promise<void> {
  * while the task runs, SIGINT (Jupyter's Interrupt) terminates the worker and rejects with
  * InterruptedError, whose message `describeStop()` may make specific ("at iteration 340 of 2000").
  */
-export function runInBackground<A, R>(
+export async function runInBackground<A, R>(
   name: string,
   args: A,
   onProgress?: (p: TaskProgress) => void,
   describeStop: () => string = () => "stopped",
+  /** The module exporting the task (an absolute path, or relative to this folder). */
+  module = "./background_tasks",
 ): Promise<R> {
+  // Leave the cell's synchronous part first: tslab runs it with vm's breakOnSigint, whose watchdog
+  // resets SIGINT to the default action when it ends, so a listener added before then is dead and
+  // the next Interrupt kills the kernel (seen with Node 20: the process exits on SIGINT).
+  await new Promise((r) => setImmediate(r));
   const w = getWorker();
   const id = ++nextId;
   // tslab's SIGINT listener would only stop awaiting; while we run, ours stops the work itself
@@ -102,6 +109,6 @@ export function runInBackground<A, R>(
     w.on("message", onMessage);
     w.on("error", onError);
     w.on("exit", onExit);
-    w.postMessage({ id, name, args });
+    w.postMessage({ id, name, args, module: module.startsWith(".") ? join(__dirname, module) : module });
   });
 }

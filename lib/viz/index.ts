@@ -7,5 +7,6 @@ export * from "./matched";
 export * from "./progress";
 export * from "./background";
 export * from "./tasks";
+export * from "./background_tasks";
 export * from "./story";
 export * from "./tiles";
