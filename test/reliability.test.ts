@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { gzipSync } from "node:zlib";
 import { DivergenceError, Rng, accuracy, makeModel, makeOptimizer, tf, train, variableFrom, type MnistSplit } from "../lib";
-import { useBackend } from "./helpers";
+import { screen, useBackend } from "./helpers";
 
 before(useBackend);
 
@@ -22,34 +22,6 @@ const run = (args: string[], stdout: "pipe" | number = "pipe") => {
   return { code: r.status, stdout: r.stdout ?? "", stderr: r.stderr };
 };
 const tmp = (name: string) => mkdtempSync(join(tmpdir(), `dgc-rel-${name}-`));
-
-/** The screen a terminal shows after `raw`: \r, \n, ESC[nG, ESC[K / ESC[2K, ESC 7 / ESC 8; other sequences ignored. */
-function screen(raw: string): string[] {
-  const lines: string[][] = [[]];
-  let row = 0;
-  let col = 0;
-  let saved = [0, 0];
-  for (let i = 0; i < raw.length; i++) {
-    const c = raw[i];
-    if (c === "\r") col = 0;
-    else if (c === "\n") {
-      row++;
-      lines[row] ??= [];
-    } else if (c === "\x1b") {
-      if (raw[i + 1] === "7") saved = [row, col];
-      else if (raw[i + 1] === "8") [row, col] = saved;
-      if (raw[i + 1] !== "[") {
-        i++;
-        continue;
-      }
-      const m = /^\[([?\d;]*)([A-Za-z])/.exec(raw.slice(i + 1))!;
-      i += m[0].length;
-      if (m[2] === "G") col = Number(m[1] || 1) - 1;
-      else if (m[2] === "K") lines[row] = m[1] === "2" ? [] : lines[row].slice(0, col);
-    } else lines[row][col++] = c;
-  }
-  return lines.map((l) => Array.from(l, (ch) => ch ?? " ").join("").trimEnd());
-}
 
 test("on a terminal: cursor and line wrap never switched off, the error line stands alone", (t) => {
   const probe = spawnSync("script", ["--version"], { encoding: "utf8" });

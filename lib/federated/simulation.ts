@@ -23,6 +23,7 @@ import { accuracy, DivergenceError } from "../train";
 import { makeOptimizer, Momentum, sumStats, type DGCOptions } from "../optim";
 import type { Model } from "../models/model";
 import type { VictimLoss } from "../attack/objectives";
+import { ConfigError } from "../config";
 import type { Rng } from "../rng";
 import { Client } from "./client";
 import { splitClients, type SplitKind } from "./split";
@@ -115,6 +116,10 @@ export function runFederated(
   const t0 = performance.now();
   const shards = splitClients(data.labels, opts.clients, opts.split, opts.alpha, rng.fork("split"));
   const fedavg = opts.localSteps > 1;
+  // the victim's batch comes from its shard: a smaller shard (a Dirichlet draw) would cut it silently
+  if (opts.watch && opts.watch.client < shards.length && shards[opts.watch.client].length < opts.watch.batchSize) {
+    throw new ConfigError(`--attack_batch_size ${opts.watch.batchSize} is more than client ${opts.watch.client}'s ${shards[opts.watch.client].length} images (its shard of the ${opts.split} split)`);
+  }
   // an attack inverts one gradient; a FedAvg upload is E steps' weight delta (not supported here)
   if (fedavg && opts.watch) throw new RangeError("attacks need FedSGD (local_steps 1): a FedAvg upload is a weight delta of several steps");
   const clients = shards.map((shard, c) => {
@@ -150,11 +155,12 @@ export function runFederated(
             watched!.fullGradient = up.grads;
           }
         }
-        if (Number.isNaN(up.loss) && !(attacked && w.loss !== "ce")) {
+        // the attacked step's SSE is no training loss (NaN by design); every other loss must be finite
+        if (!Number.isFinite(up.loss) && !(attacked && w.loss !== "ce")) {
           tf.dispose(up.sent);
-          throw new DivergenceError(`federated training diverged: client ${client.id}'s loss is NaN in round ${t}`);
+          throw new DivergenceError(`federated training diverged: client ${client.id}'s loss is ${up.loss} in round ${t}`);
         }
-        if (!Number.isNaN(up.loss)) losses.push(up.loss);
+        if (Number.isFinite(up.loss)) losses.push(up.loss);
         if (watching && client.id === w.client) {
           watched!.uploads.push(read(up.sent));
           watched!.sent.push(sumStats(up.stats).sent);

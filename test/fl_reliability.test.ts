@@ -1,0 +1,111 @@
+/**
+ * `fl` keeps dgc_demo's promises (docs/reliability.md): the error line stands alone on a terminal;
+ * stdout that cannot be written ends in one line and exit 1; the result folder is checked before
+ * any work with dgc_demo's rule (refused: exit 2, nothing written; --overwrite; an earlier run's
+ * files replaced); divergence is one line, exit 1, nothing written; bad input (learning rates
+ * beyond float32, clients beyond the training set, a victim batch beyond the victim's shard) is one
+ * line and exit 2. Kept small: one or a few rounds, a few attack iterations.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, spawnSync } from "node:child_process";
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { MANIFEST } from "../lib/results";
+import { screen } from "./helpers";
+
+const CLI = resolve(__dirname, "../cli/fl.js");
+const run = (args: string[], stdout: "pipe" | number = "pipe") => {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8", stdio: ["ignore", stdout, "pipe"] });
+  return { code: r.status, stdout: r.stdout ?? "", stderr: r.stderr };
+};
+const tmp = (name: string) => mkdtempSync(join(tmpdir(), `fl-rel-${name}-`));
+/** One client, one round, two attack iterations: the quickest attack run. */
+const ATTACK = ["--clients", "1", "--rounds", "1", "--seed", "1", "--dlg_attack", "True", "--attack_epoch", "2"];
+const oneLine = (stderr: string) => assert.equal(stderr.split("\n").filter(Boolean).length, 1, stderr);
+
+test("fl on a terminal: the error line stands alone, not glued to the progress bar", (t) => {
+  if (spawnSync("script", ["--version"], { encoding: "utf8" }).status !== 0) return t.skip("util-linux 'script' (a pseudo-terminal) is not installed");
+  // round 0 runs through (the bar is drawn), then the test logits overflow float32 in round 1
+  const cmd = `${process.execPath} ${CLI} --clients 1 --rounds 4 --use_dgc False --train_lr 1e36 --seed 1`;
+  const r = spawnSync("script", ["-qec", cmd, "/dev/null"], { encoding: "utf8", env: { ...process.env, COLUMNS: "100", LINES: "30" } });
+  assert.equal(r.status, 1, r.stdout);
+  assert.match(r.stdout, /fl \[/, "no progress bar was drawn: not a terminal?");
+  const shown = screen(r.stdout);
+  assert.ok(shown.some((l) => /^fl: error: training diverged: the model's test logits are not finite \(batch id 0 of the test set\)$/.test(l)), `screen:\n${shown.join("\n")}`);
+});
+
+test("fl: stdout that cannot be written is one line on stderr and exit 1 (a full disk, a closed pipe)", async (t) => {
+  let full: number;
+  try {
+    full = openSync("/dev/full", "w");
+  } catch {
+    return t.skip("no /dev/full on this machine");
+  }
+  for (const args of [["--help"], ["--clients", "1", "--rounds", "1", "--seed", "1"]]) {
+    const r = run(args, full);
+    assert.equal(r.code, 1, `${args.join(" ")}: ${r.stderr}`);
+    assert.equal(r.stderr, "fl: error: cannot write to standard output: ENOSPC: no space left on device\n");
+  }
+  closeSync(full);
+  const child = spawn(process.execPath, [CLI, "--clients", "1", "--rounds", "1", "--seed", "1"], { stdio: ["ignore", "pipe", "pipe"] });
+  child.stdout.destroy(); // the reader goes away, as `| head -0` would
+  let stderr = "";
+  child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+  const code = await new Promise((ok) => child.once("close", ok));
+  assert.equal(code, 1);
+  assert.equal(stderr, "fl: error: cannot write to standard output: the reader closed the pipe (EPIPE)\n");
+});
+
+test("fl's result folder: dgc_demo's rule before any work; --overwrite; an earlier run's files replaced", () => {
+  const dir = join(tmp("dir"), "out");
+  mkdirSync(dir);
+  writeFileSync(join(dir, "notes.txt"), "mine");
+  const refused = run([...ATTACK, "--result_dir", dir]);
+  assert.equal(refused.code, 2, refused.stderr);
+  assert.equal(refused.stdout, "", "refused before any work");
+  oneLine(refused.stderr);
+  assert.match(refused.stderr, /^fl: error: .*notes\.txt.*--overwrite/);
+  assert.deepEqual(readdirSync(dir), ["notes.txt"]);
+
+  const replaced = run([...ATTACK, "--result_dir", dir, "--overwrite"]);
+  assert.equal(replaced.code, 0, replaced.stderr);
+  assert.match(replaced.stdout, /overwrite=True/);
+  assert.deepEqual(readdirSync(dir).sort(), [MANIFEST, "grid.png", "result_0.png", "target_0.png"]);
+
+  // a folder dgc_demo filled before manifests (./att_results is both commands' default): an earlier run's
+  const old = join(tmp("old"), "att_results");
+  mkdirSync(old);
+  for (const f of ["target_0.png", "result_0_0.png", "result_100_0.png", "grid.png"]) writeFileSync(join(old, f), "");
+  const again = run([...ATTACK, "--result_dir", old]);
+  assert.equal(again.code, 0, again.stderr);
+  assert.deepEqual(readdirSync(old).sort(), [MANIFEST, "grid.png", "result_0.png", "target_0.png"]);
+});
+
+test("fl: divergence is one line and exit 1, and writes nothing", () => {
+  const dir = join(tmp("div"), "out");
+  const r = run(["--clients", "2", "--rounds", "3", "--use_dgc", "False", "--train_lr", "1e36", "--seed", "1", "--dlg_attack", "True", "--attack_round", "2", "--attack_epoch", "2", "--result_dir", dir]);
+  assert.equal(r.code, 1, r.stderr);
+  oneLine(r.stderr);
+  assert.match(r.stderr, /^fl: error: (federated )?training diverged: /);
+  assert.ok(!existsSync(dir), "a diverged run wrote its result folder");
+});
+
+test("fl: bad input is one line and exit 2 (float32 rates, clients beyond the training set, a victim batch beyond its shard)", () => {
+  const dir = join(tmp("bad"), "out");
+  for (const [args, msg] of [
+    [["--train_lr", "1e39"], /--train_lr must be a number > 0 within float32's range/],
+    [["--dlg_attack", "True", "--attack_lr", "1e-46"], /--attack_lr must be a number > 0 within float32's range/],
+    [["--clients", "60001"], /--clients must be an integer from 1 to 60000 \(every client needs an image of the training set\), got 60001/],
+    [["--dlg_attack", "True", "--clients", "10", "--attack_batch_size", "6001"], /--attack_batch_size must be an integer from 1 to 6000 \(a client's share of the training set with --clients 10\), got 6001/],
+    // a Dirichlet shard's size is known once dealt (seed 1, α 0.1: client 1 holds 1048 images)
+    [["--dlg_attack", "True", "--split", "dirichlet", "--alpha", "0.1", "--clients", "10", "--victim_client", "1", "--attack_batch_size", "2000"], /--attack_batch_size 2000 is more than client 1's 1048 images \(its shard of the dirichlet split\)/],
+  ] as const) {
+    const r = run([...args, "--rounds", "1", "--seed", "1", "--result_dir", dir]);
+    assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
+    oneLine(r.stderr);
+    assert.match(r.stderr, new RegExp(`^fl: error: ${msg.source}.*\\n$`));
+  }
+  assert.ok(!existsSync(dir));
+});
