@@ -101,6 +101,7 @@ test("fl: bad input is one line and exit 2 (float32 rates, clients beyond the tr
     [["--dlg_attack", "True", "--clients", "10", "--attack_batch_size", "6001"], /--attack_batch_size must be an integer from 1 to 6000 \(a client's share of the training set with --clients 10\), got 6001/],
     // a Dirichlet shard's size is known once dealt (seed 1, α 0.1: client 1 holds 1048 images)
     [["--dlg_attack", "True", "--split", "dirichlet", "--alpha", "0.1", "--clients", "10", "--victim_client", "1", "--attack_batch_size", "2000"], /--attack_batch_size 2000 is more than client 1's 1048 images \(its shard of the dirichlet split\)/],
+    [["--split", "dirichlet", "--alpha", "0.01", "--clients", "3000"], /dirichlet split: some client got no data in 100 draws \(alpha 0.01, 3000 clients\); raise --alpha/],
   ] as const) {
     const r = run([...args, "--rounds", "1", "--seed", "1", "--result_dir", dir]);
     assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
