@@ -6,14 +6,17 @@
  * beyond float32, clients beyond the training set, a victim batch beyond the victim's shard) is one
  * line and exit 2. Kept small: one or a few rounds, a few attack iterations.
  */
-import { test } from "node:test";
+import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { ConfigError, linearModel, loadMnist, Rng, runFederated, subsetSplit, tf, variableFrom, type FederatedOptions } from "../lib";
 import { MANIFEST } from "../lib/results";
-import { screen } from "./helpers";
+import { screen, useBackend } from "./helpers";
+
+before(useBackend);
 
 const CLI = resolve(__dirname, "../cli/fl.js");
 const run = (args: string[], stdout: "pipe" | number = "pipe") => {
@@ -102,11 +105,35 @@ test("fl: bad input is one line and exit 2 (float32 rates, clients beyond the tr
     // a Dirichlet shard's size is known once dealt (seed 1, α 0.1: client 1 holds 1048 images)
     [["--dlg_attack", "True", "--split", "dirichlet", "--alpha", "0.1", "--clients", "10", "--victim_client", "1", "--attack_batch_size", "2000"], /--attack_batch_size 2000 is more than client 1's 1048 images \(its shard of the dirichlet split\)/],
     [["--split", "dirichlet", "--alpha", "0.01", "--clients", "3000"], /dirichlet split: some client got no data in 100 draws \(alpha 0.01, 3000 clients\); raise --alpha/],
+    // one client, 938 batches of 64 an epoch: round 937 is the epoch's tail of 32 images
+    [["--dlg_attack", "True", "--clients", "1", "--rounds", "938", "--attack_round", "937", "--attack_batch_size", "64"], /--attack_batch_size 64: client 0 has only 32 images left in its epoch in round 937 \(60000 images in batches of 64\)/],
   ] as const) {
-    const r = run([...args, "--rounds", "1", "--seed", "1", "--result_dir", dir]);
+    const r = run(["--rounds", "1", "--seed", "1", "--result_dir", dir, ...args]); // the case's flags last: they win
     assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
     oneLine(r.stderr);
     assert.match(r.stderr, new RegExp(`^fl: error: ${msg.source}.*\\n$`));
   }
   assert.ok(!existsSync(dir));
+});
+
+test("the victim's batch is never cut: an epoch's short tail is refused before any round, a full batch runs", () => {
+  // one client, 100 images in batches of 30: rounds 0–3 take 30, 30, 30, 10 (the tail), round 5 has 70 left
+  const data = subsetSplit(loadMnist("train"), 100);
+  const model = linearModel();
+  const opts: FederatedOptions = { clients: 1, rounds: 6, localSteps: 1, split: "iid", alpha: 1, batchSize: 30, lr: 0.01, useDgc: false, sparsity: 0 };
+  const attempt = (round: number, batchSize: number) => {
+    const params = tf.tidy(() => model.init(new Rng(1).fork("init"))).map((t) => variableFrom(t, true));
+    try {
+      const rounds: number[] = [];
+      const fed = runFederated(model, params, data, { ...opts, watch: { client: 0, round, batchSize, loss: "ce", historyRounds: 0 } }, new Rng(1), (r) => rounds.push(r.round));
+      return { size: fed.watched!.target.size, rounds };
+    } finally {
+      tf.dispose(params);
+    }
+  };
+  assert.deepEqual(attempt(3, 10), { size: 10, rounds: [0, 1, 2, 3, 4, 5] });
+  assert.throws(() => attempt(3, 11), (e: Error) => e instanceof ConfigError && /only 10 images left in its epoch in round 3 \(100 images in batches of 30\)/.test(e.message));
+  assert.equal(attempt(5, 70).size, 70);
+  assert.throws(() => attempt(5, 71), /only 70 images left in its epoch in round 5/);
+  assert.throws(() => attempt(0, 101), /--attack_batch_size 101 is more than client 0's 100 images \(its shard of the iid split\)/);
 });

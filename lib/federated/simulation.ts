@@ -102,6 +102,21 @@ export function clientStream(rng: Rng, c: number): Rng {
 }
 
 /**
+ * The victim's batch in round R is the next `batchSize` images of its epoch (FedSGD: every earlier
+ * round took `trainBatch`, an epoch's last batch short). Known before any work; never cut silently:
+ * a shard smaller than the batch (a Dirichlet draw), or an epoch's short tail, is a ConfigError.
+ */
+function checkVictimBatch(w: WatchSpec, shard: number, trainBatch: number, split: SplitKind): void {
+  const c = w.client;
+  if (shard < w.batchSize) throw new ConfigError(`--attack_batch_size ${w.batchSize} is more than client ${c}'s ${shard} images (its shard of the ${split} split)`);
+  const perEpoch = Math.ceil(shard / trainBatch);
+  const left = shard - (w.round % perEpoch) * trainBatch;
+  if (left < w.batchSize) {
+    throw new ConfigError(`--attack_batch_size ${w.batchSize}: client ${c} has only ${left} images left in its epoch in round ${w.round} (${shard} images in batches of ${trainBatch}); choose another --attack_round or a smaller batch`);
+  }
+}
+
+/**
  * Runs the rounds on `params` (updated in place: the global model). `rng` is the run's root
  * generator (the caller has already drawn `params` from its "init" fork).
  */
@@ -116,10 +131,7 @@ export function runFederated(
   const t0 = performance.now();
   const shards = splitClients(data.labels, opts.clients, opts.split, opts.alpha, rng.fork("split"));
   const fedavg = opts.localSteps > 1;
-  // the victim's batch comes from its shard: a smaller shard (a Dirichlet draw) would cut it silently
-  if (opts.watch && opts.watch.client < shards.length && shards[opts.watch.client].length < opts.watch.batchSize) {
-    throw new ConfigError(`--attack_batch_size ${opts.watch.batchSize} is more than client ${opts.watch.client}'s ${shards[opts.watch.client].length} images (its shard of the ${opts.split} split)`);
-  }
+  if (opts.watch && opts.watch.client < shards.length) checkVictimBatch(opts.watch, shards[opts.watch.client].length, opts.batchSize, opts.split);
   // an attack inverts one gradient; a FedAvg upload is E steps' weight delta (not supported here)
   if (fedavg && opts.watch) throw new RangeError("attacks need FedSGD (local_steps 1): a FedAvg upload is a weight delta of several steps");
   const clients = shards.map((shard, c) => {
