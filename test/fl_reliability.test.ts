@@ -62,13 +62,19 @@ test("fl's result folder: dgc_demo's rule before any work; --overwrite; an earli
   assert.deepEqual(readdirSync(old).sort(), [MANIFEST, "grid.png", "result_0.png", "target_0.png"]);
 });
 
-test("fl: divergence is one line and exit 1, and writes nothing", () => {
+test("fl: divergence (in training or in the attack) is one line and exit 1, and writes nothing", () => {
   const dir = join(tmp("div"), "out");
   const r = run(["--clients", "2", "--rounds", "3", "--use_dgc", "False", "--train_lr", "1e36", "--seed", "1", "--dlg_attack", "True", "--attack_round", "2", "--attack_epoch", "2", "--result_dir", dir]);
   assert.equal(r.code, 1, r.stderr);
   oneLine(r.stderr);
   assert.match(r.stderr, /^fl: error: (federated )?training diverged: /);
   assert.ok(!existsSync(dir), "a diverged run wrote its result folder");
+  // the attack itself diverging: the same
+  const a = run([...ATTACK, "--attack_epoch", "20", "--attack_lr", "1e30", "--result_dir", dir]);
+  assert.equal(a.code, 1, a.stderr);
+  oneLine(a.stderr);
+  assert.match(a.stderr, /^fl: error: DLG diverged: gradient distance is Infinity at iteration \d+\n$/);
+  assert.ok(!existsSync(dir), "a diverged attack wrote its result folder");
 });
 
 test("fl: bad input is one line and exit 2 (float32 rates, clients beyond the training set, a victim batch beyond its shard)", () => {
