@@ -131,9 +131,9 @@ export function runFederated(
   const t0 = performance.now();
   const shards = splitClients(data.labels, opts.clients, opts.split, opts.alpha, rng.fork("split"));
   const fedavg = opts.localSteps > 1;
-  if (opts.watch && opts.watch.client < shards.length) checkVictimBatch(opts.watch, shards[opts.watch.client].length, opts.batchSize, opts.split);
   // an attack inverts one gradient; a FedAvg upload is E steps' weight delta (not supported here)
   if (fedavg && opts.watch) throw new RangeError("attacks need FedSGD (local_steps 1): a FedAvg upload is a weight delta of several steps");
+  if (opts.watch && opts.watch.client < shards.length) checkVictimBatch(opts.watch, shards[opts.watch.client].length, opts.batchSize, opts.split);
   const clients = shards.map((shard, c) => {
     const dgc = { ...opts.dgc, sparsity: opts.sparsity, ...(opts.dgc?.sampleRatio !== undefined ? { rng: rng.fork(`sample/${c}`) } : {}) };
     // FedAvg compresses a weight delta: DGC without its momentum (error feedback only)
