@@ -3,10 +3,13 @@
 Run from the project's venv (scripts/setup-bench.sh installs torch==2.13.0, CPU build):
     .venv/bin/python bench/reference.py --repeats 3 [--tiny]
 Prints one JSON object: {workload: {"median_s": ..., "runs": [...]}, "torch": version, "threads": n}.
+    .venv/bin/python bench/reference.py --serve [--tiny]
+reads one workload name a line on stdin, runs it once and answers one JSON line {"s": seconds, ...}
+(how scripts/bench.ts interleaves PyTorch's runs with ours on a busy machine).
 Each workload does per step what ours does: forward, loss, backward, optimizer step, and reads the
 loss (and, for training, the correct count) back to the host every step.
 """
-import argparse, gzip, json, os, statistics, time
+import argparse, json, os, statistics, sys, time
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -72,6 +75,7 @@ class DGC:
 
 def train(use_dgc, lr, epochs, n):
     x, y = load_train(n)
+    torch.manual_seed(1)  # every run the same problem (weights), as ours (Rng(1))
     model = linear()
     opt = DGC(model.parameters(), lr, 0.8) if use_dgc else torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9)
     g = torch.Generator().manual_seed(0)
@@ -93,8 +97,10 @@ def train(use_dgc, lr, epochs, n):
     return time.perf_counter() - t0
 
 
-def dlg(model, iterations, use_dgc):
+def dlg(make_model, iterations, use_dgc):
     x, y = load_train(1)
+    torch.manual_seed(1)
+    model = make_model()
     target = F.one_hot(y, 10).float()
     params = list(model.parameters())
     grads = torch.autograd.grad(((model(x) - target) ** 2).sum(), params)
@@ -121,6 +127,7 @@ def dlg(model, iterations, use_dgc):
 
 def lenet_train_step(steps):
     x, y = load_train(64)
+    torch.manual_seed(1)
     model = LeNet()
     opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
     def step():
@@ -133,24 +140,112 @@ def lenet_train_step(steps):
     return (time.perf_counter() - t0) / steps
 
 
+def lenet_lbfgs(steps):
+    """The DLG paper's attack on LeNet (mit-han-lab/dlg main.py): torch.optim.LBFGS with its defaults on
+    dummy data and a dummy label (softmax inside the cross-entropy), D = sum of squared gradient
+    differences, `steps` calls of .step(closure). Returns (seconds, closure evaluations)."""
+    x, y = load_train(1)
+    torch.manual_seed(1)
+    model = LeNet()
+    params = list(model.parameters())
+    onehot = F.one_hot(y, 10).float()
+    ce = lambda logits, t: torch.mean(torch.sum(-t * F.log_softmax(logits, -1), -1))
+    observed = [g.detach() for g in torch.autograd.grad(ce(model(x), onehot), params)]
+    gen = torch.Generator().manual_seed(0)
+    dx = torch.randn(x.shape, generator=gen).requires_grad_(True)
+    dy = torch.randn((1, 10), generator=gen).requires_grad_(True)
+    opt = torch.optim.LBFGS([dx, dy])
+    evals = 0
+    def closure():
+        nonlocal evals
+        evals += 1
+        opt.zero_grad()
+        dg = torch.autograd.grad(ce(model(dx), F.softmax(dy, -1)), params, create_graph=True)
+        d = sum(((a - b) ** 2).sum() for a, b in zip(dg, observed))
+        d.backward()
+        return d
+    t0 = time.perf_counter()
+    for _ in range(steps):
+        opt.step(closure)
+    return time.perf_counter() - t0, evals
+
+
+def fl_round(clients, rounds):
+    """One FedSGD round of `clients` DGC clients on the seed's Linear model (lib/federated's default:
+    each client sends DGC's u * mask of its batch-64 gradient, the server averages and takes a
+    Momentum step). Seconds per round, after one warm-up round."""
+    x, y = load_train(clients * 64)
+    torch.manual_seed(1)
+    model = linear()
+    params = list(model.parameters())
+    server = torch.optim.SGD(params, lr=0.001, momentum=0.9)
+    compressors = [DGC(params, 0.001, 0.8) for _ in range(clients)]
+    def one_round():
+        total = [torch.zeros_like(p) for p in params]
+        for c, dgc in enumerate(compressors):
+            xb, yb = x[c * 64:(c + 1) * 64], y[c * 64:(c + 1) * 64]
+            loss = F.cross_entropy(model(xb), yb)
+            grads = torch.autograd.grad(loss, params)
+            assert np.isfinite(loss.item())
+            with torch.no_grad():
+                for t, g, u, v in zip(total, grads, dgc.u, dgc.v):
+                    v.add_(g); u.add_(v); v.mul_(dgc.m)
+                    n = u.numel(); k = n - int(dgc.s * n)
+                    thr = u.abs().flatten().topk(k).values[-1]
+                    mask = u.abs() > thr
+                    t.add_(u * mask); u.mul_(~mask)
+        for p, t in zip(params, total):
+            p.grad = t / clients
+        server.step()
+    one_round()
+    t0 = time.perf_counter()
+    for _ in range(rounds):
+        one_round()
+    return (time.perf_counter() - t0) / rounds
+
+
+def workloads(tiny):
+    n, epochs, its, lsteps, lits, lbfgs_steps = (2048, 1, 20, 2, 2, 2) if tiny else (None, 2, 2000, 20, 50, 300)
+    def per_eval():
+        s, evals = lenet_lbfgs(lbfgs_steps)
+        return {"s": s, "evals": evals}
+    return {
+        "ex3_train": lambda: train(False, 0.01, epochs, n),
+        "ex4_train": lambda: train(True, 0.001, epochs, n),
+        "ex2_attack": lambda: dlg(linear, its, False),
+        "ex1_attack": lambda: dlg(linear, its, True),
+        "lenet_train_step": lambda: lenet_train_step(lsteps),
+        "lenet_dlg_iteration": lambda: dlg(LeNet, lits, False) / lits,
+        "lenet_lbfgs_attack": per_eval,
+        "fl_round_10": lambda: fl_round(10, 2 if tiny else 20),
+    }
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--tiny", action="store_true", help="smoke sizes")
+    ap.add_argument("--serve", action="store_true", help="answer workload names from stdin, one JSON line each")
+    ap.add_argument("--threads", type=int, default=0, help="torch.set_num_threads (0: torch's default)")
     a = ap.parse_args()
+    if a.threads:
+        torch.set_num_threads(a.threads)
     torch.manual_seed(0)
-    n, epochs, its, lsteps, lits = (2048, 1, 20, 2, 2) if a.tiny else (None, 2, 2000, 20, 50)
-    work = {
-        "ex3_train": lambda: train(False, 0.01, epochs, n),
-        "ex4_train": lambda: train(True, 0.001, epochs, n),
-        "ex2_attack": lambda: dlg(linear(), its, False),
-        "ex1_attack": lambda: dlg(linear(), its, True),
-        "lenet_train_step": lambda: lenet_train_step(lsteps),
-        "lenet_dlg_iteration": lambda: dlg(LeNet(), lits, False) / lits,
-    }
+    work = workloads(a.tiny)
+    if a.serve:
+        print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads()}), flush=True)
+        for line in sys.stdin:
+            name = line.strip()
+            if name not in work:
+                print(json.dumps({"error": f"unknown workload {name}"}), flush=True)
+                continue
+            r = work[name]()
+            print(json.dumps(r if isinstance(r, dict) else {"s": r}), flush=True)
+        return
     out = {"torch": torch.__version__, "threads": torch.get_num_threads()}
     for name, f in work.items():
         runs = [f() for _ in range(a.repeats)]
+        runs = [r["s"] if isinstance(r, dict) else r for r in runs]
         out[name] = {"median_s": statistics.median(runs), "runs": runs}
     print(json.dumps(out))
 

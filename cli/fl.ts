@@ -10,6 +10,7 @@ import { DataError } from "../lib/data/idx";
 import { meanImage, type MnistSplit } from "../lib/data/mnist";
 import { ATTACK_RESULT_FILES, attackLogLine, loadData } from "../lib/demo";
 import { guardStdout } from "../lib/stdio";
+import { matchedLines } from "../lib/batch";
 import { pyFloat } from "../lib/pyfmt";
 import { grayPng, gridPng } from "../lib/viz/png";
 import { runFL, roundLogLine, setupFL } from "../lib/federated";
@@ -65,6 +66,7 @@ async function main(): Promise<void> {
     `attack ${a.method} on client ${w.client}, round ${w.round}: data_mse_loss = ${pyFloat(a.metrics.mse)}, data_psnr = ${pyFloat(a.metrics.psnr)}, data_ssim = ${pyFloat(a.metrics.ssim)}, labels_acc = ${pyFloat(a.metrics.labelAcc)}; mean image ${pyFloat(a.baselinePsnr)} dB; ${a.recovered ? "recovered" : "not recovered"}` +
       (a.method === "history" ? `; first leak: ${a.firstLeakRound === null ? `none by round ${w.round + w.uploads.length - 1}` : `round ${a.firstLeakRound}`}` : ""),
   );
+  if (a.matched) for (const line of matchedLines({ matched: a.matched, target: w.target })) console.log(line);
   console.log(`Attack cost time in seconds: ${pyFloat(a.seconds)}`);
   await saveImages(cfg, w.target.x, a.x, w.target.size, a.history.filter((h) => h.x).map((h) => h.x!));
 }

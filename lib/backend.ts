@@ -1,13 +1,23 @@
 /**
- * Backend selection. "auto" is wasm: measured with `npm run bench` on these 2-core machines it is
- * the fastest for every workload here — per-op overhead dominates the tiny Linear model, and our
- * convolutions are im2col kernels plus matMul rather than native convs, so tfjs-node
- * ("tensorflow", optional, see scripts/setup-tfjs-node.sh) has nothing to win back with.
+ * Backend selection. `auto` picks, per workload, the backend measured fastest by `npm run bench`
+ * on these 2-core machines (environment.md, "Backends"):
+ *   - Linear, anything: wasm — per-op overhead dominates the tiny model, and wasm's is the lowest;
+ *   - LeNet training (first order: native convolutions, conv2dFirstOrder): tensorflow (tfjs-node,
+ *     TensorFlow's own conv kernels) when it loads, else wasm;
+ *   - LeNet attacks (second order: im2col convolutions, many small ops): wasm.
+ * tfjs-node is optional (an optionalDependency that needs `npm run setup:tfjs-node` here).
  */
 import { tf } from "./tf";
+import type { ModelKind } from "./models/model";
 
 export const BACKENDS = ["auto", "tensorflow", "wasm", "cpu"] as const;
 export type BackendChoice = (typeof BACKENDS)[number];
+
+/** What a run does, for `auto`: train a model (first-order gradients) or attack it (second order). */
+export interface Workload {
+  model: ModelKind;
+  task: "train" | "attack";
+}
 
 let nodeTried = false;
 let nodeError: string | undefined;
@@ -17,8 +27,8 @@ export function tryLoadTfjsNode(): boolean {
   if (!nodeTried) {
     nodeTried = true;
     try {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
       process.env.TF_CPP_MIN_LOG_LEVEL ??= "2"; // TensorFlow's C++ start-up chatter
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
       require("@tensorflow/tfjs-node");
     } catch (e) {
       nodeError = e instanceof Error ? e.message.split("\n")[0] : String(e);
@@ -32,9 +42,15 @@ function loadWasm(): void {
   require("@tensorflow/tfjs-backend-wasm");
 }
 
+/** The backend `auto` means for a workload (no workload: wasm, the fastest for the seed's Linear model). */
+export function autoBackend(workload?: Workload): "tensorflow" | "wasm" {
+  if (workload?.model === "lenet" && workload.task === "train" && tryLoadTfjsNode()) return "tensorflow";
+  return "wasm";
+}
+
 /** Sets the tfjs backend and returns the name of the one that runs. Throws a one-line error. */
-export async function initBackend(choice: BackendChoice): Promise<string> {
-  const name = choice === "auto" ? "wasm" : choice;
+export async function initBackend(choice: BackendChoice, workload?: Workload): Promise<string> {
+  const name = choice === "auto" ? autoBackend(workload) : choice;
   if (name === "tensorflow" && !tryLoadTfjsNode()) {
     throw new Error(`backend 'tensorflow' is not available: @tensorflow/tfjs-node did not load (${nodeError ?? "not installed"}); run 'npm run setup:tfjs-node' or use --backend wasm`);
   }

@@ -41,7 +41,7 @@ export function argumentsLine(cfg: DemoConfig): string {
 
 /** Picks the backend and the seed; every random draw of the run comes from `rng`'s forks. */
 export async function setupRun(cfg: DemoConfig): Promise<RunContext> {
-  const backend = await initBackend(cfg.backend);
+  const backend = await initBackend(cfg.backend, { model: cfg.model, task: cfg.dlg_attack ? "attack" : "train" });
   const seed = cfg.seed ?? freshSeed();
   return { cfg, backend, seed, rng: new Rng(seed), model: makeModel(cfg.model) };
 }

@@ -7,6 +7,7 @@ import { tf } from "./tf";
 import { epochBatches, numBatches, type Batch } from "./data/batcher";
 import { NUM_CLASSES, PIXELS, type MnistSplit } from "./data/mnist";
 import { oneHot, softmaxCrossEntropy } from "./losses";
+import { crossEntropyOp, type CrossEntropyJS } from "./models/cross_entropy";
 import { pyFloat } from "./pyfmt";
 import type { Model } from "./models/model";
 import type { Optimizer, SentStats } from "./optim/optimizer";
@@ -116,10 +117,22 @@ export function allFinite(ts: readonly tf.Tensor[]): boolean {
   return tf.tidy(() => ts.every((t) => tf.all(tf.isFinite(t)).dataSync()[0] === 1));
 }
 
-/** Mean cross-entropy of a batch, its correct count, and the parameter gradients (closed form or autodiff). */
-export function lossAndGrads(model: Model, params: readonly tf.Tensor[], batch: Batch, closedForm = true): { loss: number; correct: number; grads: tf.Tensor[] } {
+/**
+ * Mean cross-entropy of a batch, its correct count, and the parameter gradients (closed form or
+ * autodiff). `firstOrder` lets the model use its first-order-only ops (LeNet: native convolutions);
+ * false forces the any-order path (the same numbers up to float rounding; tests and the bench).
+ */
+export function lossAndGrads(model: Model, params: readonly tf.Tensor[], batch: Batch, closedForm = true, firstOrder = true): { loss: number; correct: number; grads: tf.Tensor[] } {
   const x = toBatchTensor(batch.x, batch.size);
   if (closedForm && model.closedForm) return model.closedForm.crossEntropy(params, x, batch.y);
+  if (firstOrder) {
+    // the loss, its ∂/∂logits and the correct count in JS from the read-back logits (one op)
+    let r: CrossEntropyJS | undefined;
+    const { grads } = tf.valueAndGrads((...ps: tf.Tensor[]) =>
+      crossEntropyOp(model.forward(ps, x, { firstOrder }) as tf.Tensor2D, batch.y, (v) => (r = v)),
+    )(params as tf.Tensor[]);
+    return { loss: r!.loss, correct: r!.correct, grads };
+  }
   const target = oneHot(batch.y, NUM_CLASSES);
   let nCorrect: tf.Tensor | undefined;
   const { value, grads } = tf.valueAndGrads((...ps: tf.Tensor[]) => {
@@ -141,7 +154,7 @@ export function accuracy(model: Model, params: readonly tf.Tensor[], data: Mnist
   let correct = 0;
   for (const batch of epochBatches(data, batchSize, null)) {
     const [right, finite] = tf.tidy(() => {
-      const logits = model.forward(params, toBatchTensor(batch.x, batch.size));
+      const logits = model.forward(params, toBatchTensor(batch.x, batch.size), { firstOrder: true });
       const hits = tf.sum(tf.cast(tf.equal(tf.argMax(logits, -1), tf.tensor1d(batch.y, "int32")), "int32"));
       return tf.stack([hits, tf.cast(tf.all(tf.isFinite(logits)), "int32")]).dataSync();
     });

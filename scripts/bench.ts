@@ -1,138 +1,191 @@
 /**
- * `npm run bench`: the seed's workloads on every tfjs backend that works here, beside the same
- * workloads in PyTorch (bench/reference.py, run from the project's .venv). Median of --repeats runs;
- * prints a table with ratios (ours / PyTorch) and writes JSON. Not a test: CI runs only `--tiny`.
- *   npm run bench -- [--repeats 3] [--backends tensorflow,wasm,cpu] [--tiny] [--out reports/bench.json]
+ * `npm run bench`: our workloads (scripts/bench_workloads.ts) on every tfjs backend that loads here,
+ * beside the same workloads in PyTorch (bench/reference.py, from the project's .venv). The machine
+ * is shared, so runs are interleaved: each repeat runs a workload on every backend and then in
+ * PyTorch, one after another, and the ratio reported is the median over repeats of ours / PyTorch
+ * from the same repeat (per objective evaluation for L-BFGS). Not a test: CI runs only `--tiny`.
+ *   npm run bench -- [--repeats 3] [--backends tensorflow,wasm,cpu] [--only a,b] [--threads n] [--tiny] [--out reports/bench.json]
+ * `--threads n` caps PyTorch's and TensorFlow's (tfjs-node) thread pools; wasm is single-threaded.
+ * `--grid` also times the full study grid (docs/sweep.md: 240 jobs, `--jobs 2`, about 20 minutes),
+ * once, with no PyTorch counterpart; `--grid tiny` runs 2 tiny jobs the same way (the CI smoke).
  */
-import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
-import { cpus } from "node:os";
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
+import { createInterface } from "node:readline";
 import { Command } from "commander";
-import {
-  DGCMomentum, dlgAttack, epochBatches, initBackend, initialLabels, lenetModel, linearModel, loadMnist, lossAndGrads,
-  Momentum, observedGradients, Rng, tf, train, tryLoadTfjsNode, variableFrom, victimGradients, gatherBatch,
-  type Model, type MnistSplit,
-} from "../lib";
+import writeFileAtomic from "write-file-atomic";
+import { autoBackend, initBackend, loadMnist, tryLoadTfjsNode, type BackendChoice } from "../lib";
+import { FULL, TINY, WORKLOADS, type Measured } from "./bench_workloads";
 
 const ROOT = resolve(__dirname, "../..");
-type Sizes = { n: number; epochs: number; iterations: number; lenetSteps: number; lenetIterations: number };
-const FULL: Sizes = { n: 60000, epochs: 2, iterations: 2000, lenetSteps: 20, lenetIterations: 50 };
-const TINY: Sizes = { n: 2048, epochs: 1, iterations: 20, lenetSteps: 2, lenetIterations: 2 };
+/** Bad input: one line on stderr, exit 2. */
+class BadInput extends Error {}
 
-const seconds = (f: () => void) => {
-  const t0 = performance.now();
-  f();
-  return (performance.now() - t0) / 1000;
+/** bench/reference.py --serve: one workload name in, one JSON line out. */
+class PyTorch {
+  private lines: AsyncIterableIterator<string>;
+  private constructor(private proc: ChildProcessWithoutNullStreams) {
+    this.lines = createInterface({ input: proc.stdout })[Symbol.asyncIterator]();
+  }
+  static async start(tiny: boolean, threads: number): Promise<{ torch: PyTorch; info: Record<string, unknown> } | string> {
+    const py = join(ROOT, ".venv", "bin", "python");
+    if (!existsSync(py)) return "no .venv (run: npm run setup:bench)";
+    const proc = spawn(py, [join(ROOT, "bench", "reference.py"), "--serve", "--threads", String(threads), ...(tiny ? ["--tiny"] : [])]);
+    let err = "";
+    proc.stderr.on("data", (d) => (err += d));
+    const torch = new PyTorch(proc);
+    const first = await torch.lines.next();
+    if (first.done) return `reference.py failed: ${err.trim().split("\n").pop()}`;
+    return { torch, info: JSON.parse(first.value) };
+  }
+  async run(name: string): Promise<Measured> {
+    this.proc.stdin.write(name + "\n");
+    const r = await this.lines.next();
+    if (r.done) throw new Error(`reference.py stopped during ${name}`);
+    const m = JSON.parse(r.value) as Measured & { error?: string };
+    if (m.error) throw new Error(`reference.py: ${m.error}`);
+    return m;
+  }
+  stop(): void {
+    this.proc.stdin.end();
+  }
+}
+
+const GRIDS: Record<string, string[]> = {
+  full: ["--sparsity", "0,0.5,0.8,0.9,0.99,0.999", "--seeds", "5", "--attack", "dlg,ig,adaptive", "--jobs", "2"],
+  tiny: ["--sparsity", "0.8", "--seeds", "1", "--attack", "dlg", "--iterations", "5", "--epochs", "1", "--train-subset", "256"],
 };
 
-function trainRun(data: MnistSplit, useDgc: boolean, lr: number, sz: Sizes): number {
-  const model = linearModel();
-  const params = model.init(new Rng(1)).map((t) => variableFrom(t, true));
-  const opt = useDgc ? new DGCMomentum({ sparsity: 0.8, lr }) : new Momentum(lr);
-  const s = seconds(() => train(model, params, opt, { ...data, n: sz.n }, { epochs: sz.epochs, batchSize: 64, rng: new Rng(2) }));
-  opt.dispose();
-  tf.dispose(params);
-  return s;
+/** The sweep of docs/sweep.md, run as it documents (two invocations into one folder); wall seconds. */
+function studyGrid(size: string): number {
+  const out = mkdtempSync(join(tmpdir(), "grid-"));
+  const common = [...GRIDS[size], "--out", out];
+  const t0 = performance.now();
+  try {
+    for (const variant of ["seed", "paper,sampled"]) {
+      const r = spawnSync(process.execPath, [join(ROOT, "dist", "scripts", "sweep.js"), ...common, "--variant", variant], { stdio: ["ignore", "ignore", "inherit"] });
+      if (r.status !== 0) throw new Error(`the study grid failed (sweep exit ${r.status})`);
+    }
+    return (performance.now() - t0) / 1000;
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
 }
 
-function attackRun(data: MnistSplit, model: Model, useDgc: boolean, iterations: number): number {
-  const params = model.init(new Rng(1));
-  const target = epochBatches(data, 1, new Rng(2)).next().value!;
-  const grads = victimGradients(model, params, target);
-  const opt = useDgc ? new DGCMomentum({ sparsity: 0.8, lr: 0.001 }) : new Momentum(0.01);
-  const { observed } = observedGradients(opt, grads);
-  const s = seconds(() =>
-    dlgAttack(model, params, observed, 1, { iterations, lr: 0.2, returnEvery: 100, windowSize: 200, labelStart: initialLabels("ones", 1, 0), rng: new Rng(3) }),
-  );
-  opt.dispose();
-  tf.dispose([...params, ...grads, ...observed]);
-  return s;
-}
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+/** What a ratio compares: seconds, or seconds per evaluation when the run counts evaluations. */
+const unit = (m: Measured) => (m.evals ? m.s / m.evals : m.s);
+const fmt = (s: number) => (s < 0.1 ? `${(s * 1000).toFixed(2)} ms` : `${s.toFixed(3)} s`);
 
-function lenetTrainStep(data: MnistSplit, steps: number): number {
-  const model = lenetModel();
-  const params = model.init(new Rng(1)).map((t) => variableFrom(t, true));
-  const opt = new Momentum(0.01);
-  const batch = gatherBatch(data, Int32Array.from({ length: 64 }, (_, i) => i));
-  const step = () => tf.tidy(() => {
-    opt.step(params, lossAndGrads(model, params, batch).grads);
-  });
-  for (let i = 0; i < 3; i++) step(); // warm-up
-  const s = seconds(() => {
-    for (let i = 0; i < steps; i++) step();
-  });
-  opt.dispose();
-  tf.dispose(params);
-  return s / steps;
-}
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
-
-interface Result { median_s: number; runs: number[] }
-
-function pytorch(repeats: number, tiny: boolean): Record<string, Result> | string {
-  const py = join(ROOT, ".venv", "bin", "python");
-  if (!existsSync(py)) return "no .venv (run: npm run setup:bench)";
-  const r = spawnSync(py, [join(ROOT, "bench", "reference.py"), "--repeats", String(repeats), ...(tiny ? ["--tiny"] : [])], { encoding: "utf8" });
-  if (r.status !== 0) return `reference.py failed: ${(r.stderr || "").trim().split("\n").pop()}`;
-  return JSON.parse(r.stdout) as Record<string, Result>;
+interface Entry {
+  what: string;
+  auto: string;
+  ours: Record<string, { median_s: number; runs: Measured[]; ratio?: number }>;
+  pytorch?: { median_s: number; runs: Measured[] };
+  /** median over repeats of (ours on `auto`) / PyTorch */
+  ratio_auto?: number;
+  ratio_best?: number;
 }
 
 async function main() {
   const o = new Command()
-    .option("--repeats <n>", "runs per workload (median)", "3")
-    .option("--backends <list>", "backends to try", "tensorflow,wasm,cpu")
+    .option("--repeats <n>", "interleaved runs per workload (median)", "3")
+    .option("--backends <list>", "backends to try", "tensorflow,wasm")
+    .option("--only <list>", "workloads to run (default: all)")
+    .option("--threads <n>", "PyTorch's and TensorFlow's threads (0: their defaults)", "0")
+    .option("--grid [size]", "also time the study grid: full (about 20 minutes) or tiny")
     .option("--tiny", "smoke sizes (CI)")
     .option("--no-pytorch", "skip the PyTorch reference")
     .option("--out <file>", "JSON output", "reports/bench.json")
     .parse()
     .opts();
   const repeats = Number(o.repeats);
+  const threads = Number(o.threads);
+  if (!Number.isInteger(repeats) || repeats < 1) throw new BadInput(`--repeats must be an integer >= 1, got ${o.repeats}`);
+  if (!Number.isInteger(threads) || threads < 0) throw new BadInput(`--threads must be an integer >= 0, got ${o.threads}`);
+  for (const b of String(o.backends).split(",")) if (!["tensorflow", "wasm", "cpu"].includes(b)) throw new BadInput(`unknown backend '${b}' (tensorflow, wasm or cpu)`);
+  if (threads > 0) process.env.TF_NUM_INTRAOP_THREADS = process.env.TF_NUM_INTEROP_THREADS = String(threads); // read when tfjs-node loads
   const sz = o.tiny ? TINY : FULL;
+  const gridSize = o.grid === true ? "full" : o.grid;
+  if (gridSize !== undefined && !GRIDS[gridSize]) throw new BadInput(`--grid is full or tiny, got '${gridSize}'`);
+  const names: string[] = o.only ? String(o.only).split(",") : Object.keys(WORKLOADS);
+  for (const n of names) if (!WORKLOADS[n]) throw new BadInput(`unknown workload '${n}' (choose from ${Object.keys(WORKLOADS).join(", ")})`);
+  const backends = String(o.backends).split(",").filter((b) => {
+    if (b === "tensorflow" && !tryLoadTfjsNode()) {
+      console.error("backend tensorflow: @tensorflow/tfjs-node does not load here; skipped (npm run setup:tfjs-node)");
+      return false;
+    }
+    return true;
+  });
   const data = loadMnist("train");
-  const workloads: Record<string, () => number> = {
-    ex3_train: () => trainRun(data, false, 0.01, sz),
-    ex4_train: () => trainRun(data, true, 0.001, sz),
-    ex2_attack: () => attackRun(data, linearModel(), false, sz.iterations),
-    ex1_attack: () => attackRun(data, linearModel(), true, sz.iterations),
-    lenet_train_step: () => lenetTrainStep(data, sz.lenetSteps),
-    lenet_dlg_iteration: () => attackRun(data, lenetModel(), false, sz.lenetIterations) / sz.lenetIterations,
+  const started = await PyTorch.start(!!o.tiny, threads);
+  const torch = o.pytorch && typeof started !== "string" ? started.torch : undefined;
+  const torchNote = !o.pytorch ? "skipped (--no-pytorch)" : typeof started === "string" ? started : undefined;
+  if (!o.pytorch && typeof started !== "string") started.torch.stop();
+  const load0 = loadavg();
+  const entries: Record<string, Entry> = {};
+  for (let r = 0; r < repeats; r++) {
+    for (const name of names) {
+      const w = WORKLOADS[name];
+      const e = (entries[name] ??= { what: w.what, auto: autoBackend(w.workload), ours: {} });
+      for (const b of backends) {
+        await initBackend(b as BackendChoice);
+        const m = w.run(data, sz);
+        (e.ours[b] ??= { median_s: 0, runs: [] }).runs.push(m);
+        console.error(`repeat ${r + 1}/${repeats} ${name} ${b}: ${fmt(m.s)}${m.evals ? ` (${m.evals} evaluations)` : ""}`);
+      }
+      if (torch) {
+        const m = await torch.run(name);
+        (e.pytorch ??= { median_s: 0, runs: [] }).runs.push(m);
+        console.error(`repeat ${r + 1}/${repeats} ${name} pytorch: ${fmt(m.s)}${m.evals ? ` (${m.evals} evaluations)` : ""}`);
+      }
+    }
+  }
+  torch?.stop();
+  const grid = gridSize ? studyGrid(gridSize) : undefined;
+  for (const e of Object.values(entries)) {
+    for (const v of Object.values(e.ours)) v.median_s = median(v.runs.map((m) => m.s));
+    if (e.pytorch) {
+      e.pytorch.median_s = median(e.pytorch.runs.map((m) => m.s));
+      const ref = e.pytorch.runs;
+      for (const v of Object.values(e.ours)) v.ratio = median(v.runs.map((m, i) => unit(m) / unit(ref[i])));
+      e.ratio_auto = e.ours[e.auto]?.ratio;
+      e.ratio_best = Math.min(...Object.values(e.ours).map((v) => v.ratio!));
+    }
+  }
+  const load1 = loadavg();
+  const cell = (v: { median_s: number; runs: Measured[]; ratio?: number }) => {
+    const evals = v.runs[0].evals ? `, ${median(v.runs.map((m) => m.evals!))} evals` : "";
+    return `${fmt(v.median_s)}${evals}${v.ratio !== undefined ? ` (${v.ratio.toFixed(2)}×)` : ""}`;
   };
-  const ours: Record<string, Record<string, Result>> = {};
-  for (const name of String(o.backends).split(",")) {
-    if (name === "tensorflow" && !tryLoadTfjsNode()) {
-      console.error("backend tensorflow: @tensorflow/tfjs-node does not load here; skipped (see environment.md)");
-      continue;
-    }
-    const backend = await initBackend(name as "wasm");
-    ours[backend] = {};
-    for (const [w, f] of Object.entries(workloads)) {
-      const runs = Array.from({ length: repeats }, f);
-      ours[backend][w] = { median_s: median(runs), runs };
-      console.error(`${backend} ${w}: ${median(runs).toFixed(4)} s`);
-    }
+  console.log(`\n${new Date().toISOString().slice(0, 16)}Z, ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, Node ${process.version}, ` +
+    `median of ${repeats} interleaved repeats${o.tiny ? " (tiny sizes)" : ""}, threads ${threads || "default"}, load average ${load0[0].toFixed(1)} → ${load1[0].toFixed(1)}\n`);
+  console.log(`| workload | ${backends.join(" | ")} | PyTorch | auto | auto / PyTorch | best / PyTorch |`);
+  console.log(`|---|${backends.map(() => "---|").join("")}---|---|---|---|`);
+  for (const [name, e] of Object.entries(entries)) {
+    const r = (x?: number) => (x === undefined ? "n/a" : `${x.toFixed(2)}×`);
+    console.log(`| ${name}: ${e.what} | ${backends.map((b) => cell(e.ours[b])).join(" | ")} | ${e.pytorch ? cell(e.pytorch) : "n/a"} | ${e.auto} | ${r(e.ratio_auto)} | ${r(e.ratio_best)} |`);
   }
-  const torch = o.pytorch ? pytorch(repeats, !!o.tiny) : "skipped (--no-pytorch)";
-  const backends = Object.keys(ours);
-  const fmt = (s: number) => (s < 0.1 ? `${(s * 1000).toFixed(2)} ms` : `${s.toFixed(3)} s`);
-  console.log(`\n${new Date().toISOString().slice(0, 10)}, ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, Node ${process.version}, median of ${repeats}${o.tiny ? " (tiny sizes)" : ""}\n`);
-  console.log(`| workload | ${backends.join(" | ")} | PyTorch | best / PyTorch |`);
-  console.log(`|---|${backends.map(() => "---|").join("")}---|---|`);
-  for (const w of Object.keys(workloads)) {
-    const ref = typeof torch === "string" ? undefined : torch[w]?.median_s;
-    const best = Math.min(...backends.map((b) => ours[b][w].median_s));
-    const cells = backends.map((b) => `${fmt(ours[b][w].median_s)}${ref ? ` (${(ours[b][w].median_s / ref).toFixed(2)}×)` : ""}`);
-    console.log(`| ${w} | ${cells.join(" | ")} | ${ref ? fmt(ref) : "n/a"} | ${ref ? (best / ref).toFixed(2) : "n/a"} |`);
+  if (grid !== undefined) {
+    const what = gridSize === "full" ? "the full sweep (240 jobs, --jobs 2)" : "2 tiny sweep jobs";
+    console.log(`| study_grid: ${what}, wall time | ${fmt(grid)} |${" |".repeat(backends.length + 3)}`);
   }
-  if (typeof torch === "string") console.log(`\nPyTorch: ${torch}`);
+  if (torchNote) console.log(`\nPyTorch: ${torchNote}`);
   const out = resolve(o.out);
   mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), sizes: sz, repeats, cpu: cpus()[0]?.model, node: process.version, ours, pytorch: torch }, null, 2));
+  writeFileAtomic.sync(out, JSON.stringify({
+    date: new Date().toISOString(), sizes: sz, repeats, threads, cpu: cpus()[0]?.model, cores: cpus().length, node: process.version, loadavg: [load0, load1],
+    pytorch: typeof started === "string" ? started : started.info, workloads: entries, ...(grid !== undefined ? { study_grid: { size: gridSize, s: grid } } : {}),
+  }, null, 2));
   console.log(`\nwrote ${out}`);
 }
 
 main().catch((e) => {
   console.error(e instanceof Error ? e.message : e);
-  process.exit(1);
+  process.exit(e instanceof BadInput ? 2 : 1);
 });

@@ -60,3 +60,15 @@ test("CLI: --attack_batch_size 4 --attack_method ig prints the counts and four m
   assert.ok(lines.some((l) => l.startsWith("Matched mean over 4: ")));
   assert.ok(existsSync(join(out, "matched.png")) && existsSync(join(out, "grid.png")));
 });
+
+test("fl: --attack_batch_size 4 prints four matched lines for the attacked upload", () => {
+  const out = join(mkdtempSync(join(tmpdir(), "fl-batch-")), "res");
+  const r = spawnSync(process.execPath, [
+    resolve(__dirname, "../cli/fl.js"), "--dlg_attack", "True", "--use_dgc", "False", "--train_lr", "0.01", "--rounds", "1", "--attack_round", "0",
+    "--attack_batch_size", "4", "--attack_method", "ig", "--victim_loss", "ce", "--attack_epoch", "100", "--seed", "1", "--backend", "wasm", "--result_dir", out,
+  ], { encoding: "utf8" });
+  assert.equal(r.status, 0, r.stderr);
+  const matched = r.stdout.split("\n").filter((l) => l.startsWith("Matched sample "));
+  assert.deepEqual(matched.map((l) => Number(/<- reconstruction (\d)/.exec(l)![1])).sort(), [0, 1, 2, 3]);
+  assert.match(r.stdout, /Matched mean over 4: /);
+});

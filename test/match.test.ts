@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import sharp from "sharp";
-import { matchReconstructions, matchedGridPng, multisetLabelAccuracy, psnr, Rng } from "../lib";
+import { matchReconstructions, matchedGridPng, matchedPsnrFigure, multisetLabelAccuracy, psnr, Rng, sameIndexPsnr } from "../lib";
 
 /** B random 28×28 images in [−1, 1]. */
 function images(rng: Rng, batch: number): Float32Array {
@@ -81,4 +81,17 @@ test("matched grid: one row per pair, target then reconstruction", async () => {
       for (let x = 0; x < 28; x++) assert.equal(data[(top * W + 2 + x) * c], data[(top * W + 32 + x) * c]);
     }
   }
+});
+
+test("same-index PSNR and the matched-vs-same-index figure", () => {
+  const target = images(new Rng(5), 3);
+  const recon = permuteRows(target, [1, 2, 0]);
+  const same = sameIndexPsnr(recon, target, 3);
+  for (let i = 0; i < 3; i++) assert.equal(same[i], psnr(recon.subarray(i * 784, (i + 1) * 784), target.subarray(i * 784, (i + 1) * 784)));
+  const m = matchReconstructions(recon, target, 3);
+  const fig = matchedPsnrFigure(m.pairs, same, [9, 9, 9]);
+  assert.equal(fig.data.length, 3);
+  assert.deepEqual(fig.data[0].y, [Infinity, Infinity, Infinity]);
+  assert.deepEqual(fig.data[1].y, same);
+  assert.deepEqual(fig.data[0].x, ["target 0", "target 1", "target 2"]);
 });

@@ -65,6 +65,66 @@ export function gradientDistance(model: Model, params: readonly tf.Tensor[], obs
   return (dummyX: tf.Tensor, dummyY: tf.Tensor): tf.Scalar => l2Distance(gradsOf(dummyX, dummyY), observed);
 }
 
+/**
+ * The dummy data and one iteration of plain gradient descent on it: `advance(updater)` returns D
+ * before the update and moves only sample `updater` (null: every sample). Two forms: tensors with
+ * autodiff (any model), or JS arrays with the model's closed-form gradient (no tfjs op at all).
+ */
+interface Dummy {
+  advance(updater: number | null): number;
+  read(): { x: Float32Array; y: Float32Array };
+  dispose(): void;
+}
+
+function tensorDummy(model: Model, params: readonly tf.Tensor[], observed: readonly tf.Tensor[], batch: number, lr: number, x0: Float32Array, y0: Float32Array): Dummy {
+  const dummyX = variableFrom(tf.tensor2d(x0, [batch, PIXELS]));
+  const dummyY = variableFrom(tf.tensor2d(y0, [batch, NUM_CLASSES]));
+  const valueAndGrads = tf.valueAndGrads(gradientDistance(model, params, observed));
+  return {
+    advance: (updater) =>
+      tf.tidy(() => {
+        const { value, grads } = valueAndGrads([dummyX, dummyY]);
+        let [gx, gy] = grads;
+        if (updater !== null) {
+          // only sample `updater` moves
+          const rows = tf.oneHot(tf.tensor1d([updater], "int32"), batch).reshape([batch, 1]);
+          gx = tf.mul(gx, rows);
+          gy = tf.mul(gy, rows);
+        }
+        dummyX.assign(tf.sub(dummyX, tf.mul(gx, lr)));
+        dummyY.assign(tf.sub(dummyY, tf.mul(gy, lr)));
+        return value.dataSync()[0];
+      }),
+    read: () => ({ x: dummyX.dataSync().slice() as Float32Array, y: dummyY.dataSync().slice() as Float32Array }),
+    dispose: () => tf.dispose([dummyX, dummyY]),
+  };
+}
+
+function arrayDummy(step: ClosedFormDLG["step"], lr: number, x: Float32Array, y: Float32Array): Dummy {
+  const [gx, gy] = [new Float32Array(x.length), new Float32Array(y.length)];
+  const rate = Math.fround(lr); // x − lr·g rounded as the tensor ops round it
+  const move = (a: Float32Array, g: Float32Array, from: number, to: number) => {
+    for (let i = from; i < to; i++) a[i] = a[i] - Math.fround(g[i] * rate);
+  };
+  return {
+    advance(updater) {
+      const d = step(x, y, gx, gy);
+      if (updater === null) {
+        move(x, gx, 0, x.length);
+        move(y, gy, 0, y.length);
+      } else {
+        move(x, gx, updater * PIXELS, (updater + 1) * PIXELS);
+        move(y, gy, updater * NUM_CLASSES, (updater + 1) * NUM_CLASSES);
+      }
+      return Math.fround(d);
+    },
+    read: () => ({ x: x.slice(), y: y.slice() }),
+    dispose: () => {},
+  };
+}
+
+type ClosedFormDLG = ReturnType<NonNullable<Model["closedForm"]>["dlgDistance"]>;
+
 export function dlgAttack(
   model: Model,
   params: readonly tf.Tensor[],
@@ -74,17 +134,12 @@ export function dlgAttack(
   onIteration?: (it: number, distance: number, snapshot?: DLGSnapshot) => void,
 ): DLGResult {
   const t0 = performance.now();
-  const dummyX = variableFrom(tf.tensor2d(opts.rng.normalArray(batch * PIXELS), [batch, PIXELS]));
-  const dummyY = variableFrom(tf.tensor2d(opts.labelStart, [batch, NUM_CLASSES]));
-  const closed = (opts.closedForm ?? true) && model.closedForm ? model.closedForm.dlgDistance(params, observed) : undefined;
-  const autodiff = tf.valueAndGrads(gradientDistance(model, params, observed));
-  const valueAndGrads = (x: tf.Tensor2D, y: tf.Tensor2D) => {
-    if (closed) {
-      const { value, gx, gy } = closed.step(x, y);
-      return { value, grads: [gx, gy] };
-    }
-    return autodiff([x, y]);
-  };
+  const x0 = Float32Array.from(opts.rng.normalArray(batch * PIXELS));
+  const y0 = Float32Array.from(opts.labelStart);
+  const dummy =
+    (opts.closedForm ?? true) && model.closedForm
+      ? arrayDummy(model.closedForm.dlgDistance(params, observed).step, opts.lr, x0, y0)
+      : tensorDummy(model, params, observed, batch, opts.lr, x0, y0);
   const snapshots: DLGSnapshot[] = [];
   const distances = new Float64Array(opts.iterations);
   let updater = 0;
@@ -95,25 +150,13 @@ export function dlgAttack(
         updater = (updater + 1) % batch;
         count = 0;
       }
-      const d = tf.tidy(() => {
-        const { value, grads } = valueAndGrads(dummyX as tf.Tensor2D, dummyY as tf.Tensor2D);
-        let [gx, gy] = grads;
-        if (batch > 1 && opts.windowSize > 0) {
-          // only sample `updater` moves
-          const rows = tf.oneHot(tf.tensor1d([updater], "int32"), batch).reshape([batch, 1]);
-          gx = tf.mul(gx, rows);
-          gy = tf.mul(gy, rows);
-        }
-        dummyX.assign(tf.sub(dummyX, tf.mul(gx, opts.lr)));
-        dummyY.assign(tf.sub(dummyY, tf.mul(gy, opts.lr)));
-        return value.dataSync()[0];
-      });
+      const d = dummy.advance(batch > 1 && opts.windowSize > 0 ? updater : null);
       count++;
       distances[it] = d;
       if (!Number.isFinite(d)) throw new DivergenceError(`DLG diverged: gradient distance is ${d} at iteration ${it}`);
       let snap: DLGSnapshot | undefined;
       if (it % opts.returnEvery === 0) {
-        snap = { iteration: it, x: dummyX.dataSync().slice() as Float32Array, y: dummyY.dataSync().slice() as Float32Array, distance: d };
+        snap = { iteration: it, ...dummy.read(), distance: d };
         if (!snap.x.every(Number.isFinite) || !snap.y.every(Number.isFinite)) {
           throw new DivergenceError(`DLG diverged: dummy data is not finite at iteration ${it}`);
         }
@@ -122,9 +165,7 @@ export function dlgAttack(
       onIteration?.(it, d, snap);
     }
   } finally {
-    dummyX.dispose();
-    dummyY.dispose();
-    closed?.dispose();
+    dummy.dispose();
   }
   return { snapshots, distances, seconds: (performance.now() - t0) / 1000 };
 }

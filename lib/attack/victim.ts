@@ -20,7 +20,7 @@ export function victimGradients(model: Model, params: readonly tf.Tensor[], batc
   return tf.tidy(() => {
     const x = toBatchTensor(batch.x, batch.size);
     const target = oneHot(batch.y, NUM_CLASSES);
-    return tf.grads((...ps: tf.Tensor[]) => f(model.forward(ps, x), target))(params as tf.Tensor[]);
+    return tf.grads((...ps: tf.Tensor[]) => f(model.forward(ps, x, { firstOrder: true }), target))(params as tf.Tensor[]);
   });
 }
 

@@ -21,7 +21,8 @@ import { initialLabels } from "../attack/dlg";
 import { meanStart } from "../attack/invert";
 import { runAttackMethod, type AttackOptimizer, type AttackSpec } from "../attack/methods";
 import type { VictimLoss } from "../attack/objectives";
-import { attackMetrics, psnr, signAware, ssim8, type AttackMetrics } from "../metrics";
+import { attackMetrics, matchReconstructions, psnr, signAware, ssim8, type AttackMetrics, type MatchedMetrics } from "../metrics";
+import { batchLabels, labelRows, type PublicData } from "../attack/label_counts";
 import type { AttackRecord } from "../demo";
 import { RECOVERY_MARGIN_DB } from "../sweep/summary";
 import type { LabelInit, LabelRule } from "../config";
@@ -48,6 +49,11 @@ export interface FLAttackOptions {
   mean: Float32Array;
   /** History attacker: stop at the first h that leaks (default true). */
   stopAtLeak?: boolean;
+  /**
+   * Labelled public images: with B > 1 each sample gets its own label from the label counts read
+   * off the upload's bias entries (label_counts.ts; exact scale only for a plain gradient upload).
+   */
+  publicLabelled?: PublicData;
 }
 
 export interface HistoryStep {
@@ -78,6 +84,8 @@ export interface FLAttackOutcome {
   history: HistoryStep[];
   firstLeakRound: number | null;
   seconds: number;
+  /** B > 1: the reconstructions matched to the targets by optimal assignment (lib/metrics/match.ts). */
+  matched?: MatchedMetrics;
 }
 
 const tensorsOf = (arrays: readonly Float32Array[], model: Model) => arrays.map((a, i) => tf.tensor(a, model.paramShapes[i] as number[]));
@@ -111,7 +119,10 @@ export function attackWatched(model: Model, watched: Watched, opts: FLAttackOpti
   const invert = (observed: readonly Float32Array[], onSnapshot?: (r: AttackRecord) => void) => {
     const tensors = tensorsOf(observed, model);
     try {
-      return runAttackMethod(spec, { model, params, observed: tensors, batch: B, rng: dummy, mean: opts.mean }, (it, d, snap) => {
+      const labels = B > 1 && opts.publicLabelled && opts.method !== "history"
+        ? labelRows(batchLabels(model, params, tensors, B, opts.victimLoss, { labelled: opts.publicLabelled, mean: opts.mean }).labels)
+        : undefined;
+      return runAttackMethod(spec, { model, params, observed: tensors, batch: B, rng: dummy, mean: opts.mean, labels }, (it, d, snap) => {
         if (snap && onSnapshot) {
           onSnapshot({
             iteration: it, distance: d, ...attackMetrics(snap.x, target.x, shape, snap.y, target.y),
@@ -157,6 +168,7 @@ export function attackWatched(model: Model, watched: Watched, opts: FLAttackOpti
       method: opts.method, x, y, metrics, baselinePsnr, recovered: leaks(metrics.psnr), guess, records, history,
       firstLeakRound: opts.method === "history" ? firstLeakRound : leaks(metrics.psnr) ? watched.round : null,
       seconds: (performance.now() - t0) / 1000,
+      ...(B > 1 ? { matched: matchReconstructions(x, target.x, B, IMAGE_SIZE) } : {}),
     };
   } finally {
     tf.dispose(params);

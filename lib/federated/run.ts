@@ -8,6 +8,7 @@ import type { MnistSplit } from "../data/mnist";
 import type { AttackRecord } from "../demo";
 import { runFederated, type FederatedOptions, type FederatedResult, type RoundRecord } from "./simulation";
 import { attackWatched, type FLAttackOutcome } from "./attack";
+import { publicData } from "../attack/label_counts";
 import { demoView, type FLConfig } from "./config";
 
 export function federatedOptions(cfg: FLConfig, test?: MnistSplit): FederatedOptions {
@@ -74,6 +75,7 @@ export function runFL(
           rng: ctx.rng,
           mean,
           stopAtLeak: hooks.stopAtLeak,
+          publicLabelled: data.test && cfg.attack_batch_size > 1 ? publicData(data.test) : undefined,
         }, hooks.onRecord)
       : null;
     return { fed, attack, testAccuracy: fed.rounds[fed.rounds.length - 1]?.testAccuracy ?? null };

@@ -51,6 +51,12 @@ export function matchReconstructions(recon: FloatArray, target: FloatArray, batc
   return { pairs, mse: mean((p) => p.mse), psnr: mean((p) => p.psnr), ssim: mean((p) => p.ssim) };
 }
 
+/** Per image: PSNR of reconstruction i against target i (the fixed order a batch would otherwise be scored in). */
+export function sameIndexPsnr(recon: FloatArray, target: FloatArray, batch: number, side = 28): number[] {
+  const n = side * side;
+  return Array.from({ length: batch }, (_, i) => psnr(image(recon, i, n), image(target, i, n)));
+}
+
 /** Label accuracy as a multiset: Σ_j min(#inferred j, #true j) / B. */
 export function multisetLabelAccuracy(inferred: ArrayLike<number>, truth: ArrayLike<number>): number {
   if (inferred.length !== truth.length || truth.length === 0) {

@@ -7,6 +7,11 @@
  * other's gradient (tf.customGrad), so any order of derivative stays inside these two ops and
  * matMul. Both are pure data movement done in JS typed arrays: tfjs's own GatherV2 kernel costs
  * ~40 ns per element on wasm, 20× a JS copy, and was 75 % of a LeNet training step.
+ *
+ * Where no second derivative is needed (training, the victim's own gradient), `conv2dFirstOrder`
+ * runs the backend's native conv2d forward and spells out the first-order gradient with the
+ * fastest correct route per backend (see `FIRST_ORDER_ROUTES`); its gradient is not differentiable
+ * again, so the attack's second-order path must keep using `conv2d`.
  */
 import { tf, unaryCustomGrad } from "../tf";
 
@@ -15,9 +20,13 @@ interface Im2colPlan {
   outW: number;
   /** For each column entry (outH·outW·k·k·C of them), the flat index of the padded pixel it reads. */
   index: Int32Array;
+  /** The same over the unpadded image: the flat index of the pixel read, or −1 where it reads padding. */
+  rawIndex: Int32Array;
   nIn: number;
   nCol: number;
   im2col: (x: tf.Tensor) => tf.Tensor;
+  /** The adjoint [B, nCol] → [B, nIn]: adds every column entry back onto its (padded) pixel. */
+  col2im: (cols: tf.Tensor) => tf.Tensor;
 }
 
 const plans = new Map<string, Im2colPlan>();
@@ -30,14 +39,20 @@ function makePlan(H: number, W: number, C: number, k: number, stride: number, pa
   const nIn = Hp * Wp * C;
   const nCol = outH * outW * k * k * C;
   const index = new Int32Array(nCol);
+  const rawIndex = new Int32Array(nCol);
   let n = 0;
   for (let i = 0; i < outH; i++)
     for (let j = 0; j < outW; j++)
       for (let a = 0; a < k; a++)
         for (let b = 0; b < k; b++)
-          for (let c = 0; c < C; c++, n++) index[n] = ((i * stride + a) * Wp + (j * stride + b)) * C + c;
+          for (let c = 0; c < C; c++, n++) {
+            const [r, w] = [i * stride + a, j * stride + b];
+            index[n] = (r * Wp + w) * C + c;
+            const inside = r >= pad && r < H + pad && w >= pad && w < W + pad;
+            rawIndex[n] = inside ? ((r - pad) * W + (w - pad)) * C + c : -1;
+          }
 
-  const plan = { outH, outW, nIn, nCol, index } as Im2colPlan;
+  const plan = { outH, outW, nIn, nCol, index, rawIndex } as Im2colPlan;
   // [B, nIn] → [B, nCol]
   const gatherCols = (x: tf.Tensor) => {
     const B = x.shape[0];
@@ -60,8 +75,8 @@ function makePlan(H: number, W: number, C: number, k: number, stride: number, pa
     }
     return tf.tensor2d(out, [B, nIn]);
   };
-  const col2im = unaryCustomGrad(scatterCols, (dy) => plan.im2col(dy));
-  plan.im2col = unaryCustomGrad(gatherCols, (dy) => col2im(dy));
+  plan.col2im = unaryCustomGrad(scatterCols, (dy) => plan.im2col(dy));
+  plan.im2col = unaryCustomGrad(gatherCols, (dy) => plan.col2im(dy));
   return plan;
 }
 
@@ -72,14 +87,116 @@ function makePlan(H: number, W: number, C: number, k: number, stride: number, pa
 export function conv2d(x: tf.Tensor, filter: tf.Tensor, bias: tf.Tensor, stride: number, pad: number): tf.Tensor4D {
   const [B, H, W, C] = x.shape;
   const [k, , , O] = filter.shape;
+  const plan = planFor(H, W, C, k, stride, pad);
+  const xp = tf.reshape(tf.pad(x, [[0, 0], [pad, pad], [pad, pad], [0, 0]]), [B, plan.nIn]);
+  const cols = tf.reshape(plan.im2col(xp), [B * plan.outH * plan.outW, k * k * C]);
+  const out = tf.add(tf.matMul(cols as tf.Tensor2D, tf.reshape(filter, [k * k * C, O]) as tf.Tensor2D), bias);
+  return tf.reshape(out, [B, plan.outH, plan.outW, O]);
+}
+
+type Route = "native" | "im2col";
+/**
+ * How each backend computes the two gradient pieces of a first-order convolution, measured on
+ * LeNet's step (environment.md): tfjs-node has every native kernel; wasm has Conv2D and
+ * Conv2DBackpropInput but no Conv2DBackpropFilter, so its filter gradient is a JS gather of the
+ * transposed columns and one matMul; the cpu backend's native kernels are plain JS loops.
+ */
+export const FIRST_ORDER_ROUTES: Record<string, { input: Route; filter: Route }> = {
+  tensorflow: { input: "native", filter: "native" },
+  wasm: { input: "im2col", filter: "im2col" },
+  cpu: { input: "im2col", filter: "im2col" },
+};
+
+/** cols [B·outH·outW, k·k·C] of the unpadded x [B, H, W, C], transposed: [k·k·C, B·outH·outW]. */
+function im2colTransposed(x: tf.Tensor, plan: Im2colPlan): tf.Tensor2D {
+  const B = x.shape[0];
+  const src = x.dataSync() as Float32Array;
+  const P = plan.outH * plan.outW;
+  const kkC = plan.nCol / P;
+  const nX = src.length / B;
+  const cols = B * P;
+  const out = new Float32Array(kkC * cols); // zeros where the column reads padding
+  for (let p = 0; p < P; p++) {
+    for (let q = 0; q < kkC; q++) {
+      const from = plan.rawIndex[p * kkC + q];
+      if (from < 0) continue;
+      const at = q * cols + p;
+      for (let b = 0; b < B; b++) out[at + b * P] = src[b * nX + from];
+    }
+  }
+  return tf.tensor2d(out, [kkC, cols]);
+}
+
+/** The adjoint of im2col onto the unpadded x: dcols [B·outH·outW, k·k·C] → [B, H, W, C] (padding dropped). */
+function col2imUnpadded(dcols: tf.Tensor, plan: Im2colPlan, shape: [number, number, number, number]): tf.Tensor4D {
+  const [B, H, W, C] = shape;
+  const src = dcols.dataSync() as Float32Array;
+  const nX = H * W * C;
+  const out = new Float32Array(B * nX);
+  for (let b = 0, o = 0; b < B; b++) {
+    const base = b * nX;
+    for (let j = 0; j < plan.nCol; j++, o++) {
+      const to = plan.rawIndex[j];
+      if (to >= 0) out[base + to] += src[o];
+    }
+  }
+  return tf.tensor4d(out, shape);
+}
+
+function planFor(H: number, W: number, C: number, k: number, stride: number, pad: number): Im2colPlan {
   const key = [H, W, C, k, stride, pad].join(",");
   let plan = plans.get(key);
   if (!plan) {
     plan = makePlan(H, W, C, k, stride, pad);
     plans.set(key, plan);
   }
-  const xp = tf.reshape(tf.pad(x, [[0, 0], [pad, pad], [pad, pad], [0, 0]]), [B, plan.nIn]);
-  const cols = tf.reshape(plan.im2col(xp), [B * plan.outH * plan.outW, k * k * C]);
-  const out = tf.add(tf.matMul(cols as tf.Tensor2D, tf.reshape(filter, [k * k * C, O]) as tf.Tensor2D), bias);
-  return tf.reshape(out, [B, plan.outH, plan.outW, O]);
+  return plan;
+}
+
+/**
+ * act(conv(x, filter) + bias) with the backend's native forward and a hand-written first-order
+ * gradient: with z the pre-activation and dz = dy · act'(z),
+ *   ∂filter = Σ_{b,i,j} cols(x)ᵀ dz,   ∂bias = Σ_{b,i,j} dz,   ∂x = Conv2DBackpropInput(dz, filter).
+ * `inputGrad: false` (a network's first layer, whose input is data) skips ∂x and returns zeros.
+ * Equal to `conv2d` at first order (test/conv_first_order.test.ts); not differentiable twice.
+ */
+export function conv2dFirstOrder(
+  x: tf.Tensor, filter: tf.Tensor, bias: tf.Tensor, stride: number, pad: number,
+  opts: { activation?: "sigmoid"; inputGrad?: boolean } = {},
+): tf.Tensor4D {
+  const [B, H, W, C] = x.shape;
+  const [k, , , O] = filter.shape;
+  const route = FIRST_ORDER_ROUTES[tf.getBackend()] ?? FIRST_ORDER_ROUTES.cpu;
+  const padding: [[number, number], [number, number], [number, number], [number, number]] = [[0, 0], [pad, pad], [pad, pad], [0, 0]];
+  const f = tf.customGrad(((x4: tf.Tensor4D, w: tf.Tensor4D, b: tf.Tensor1D, save: (ts: tf.Tensor[]) => void) => {
+    const z = tf.add(tf.conv2d(x4, w, stride, padding), b);
+    const y = opts.activation === "sigmoid" ? tf.sigmoid(z) : z;
+    save([x4, w, y]);
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor4D, [xs, ws, ys]: tf.Tensor[]) => {
+        const dz = (opts.activation === "sigmoid" ? tf.mul(dy, tf.mul(ys, tf.sub(1, ys))) : dy) as tf.Tensor4D;
+        const [, outH, outW] = dz.shape;
+        const plan = planFor(H, W, C, k, stride, pad);
+        let dw: tf.Tensor;
+        if (route.filter === "native") {
+          dw = tf.engine().runKernel("Conv2DBackpropFilter", { x: tf.pad(xs, padding), dy: dz }, { strides: stride, pad: "valid", dataFormat: "NHWC", filterShape: [k, k, C, O] });
+        } else {
+          dw = tf.reshape(tf.matMul(im2colTransposed(xs, plan), tf.reshape(dz, [B * outH * outW, O]) as tf.Tensor2D), [k, k, C, O]);
+        }
+        const db = tf.sum(dz, [0, 1, 2]);
+        let dx: tf.Tensor;
+        if (opts.inputGrad === false) dx = tf.zerosLike(xs);
+        else if (route.input === "native") {
+          const dxp = tf.engine().runKernel("Conv2DBackpropInput", { dy: dz, filter: ws }, { strides: stride, pad: "valid", dataFormat: "NHWC", inputShape: [B, H + 2 * pad, W + 2 * pad, C] }) as tf.Tensor;
+          dx = tf.slice(dxp, [0, pad, pad, 0], [B, H, W, C]);
+        } else {
+          const dcols = tf.matMul(tf.reshape(dz, [B * outH * outW, O]) as tf.Tensor2D, tf.transpose(tf.reshape(ws, [k * k * C, O])) as tf.Tensor2D);
+          dx = col2imUnpadded(dcols, plan, [B, H, W, C]);
+        }
+        return [dx, dw, db];
+      },
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  return f(x, filter, bias) as tf.Tensor4D;
 }

@@ -5,7 +5,8 @@ import type { Model, ModelKind } from "./model";
 export * from "./model";
 export { linearModel, xavierUniform } from "./linear";
 export { lenetModel } from "./lenet";
-export { conv2d } from "./conv";
+export { conv2d, conv2dFirstOrder, FIRST_ORDER_ROUTES } from "./conv";
+export { crossEntropyJS, crossEntropyOp, type CrossEntropyJS } from "./cross_entropy";
 
 export const MODELS: readonly ModelKind[] = ["linear", "lenet"];
 

@@ -8,7 +8,7 @@
  */
 import { tf } from "../tf";
 import { IMAGE_SIZE, NUM_CLASSES } from "../data/mnist";
-import { conv2d } from "./conv";
+import { conv2d, conv2dFirstOrder } from "./conv";
 import { numel, type Model } from "./model";
 import type { Rng } from "../rng";
 
@@ -37,11 +37,13 @@ export function lenetModel(): Model {
     init(rng: Rng) {
       return shapes.map((s) => tf.tensor(rng.uniformArray(numel(s), -0.5, 0.5), s));
     },
-    forward(params, x) {
+    forward(params, x, opts) {
       const B = x.shape[0];
       let h: tf.Tensor = tf.reshape(x, [B, IMAGE_SIZE, IMAGE_SIZE, 1]);
       CONVS.forEach((c, i) => {
-        h = tf.sigmoid(conv2d(h, params[2 * i], params[2 * i + 1], c.stride, 2));
+        h = opts?.firstOrder
+          ? conv2dFirstOrder(h, params[2 * i], params[2 * i + 1], c.stride, 2, { activation: "sigmoid", inputGrad: i > 0 })
+          : tf.sigmoid(conv2d(h, params[2 * i], params[2 * i + 1], c.stride, 2));
       });
       return tf.add(tf.matMul(tf.reshape(h, [B, FLAT]) as tf.Tensor2D, params[6] as tf.Tensor2D), params[7]);
     },

@@ -16,7 +16,7 @@ export interface Model {
   /** Fresh initial parameters drawn from rng. */
   init(rng: Rng): tf.Tensor[];
   /** x: [B, 784] images in [-1, 1]; returns logits [B, 10]. */
-  forward(params: readonly tf.Tensor[], x: tf.Tensor): tf.Tensor;
+  forward(params: readonly tf.Tensor[], x: tf.Tensor, opts?: ForwardOptions): tf.Tensor;
   /**
    * Optional closed-form gradients: the same numbers as autodiff (test/fastpath.test.ts) with far
    * fewer tfjs ops, which is what costs time on a model this small.
@@ -24,16 +24,26 @@ export interface Model {
   readonly closedForm?: ClosedFormGradients;
 }
 
+export interface ForwardOptions {
+  /**
+   * Only first-order gradients will be taken through this forward pass (training, the victim's own
+   * gradient), so the model may use faster ops whose gradient cannot be differentiated again
+   * (LeNet: native convolutions). Default false: every order is right (what DLG needs).
+   */
+  firstOrder?: boolean;
+}
+
 export interface ClosedFormGradients {
   /** Mean softmax cross-entropy of a batch, how many it classifies right, and the parameter gradients. */
   crossEntropy(params: readonly tf.Tensor[], x: tf.Tensor2D, labels: Int32Array): { loss: number; correct: number; grads: tf.Tensor[] };
   /**
    * DLG's distance D(x', y') = Σ_t ‖∂L/∂θ_t − g_t‖² / numel_t with L = Σ(net(x') − y')², and its
-   * gradients with respect to x' and y'. `dispose` frees what it hoisted out of the loop.
+   * gradients with respect to x' and y', on JS arrays: `step` writes ∂D/∂x' into gx and ∂D/∂y'
+   * into gy ([B × 784], [B × 10], like x and y) and returns D. Parameters and observed gradients are
+   * read once, here.
    */
   dlgDistance(params: readonly tf.Tensor[], observed: readonly tf.Tensor[]): {
-    step(x: tf.Tensor2D, y: tf.Tensor2D): { value: tf.Scalar; gx: tf.Tensor2D; gy: tf.Tensor2D };
-    dispose(): void;
+    step(x: Float32Array, y: Float32Array, gx: Float32Array, gy: Float32Array): number;
   };
 }
 

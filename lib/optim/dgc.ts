@@ -11,10 +11,15 @@
  * in the original). The DGC paper's refinements are options, all off by default:
  * momentum-factor masking (v = v · ¬mask), local gradient clipping, an exponential sparsity
  * warm-up, and sampled threshold estimation.
+ *
+ * u and v live in JS Float32Arrays and the update runs as one pass over each tensor: per-op
+ * overhead, not arithmetic, is what a dozen tfjs ops per tensor cost on the seed's small model.
+ * Every operation rounds to float32 as the tensor ops did (m is float32), so the numbers are the
+ * tensor formulation's (test/dgc_js.test.ts runs both side by side).
  */
 import { tf, variableFrom } from "../tf";
 import { Momentum } from "./momentum";
-import { kthLargestAbs, sampledThresholdAbs } from "./topk";
+import { kthLargestAbsOf, sampledThresholdAbsOf } from "./topk";
 import type { Compressed, Optimizer, SentStats } from "./optimizer";
 import { clipByNorm } from "./clip";
 import type { Rng } from "../rng";
@@ -52,8 +57,11 @@ export function topkCount(n: number, sparsity: number): number {
 
 export class DGCMomentum implements Optimizer {
   readonly name: string = "DGCMomentum";
-  private u: tf.Variable[] | undefined;
-  private v: tf.Variable[] | undefined;
+  private u: Float32Array[] | undefined;
+  private v: Float32Array[] | undefined;
+  private shapes: number[][] = [];
+  /** tfjs copies of u and v for `state`, refreshed when read. */
+  private stateVars: { u: tf.Variable[]; v: tf.Variable[] } | undefined;
   private readonly inner: Momentum;
   private readonly m: number;
   private epoch = 0;
@@ -75,42 +83,48 @@ export class DGCMomentum implements Optimizer {
   }
 
   compress(grads: readonly tf.Tensor[]): Compressed {
-    this.u ??= grads.map((g) => variableFrom(tf.zerosLike(g)));
-    this.v ??= grads.map((g) => variableFrom(tf.zerosLike(g)));
-    const { u, v, m } = this;
+    this.shapes = grads.map((g) => g.shape);
+    this.u ??= grads.map((g) => new Float32Array(g.size));
+    this.v ??= grads.map((g) => new Float32Array(g.size));
+    const { u, v } = this;
+    const m = Math.fround(this.m); // what tf.mul(x, m) multiplies by
+    const f = Math.fround;
     const s = this.sparsity;
     const stats: SentStats = { sent: [], total: [] };
-    const counts: tf.Tensor[] = [];
-    const sent = grads.map((g0, i) =>
-      tf.tidy(() => {
-        const g = this.opts.clipNorm !== undefined ? clipByNorm(g0, this.opts.clipNorm) : g0;
-        let ui: tf.Tensor;
-        let vi: tf.Tensor;
-        if (this.opts.nesterov) {
-          vi = tf.mul(tf.add(v[i], g), m);
-          ui = tf.add(tf.add(u[i], vi), g);
-        } else {
-          const vg = tf.add(v[i], g);
-          ui = tf.add(u[i], vg);
-          vi = tf.mul(vg, m);
+    const sent = grads.map((g0, i) => {
+      const clipped = this.opts.clipNorm !== undefined ? tf.tidy(() => clipByNorm(g0, this.opts.clipNorm!)) : g0;
+      const g = clipped.dataSync() as Float32Array;
+      if (clipped !== g0) clipped.dispose();
+      const [ui, vi] = [u[i], v[i]];
+      const n = g.length;
+      if (this.opts.nesterov) {
+        for (let j = 0; j < n; j++) {
+          vi[j] = f(vi[j] + g[j]) * m; // v = m·(v + g)
+          ui[j] = f(ui[j] + vi[j]) + g[j]; // u = u + v + g
         }
-        const k = topkCount(g.size, s);
-        const threshold =
-          this.opts.sampleRatio !== undefined
-            ? sampledThresholdAbs(ui, k, this.opts.sampleRatio, this.opts.rng!)
-            : kthLargestAbs(ui, k);
-        const mask = tf.greater(tf.abs(ui), tf.scalar(threshold));
-        const keep = tf.logicalNot(mask);
-        const out = tf.where(mask, ui, tf.zerosLike(ui));
-        u[i].assign(tf.where(keep, ui, tf.zerosLike(ui)));
-        v[i].assign(this.opts.momentumFactorMasking ? tf.where(keep, vi, tf.zerosLike(vi)) : vi);
-        counts.push(tf.keep(tf.sum(tf.cast(mask, "int32"))));
-        stats.total.push(g.size);
-        return out;
-      }),
-    );
-    for (const c of counts) stats.sent.push(c.dataSync()[0]);
-    tf.dispose(counts);
+      } else {
+        for (let j = 0; j < n; j++) {
+          const vg = f(vi[j] + g[j]);
+          ui[j] += vg; // u = u + (v + g)
+          vi[j] = vg * m; // v = m·(v + g)
+        }
+      }
+      const k = topkCount(n, s);
+      const threshold = this.opts.sampleRatio !== undefined ? sampledThresholdAbsOf(ui, k, this.opts.sampleRatio, this.opts.rng!) : kthLargestAbsOf(ui, k);
+      const out = new Float32Array(n);
+      let count = 0;
+      for (let j = 0; j < n; j++) {
+        if (Math.abs(ui[j]) > threshold) {
+          out[j] = ui[j];
+          ui[j] = 0;
+          if (this.opts.momentumFactorMasking) vi[j] = 0;
+          count++;
+        }
+      }
+      stats.sent.push(count);
+      stats.total.push(n);
+      return tf.tensor(out, g0.shape);
+    });
     return { sent, stats };
   }
 
@@ -125,15 +139,27 @@ export class DGCMomentum implements Optimizer {
     return stats;
   }
 
-  /** Local state (for tests and plots): u, the residual not yet sent, and v, the momentum. */
+  /**
+   * Local state (for tests and plots): u, the residual not yet sent, and v, the momentum, as
+   * variables owned by the optimizer (a copy, refreshed at every read).
+   */
   get state(): { u: readonly tf.Variable[]; v: readonly tf.Variable[]; velocity: readonly tf.Variable[] } | undefined {
-    return this.u && this.v ? { u: this.u, v: this.v, velocity: this.inner.state ?? [] } : undefined;
+    if (!this.u || !this.v) return undefined;
+    const sync = (arrays: Float32Array[], vars?: tf.Variable[]) =>
+      arrays.map((a, i) => {
+        const t = tf.tensor(a, this.shapes[i]);
+        if (!vars) return variableFrom(t);
+        vars[i].assign(t);
+        t.dispose();
+        return vars[i];
+      });
+    this.stateVars = { u: sync(this.u, this.stateVars?.u), v: sync(this.v, this.stateVars?.v) };
+    return { ...this.stateVars, velocity: this.inner.state ?? [] };
   }
 
   dispose(): void {
-    if (this.u) tf.dispose(this.u);
-    if (this.v) tf.dispose(this.v);
-    this.u = this.v = undefined;
+    if (this.stateVars) tf.dispose([...this.stateVars.u, ...this.stateVars.v]);
+    this.u = this.v = this.stateVars = undefined;
     this.inner.dispose();
   }
 }

@@ -5,7 +5,7 @@ import type { Optimizer } from "./optimizer";
 export * from "./optimizer";
 export { Momentum } from "./momentum";
 export { DGCMomentum, warmupSparsity, topkCount, type DGCOptions } from "./dgc";
-export { kthLargestAbs, kthLargestAbsTopk, quickselectDescending, sampledThresholdAbs } from "./topk";
+export { kthLargestAbs, kthLargestAbsOf, kthLargestAbsTopk, quickselectDescending, sampledThresholdAbs, sampledThresholdAbsOf } from "./topk";
 export * from "./variants";
 export { clipByNorm } from "./clip";
 

@@ -37,7 +37,11 @@ export function quickselectDescending(a: Float32Array, k: number): number {
 
 /** The k-th largest value of |u| (1 ≤ k ≤ n), exact. */
 export function kthLargestAbs(u: tf.Tensor, k: number): number {
-  const values = u.dataSync();
+  return kthLargestAbsOf(u.dataSync() as Float32Array, k);
+}
+
+/** The same on values already in JS (left unchanged). */
+export function kthLargestAbsOf(values: Float32Array, k: number): number {
   const abs = new Float32Array(values.length);
   for (let i = 0; i < abs.length; i++) abs[i] = Math.abs(values[i]);
   return quickselectDescending(abs, k);
@@ -54,9 +58,13 @@ export function kthLargestAbsTopk(u: tf.Tensor, k: number): number {
  * sample. Cheaper on large tensors; sends roughly, not exactly, k entries.
  */
 export function sampledThresholdAbs(u: tf.Tensor, k: number, ratio: number, rng: Rng): number {
-  const n = u.size;
+  return sampledThresholdAbsOf(u.dataSync() as Float32Array, k, ratio, rng);
+}
+
+/** The same on values already in JS. */
+export function sampledThresholdAbsOf(values: Float32Array, k: number, ratio: number, rng: Rng): number {
+  const n = values.length;
   const m = Math.min(n, Math.max(64, Math.ceil(ratio * n)));
-  const values = u.dataSync();
   const sample = new Float32Array(m);
   for (let i = 0; i < m; i++) sample[i] = Math.abs(values[rng.int(n)]);
   const kS = Math.min(m, Math.max(1, Math.round((k * m) / n)));

@@ -1,0 +1,126 @@
+/**
+ * The benchmark's workloads on our side, each the same problem as its namesake in
+ * bench/reference.py (PyTorch): same model shapes, data, step counts and per-step host read-backs.
+ * Each returns seconds (and, for L-BFGS, how many objective evaluations it made).
+ */
+import {
+  DGCMomentum, dlgAttack, dlgObjective, epochBatches, gatherBatch, initialLabels, LBFGS, lenetModel, linearModel, lossAndGrads, Momentum,
+  observedGradients, Rng, runFederated, tf, tfObjective, train, variableFrom, victimGradients,
+  type MnistSplit, type Model, type Workload,
+} from "../lib";
+
+export type Sizes = { n: number; epochs: number; iterations: number; lenetSteps: number; lenetIterations: number; lbfgsSteps: number; flRounds: number };
+export const FULL: Sizes = { n: 60000, epochs: 2, iterations: 2000, lenetSteps: 20, lenetIterations: 50, lbfgsSteps: 300, flRounds: 20 };
+export const TINY: Sizes = { n: 2048, epochs: 1, iterations: 20, lenetSteps: 2, lenetIterations: 2, lbfgsSteps: 2, flRounds: 2 };
+
+export interface Measured {
+  s: number;
+  /** Objective evaluations (L-BFGS); the ratio to PyTorch is then taken per evaluation. */
+  evals?: number;
+}
+
+export interface BenchWorkload {
+  what: string;
+  /** What `--backend auto` picks for it. */
+  workload: Workload;
+  run: (data: MnistSplit, sz: Sizes) => Measured;
+}
+
+const seconds = (f: () => void) => {
+  const t0 = performance.now();
+  f();
+  return (performance.now() - t0) / 1000;
+};
+
+function trainRun(data: MnistSplit, useDgc: boolean, lr: number, sz: Sizes): Measured {
+  const model = linearModel();
+  const params = model.init(new Rng(1)).map((t) => variableFrom(t, true));
+  const opt = useDgc ? new DGCMomentum({ sparsity: 0.8, lr }) : new Momentum(lr);
+  const s = seconds(() => train(model, params, opt, { ...data, n: sz.n }, { epochs: sz.epochs, batchSize: 64, rng: new Rng(2) }));
+  opt.dispose();
+  tf.dispose(params);
+  return { s };
+}
+
+function attackRun(data: MnistSplit, model: Model, useDgc: boolean, iterations: number): Measured {
+  const params = model.init(new Rng(1));
+  const target = epochBatches(data, 1, new Rng(2)).next().value!;
+  const grads = victimGradients(model, params, target);
+  const opt = useDgc ? new DGCMomentum({ sparsity: 0.8, lr: 0.001 }) : new Momentum(0.01);
+  const { observed } = observedGradients(opt, grads);
+  const s = seconds(() =>
+    dlgAttack(model, params, observed, 1, { iterations, lr: 0.2, returnEvery: 100, windowSize: 200, labelStart: initialLabels("ones", 1, 0), rng: new Rng(3) }),
+  );
+  opt.dispose();
+  tf.dispose([...params, ...grads, ...observed]);
+  return { s };
+}
+
+function lenetTrainStep(data: MnistSplit, steps: number): Measured {
+  const model = lenetModel();
+  const params = model.init(new Rng(1)).map((t) => variableFrom(t, true));
+  const opt = new Momentum(0.01);
+  const batch = gatherBatch(data, Int32Array.from({ length: 64 }, (_, i) => i));
+  const step = () => tf.tidy(() => {
+    opt.step(params, lossAndGrads(model, params, batch).grads);
+  });
+  for (let i = 0; i < 3; i++) step(); // warm-up
+  const s = seconds(() => {
+    for (let i = 0; i < steps; i++) step();
+  });
+  opt.dispose();
+  tf.dispose(params);
+  return { s: s / steps };
+}
+
+/**
+ * The DLG paper's LeNet attack as its code runs it: L-BFGS (torch's defaults) on dummy data and a
+ * dummy label, the label through softmax inside the victim's cross-entropy, D = Σ_t ‖∂L/∂θ_t − g_t‖².
+ */
+function lbfgsAttack(data: MnistSplit, steps: number): Measured {
+  const model = lenetModel();
+  const params = model.init(new Rng(1));
+  const target = gatherBatch(data, Int32Array.of(0));
+  const observed = victimGradients(model, params, target, "ce");
+  const distance = dlgObjective(model, params, observed, "ce", "l2sum"); // the attack registry's (methods.ts)
+  const f = tfObjective([[1, 784], [1, 10]], ([x, y]) => distance(x, y));
+  const rng = new Rng(3);
+  const opt = new LBFGS(Float64Array.from([...rng.normalArray(784), ...rng.normalArray(10)]));
+  const s = seconds(() => {
+    for (let i = 0; i < steps; i++) opt.step(f);
+  });
+  tf.dispose([...params, ...observed]);
+  return { s, evals: opt.funcEvals };
+}
+
+/**
+ * One FedSGD round of 10 DGC clients on the seed's Linear model (lib/federated: each client sends
+ * DGC's u·mask of its batch-64 gradient, the server averages and takes a Momentum step), seconds per
+ * round after a one-round warm-up run.
+ */
+function flRound(data: MnistSplit, rounds: number): Measured {
+  const model = linearModel();
+  const opts = (r: number) => ({ clients: 10, rounds: r, localSteps: 1, split: "iid" as const, alpha: 1, batchSize: 64, lr: 0.001, useDgc: true, sparsity: 0.8 });
+  const params = model.init(new Rng(1)).map((t) => variableFrom(t, true));
+  runFederated(model, params, data, opts(1), new Rng(2));
+  const s = seconds(() => runFederated(model, params, data, opts(rounds), new Rng(2)));
+  tf.dispose(params);
+  return { s: s / rounds };
+}
+
+const linearTrain: Workload = { model: "linear", task: "train" };
+const linearAttack: Workload = { model: "linear", task: "attack" };
+export const WORKLOADS: Record<string, BenchWorkload> = {
+  ex3_train: { what: "Example 3: Linear, Momentum, 2 epochs (s)", workload: linearTrain, run: (d, sz) => trainRun(d, false, 0.01, sz) },
+  ex4_train: { what: "Example 4: Linear, DGC 0.8, 2 epochs (s)", workload: linearTrain, run: (d, sz) => trainRun(d, true, 0.001, sz) },
+  ex2_attack: { what: "Example 2: DLG on Linear vs Momentum, 2000 its (s)", workload: linearAttack, run: (d, sz) => attackRun(d, linearModel(), false, sz.iterations) },
+  ex1_attack: { what: "Example 1: DLG on Linear vs DGC, 2000 its (s)", workload: linearAttack, run: (d, sz) => attackRun(d, linearModel(), true, sz.iterations) },
+  lenet_train_step: { what: "LeNet training step, batch 64", workload: { model: "lenet", task: "train" }, run: (d, sz) => lenetTrainStep(d, sz.lenetSteps) },
+  lenet_dlg_iteration: {
+    what: "LeNet DLG iteration (second order)",
+    workload: { model: "lenet", task: "attack" },
+    run: (d, sz) => ({ s: attackRun(d, lenetModel(), false, sz.lenetIterations).s / sz.lenetIterations }),
+  },
+  fl_round_10: { what: "one FedSGD round, 10 DGC clients, Linear", workload: linearTrain, run: (d, sz) => flRound(d, sz.flRounds) },
+  lenet_lbfgs_attack: { what: "LeNet L-BFGS DLG, 300 steps (ratio per evaluation)", workload: { model: "lenet", task: "attack" }, run: (d, sz) => lbfgsAttack(d, sz.lbfgsSteps) },
+};

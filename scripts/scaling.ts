@@ -1,0 +1,78 @@
+/**
+ * `npm run scaling`: how attack time grows with the attacked batch size and with the number of
+ * victim images attacked one after another (the sweep's unit of work), on the backend `auto`
+ * picks for attacks. Median of --repeats runs per point; writes JSON, and a PNG when the .venv has
+ * matplotlib (bench/scaling_plot.py). Training time against clients × rounds needs lib/federated.
+ *   npm run scaling -- [--repeats 3] [--out docs/scaling.json] [--png docs/scaling.png]
+ */
+import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { loadavg } from "node:os";
+import { join, resolve } from "node:path";
+import { Command } from "commander";
+import writeFileAtomic from "write-file-atomic";
+import { dlgAttack, gatherBatch, initBackend, initialLabels, lenetModel, linearModel, loadMnist, Rng, tf, victimGradients, type MnistSplit, type Model } from "../lib";
+
+const ROOT = resolve(__dirname, "../..");
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
+
+/** Seconds for one DLG attack of `iterations` on `batch` images (starting at image `first`). */
+function attackSeconds(data: MnistSplit, model: Model, batch: number, iterations: number, first: number): number {
+  const params = model.init(new Rng(1));
+  const target = gatherBatch(data, Int32Array.from({ length: batch }, (_, i) => first + i));
+  const observed = victimGradients(model, params, target);
+  const r = dlgAttack(model, params, observed, batch, {
+    iterations, lr: 0.2, returnEvery: iterations, windowSize: 200, labelStart: initialLabels("ones", batch, 0), rng: new Rng(first + 3),
+  });
+  tf.dispose([...params, ...observed]);
+  return r.seconds;
+}
+
+async function main() {
+  const o = new Command()
+    .option("--repeats <n>", "runs per point (median)", "3")
+    .option("--out <file>", "JSON output", "docs/scaling.json")
+    .option("--png <file>", "figure", "docs/scaling.png")
+    .parse()
+    .opts();
+  const repeats = Number(o.repeats);
+  const backend = await initBackend("auto", { model: "lenet", task: "attack" });
+  const data = loadMnist("train");
+  const load0 = loadavg()[0];
+  const batches = [1, 2, 4, 8];
+  const perIteration: Record<string, { batch: number; ms: number }[]> = {};
+  for (const [name, model, its] of [["linear", linearModel(), 400], ["lenet", lenetModel(), 8]] as const) {
+    perIteration[name] = batches.map((batch) => {
+      const ms = (median(Array.from({ length: repeats }, (_, r) => attackSeconds(data, model, batch, its, 10 * r))) / its) * 1000;
+      console.error(`${name} batch ${batch}: ${ms.toFixed(3)} ms per iteration`);
+      return { batch, ms };
+    });
+  }
+  const images = [1, 2, 4, 8];
+  const sequential = images.map((n) => {
+    const s = median(Array.from({ length: repeats }, (_, r) => {
+      let total = 0;
+      for (let i = 0; i < n; i++) total += attackSeconds(data, linearModel(), 1, 2000, 100 * r + i);
+      return total;
+    }));
+    console.error(`linear, ${n} images one after another (2000 iterations each): ${s.toFixed(2)} s`);
+    return { images: n, s };
+  });
+  const result = {
+    date: new Date().toISOString(), backend, repeats, loadavg: [load0, loadavg()[0]],
+    perIteration: { ...perIteration, iterations: { linear: 400, lenet: 8 } }, sequential,
+    federated: "not measured: lib/federated is not on main yet",
+  };
+  writeFileAtomic.sync(resolve(o.out), JSON.stringify(result, null, 2));
+  console.log(`wrote ${resolve(o.out)}`);
+  const py = join(ROOT, ".venv", "bin", "python");
+  if (!existsSync(py)) return console.log("no .venv: no figure (npm run setup:bench)");
+  const r = spawnSync(py, [join(ROOT, "bench", "scaling_plot.py"), resolve(o.out), resolve(o.png)], { encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`scaling_plot.py: ${(r.stderr || "").trim().split("\n").pop()}`);
+  console.log(r.stdout.trim());
+}
+
+main().catch((e) => {
+  console.error(e instanceof Error ? e.message : e);
+  process.exit(1);
+});
