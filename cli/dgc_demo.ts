@@ -6,7 +6,7 @@
  */
 import { ResultDirError, StagedDir, checkResultDir } from "../lib/results";
 import { DataError } from "../lib/data/idx";
-import { argumentsLine, attackLogLine, loadData, runAttack, runTraining, setupRun, type RunContext } from "../lib/demo";
+import { ATTACK_RESULT_FILES, argumentsLine, attackLogLine, loadData, runAttack, runTraining, setupRun, type RunContext } from "../lib/demo";
 import { guardStdout } from "../lib/stdio";
 import { grayPng, gridPng } from "../lib/viz/png";
 import { matchedGridPng } from "../lib/viz/matched";
@@ -18,9 +18,6 @@ import { parseArgs, UsageError } from "./args";
 import { clearProgress, makeProgress } from "./progress";
 import { pyFloat } from "../lib/pyfmt";
 import type { DemoConfig } from "../lib/config";
-
-/** What an attack run writes (before manifests, a folder of these was an earlier run's too). */
-const RESULT_FILES = /^(target_\d+|result_\d+_\d+|grid|matched)\.png$/;
 
 function fail(code: number, msg: string): never {
   clearProgress(); // the error gets a line of its own, not the end of the bar's
@@ -34,7 +31,7 @@ async function main(): Promise<void> {
   try {
     cfg = parseArgs(process.argv.slice(2));
     if (cfg === null) return;
-    if (cfg.dlg_attack) checkResultDir(cfg.result_dir, { overwrite: cfg.overwrite, ownNames: RESULT_FILES });
+    if (cfg.dlg_attack) checkResultDir(cfg.result_dir, { overwrite: cfg.overwrite, ownNames: ATTACK_RESULT_FILES });
   } catch (e) {
     if (e instanceof UsageError || e instanceof ResultDirError) fail(2, e.message);
     throw e;
@@ -92,7 +89,7 @@ async function attack(ctx: RunContext, data: MnistSplit, test: MnistSplit): Prom
     console.log(`analytic: recovered ${a.recoveredCount} of ${run.target.x.length} pixels exactly (class column ${a.classUsed ?? "none: no bias gradient received"})${rest}`);
   }
   console.log(`Attack cost time in seconds: ${pyFloat(run.seconds)}`);
-  const out = new StagedDir(cfg.result_dir, { overwrite: cfg.overwrite, ownNames: RESULT_FILES });
+  const out = new StagedDir(cfg.result_dir, { overwrite: cfg.overwrite, ownNames: ATTACK_RESULT_FILES });
   for (const line of out.recovered) console.log(`${cfg.result_dir}: ${line}`);
   try {
     const B = run.target.size;

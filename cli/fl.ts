@@ -8,17 +8,20 @@
 import { checkResultDir, ResultDirError, StagedDir } from "../lib/results";
 import { DataError } from "../lib/data/idx";
 import { meanImage, type MnistSplit } from "../lib/data/mnist";
-import { attackLogLine, loadData } from "../lib/demo";
+import { ATTACK_RESULT_FILES, attackLogLine, loadData } from "../lib/demo";
+import { guardStdout } from "../lib/stdio";
 import { matchedLines } from "../lib/batch";
 import { pyFloat } from "../lib/pyfmt";
 import { grayPng, gridPng } from "../lib/viz/png";
 import { runFL, roundLogLine, setupFL } from "../lib/federated";
 import { demoView, type FLConfig } from "../lib/federated/config";
 import { UsageError } from "./args";
+import { ConfigError } from "../lib/config";
 import { flArgumentsLine, parseFLArgs } from "./fl_args";
-import { makeProgress } from "./progress";
+import { clearProgress, makeProgress } from "./progress";
 
 function fail(code: number, msg: string): never {
+  clearProgress(); // the error gets a line of its own, not the end of the bar's
   process.stderr.write(`fl: error: ${msg}\n`);
   process.exit(code);
 }
@@ -26,10 +29,11 @@ function fail(code: number, msg: string): never {
 async function main(): Promise<void> {
   let cfg: FLConfig | null;
   let data: { train: MnistSplit; test: MnistSplit };
+  guardStdout("fl", clearProgress);
   try {
     cfg = parseFLArgs(process.argv.slice(2));
     if (cfg === null) return;
-    if (cfg.dlg_attack) checkResultDir(cfg.result_dir);
+    if (cfg.dlg_attack) checkResultDir(cfg.result_dir, { overwrite: cfg.overwrite, ownNames: ATTACK_RESULT_FILES });
     data = loadData(demoView(cfg));
   } catch (e) {
     if (e instanceof UsageError || e instanceof ResultDirError || e instanceof DataError) fail(2, e.message);
@@ -64,12 +68,13 @@ async function main(): Promise<void> {
   );
   if (a.matched) for (const line of matchedLines({ matched: a.matched, target: w.target })) console.log(line);
   console.log(`Attack cost time in seconds: ${pyFloat(a.seconds)}`);
-  await saveImages(cfg.result_dir, w.target.x, a.x, w.target.size, a.history.filter((h) => h.x).map((h) => h.x!));
+  await saveImages(cfg, w.target.x, a.x, w.target.size, a.history.filter((h) => h.x).map((h) => h.x!));
 }
 
 /** target_i.png, result_i.png, grid.png (targets, then the reconstructions), all or nothing. */
-async function saveImages(dir: string, target: Float32Array, x: Float32Array, B: number, steps: Float32Array[]): Promise<void> {
-  const out = new StagedDir(dir);
+async function saveImages(cfg: FLConfig, target: Float32Array, x: Float32Array, B: number, steps: Float32Array[]): Promise<void> {
+  const out = new StagedDir(cfg.result_dir, { overwrite: cfg.overwrite, ownNames: ATTACK_RESULT_FILES });
+  for (const line of out.recovered) console.log(`${cfg.result_dir}: ${line}`);
   try {
     const img = (a: Float32Array, i: number) => a.subarray(i * 784, (i + 1) * 784);
     for (let i = 0; i < B; i++) {
@@ -85,4 +90,8 @@ async function saveImages(dir: string, target: Float32Array, x: Float32Array, B:
   }
 }
 
-main().catch((e: unknown) => fail(1, e instanceof Error ? e.message : String(e)));
+main().catch((e: unknown) => {
+  // the folder can change during the run (another run's files appear): refused as before the work
+  if (e instanceof ResultDirError || e instanceof ConfigError) fail(2, e.message);
+  fail(1, e instanceof Error ? e.message : String(e));
+});

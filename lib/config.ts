@@ -72,28 +72,33 @@ export const INT_FIELDS: ReadonlySet<keyof DemoConfig> = new Set<keyof DemoConfi
 
 export class ConfigError extends Error {}
 
-function check(ok: boolean, msg: string): void {
+/** Throws ConfigError(msg) unless ok. Shared by every command's validation (lib/federated/config.ts). */
+export function check(ok: boolean, msg: string): void {
   if (!ok) throw new ConfigError(msg);
 }
 
-const isInt = (x: number) => Number.isInteger(x);
-/** A learning rate float32 can hold: it rounds to neither infinity nor zero (tfjs computes in float32). */
-const float32Rate = (x: number) => Number.isFinite(Math.fround(x)) && Math.fround(x) > 0;
+/** `--flag` an integer from `min` (to `max`, with why that bound), else one line naming the flag. */
+export function checkInt(flag: string, x: number, min: number, max?: number, why?: string): void {
+  const ok = Number.isInteger(x) && x >= min && (max === undefined || x <= max);
+  check(ok, max === undefined ? `--${flag} must be an integer >= ${min}, got ${x}` : `--${flag} must be an integer from ${min} to ${max}${why ? ` (${why})` : ""}, got ${x}`);
+}
+
+/** `--flag` a learning rate float32 can hold: it rounds to neither infinity nor zero (tfjs computes in float32). */
+export function checkRate(flag: string, x: number): void {
+  check(Number.isFinite(Math.fround(x)) && Math.fround(x) > 0, `--${flag} must be a number > 0 within float32's range (1.4e-45 to 3.4e38), got ${x}`);
+}
 
 /** Throws ConfigError with a one-line message for the first value out of range. */
 export function validateConfig(c: DemoConfig): DemoConfig {
-  check(isInt(c.train_epoch) && c.train_epoch >= 0, `--train_epoch must be an integer >= 0, got ${c.train_epoch}`);
-  check(isInt(c.train_batch_size) && c.train_batch_size >= 1, `--train_batch_size must be an integer >= 1, got ${c.train_batch_size}`);
-  check(float32Rate(c.train_lr), `--train_lr must be a number > 0 within float32's range (1.4e-45 to 3.4e38), got ${c.train_lr}`);
+  checkInt("train_epoch", c.train_epoch, 0);
+  checkInt("train_batch_size", c.train_batch_size, 1);
+  checkRate("train_lr", c.train_lr);
   check(c.sparsity >= 0 && c.sparsity < 1, `--sparsity must be in [0, 1), got ${c.sparsity}`);
-  check(
-    isInt(c.attack_batch_size) && c.attack_batch_size >= 1 && c.attack_batch_size <= SPLIT_SIZES.train,
-    `--attack_batch_size must be an integer from 1 to ${SPLIT_SIZES.train} (the training set), got ${c.attack_batch_size}`,
-  );
-  check(isInt(c.attack_epoch) && c.attack_epoch >= 0, `--attack_epoch must be an integer >= 0, got ${c.attack_epoch}`);
-  check(float32Rate(c.attack_lr), `--attack_lr must be a number > 0 within float32's range (1.4e-45 to 3.4e38), got ${c.attack_lr}`);
-  check(isInt(c.return_epoch) && c.return_epoch >= 1, `--return_epoch must be an integer >= 1, got ${c.return_epoch}`);
-  check(isInt(c.window_size) && c.window_size >= 1, `--window_size must be an integer >= 1, got ${c.window_size}`);
+  checkInt("attack_batch_size", c.attack_batch_size, 1, SPLIT_SIZES.train, "the training set");
+  checkInt("attack_epoch", c.attack_epoch, 0);
+  checkRate("attack_lr", c.attack_lr);
+  checkInt("return_epoch", c.return_epoch, 1);
+  checkInt("window_size", c.window_size, 1);
   check(c.seed === null || (Number.isSafeInteger(c.seed) && c.seed >= 0), `--seed must be an integer from 0 to 2^53 − 1, got ${c.seed}`);
   check(c.model === "linear" || c.model === "lenet", `--model must be linear or lenet, got ${c.model}`);
   check(["auto", "tensorflow", "wasm", "cpu"].includes(c.backend), `--backend must be auto, tensorflow, wasm or cpu, got ${c.backend}`);

@@ -106,6 +106,13 @@ export function firstBatch(ctx: RunContext, data: MnistSplit, size: number): Bat
   return epochBatches(data, size, ctx.rng.fork("shuffle")).next().value as Batch;
 }
 
+/**
+ * The names an attack run writes into its result folder (dgc_demo: result_<it>_<i>.png, fl:
+ * result_<i>.png). Both default to ./att_results, and a folder of these from before manifests
+ * counts as an earlier run's (lib/results.ts `ownNames`), for either command.
+ */
+export const ATTACK_RESULT_FILES = /^(target_\d+|result_\d+(_\d+)?|grid|matched)\.png$/;
+
 export interface AttackRecord {
   iteration: number;
   mse: number;

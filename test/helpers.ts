@@ -1,5 +1,8 @@
-/** Shared test helpers: backend set-up and closeness checks. */
+/** Shared test helpers: backend set-up, closeness checks, and running the CLIs (pipes, /dev/full, a pseudo-terminal). */
 import assert from "node:assert/strict";
+import { spawn, spawnSync } from "node:child_process";
+import { closeSync, openSync } from "node:fs";
+import type { TestContext } from "node:test";
 import { initBackend, tf } from "../lib";
 
 /** Tests run on the backend named by TEST_BACKEND (default wasm, the default for Linear). */
@@ -17,4 +20,77 @@ export function assertClose(actual: ArrayLike<number>, expected: ArrayLike<numbe
 
 export function values(t: tf.Tensor): number[] {
   return Array.from(t.dataSync());
+}
+
+/** The screen a terminal shows after `raw`: \r, \n, ESC[nG, ESC[K / ESC[2K, ESC 7 / ESC 8; other sequences ignored. */
+export function screen(raw: string): string[] {
+  const lines: string[][] = [[]];
+  let row = 0;
+  let col = 0;
+  let saved = [0, 0];
+  for (let i = 0; i < raw.length; i++) {
+    const c = raw[i];
+    if (c === "\r") col = 0;
+    else if (c === "\n") {
+      row++;
+      lines[row] ??= [];
+    } else if (c === "\x1b") {
+      if (raw[i + 1] === "7") saved = [row, col];
+      else if (raw[i + 1] === "8") [row, col] = saved;
+      if (raw[i + 1] !== "[") {
+        i++;
+        continue;
+      }
+      const m = /^\[([?\d;]*)([A-Za-z])/.exec(raw.slice(i + 1))!;
+      i += m[0].length;
+      if (m[2] === "G") col = Number(m[1] || 1) - 1;
+      else if (m[2] === "K") lines[row] = m[1] === "2" ? [] : lines[row].slice(0, col);
+    } else lines[row][col++] = c;
+  }
+  return lines.map((l) => Array.from(l, (ch) => ch ?? " ").join("").trimEnd());
+}
+
+/** Runs a built CLI (dist/cli/NAME.js) with `args`; stdout piped, or to a file descriptor. */
+export function cliRunner(script: string): (args: string[], stdout?: "pipe" | number) => { code: number | null; stdout: string; stderr: string } {
+  return (args, stdout = "pipe") => {
+    const r = spawnSync(process.execPath, [script, ...args], { encoding: "utf8", stdio: ["ignore", stdout, "pipe"] });
+    return { code: r.status, stdout: r.stdout ?? "", stderr: r.stderr };
+  };
+}
+
+/** `cmd` in a pseudo-terminal of 100 × 30 (util-linux `script`): its raw output, or null (skipped) without `script`. */
+export function inTerminal(t: TestContext, cmd: string): { status: number | null; stdout: string } | null {
+  if (spawnSync("script", ["--version"], { encoding: "utf8" }).status !== 0) {
+    t.skip("util-linux 'script' (a pseudo-terminal) is not installed");
+    return null;
+  }
+  const r = spawnSync("script", ["-qec", cmd, "/dev/null"], { encoding: "utf8", env: { ...process.env, COLUMNS: "100", LINES: "30" } });
+  return { status: r.status, stdout: r.stdout };
+}
+
+/**
+ * lib/stdio.ts's promise for a CLI: stdout to a full disk (/dev/full) for each of `argsList`, and a
+ * reader that goes away (the last args), each end in one stderr line `PROG: error: …` and exit 1.
+ */
+export async function assertStdoutGuarded(t: TestContext, script: string, prog: string, argsList: string[][]): Promise<void> {
+  let full: number;
+  try {
+    full = openSync("/dev/full", "w");
+  } catch {
+    return t.skip("no /dev/full on this machine");
+  }
+  const run = cliRunner(script);
+  for (const args of argsList) {
+    const r = run(args, full);
+    assert.equal(r.code, 1, `${args.join(" ")}: ${r.stderr}`);
+    assert.equal(r.stderr, `${prog}: error: cannot write to standard output: ENOSPC: no space left on device\n`);
+  }
+  closeSync(full);
+  const child = spawn(process.execPath, [script, ...argsList[argsList.length - 1]], { stdio: ["ignore", "pipe", "pipe"] });
+  child.stdout.destroy(); // the reader goes away, as `| head -0` would
+  let stderr = "";
+  child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+  const code = await new Promise((ok) => child.once("close", ok));
+  assert.equal(code, 1);
+  assert.equal(stderr, `${prog}: error: cannot write to standard output: the reader closed the pipe (EPIPE)\n`);
 }

@@ -6,56 +6,22 @@
  */
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
-import { closeSync, mkdirSync, mkdtempSync, openSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { gzipSync } from "node:zlib";
 import { DivergenceError, Rng, accuracy, makeModel, makeOptimizer, tf, train, variableFrom, type MnistSplit } from "../lib";
-import { useBackend } from "./helpers";
+import { assertStdoutGuarded, cliRunner, inTerminal, screen, useBackend } from "./helpers";
 
 before(useBackend);
 
 const CLI = resolve(__dirname, "../cli/dgc_demo.js");
-const run = (args: string[], stdout: "pipe" | number = "pipe") => {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8", stdio: ["ignore", stdout, "pipe"] });
-  return { code: r.status, stdout: r.stdout ?? "", stderr: r.stderr };
-};
+const run = cliRunner(CLI);
 const tmp = (name: string) => mkdtempSync(join(tmpdir(), `dgc-rel-${name}-`));
 
-/** The screen a terminal shows after `raw`: \r, \n, ESC[nG, ESC[K / ESC[2K, ESC 7 / ESC 8; other sequences ignored. */
-function screen(raw: string): string[] {
-  const lines: string[][] = [[]];
-  let row = 0;
-  let col = 0;
-  let saved = [0, 0];
-  for (let i = 0; i < raw.length; i++) {
-    const c = raw[i];
-    if (c === "\r") col = 0;
-    else if (c === "\n") {
-      row++;
-      lines[row] ??= [];
-    } else if (c === "\x1b") {
-      if (raw[i + 1] === "7") saved = [row, col];
-      else if (raw[i + 1] === "8") [row, col] = saved;
-      if (raw[i + 1] !== "[") {
-        i++;
-        continue;
-      }
-      const m = /^\[([?\d;]*)([A-Za-z])/.exec(raw.slice(i + 1))!;
-      i += m[0].length;
-      if (m[2] === "G") col = Number(m[1] || 1) - 1;
-      else if (m[2] === "K") lines[row] = m[1] === "2" ? [] : lines[row].slice(0, col);
-    } else lines[row][col++] = c;
-  }
-  return lines.map((l) => Array.from(l, (ch) => ch ?? " ").join("").trimEnd());
-}
-
 test("on a terminal: cursor and line wrap never switched off, the error line stands alone", (t) => {
-  const probe = spawnSync("script", ["--version"], { encoding: "utf8" });
-  if (probe.status !== 0) return t.skip("util-linux 'script' (a pseudo-terminal) is not installed");
-  const cmd = `${process.execPath} ${CLI} --use_dgc False --train_lr 1e38 --train_epoch 1 --seed 1`;
-  const r = spawnSync("script", ["-qec", cmd, "/dev/null"], { encoding: "utf8", env: { ...process.env, COLUMNS: "100", LINES: "30" } });
+  const r = inTerminal(t, `${process.execPath} ${CLI} --use_dgc False --train_lr 1e38 --train_epoch 1 --seed 1`);
+  if (!r) return;
   assert.notEqual(r.status, 0);
   assert.match(r.stdout, /train \[/, "no progress bar was drawn: not a terminal?");
   for (const [seq, what] of [["\x1b[?25l", "hides the cursor"], ["\x1b[?7l", "turns line wrap off"]]) assert.ok(!r.stdout.includes(seq), `the bar ${what}`);
@@ -122,24 +88,5 @@ test("data files: a folder in a file's place and a lone .gz are named in the mes
   assert.match(r2.stderr, new RegExp(`^dgc_demo: error: ${join(gz, "train-images-idx3-ubyte.gz")} \\(uncompressed\\): 17 bytes, expected 47040016 .*truncated\\n$`));
 });
 
-test("stdout that cannot be written: one line on stderr and exit 1 (a full disk, a closed pipe)", async (t) => {
-  let full: number;
-  try {
-    full = openSync("/dev/full", "w");
-  } catch {
-    return t.skip("no /dev/full on this machine");
-  }
-  for (const args of [["--help"], ["--train_epoch", "0", "--seed", "1"]]) {
-    const r = run(args, full);
-    assert.equal(r.code, 1, `${args.join(" ")}: ${r.stderr}`);
-    assert.equal(r.stderr, "dgc_demo: error: cannot write to standard output: ENOSPC: no space left on device\n");
-  }
-  closeSync(full);
-  const child = spawn(process.execPath, [CLI, "--train_epoch", "0", "--seed", "1"], { stdio: ["ignore", "pipe", "pipe"] });
-  child.stdout.destroy(); // the reader goes away, as `| head -0` would
-  let stderr = "";
-  child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-  const code = await new Promise((ok) => child.once("close", ok));
-  assert.equal(code, 1);
-  assert.equal(stderr, "dgc_demo: error: cannot write to standard output: the reader closed the pipe (EPIPE)\n");
-});
+test("stdout that cannot be written: one line on stderr and exit 1 (a full disk, a closed pipe)", (t) =>
+  assertStdoutGuarded(t, CLI, "dgc_demo", [["--help"], ["--train_epoch", "0", "--seed", "1"]]));

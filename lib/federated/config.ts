@@ -2,7 +2,8 @@
  * The `fl` command's parameters: dgc_demo's that apply to federated training (all but
  * train_epoch: rounds replace epochs) plus the federated ones, with defaults and validation.
  */
-import { DEFAULTS, ConfigError, resolveAttackDefaults, validateConfig, type DemoConfig } from "../config";
+import { DEFAULTS, check, checkInt, resolveAttackDefaults, validateConfig, type DemoConfig } from "../config";
+import { SPLIT_SIZES } from "../data/mnist";
 import { ATTACK_METHODS, type AttackMethod } from "../attack/methods";
 import type { VictimLoss } from "../attack/objectives";
 import type { SplitKind } from "./split";
@@ -49,11 +50,6 @@ export function defaultVictimLoss(attack: FLAttack): VictimLoss {
   return attack === "dlg" ? "sse" : "ce";
 }
 
-function check(ok: boolean, msg: string): void {
-  if (!ok) throw new ConfigError(msg);
-}
-const isInt = (x: number) => Number.isInteger(x);
-
 /** dgc_demo's view of the config: the history attacker's inversion stands in for "history". */
 export function demoView(c: FLConfig): DemoConfig {
   return { ...c, attack_method: c.attack_method === "history" ? HISTORY_INVERSION : c.attack_method };
@@ -71,19 +67,23 @@ export function resolveFLDefaults(c: FLConfig, given: { attack_optimizer?: unkno
 /** Throws ConfigError (one line) for the first value out of range, dgc_demo's checks first. */
 export function validateFLConfig(c: FLConfig): FLConfig {
   validateConfig(demoView(c));
-  check(isInt(c.clients) && c.clients >= 1, `--clients must be an integer >= 1, got ${c.clients}`);
-  check(isInt(c.rounds) && c.rounds >= 1, `--rounds must be an integer >= 1, got ${c.rounds}`);
-  check(isInt(c.local_steps) && c.local_steps >= 1, `--local_steps must be an integer >= 1, got ${c.local_steps}`);
+  const n = SPLIT_SIZES.train;
+  checkInt("clients", c.clients, 1, n, "every client needs an image of the training set");
+  checkInt("rounds", c.rounds, 1);
+  checkInt("local_steps", c.local_steps, 1);
   check(c.split === "iid" || c.split === "dirichlet", `--split must be iid or dirichlet, got ${c.split}`);
   check(Number.isFinite(c.alpha) && c.alpha > 0, `--alpha must be a finite number > 0, got ${c.alpha}`);
-  check(isInt(c.attack_round) && c.attack_round >= 0, `--attack_round must be an integer >= 0, got ${c.attack_round}`);
-  check(isInt(c.victim_client) && c.victim_client >= 0, `--victim_client must be an integer >= 0, got ${c.victim_client}`);
+  checkInt("attack_round", c.attack_round, 0);
+  checkInt("victim_client", c.victim_client, 0);
   check(c.victim_client < c.clients, `--victim_client must be below --clients (${c.clients}), got ${c.victim_client}`);
-  check(isInt(c.history_rounds) && c.history_rounds >= 0, `--history_rounds must be an integer >= 0, got ${c.history_rounds}`);
+  checkInt("history_rounds", c.history_rounds, 0);
   check((FL_ATTACKS as readonly string[]).includes(c.attack_method), `--attack_method must be one of ${FL_ATTACKS.join(", ")}, got ${c.attack_method}`);
   if (c.dlg_attack) {
     check(c.attack_round < c.rounds, `--attack_round must be below --rounds (${c.rounds}), got ${c.attack_round}`);
     check(c.local_steps === 1, `--dlg_attack needs FedSGD (--local_steps 1): a FedAvg upload is a weight delta of several steps`);
+    // the victim's batch comes from its own shard: never cut it silently (a Dirichlet shard's size is checked when dealt, simulation.ts)
+    const shard = Math.floor(n / c.clients);
+    if (c.split === "iid") checkInt("attack_batch_size", c.attack_batch_size, 1, shard, `a client's share of the training set with --clients ${c.clients}`);
   }
   return c;
 }

@@ -23,6 +23,7 @@ import { accuracy, DivergenceError } from "../train";
 import { makeOptimizer, Momentum, sumStats, type DGCOptions } from "../optim";
 import type { Model } from "../models/model";
 import type { VictimLoss } from "../attack/objectives";
+import { ConfigError } from "../config";
 import type { Rng } from "../rng";
 import { Client } from "./client";
 import { splitClients, type SplitKind } from "./split";
@@ -101,6 +102,21 @@ export function clientStream(rng: Rng, c: number): Rng {
 }
 
 /**
+ * The victim's batch in round R is the next `batchSize` images of its epoch (FedSGD: every earlier
+ * round took `trainBatch`, an epoch's last batch short). Known before any work; never cut silently:
+ * a shard smaller than the batch (a Dirichlet draw), or an epoch's short tail, is a ConfigError.
+ */
+function checkVictimBatch(w: WatchSpec, shard: number, trainBatch: number, split: SplitKind): void {
+  const c = w.client;
+  if (shard < w.batchSize) throw new ConfigError(`--attack_batch_size ${w.batchSize} is more than client ${c}'s ${shard} images (its shard of the ${split} split)`);
+  const perEpoch = Math.ceil(shard / trainBatch);
+  const left = shard - (w.round % perEpoch) * trainBatch;
+  if (left < w.batchSize) {
+    throw new ConfigError(`--attack_batch_size ${w.batchSize}: client ${c} has only ${left} images left in its epoch in round ${w.round} (${shard} images in batches of ${trainBatch}); choose another --attack_round or a smaller batch`);
+  }
+}
+
+/**
  * Runs the rounds on `params` (updated in place: the global model). `rng` is the run's root
  * generator (the caller has already drawn `params` from its "init" fork).
  */
@@ -117,6 +133,7 @@ export function runFederated(
   const fedavg = opts.localSteps > 1;
   // an attack inverts one gradient; a FedAvg upload is E steps' weight delta (not supported here)
   if (fedavg && opts.watch) throw new RangeError("attacks need FedSGD (local_steps 1): a FedAvg upload is a weight delta of several steps");
+  if (opts.watch && opts.watch.client < shards.length) checkVictimBatch(opts.watch, shards[opts.watch.client].length, opts.batchSize, opts.split);
   const clients = shards.map((shard, c) => {
     const dgc = { ...opts.dgc, sparsity: opts.sparsity, ...(opts.dgc?.sampleRatio !== undefined ? { rng: rng.fork(`sample/${c}`) } : {}) };
     // FedAvg compresses a weight delta: DGC without its momentum (error feedback only)
@@ -150,11 +167,12 @@ export function runFederated(
             watched!.fullGradient = up.grads;
           }
         }
-        if (Number.isNaN(up.loss) && !(attacked && w.loss !== "ce")) {
+        // the attacked step's SSE is no training loss (NaN by design); every other loss must be finite
+        if (!Number.isFinite(up.loss) && !(attacked && w.loss !== "ce")) {
           tf.dispose(up.sent);
-          throw new DivergenceError(`federated training diverged: client ${client.id}'s loss is NaN in round ${t}`);
+          throw new DivergenceError(`federated training diverged: client ${client.id}'s loss is ${up.loss} in round ${t}`);
         }
-        if (!Number.isNaN(up.loss)) losses.push(up.loss);
+        if (Number.isFinite(up.loss)) losses.push(up.loss);
         if (watching && client.id === w.client) {
           watched!.uploads.push(read(up.sent));
           watched!.sent.push(sumStats(up.stats).sent);

@@ -8,6 +8,7 @@
  * With K = 1 both give the identity shard 0..n−1, so one client shuffles exactly as dgc_demo does.
  */
 import type { Rng } from "../rng";
+import { ConfigError } from "../config";
 
 export type SplitKind = "iid" | "dirichlet";
 
@@ -80,7 +81,8 @@ export function dirichletSplit(labels: ArrayLike<number>, clients: number, alpha
     }
     if (parts.every((p) => p.length > 0)) return parts.map((p) => Int32Array.from(p).sort());
   }
-  throw new RangeError(`dirichlet split: some client got no data in ${maxTries} draws (alpha ${alpha}, ${clients} clients); raise --alpha`);
+  // bad input (too many clients for this alpha), not a failure of the run: the CLI exits 2
+  throw new ConfigError(`dirichlet split: some client got no data in ${maxTries} draws (alpha ${alpha}, ${clients} clients); raise --alpha`);
 }
 
 export function splitClients(labels: ArrayLike<number>, clients: number, kind: SplitKind, alpha: number, rng: Rng): Int32Array[] {
