@@ -1,16 +1,18 @@
 /**
- * DLG as the DLG paper's code runs it (mit-han-lab/dlg, main.py): dummy data x' and dummy label
- * logits y' drawn N(0, 1), the victim loss cross-entropy against softmax(y'), the distance
- * D = Σ_tensors Σ (∂L(x', y')/∂θ − g)² over every received entry (zeros included: the attacker does
- * not model the defense), minimized over (x', y') together by L-BFGS (torch's defaults, lr 1), one
- * `.step(closure)` per "iteration". The result is the best finite point L-BFGS evaluated.
+ * DLG exactly as the DLG paper's code starts it (mit-han-lab/dlg, main.py): dummy data x' *and* dummy
+ * label logits y' drawn N(0, 1), the victim loss cross-entropy against softmax(y'), the registry's
+ * summed distance D = Σ_tensors Σ (∂L(x', y')/∂θ − g)² over every received entry (zeros included: the
+ * attacker does not model the defense) — `dlgObjective(…, "ce", "l2sum")` of methods.ts — minimized over
+ * (x', y') together by L-BFGS (torch's defaults, lr 1), one `.step(closure)` per "iteration". The result
+ * is the best finite point L-BFGS evaluated. It differs from `runAttackMethod` (dlg × lbfgs × ce) only
+ * in the random label start and in keeping the summed distance on the Linear model too, where it fails
+ * (docs/defenses.md); the sweep's `lbfgs` axis and the DLG paper's anchor use it for that fidelity.
  */
 import { tf } from "../tf";
 import { NUM_CLASSES, PIXELS } from "../data/mnist";
-import { logSumExp } from "../losses";
 import { DivergenceError } from "../train";
 import { LBFGS, tfObjective, type LBFGSOptions, type Objective } from "./lbfgs";
-import { parameterGradients } from "./objectives";
+import { dlgObjective } from "./methods";
 import type { Model } from "../models/model";
 import type { Rng } from "../rng";
 
@@ -24,18 +26,10 @@ export interface LbfgsDlgResult {
   seconds: number;
 }
 
-/** softmax over the last axis from elementary ops (exp(y − lse y)): right at any order. */
-function softmax(y: tf.Tensor): tf.Tensor {
-  return tf.exp(tf.sub(y, logSumExp(y)));
-}
-
 /** D(x', y') and its gradient over the flat vector [x' (B·784), y' (B·10)]. */
 export function lbfgsDlgObjective(model: Model, params: readonly tf.Tensor[], observed: readonly tf.Tensor[], batch: number): Objective {
-  const gradsOf = parameterGradients(model, params, "ce");
-  return tfObjective([[batch, PIXELS], [batch, NUM_CLASSES]], ([x, y]) => {
-    const grads = gradsOf(x, softmax(y));
-    return tf.addN(grads.map((g, i) => tf.sum(tf.square(tf.sub(g, observed[i]))))) as tf.Scalar;
-  });
+  const d = dlgObjective(model, params, observed, "ce", "l2sum");
+  return tfObjective([[batch, PIXELS], [batch, NUM_CLASSES]], ([x, y]) => d(x, y));
 }
 
 export function lbfgsDlg(
@@ -52,6 +46,6 @@ export function lbfgsDlg(
   const best = lbfgs.best;
   if (!best) throw new DivergenceError("L-BFGS DLG never evaluated a finite point");
   const x = Float32Array.from(best.x.subarray(0, batch * PIXELS));
-  const y = tf.tidy(() => softmax(tf.tensor2d(Float32Array.from(best.x.subarray(batch * PIXELS)), [batch, NUM_CLASSES])).dataSync() as Float32Array);
+  const y = tf.tidy(() => tf.softmax(tf.tensor2d(Float32Array.from(best.x.subarray(batch * PIXELS)), [batch, NUM_CLASSES])).dataSync() as Float32Array);
   return { x, y, distances, evals: lbfgs.funcEvals, seconds: (performance.now() - t0) / 1000 };
 }
