@@ -15,15 +15,11 @@ import { matchedLines } from "../lib/batch";
 import { labelCounts, publicData } from "../lib/attack/label_counts";
 import { meanImage, type MnistSplit } from "../lib/data/mnist";
 import { parseArgs, UsageError } from "./args";
-import { clearProgress, makeProgress } from "./progress";
+import { clearProgress, failWith, makeProgress } from "./progress";
 import { pyFloat } from "../lib/pyfmt";
 import type { DemoConfig } from "../lib/config";
 
-function fail(code: number, msg: string): never {
-  clearProgress(); // the error gets a line of its own, not the end of the bar's
-  process.stderr.write(`dgc_demo: error: ${msg}\n`);
-  process.exit(code);
-}
+const fail = failWith("dgc_demo");
 
 async function main(): Promise<void> {
   guardStdout("dgc_demo", clearProgress);

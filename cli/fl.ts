@@ -18,13 +18,9 @@ import { demoView, type FLConfig } from "../lib/federated/config";
 import { UsageError } from "./args";
 import { ConfigError } from "../lib/config";
 import { flArgumentsLine, parseFLArgs } from "./fl_args";
-import { clearProgress, makeProgress } from "./progress";
+import { clearProgress, failWith, makeProgress } from "./progress";
 
-function fail(code: number, msg: string): never {
-  clearProgress(); // the error gets a line of its own, not the end of the bar's
-  process.stderr.write(`fl: error: ${msg}\n`);
-  process.exit(code);
-}
+const fail = failWith("fl");
 
 async function main(): Promise<void> {
   let cfg: FLConfig | null;

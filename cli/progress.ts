@@ -21,6 +21,15 @@ export function clearProgress(): void {
   shown?.stop();
 }
 
+/** A command's exit with one error line, on a line of its own (not the end of the bar's). */
+export function failWith(prog: string): (code: number, msg: string) => never {
+  return (code, msg) => {
+    clearProgress();
+    process.stderr.write(`${prog}: error: ${msg}\n`);
+    process.exit(code);
+  };
+}
+
 export function makeProgress(label: string): Progress {
   if (!process.stderr.isTTY) return { update: () => undefined, log: (l) => console.log(l), stop: () => undefined };
   const bar = new SingleBar(
