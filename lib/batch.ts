@@ -13,7 +13,7 @@ import { victimStep, type DGCRefinements, type RunContext } from "./demo";
 import { runAttackMethod, type AttackSpec } from "./attack/methods";
 import { batchLabels, labelCounts, labelRows, type BatchLabels, type PublicPrior } from "./attack/label_counts";
 import { matchReconstructions, multisetLabelAccuracy, psnr, type MatchedMetrics } from "./metrics";
-import { RECOVERY_MARGIN_DB } from "./sweep/summary";
+import { isRecovered } from "./metrics/readings";
 import { sumStats } from "./optim/optimizer";
 
 /**
@@ -90,7 +90,7 @@ export function runBatchAttack(ctx: RunContext, train: MnistSplit, prior: Public
     const finalLabels = Int32Array.from(out.labels);
     const matched = matchReconstructions(out.x, target.x, B, IMAGE_SIZE);
     const baselinePsnr = Array.from({ length: B }, (_, i) => psnr(prior.mean, target.x.subarray(i * PIXELS, (i + 1) * PIXELS)));
-    const recovered = matched.pairs.filter((p) => p.psnr >= baselinePsnr[p.target] + RECOVERY_MARGIN_DB).length;
+    const recovered = matched.pairs.filter((p) => isRecovered(p.psnr, baselinePsnr[p.target])).length;
     return {
       ...inferred, target, trueCounts: labelCounts(target.y), labelAcc: multisetLabelAccuracy(inferred.labels, target.y),
       finalLabels, finalLabelAcc: multisetLabelAccuracy(finalLabels, target.y),

@@ -24,7 +24,7 @@ import type { VictimLoss } from "../attack/objectives";
 import { attackMetrics, matchReconstructions, psnr, signAware, ssim8, type AttackMetrics, type MatchedMetrics } from "../metrics";
 import { batchLabels, labelRows, type PublicData } from "../attack/label_counts";
 import type { AttackRecord } from "../demo";
-import { RECOVERY_MARGIN_DB } from "../sweep/summary";
+import { isRecovered } from "../metrics/readings";
 import type { LabelInit, LabelRule } from "../config";
 import type { Model } from "../models/model";
 import type { Rng } from "../rng";
@@ -106,7 +106,7 @@ export function attackWatched(model: Model, watched: Watched, opts: FLAttackOpti
   const B = target.size;
   const shape = { batch: B, height: IMAGE_SIZE, width: IMAGE_SIZE };
   const baselinePsnr = psnr(meanStart(opts.mean, B), target.x);
-  const leaks = (p: number) => p >= baselinePsnr + RECOVERY_MARGIN_DB;
+  const leaks = (p: number) => isRecovered(p, baselinePsnr);
   const params = tensorsOf(watched.models[0], model);
   const dummy = opts.rng.fork("dummy");
   const spec: AttackSpec = {

@@ -78,11 +78,19 @@ export function signAware(x: FloatArray, target: FloatArray, shape: ImageShape):
 
 export type Recovery = "recovered" | "recovered inverted" | "not recovered";
 
+/** How far above the mean image's PSNR a reconstruction must score to count as recovered. */
+export const RECOVERY_MARGIN_DB = 3;
+
 /**
- * The project's rule: recovered when PSNR ≥ baseline + 3 dB, where the baseline is the PSNR of the
- * training set's mean image against the same target (what an attacker knows without any gradient).
+ * The project's rule, the one place it is written: recovered when PSNR ≥ baseline + RECOVERY_MARGIN_DB,
+ * the baseline being the PSNR of the training set's mean image against the same target (what an
+ * attacker knows without any gradient).
  */
+export function isRecovered(psnrValue: number, baselinePsnr: number): boolean {
+  return psnrValue >= baselinePsnr + RECOVERY_MARGIN_DB;
+}
+
+/** `isRecovered` as is, else in the sign-aware reading ("recovered inverted"). */
 export function recovery(psnrAsIs: number, psnrSignAware: number, baselinePsnr: number): Recovery {
-  const bar = baselinePsnr + 3;
-  return psnrAsIs >= bar ? "recovered" : psnrSignAware >= bar ? "recovered inverted" : "not recovered";
+  return isRecovered(psnrAsIs, baselinePsnr) ? "recovered" : isRecovered(psnrSignAware, baselinePsnr) ? "recovered inverted" : "not recovered";
 }

@@ -17,7 +17,7 @@ import { canonicalJson, recordProblem, type JobRecord } from "./record";
 import { ATTACKS, VARIANT_NAMES, type AttackName, type JobConfig, type VariantName } from "./grid";
 import { DEFENSES } from "../optim/defenses";
 
-export const RECOVERY_MARGIN_DB = 3;
+import { isRecovered, RECOVERY_MARGIN_DB } from "../metrics/readings";
 
 export interface SummaryRow {
   /** The defense and its strength (`none`, `dgc:0.9`, `topk:0.5`, `int8`). */
@@ -184,7 +184,7 @@ export function recovered(r: JobRecord): boolean {
   if (r.status !== "done") return false;
   const p = r.attack!.psnr ?? (r.attack!.mse === 0 ? Infinity : -Infinity);
   const b = r.baseline!.psnr ?? Infinity;
-  return p >= b + RECOVERY_MARGIN_DB;
+  return isRecovered(p, b);
 }
 
 /** For each attack and DGC variant (the dense rows count for every variant): the first sparsity where ≤ half the seeds are recovered. */

@@ -11,7 +11,8 @@ import type { AttackRun } from "../demo";
 import type { BatchRecord } from "../train";
 import { meanImage, type MnistSplit } from "../data/mnist";
 import { psnr } from "../metrics";
-import { RECOVERY_MARGIN_DB, type Summary } from "../sweep/summary";
+import type { Summary } from "../sweep/summary";
+import { isRecovered, RECOVERY_MARGIN_DB } from "../metrics/readings";
 
 /** The flags each seed example ran with (../shared/seed/gradient_compress.md); seed and backend aside. */
 export const SEED_FLAGS: Record<"example1" | "example2" | "example3" | "example4", Partial<DemoConfig>> = {
@@ -68,7 +69,7 @@ export function attackCallouts(cfg: DemoConfig, run: AttackRun, baselinePsnr: nu
     out.push(`> **The step sent nothing — silence, not protection.** The client sent 0 of ${total} values in the attacked step, so the attacker had nothing to invert and the ${cfg.attack_epoch} iterations below only move noise. The gradient is not gone: it stays in DGC's accumulator \`u\` and leaves in later steps, which this notebook does not attack (MNIST pixels are exactly ±1, so one image's gradient has many tied magnitudes and the strict \`|u| > threshold\` mask can pass none).`);
   }
   if (last) {
-    const recovered = last.psnr >= baselinePsnr + RECOVERY_MARGIN_DB;
+    const recovered = isRecovered(last.psnr, baselinePsnr);
     const d0 = run.distances[0];
     const d1 = run.distances[run.distances.length - 1];
     if (!recovered) {
