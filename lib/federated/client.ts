@@ -52,8 +52,10 @@ export class Client {
   /**
    * This round's upload for FedSGD: the gradient at the broadcast model on `batch`, compressed.
    * `loss` "ce" is training's mean cross-entropy; "sse" the seed's attack-mode Σ(logits − onehot)².
+   * `keepGrads`: also read the full (uncompressed) gradient back, for a watched client only — a copy of
+   * every parameter each round is not free.
    */
-  fedsgd(model: Model, params: readonly tf.Tensor[], batch: Batch, loss: VictimLoss = "ce"): Compressed & { loss: number; grads: Float32Array[] } {
+  fedsgd(model: Model, params: readonly tf.Tensor[], batch: Batch, loss: VictimLoss = "ce", keepGrads = false): Compressed & { loss: number; grads?: Float32Array[] } {
     let lossValue = NaN;
     let grads: tf.Tensor[];
     if (loss === "ce") {
@@ -69,7 +71,7 @@ export class Client {
     }
     try {
       const out = this.optimizer.compress(grads);
-      return { ...out, loss: lossValue, grads: grads.map((g) => g.dataSync().slice() as Float32Array) };
+      return { ...out, loss: lossValue, ...(keepGrads ? { grads: grads.map((g) => g.dataSync().slice() as Float32Array) } : {}) };
     } finally {
       tf.dispose(grads);
     }

@@ -161,10 +161,10 @@ export function runFederated(
           up = client.fedavg(model, params, Array.from({ length: opts.localSteps }, (_, i) => client.nextBatch(attacked ? w.batchSize : opts.batchSize, i)), opts.lr);
         } else {
           const batch = client.nextBatch(attacked ? w.batchSize : opts.batchSize, t);
-          up = client.fedsgd(model, params, batch, attacked ? w.loss : "ce");
+          up = client.fedsgd(model, params, batch, attacked ? w.loss : "ce", attacked);
           if (attacked) {
             watched!.target = batch;
-            watched!.fullGradient = up.grads;
+            watched!.fullGradient = up.grads!;
           }
         }
         // the attacked step's SSE is no training loss (NaN by design); every other loss must be finite
