@@ -22,6 +22,7 @@
  * A snapshot is taken when iteration % returnEvery == 0, after that iteration's update; the
  * distance recorded for an iteration is the objective before its update (L-BFGS: at the step's start).
  */
+import { argmaxRows } from "../metrics/labels";
 import { tf } from "../tf";
 import { NUM_CLASSES, PIXELS } from "../data/mnist";
 import { DivergenceError } from "../train";
@@ -170,14 +171,6 @@ export function dlgObjective(model: Model, params: readonly tf.Tensor[], observe
     l2Distance(gradsOf(x, loss === "ce" ? softmax(y) : y), observed, undefined, distance === "l2sum" ? "sum" : "mean");
 }
 
-function argmaxRows(y: Float32Array, batch: number): number[] {
-  return Array.from({ length: batch }, (_, b) => {
-    const row = y.subarray(b * NUM_CLASSES, (b + 1) * NUM_CLASSES);
-    let best = 0;
-    for (let j = 1; j < NUM_CLASSES; j++) if (row[j] > row[best]) best = j;
-    return best;
-  });
-}
 
 /**
  * With L-BFGS on LeNet, dlg and idlg match gradients by the papers' plain sum (their code's

@@ -11,6 +11,11 @@ function argmax(v: Float32Array | Float64Array, start: number, count: number): n
   return best;
 }
 
+/** The argmax of each of `batch` rows of a row-major [batch × classes] array. */
+export function argmaxRows(v: Float32Array | Float64Array, batch: number, classes = v.length / batch): number[] {
+  return Array.from({ length: batch }, (_, i) => argmax(v, i * classes, classes));
+}
+
 /**
  * Fraction of samples whose dummy-label argmax equals the true label. `dummyLabels` is [B × classes]
  * row-major (logits or probabilities: argmax is the same), `trueLabels` holds B class indices.
@@ -21,7 +26,5 @@ export function labelAccuracy(dummyLabels: Float32Array | Float64Array, trueLabe
     throw new Error(`labelAccuracy: ${dummyLabels.length} dummy values do not make ${batch} rows`);
   }
   const classes = dummyLabels.length / batch;
-  let hits = 0;
-  for (let i = 0; i < batch; i++) if (argmax(dummyLabels, i * classes, classes) === trueLabels[i]) hits++;
-  return hits / batch;
+  return argmaxRows(dummyLabels, batch, classes).filter((c, i) => c === trueLabels[i]).length / batch;
 }
