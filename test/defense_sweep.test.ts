@@ -58,7 +58,7 @@ test("a tiny grid of every defense runs: records with each defense's bytes; resu
   assert.deepEqual(bytes, {
     "s0-dlg-dense-seed1": 4 * n,
     "s0.9-dlg-seed-seed1": bytes["s0.9-dlg-seed-seed1"], // DGC's count varies with ties (checked below)
-    "topk0.9-dlg-seed1": 8 * (784 + 1),
+    "topk0.9-dlg-seed1": (4 * 784 + 980) + (4 * 1 + 2), // bitmaps: 784 of 7840, 1 of 10
     "randk0.9-dlg-seed1": 4 * (784 + 1) + 4,
     "gaussian0.01-dlg-seed1": 4 * n,
     "gaussvar0.0001-dlg-seed1": 4 * n,
@@ -67,8 +67,13 @@ test("a tiny grid of every defense runs: records with each defense's bytes; resu
     "int8-dlg-seed1": n + 2 * 4,
     "signsgd-dlg-seed1": 980 + 2 + 2 * 4,
   });
-  assert.ok(bytes["s0.9-dlg-seed-seed1"]! <= 8 * 785);
-  for (const j of jobs) assert.equal(read(out, j.key).attack!.sentBytes, j.key.startsWith("s0.9") ? read(out, j.key).attack!.sentValues * 8 : (bytes as Record<string, number | null>)[j.key], j.key);
+  // DGC: a bitmap for the weight (≥ 245 of 7840 sent) and at most 2 B of bitmap for the bias
+  const dgcRecord = read(out, "s0.9-dlg-seed-seed1");
+  assert.ok(bytes["s0.9-dlg-seed-seed1"]! <= 4 * dgcRecord.training!.valuesPerStep! + 980 + 2 + 1e-9);
+  assert.ok(bytes["s0.9-dlg-seed-seed1"]! >= 4 * dgcRecord.training!.valuesPerStep! + 980 - 1e-9);
+  const sentValues = dgcRecord.attack!.sentValues;
+  assert.ok(sentValues >= 245 && Math.abs(dgcRecord.attack!.sentBytes! - (4 * sentValues + 980)) <= 2, `${sentValues} values, ${dgcRecord.attack!.sentBytes} B`);
+  for (const j of jobs) if (!j.key.startsWith("s0.9")) assert.equal(read(out, j.key).attack!.sentBytes, (bytes as Record<string, number | null>)[j.key], j.key);
   const again = await runSweep(jobs, { out, jobs: 1 });
   assert.equal(again.skipped.length, jobs.length);
   // noise from the run's seeded "defense" stream: a second run of a noisy job gives the same record

@@ -14,12 +14,18 @@ import { assertClose, useBackend, values } from "./helpers";
 before(useBackend);
 const F = (...x: number[]) => Float32Array.from(x);
 
-test("topk: keeps the n − floor(p·n) largest |u| (ties to the lower index), zeroes the rest; 8 B per kept entry", () => {
+test("topk: keeps the n − floor(p·n) largest |u| (ties to the lower index), zeroes the rest; bytes as federated/bytes.ts counts them", () => {
   const up = new TopK(0.5).encode([F(1, -4, 3, 0.5), F(2, -2, 2)]);
   assertClose(up.values[0], [0, -4, 3, 0]);
   assertClose(up.values[1], [2, -2, 0]); // n = 3: k = 3 − 1 = 2, the tie of three 2s goes to the first two
   assert.deepEqual(up.sent, [2, 2]);
-  assert.equal(up.bytes, 8 * 4);
+  // per tensor the cheapest of dense 4n, indices 8k, bitmap 4k + ⌈n/8⌉: 2 values + a 1-byte bitmap each
+  assert.equal(up.bytes, (4 * 2 + 1) + (4 * 2 + 1));
+  // the Linear model at 90 % pruned: 784 of 7840 by bitmap (3136 + 980), 1 of 10 by bitmap (4 + 2)
+  const big = new TopK(0.9).encode([new Float32Array(7840).fill(1), new Float32Array(10).fill(1)]);
+  assert.deepEqual([big.sent, big.bytes], [[784, 1], 3136 + 980 + 6]);
+  // at 99 % pruned the index list is cheaper: 79 of 7840 → 8·79 (bitmap: 316 + 980)
+  assert.equal(new TopK(0.99).encode([new Float32Array(7840).fill(1)]).bytes, 8 * 79);
   assert.deepEqual(Array.from(topkIndices(F(0, 5, -5, 1, 5), 2)), [1, 2]);
   assert.deepEqual(new TopK(0).encode([F(1, 2)]).sent, [2]);
 });
@@ -129,8 +135,8 @@ test("a defense composes with the Momentum step: the update is Momentum's on wha
   const before = tf.memory().numTensors;
   for (let i = 0; i < 3; i++) {
     const s = defended.step([p1], [g]);
-    assert.equal(s.bytes, 16);
-    assert.equal(statsBytes(s), 16);
+    assert.equal(s.bytes, 4 * 2 + 1);
+    assert.equal(statsBytes(s), 4 * 2 + 1);
     const sent = tf.tensor1d([0, -4, 3, 0]);
     plain.step([p2], [sent]);
     sent.dispose();
@@ -143,8 +149,11 @@ test("a defense composes with the Momentum step: the update is Momentum's on wha
   defended.dispose();
   plain.dispose();
   tf.dispose([p1, p2, g]);
-  // the seed's optimizers: dense float32, or a float32 value + an int32 index per sparse entry
-  assert.equal(statsBytes({ sent: [10, 3], total: [10, 20] }), 40 + 24);
+  // the seed's optimizers (no count of their own): federated/bytes.ts's account, a whole tensor dense
+  assert.equal(statsBytes({ sent: [10, 3], total: [10, 20] }), 40 + Math.min(8 * 3, 4 * 3 + 3));
+  assert.equal(statsBytes({ sent: [10, 0], total: [10, 20] }), 40, "a silent tensor costs nothing");
+  assert.equal(statsBytes({ sent: [1], total: [8] }), 4 + 1);
+  assert.equal(statsBytes({ sent: [3], total: [20], bytes: 7 }), 7, "a sender's own count wins");
   assert.equal(makeDefenseOptimizer({ name: "none", strength: null }, 0.01, new Rng(1)).name, "Momentum");
   assert.equal(makeDefenseOptimizer({ name: "dgc", strength: 0.9 }, 0.001, new Rng(1)).name, "DGCMomentum");
 });

@@ -52,7 +52,7 @@ test("two jobs: full records on the same victim image; resume skips them; corrup
   // seed 1 → the same victim whatever the sparsity
   assert.equal(dense.attack!.label, sparse.attack!.label);
   assert.equal(dense.baseline!.psnr, sparse.baseline!.psnr);
-  // bandwidth: dense sends every value at 4 bytes; DGC 0.9 sends ≤ 10 % at 8 bytes
+  // bandwidth: dense sends every value at 4 bytes; DGC 0.9 sends ≤ 10 % (values + a bitmap)
   assert.equal(dense.attack!.sentValues, 7850);
   assert.equal(dense.training!.bytesPerStep, 7850 * 4);
   assert.equal(dense.training!.compressionRatio, 1);

@@ -7,6 +7,9 @@
  * (its "nothing" is implied by the bitmap's absence: headers and framing are not counted).
  * Momentum uploads are always dense (4n). The download is the new global model, dense (4 bytes a
  * parameter): averaging K sparse uploads gives a dense update in general.
+ * This is the project's one account of a sparse upload: DGC and top-k in the sweep and in the
+ * federated rounds (optim/optimizer.ts `statsBytes`, optim/defenses.ts `TopK`). A sender whose
+ * positions the server can regenerate (random-k from a shared seed) pays `seededUploadBytes` instead.
  */
 export type Encoding = "dense" | "indices" | "bitmap" | "empty";
 
@@ -32,4 +35,13 @@ export function uploadBytes(sent: readonly number[], total: readonly number[], s
 /** Bytes of the broadcast model, per client. */
 export function downloadBytes(total: readonly number[]): number {
   return 4 * total.reduce((a, b) => a + b, 0);
+}
+
+/**
+ * Bytes of a sparse upload whose positions the server regenerates from a shared 4-byte seed
+ * (random-k): float32 values only, sent[i] per tensor, plus the seed once. Cheaper than any of the
+ * three encodings above, since no position is sent.
+ */
+export function seededUploadBytes(sent: readonly number[]): number {
+  return 4 * sent.reduce((a, k) => a + k, 0) + 4;
 }

@@ -15,9 +15,6 @@ export class DefendedMomentum implements Optimizer {
   readonly name: string;
   private readonly transform: UploadTransform;
   private readonly inner: Momentum;
-  /** Uploads made and their total size, for the bytes-per-step account. */
-  uploads = 0;
-  bytesSent = 0;
 
   constructor(readonly defense: DefenseSpec, lr: number, rng: Rng, momentum = 0.9) {
     this.name = `Momentum+${defense.name}`;
@@ -28,8 +25,6 @@ export class DefendedMomentum implements Optimizer {
   compress(grads: readonly tf.Tensor[]): Compressed {
     const up = this.transform.encode(grads.map((g) => g.dataSync() as Float32Array));
     const sent = up.values.map((v, i) => tf.tensor(v, grads[i].shape));
-    this.uploads++;
-    this.bytesSent += up.bytes;
     return { sent, stats: { sent: up.sent, total: grads.map((g) => g.size), bytes: up.bytes } };
   }
 

@@ -5,10 +5,11 @@
  *
  *   topk p     keep the n − floor(p·n) largest |u| (ties: lower index first), zero the rest, no
  *              residual — the DLG paper's gradient pruning, p the fraction pruned.
- *              Encoding: a float32 value + an int32 index per kept entry (8 B), as the sweep counts DGC.
+ *              Encoding: float32 values with their positions as federated/bytes.ts counts any sparse
+ *              upload (DGC's too): per tensor the cheapest of dense, int32 indices or a bitmap.
  *   randk p    keep k = n − floor(p·n) entries drawn uniformly without replacement, scaled by n/k
  *              (so E[sent] = u). Encoding: float32 values (4 B each) + the 4-byte seed of the draw,
- *              from which the server regenerates the indices.
+ *              from which the server regenerates the indices (bytes.ts `seededUploadBytes`).
  *   gaussian σ clip the whole update (all tensors together) to L2 norm C, add N(0, σ²C²) to every
  *              entry: the Gaussian mechanism with client-level sensitivity C (rdp.ts accounts it).
  *              Encoding: dense float32 (4 B an entry).
@@ -25,6 +26,7 @@
  * Every random draw comes from the Rng given at construction (the run's "defense" fork).
  */
 import { quickselectDescending } from "./topk";
+import { seededUploadBytes, uploadBytes } from "../federated/bytes";
 import type { Rng } from "../rng";
 
 export const DEFENSES = ["none", "dgc", "topk", "randk", "gaussian", "gaussvar", "laplace", "fp16", "int8", "signsgd"] as const;
@@ -91,7 +93,7 @@ export class TopK implements UploadTransform {
       return out;
     });
     const sent = update.map((u) => keptCount(u.length, this.pruned));
-    return { values, sent, bytes: sent.reduce((s, k) => s + 8 * k, 0) };
+    return { values, sent, bytes: uploadBytes(sent, update.map((u) => u.length), true) };
   }
 }
 
@@ -114,7 +116,7 @@ export class RandK implements UploadTransform {
       }
       return out;
     });
-    return { values, sent, bytes: sent.reduce((s, k) => s + 4 * k, 0) + 4 };
+    return { values, sent, bytes: seededUploadBytes(sent) };
   }
 }
 

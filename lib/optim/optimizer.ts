@@ -5,6 +5,7 @@
  *   apply(params, sent) → the parameter update on what was sent.
  */
 import type { tf } from "../tf";
+import { uploadBytes } from "../federated/bytes";
 
 export interface SentStats {
   /** Entries sent, per parameter tensor. */
@@ -36,12 +37,47 @@ export function sumStats(s: SentStats): { sent: number; total: number } {
 }
 
 /**
- * Bytes of one upload: the sender's own count when it states one; otherwise float32 values, dense
- * (4 B an entry) for a tensor sent whole, or a float32 value + an int32 index (8 B) per entry of a
- * sparse one (DGC's encoding, as the sweep counts it).
+ * Bytes of one upload: the sender's own count when it states one (a quantizer's, random-k's);
+ * otherwise federated/bytes.ts's account of float32 values, per tensor the cheapest of dense (4n),
+ * value + index (8k) and value + bitmap (4k + ⌈n/8⌉) — 4n for a tensor sent whole.
  */
 export function statsBytes(s: SentStats): number {
-  return s.bytes ?? s.sent.reduce((b, k, i) => b + (k === s.total[i] ? 4 : 8) * k, 0);
+  return s.bytes ?? uploadBytes(s.sent, s.total, true);
+}
+
+/**
+ * An optimizer that counts what it uploads: steps taken and their bytes (`statsBytes`), for a
+ * bytes-per-step account of a whole training run. Everything else is the inner optimizer's.
+ */
+export class UploadCounter implements Optimizer {
+  uploads = 0;
+  bytes = 0;
+  readonly setEpoch?: (epoch: number) => void;
+  constructor(readonly inner: Optimizer) {
+    if (inner.setEpoch) this.setEpoch = (epoch) => inner.setEpoch!(epoch);
+  }
+  get name(): string {
+    return this.inner.name;
+  }
+  private count(stats: SentStats): SentStats {
+    this.uploads++;
+    this.bytes += statsBytes(stats);
+    return stats;
+  }
+  compress(grads: readonly tf.Tensor[]): Compressed {
+    const c = this.inner.compress(grads);
+    this.count(c.stats);
+    return c;
+  }
+  apply(params: readonly tf.Variable[], sent: readonly tf.Tensor[]): void {
+    this.inner.apply(params, sent);
+  }
+  step(params: readonly tf.Variable[], grads: readonly tf.Tensor[]): SentStats {
+    return this.count(this.inner.step(params, grads));
+  }
+  dispose(): void {
+    this.inner.dispose();
+  }
 }
 
 /** One step as every optimizer here takes it: compress, apply what was sent, free it; returns what was sent. */

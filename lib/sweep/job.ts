@@ -10,12 +10,12 @@ import { analyticLinear } from "../attack/analytic";
 import { initialLabels } from "../attack/dlg";
 import { lbfgsDlg } from "../attack/lbfgs_dlg";
 import { IMAGE_SIZE, NUM_CLASSES, loadMnist, meanImage, PIXELS, type MnistSplit } from "../data/mnist";
-import { runAttack, runTraining, setupRun, victimStep, type DGCRefinements, type RunContext } from "../demo";
+import { makeRunOptimizer, runAttack, runTraining, setupRun, victimStep, type DGCRefinements, type RunContext } from "../demo";
 import { meanStart, runInversionAttack } from "../attack/invert";
 import { attackMetrics, mse, psnr, ssim } from "../metrics";
 import { currentVersions, RECORD_SCHEMA, type AttackOutcome, type BaselineOutcome, type JobRecord, type TrainingOutcome } from "./record";
-import { DefendedMomentum, makeDefenseOptimizer } from "../optim/defended";
-import { statsBytes } from "../optim/optimizer";
+import { makeDefenseOptimizer } from "../optim/defended";
+import { statsBytes, UploadCounter } from "../optim/optimizer";
 import type { Optimizer } from "../optim/optimizer";
 import type { JobConfig } from "./grid";
 
@@ -73,13 +73,11 @@ function dgcRefinements(cfg: JobConfig, ctx: RunContext): DGCRefinements {
 /**
  * The client's optimizer for a defense point (Momentum behind the defense, noise from the run's
  * "defense" stream: the attacked step is the first training step, so it draws the same noise);
- * undefined for the seed's optimizers. `last` is the optimizer made most recently (its byte account).
+ * undefined for the seed's optimizers.
  */
-function defenseOptimizer(cfg: JobConfig, ctx: RunContext): { make: () => Optimizer; last: () => Optimizer | undefined } | undefined {
+function defenseOptimizer(cfg: JobConfig, ctx: RunContext): (() => Optimizer) | undefined {
   const defense = cfg.defense;
-  if (!defense) return undefined;
-  let made: Optimizer | undefined;
-  return { make: () => (made = makeDefenseOptimizer(defense, cfg.training.lr, ctx.rng.fork("defense"))), last: () => made };
+  return defense && (() => makeDefenseOptimizer(defense, cfg.training.lr, ctx.rng.fork("defense")));
 }
 
 export interface AttackJobResult {
@@ -102,7 +100,7 @@ export function runJobAttack(cfg: JobConfig, ctx: RunContext, data: SweepData): 
   const sum = (xs: number[]) => xs.reduce((s, v) => s + v, 0);
   const defense = defenseOptimizer(cfg, ctx);
   if (a.kind === "dlg") {
-    const run = runAttack(ctx, data.train, {}, dgc, undefined, undefined, defense?.make);
+    const run = runAttack(ctx, data.train, {}, dgc, undefined, undefined, defense);
     const last = run.records[run.records.length - 1];
     return {
       attack: {
@@ -115,7 +113,7 @@ export function runJobAttack(cfg: JobConfig, ctx: RunContext, data: SweepData): 
       reconstruction: run.snapshots[run.snapshots.length - 1]?.x ?? new Float32Array(run.target.x.length),
     };
   }
-  const victim = victimStep(ctx, data.train, a.victimLoss, dgc, defense?.make);
+  const victim = victimStep(ctx, data.train, a.victimLoss, dgc, defense);
   try {
     const { target } = victim;
     const r =
@@ -152,21 +150,21 @@ function analytic(observed: readonly tf.Tensor[], mean: Float32Array, sparse: bo
   return { x: r.x, y: initialLabels("guess", 1, guess), guess, seconds: (performance.now() - t0) / 1000 };
 }
 
-function runJobTraining(cfg: JobConfig, ctx: RunContext, data: SweepData): TrainingOutcome {
+/**
+ * Trains under the job's optimizer (the defense's, or the seed's Momentum / DGC) and counts every
+ * upload's bytes as optim/optimizer.ts `statsBytes` does (federated/bytes.ts's account).
+ */
+export function runJobTraining(cfg: JobConfig, ctx: RunContext, data: SweepData): TrainingOutcome {
   const defense = defenseOptimizer(cfg, ctx);
-  const run = runTraining(ctx, data, {}, dgcRefinements(cfg, ctx), defense?.make);
+  const dgc = dgcRefinements(cfg, ctx);
+  let counter: UploadCounter | undefined;
+  const make = () => (counter = new UploadCounter(defense ? defense() : makeRunOptimizer(ctx.cfg, ctx.cfg.train_lr, dgc)));
+  const run = runTraining(ctx, data, {}, dgc, make);
   tf.dispose(run.params);
   const totalValues = ctx.model.paramShapes.reduce((s, shape) => s + shape.reduce((a, b) => a * b, 1), 0);
-  const dense = cfg.training.optimizer === "Momentum";
   const steps = run.history.length;
   const valuesPerStep = steps ? run.history.reduce((s, r) => s + r.sent, 0) / steps : null;
-  // a defense counts its own encoding (defenses.ts); the seed's optimizers: float32 values, dense,
-  // or a float32 value and an int32 index per entry when sparse
-  const counted = defense?.last();
-  const bytesPerStep =
-    valuesPerStep === null ? null
-    : counted instanceof DefendedMomentum ? counted.bytesSent / counted.uploads
-    : valuesPerStep * (dense ? 4 : 8);
+  const bytesPerStep = steps && counter ? counter.bytes / counter.uploads : null;
   const denseBytesPerStep = totalValues * 4;
   return {
     steps,

@@ -52,7 +52,7 @@ export interface TrainingOutcome {
   /** Mean gradient values sent per training step (null without training steps). */
   valuesPerStep: number | null;
   totalValues: number;
-  /** Sparse: values as float32 + indices as int32 (8 bytes a value); dense: 4 bytes a value; a defense: its own encoding. */
+  /** Mean bytes one upload costs (optim/optimizer.ts `statsBytes`: a quantizer's own encoding, else federated/bytes.ts's dense / indices / bitmap). */
   bytesPerStep: number | null;
   denseBytesPerStep: number;
   /** denseBytesPerStep / bytesPerStep. */
