@@ -5,9 +5,13 @@
  *                    [--variant seed,paper,sampled] [--jobs N] [--out dir] [--iterations N] [--epochs N]
  *   npm run sweep -- --defense topk:0.5,0.9 --defense int8 --defense dgc:0.9 ... (repeatable; replaces the
  *                    default sparsities: dgc:s is sparsity s, none is sparsity 0; lib/optim/defenses.ts)
+ *   npm run sweep -- --model lenet ...     the same grid on LeNet (keys `lenet-…`; attacks lbfgs, ig, adaptive —
+ *                    analytic needs the Linear model and is refused)
  *   npm run sweep -- --list ...            the grid's job keys, one a line (for schedulers)
  *   npm run sweep -- --only <key> ...      one job on its own
  *   npm run sweep -- --summary --out dir   the Markdown table; writes <dir>/summary.json
+ *   npm run sweep -- --recount-bytes --out dir   recount the bytes of the sparse uploads' records under the
+ *                    current account (lib/sweep/recount.ts: re-makes the uploads, never the attacks)
  *   npm run sweep -- --frontier --out dir  the defense frontier (lib/sweep/frontier.ts); writes <dir>/summary.json too
  * Exit status: 0 when every job is done (or left to another process holding its lock), 1 when one
  * failed (the others still ran), 2 on bad input, 75 for `--only` when another process holds the job.
@@ -20,6 +24,7 @@ import { guardStdout } from "../lib/stdio";
 import {
   ATTACKS, BACKENDS, BUSY_EXIT, buildSummary, ensureWritableDir, requireDir, ResultDirError, DEFAULT_COMMON, DGC_VARIANTS, expandGrid, GridError, jobConfig, parseKey, runSweep, summaryMarkdown,
   frontierMarkdown, frontierPoints, DEFENSES, DefenseError, parseDefenseArg, type DefenseSpec,
+  SWEEP_MODELS, loadRecords, recountFolder, type SweepModel,
   type AttackName, type BackendChoice, type CommonSettings, type DGCVariant, type JobConfig,
 } from "../lib";
 
@@ -93,6 +98,7 @@ function command(): Command {
     .addOption(new Option("--seeds <n|a-b|list>", "seeds: N means 1..N; seed k fixes the victim image").argParser(seeds).default([1, 2, 3, 4, 5]))
     .addOption(new Option("--attack <list>", `attacks (${ATTACKS.join(", ")})`).argParser(list(ATTACKS, "attack")).default(["dlg", "ig", "adaptive"]))
     .addOption(new Option("--defense <name[:v1,v2,...]>", `a defense and its strengths, repeatable (${DEFENSES.join(", ")})`).argParser(defenses))
+    .addOption(new Option("--model <name>", "the attacked and trained model (LeNet's keys start with lenet-)").choices(SWEEP_MODELS).default("linear"))
     .addOption(new Option("--variant <list>", `DGC variants (${DGC_VARIANTS.join(", ")})`).argParser(list(DGC_VARIANTS, "variant")).default(["seed"]))
     .addOption(new Option("--jobs <n>", "jobs at once, each in its own process").argParser(positiveInt(1)).default(1))
     .addOption(new Option("--out <dir>", "result folder").default("sweep-results"))
@@ -103,6 +109,7 @@ function command(): Command {
     .addOption(new Option("--only <key>", "run just this job (e.g. s0.9-dlg-seed-seed3)"))
     .addOption(new Option("--list", "print the grid's job keys, one a line, and exit"))
     .addOption(new Option("--summary", "print the Markdown summary of --out and write <out>/summary.json"))
+    .addOption(new Option("--recount-bytes", "recount the bytes of --out's sparse-upload records under the current byte account (no attack runs)"))
     .addOption(new Option("--frontier", "print the defense frontier of --out (a row per defense, ★ = Pareto) and write <out>/summary.json"))
     // test-only: make these jobs throw, to exercise failure handling
     .addOption(new Option("--fail-key <keys>").hideHelp())
@@ -118,6 +125,7 @@ interface Opts {
   seeds: number[];
   attack: AttackName[];
   variant: DGCVariant[];
+  model: SweepModel;
   jobs: number;
   out: string;
   iterations?: number;
@@ -128,6 +136,7 @@ interface Opts {
   list?: boolean;
   summary?: boolean;
   frontier?: boolean;
+  recountBytes?: boolean;
   failKey?: string;
 }
 
@@ -149,6 +158,18 @@ async function main(): Promise<void> {
     throw e;
   }
   const o = cmd.opts<Opts>();
+  if (o.recountBytes) {
+    try {
+      requireDir(o.out, "--out");
+    } catch (e) {
+      if (e instanceof ResultDirError) usage(e.message);
+      throw e;
+    }
+    const r = await recountFolder(o.out, (line) => console.log(line));
+    console.log(`sweep: ${r.recounted.length} records recounted, ${r.refused.length} refused, ${r.busy.length} held by other processes`);
+    if (r.refused.length) process.exitCode = 1;
+    return;
+  }
   if (o.summary || o.frontier) {
     try {
       requireDir(o.out, "--out");
@@ -158,7 +179,9 @@ async function main(): Promise<void> {
     }
     const summary = buildSummary(o.out);
     await writeFileAtomic(join(o.out, "summary.json"), `${JSON.stringify(summary, null, 2)}\n`);
-    console.log(o.frontier ? frontierMarkdown(frontierPoints(summary.rows, o.variant[0])) : summaryMarkdown(summary));
+    // the (ε, δ) column composes over the training steps the records actually took
+    const steps = loadRecords(o.out).records.map((r) => r.training?.steps ?? 0);
+    console.log(o.frontier ? frontierMarkdown(frontierPoints(summary.rows, o.variant[0]), Math.max(0, ...steps) || undefined) : summaryMarkdown(summary));
     return;
   }
   const common: CommonSettings = { iterations: o.iterations ?? null, epochs: o.epochs, backend: o.backend, trainSubset: o.trainSubset ?? null };
@@ -169,7 +192,7 @@ async function main(): Promise<void> {
       : expandGrid({
           // with --defense, only the sparsities asked for explicitly (dgc:s and none add theirs)
           sparsities: o.defense && cmd.getOptionValueSource("sparsity") === "default" ? [] : o.sparsity,
-          seeds: o.seeds, attacks: o.attack, variants: o.variant, defenses: o.defense,
+          seeds: o.seeds, attacks: o.attack, variants: o.variant, defenses: o.defense, model: o.model,
         }, common);
   } catch (e) {
     if (e instanceof GridError) usage(e.message);

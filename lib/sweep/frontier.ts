@@ -116,10 +116,10 @@ const kB = (x: number | null) => (x === null ? "–" : x >= 1000 ? `${(x / 1000)
  * The frontier as one Markdown table: a row per defense × strength (bytes, accuracy), a column per
  * attack with its median PSNR, victims recovered, and ★ where the point is on that attack's front.
  */
-export function frontierMarkdown(points: readonly FrontierPoint[]): string {
+export function frontierMarkdown(points: readonly FrontierPoint[], rounds = FRONTIER_ROUNDS): string {
   const attacks = [...new Set(points.map((p) => p.attack))];
   const defenses = [...new Set(points.map((p) => p.defense))];
-  const head = `| defense | bytes / step | test acc | values sent (attacked step) | ${attacks.map((a) => `${a} PSNR dB (recovered)`).join(" | ")} | (ε, δ = ${FRONTIER_DELTA}): 1 round / ${FRONTIER_ROUNDS} |`;
+  const head = `| defense | bytes / step | test acc | values sent (attacked step) | ${attacks.map((a) => `${a} PSNR dB (recovered)`).join(" | ")} | (ε, δ = ${FRONTIER_DELTA}): 1 round / ${rounds} |`;
   const rule = `|---|---|---|---|${attacks.map(() => "---").join("|")}|---|`;
   const lines = defenses.map((d) => {
     const ps = points.filter((p) => p.defense === d);
@@ -128,7 +128,7 @@ export function frontierMarkdown(points: readonly FrontierPoint[]): string {
       const p = ps.find((q) => q.attack === a);
       return p ? `${f(p.psnr, 1)} (${p.recovered}/${p.n})${p.via ? ` ${p.via}` : ""}${p.pareto ? " ★" : ""}` : "–";
     });
-    return `| ${d} | ${kB(any.bytesPerStep)} | ${f(any.testAccuracy, 3)} | ${Math.round(any.attackedStepValues)} | ${cells.join(" | ")} | ${privacyNote(d)} |`;
+    return `| ${d} | ${kB(any.bytesPerStep)} | ${f(any.testAccuracy, 3)} | ${Math.round(any.attackedStepValues)} | ${cells.join(" | ")} | ${privacyNote(d, rounds)} |`;
   });
   return [head, rule, ...lines].join("\n");
 }

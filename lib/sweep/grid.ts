@@ -9,6 +9,11 @@
  * The other defenses (lib/optim/defenses.ts) are points of their own, keyed by the defense and its
  * strength (`topk0.5-dlg-seed3`, `int8-ig-seed1`): Momentum (lr 0.01) behind the defense's transform.
  * `dgc:s` and `none` are the sparsity points above (`s0.9-…`, `s0-…-dense-…`), so their records are shared.
+ *
+ * The model is the seed's Linear unless the key says otherwise: a LeNet job's key starts with
+ * `lenet-` (`lenet-topk0.5-lbfgs-seed3`), so the Linear keys (and records) of before stay as they
+ * were. LeNet's first layer is a convolution, so the analytic attack (Linear with a bias) is refused
+ * there; its adaptive attacker runs L-BFGS (the attack registry's adaptive × lbfgs), not Adam.
  */
 import { ADAPTIVE_ATTACK } from "../attack/adaptive";
 import { IG_ATTACK } from "../attack/ig";
@@ -21,6 +26,8 @@ import type { BackendChoice } from "../backend";
 import type { LabelInit, LabelRule } from "../config";
 
 export const ATTACKS = ["dlg", "ig", "adaptive", "analytic", "lbfgs"] as const;
+export const SWEEP_MODELS = ["linear", "lenet"] as const;
+export type SweepModel = (typeof SWEEP_MODELS)[number];
 export type AttackName = (typeof ATTACKS)[number];
 export type VariantName = DGCVariant | "dense";
 export const VARIANT_NAMES: readonly VariantName[] = [...DGC_VARIANTS, "dense"];
@@ -36,6 +43,11 @@ export interface DLGParams {
 }
 export interface InversionParams extends InversionAttack {
   kind: "ig" | "adaptive";
+  /**
+   * Set on LeNet's adaptive attacker: the attack registry's L-BFGS (strong Wolfe, one `.step` per
+   * iteration; lr is L-BFGS's) on the same objective, in place of Adam. Absent: Adam (invert.ts).
+   */
+  optimizer?: "lbfgs";
 }
 /**
  * The analytic attack on Linear (attack/analytic.ts): no iterations. `sparse`: the attacker knows the
@@ -58,6 +70,8 @@ export type AttackParams = DLGParams | InversionParams | AnalyticParams | LbfgsD
 
 /** L-BFGS DLG's default steps here: on LeNet and Linear it converges within 30 (docs/defenses.md). */
 export const LBFGS_DLG_STEPS = 30;
+/** The adaptive attacker's L-BFGS steps on LeNet: it reached its level by 20 against DGC (docs/attacks.md). */
+export const ADAPTIVE_LBFGS_STEPS = 20;
 
 export interface TrainingParams {
   epochs: number;
@@ -77,7 +91,7 @@ export interface JobConfig {
   attack: AttackName;
   variant: VariantName;
   seed: number;
-  model: "linear";
+  model: SweepModel;
   backend: BackendChoice;
   attackParams: AttackParams;
   training: TrainingParams;
@@ -103,6 +117,8 @@ export interface GridSpec {
   variants: readonly DGCVariant[];
   /** Defenses, each a point per strength; `dgc:s` adds sparsity s, `none` sparsity 0. */
   defenses?: readonly DefenseSpec[];
+  /** The attacked and trained model (default: the seed's Linear). */
+  model?: SweepModel;
 }
 
 export interface JobPoint {
@@ -112,6 +128,8 @@ export interface JobPoint {
   seed: number;
   /** A defense other than none and dgc (then sparsity 0, variant `dense`). */
   defense?: DefenseSpec;
+  /** Absent: the seed's Linear model (its keys carry no model). */
+  model?: "lenet";
 }
 
 export class GridError extends Error {}
@@ -132,9 +150,12 @@ export function defenseKey(d: DefenseSpec): string {
 }
 
 export function jobKey(p: JobPoint): string {
-  if (p.defense) return `${defenseKey(p.defense)}-${p.attack}-seed${p.seed}`;
-  return `s${plainDecimal(p.sparsity)}-${p.attack}-${p.variant}-seed${p.seed}`;
+  const model = p.model ? `${p.model}-` : "";
+  if (p.defense) return `${model}${defenseKey(p.defense)}-${p.attack}-seed${p.seed}`;
+  return `${model}s${plainDecimal(p.sparsity)}-${p.attack}-${p.variant}-seed${p.seed}`;
 }
+
+const LENET_PREFIX = "lenet-";
 
 const KEY = /^s(\d+(?:\.\d+)?)-([a-z]+)-([a-z]+)-seed(\d+)$/;
 const DEFENSE_KEY = new RegExp(`^(${DEFENSES.filter((d) => d !== "none" && d !== "dgc").join("|")})(\\d[\\d.e+-]*)?-([a-z]+)-seed(\\d+)$`);
@@ -158,6 +179,15 @@ function parseDefenseKey(key: string): JobPoint {
 
 /** The inverse of `jobKey`; throws GridError (one line) for anything that is not a valid key. */
 export function parseKey(key: string): JobPoint {
+  if (key.startsWith(LENET_PREFIX)) {
+    const p: JobPoint = { ...parseLinearKey(key.slice(LENET_PREFIX.length)), model: "lenet" };
+    checkPoint(p, key);
+    return p;
+  }
+  return parseLinearKey(key);
+}
+
+function parseLinearKey(key: string): JobPoint {
   const m = KEY.exec(key);
   if (!m) return parseDefenseKey(key);
   const p: JobPoint = { sparsity: Number(m[1]), attack: m[2] as AttackName, variant: m[3] as VariantName, seed: Number(m[4]) };
@@ -171,6 +201,7 @@ function checkPoint(p: JobPoint, key: string): void {
   if (!(p.sparsity >= 0 && p.sparsity < 1)) throw new GridError(`job '${key}': sparsity must be in [0, 1), got ${p.sparsity}`);
   if ((p.sparsity === 0) !== (p.variant === "dense")) throw new GridError(`job '${key}': sparsity 0 goes with variant 'dense' and only it`);
   if (!Number.isSafeInteger(p.seed) || p.seed < 0) throw new GridError(`job '${key}': seed must be an integer >= 0`);
+  if (p.model === "lenet" && p.attack === "analytic") throw new GridError(`job '${key}': the analytic attack needs a first layer that is Linear with a bias; LeNet's is a convolution`);
   if (jobKey(p) !== key) throw new GridError(`job key '${key}' is not in canonical form (${jobKey(p)})`);
 }
 
@@ -178,13 +209,14 @@ function checkPoint(p: JobPoint, key: string): void {
  * An attack's settings for a job. The adaptive attacker knows the DGC protocol, so it mirrors the
  * victim's local gradient clipping (`dgc.clipNorm`) on its dummy gradient.
  */
-export function attackParams(attack: AttackName, iterations: number | null, dgc: DGCSettings = {}, defense?: DefenseSpec, sparse = false): AttackParams {
+export function attackParams(attack: AttackName, iterations: number | null, dgc: DGCSettings = {}, defense?: DefenseSpec, sparse = false, model: SweepModel = "linear"): AttackParams {
   if (attack === "analytic") return { kind: "analytic", iterations: 0, victimLoss: "ce", sparse };
   if (attack === "lbfgs") return { kind: "lbfgs", iterations: iterations ?? LBFGS_DLG_STEPS, victimLoss: "ce" };
   if (attack === "dlg") {
     return { kind: "dlg", iterations: iterations ?? DEFAULTS.attack_epoch, lr: DEFAULTS.attack_lr, victimLoss: "sse", labelInit: DEFAULTS.label_init, labelRule: DEFAULTS.label_rule };
   }
   const base = attack === "ig" ? IG_ATTACK : defense ? awareAttack(defense) : { ...ADAPTIVE_ATTACK, clipNorm: dgc.clipNorm ?? null };
+  if (attack === "adaptive" && model === "lenet") return { kind: attack, ...base, iterations: iterations ?? ADAPTIVE_LBFGS_STEPS, lr: 1, optimizer: "lbfgs" };
   return { kind: attack, ...base, iterations: iterations ?? base.iterations };
 }
 
@@ -197,9 +229,9 @@ export function jobConfig(p: JobPoint, common: CommonSettings): JobConfig {
   return {
     key,
     ...p,
-    model: "linear",
+    model: p.model ?? "linear",
     backend: common.backend,
-    attackParams: attackParams(p.attack, common.iterations, dgc, p.defense, p.sparsity > 0 || p.defense?.name === "topk" || p.defense?.name === "randk"),
+    attackParams: attackParams(p.attack, common.iterations, dgc, p.defense, p.sparsity > 0 || p.defense?.name === "topk" || p.defense?.name === "randk", p.model),
     training: {
       epochs: common.epochs,
       batchSize: DEFAULTS.train_batch_size,
@@ -222,6 +254,7 @@ export function expandGrid(spec: GridSpec, common: CommonSettings): JobConfig[] 
     }
   };
   const defenses = spec.defenses ?? [];
+  const model = spec.model === "lenet" ? ({ model: "lenet" } as const) : {};
   const sparsities = [...spec.sparsities];
   for (const d of defenses) if (d.name === "none" || d.name === "dgc") sparsities.push(d.strength ?? 0);
   for (const sparsity of new Set(sparsities))
@@ -229,11 +262,11 @@ export function expandGrid(spec: GridSpec, common: CommonSettings): JobConfig[] 
       for (const v of spec.variants)
         for (const seed of spec.seeds) {
           const variant: VariantName = sparsity === 0 ? "dense" : v;
-          push(jobConfig({ sparsity, attack, variant, seed }, common));
+          push(jobConfig({ sparsity, attack, variant, seed, ...model }, common));
         }
   for (const d of defenses)
     if (d.name !== "none" && d.name !== "dgc")
       for (const attack of spec.attacks)
-        for (const seed of spec.seeds) push(jobConfig({ sparsity: 0, attack, variant: "dense", seed, defense: checkDefense(d) }, common));
+        for (const seed of spec.seeds) push(jobConfig({ sparsity: 0, attack, variant: "dense", seed, defense: checkDefense(d), ...model }, common));
   return jobs;
 }

@@ -6,3 +6,4 @@ export * from "./summary";
 export * from "./figures";
 export * from "./frontier";
 export * from "./anchor";
+export * from "./recount";

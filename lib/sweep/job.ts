@@ -5,10 +5,12 @@
  * how many bytes each step sends.
  */
 import { tf } from "../tf";
+import { initBackend } from "../backend";
 import { DEFAULTS, makeConfig } from "../config";
 import { analyticLinear } from "../attack/analytic";
 import { initialLabels } from "../attack/dlg";
 import { lbfgsDlg } from "../attack/lbfgs_dlg";
+import { runAttackMethod } from "../attack/methods";
 import { IMAGE_SIZE, NUM_CLASSES, loadMnist, meanImage, PIXELS, type MnistSplit } from "../data/mnist";
 import { makeRunOptimizer, runAttack, runTraining, setupRun, victimStep, type DGCRefinements, type RunContext } from "../demo";
 import { meanStart, runInversionAttack } from "../attack/invert";
@@ -17,7 +19,7 @@ import { currentVersions, RECORD_SCHEMA, type AttackOutcome, type BaselineOutcom
 import { makeDefenseOptimizer } from "../optim/defended";
 import { statsBytes, UploadCounter } from "../optim/optimizer";
 import type { Optimizer } from "../optim/optimizer";
-import type { JobConfig } from "./grid";
+import type { InversionParams, JobConfig } from "./grid";
 
 /** The data every job of a process shares (loaded once). */
 export interface SweepData {
@@ -66,7 +68,7 @@ export async function jobContext(cfg: JobConfig): Promise<RunContext> {
   );
 }
 
-function dgcRefinements(cfg: JobConfig, ctx: RunContext): DGCRefinements {
+export function dgcRefinements(cfg: JobConfig, ctx: RunContext): DGCRefinements {
   return cfg.training.optimizer === "DGCMomentum" ? { ...cfg.training.dgc, rng: ctx.rng.fork("sample") } : {};
 }
 
@@ -75,7 +77,7 @@ function dgcRefinements(cfg: JobConfig, ctx: RunContext): DGCRefinements {
  * "defense" stream: the attacked step is the first training step, so it draws the same noise);
  * undefined for the seed's optimizers.
  */
-function defenseOptimizer(cfg: JobConfig, ctx: RunContext): (() => Optimizer) | undefined {
+export function defenseOptimizer(cfg: JobConfig, ctx: RunContext): (() => Optimizer) | undefined {
   const defense = cfg.defense;
   return defense && (() => makeDefenseOptimizer(defense, cfg.training.lr, ctx.rng.fork("defense")));
 }
@@ -119,6 +121,7 @@ export function runJobAttack(cfg: JobConfig, ctx: RunContext, data: SweepData): 
     const r =
       a.kind === "analytic" ? analytic(victim.observed, data.mean, a.sparse)
       : a.kind === "lbfgs" ? withGuess(lbfgsDlg(ctx.model, victim.params, victim.observed, target.size, { steps: a.iterations, rng: ctx.rng.fork("dummy") }))
+      : a.optimizer === "lbfgs" ? inversionByLbfgs(a, ctx, victim.params, victim.observed, target.size, data.mean)
       : runInversionAttack(a, ctx.model, victim.params, victim.observed, target.size, { rng: ctx.rng.fork("dummy"), mean: data.mean });
     const m = attackMetrics(r.x, target.x, { batch: target.size, height: IMAGE_SIZE, width: IMAGE_SIZE }, r.y, target.y);
     return {
@@ -134,6 +137,22 @@ export function runJobAttack(cfg: JobConfig, ctx: RunContext, data: SweepData): 
   } finally {
     victim.dispose();
   }
+}
+
+/**
+ * An inversion attack (ig, adaptive) run by the attack registry's L-BFGS: the method's recipe with
+ * the job's distance, mask, TV weight and clipping (the defense-aware choices of attack/aware.ts).
+ */
+function inversionByLbfgs(a: InversionParams, ctx: RunContext, params: readonly tf.Tensor[], observed: readonly tf.Tensor[], batch: number, mean: Float32Array) {
+  const r = runAttackMethod(
+    {
+      method: a.kind, optimizer: "lbfgs", iterations: a.iterations, lr: a.lr, returnEvery: a.iterations, windowSize: 1,
+      victimLoss: a.victimLoss, labelInit: DEFAULTS.label_init, labelRule: DEFAULTS.label_rule,
+      recipe: { distance: a.distance, masked: a.masked, tvWeight: a.tvWeight, clipNorm: a.clipNorm, start: a.start, labelRule: a.labelRule },
+    },
+    { model: ctx.model, params, observed, batch, rng: ctx.rng.fork("dummy"), mean },
+  );
+  return { x: r.x, y: r.y, guess: r.guess, seconds: r.seconds };
 }
 
 /** L-BFGS DLG's label is optimized with the image: its guess is the recovered distribution's argmax. */
@@ -183,7 +202,9 @@ export async function runJob(cfg: JobConfig, data: SweepData): Promise<JobRecord
   const startedAt = new Date();
   const ctx = await jobContext(cfg);
   const { attack, baseline } = runJobAttack(cfg, ctx, data);
-  const training = runJobTraining(cfg, ctx, data);
+  // `auto` picks per workload (backend.ts): LeNet attacks on wasm, its training on tfjs-node when it loads
+  const trainBackend = cfg.backend === "auto" && cfg.training.epochs > 0 ? await initBackend("auto", { model: cfg.model, task: "train" }) : ctx.backend;
+  const training = { ...runJobTraining(cfg, ctx, data), ...(trainBackend !== ctx.backend ? { backend: trainBackend } : {}) };
   const finishedAt = new Date();
   return {
     schema: RECORD_SCHEMA,

@@ -58,6 +58,8 @@ export interface TrainingOutcome {
   /** denseBytesPerStep / bytesPerStep. */
   compressionRatio: number | null;
   seconds: number;
+  /** The backend that trained, where `auto` picked another than the attack's (LeNet: tensorflow). */
+  backend?: string;
 }
 
 export interface JobRecord {
@@ -76,6 +78,8 @@ export interface JobRecord {
   attack?: AttackOutcome;
   baseline?: BaselineOutcome;
   training?: TrainingOutcome;
+  /** Set when the bytes were recounted under the current account (recount.ts), by the code at `commit`. */
+  bytesRecounted?: { at: string; commit: string | null };
   /** The process that wrote the record (added by writeRecord): tells a sweep which jobs its own children ran. */
   writer?: { host: string; pid: number };
 }

@@ -112,6 +112,7 @@ export function defenseLabel(c: Pick<JobConfig, "sparsity" | "defense">): string
 /** What a job's config says beyond its grid point, in short: iterations, epochs, and any non-default subset or backend. */
 export function settingsLabel(c: JobRecord["config"]): string {
   const parts = [`${c.attackParams.iterations} it`, `${c.training.epochs} ep`];
+  if (c.model !== "linear") parts.unshift(c.model);
   if (c.training.subset !== null) parts.push(`subset ${c.training.subset}`);
   if (c.backend !== "auto") parts.push(c.backend);
   return parts.join(", ");
