@@ -73,7 +73,7 @@ export function bytesFigure(rows: readonly SummaryRow[]): Figure {
     layout: {
       title: { text: "Bytes per step against test accuracy" },
       height: 420,
-      xaxis: { title: { text: "bytes sent per step (float32 values + int32 indices)" }, type: "log", dtick: 1, exponentformat: "power" },
+      xaxis: { title: { text: "bytes sent per step (float32 values + indices or bitmap, lib/federated/bytes.ts)" }, type: "log", dtick: 1, exponentformat: "power" },
       yaxis: { title: { text: "test accuracy" } },
       legend: { orientation: "h", y: -0.25 },
     },
