@@ -19,6 +19,9 @@ export interface Workload {
   task: "train" | "attack";
 }
 
+/** TensorFlow's intra-op threads when TF_NUM_INTRAOP_THREADS is unset (see tryLoadTfjsNode). */
+export const TF_THREADS = 1;
+
 let nodeTried = false;
 let nodeError: string | undefined;
 
@@ -28,6 +31,10 @@ export function tryLoadTfjsNode(): boolean {
     nodeTried = true;
     try {
       process.env.TF_CPP_MIN_LOG_LEVEL ??= "2"; // TensorFlow's C++ start-up chatter
+      // One intra-op thread unless the user sets it: LeNet's ops are too small to split, and
+      // TensorFlow's default pool (one thread per core) made a training step 1.2–1.4× slower on
+      // the 2-core machines (docs/performance.md). Read once, when the library loads.
+      process.env.TF_NUM_INTRAOP_THREADS ??= String(TF_THREADS);
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       require("@tensorflow/tfjs-node");
     } catch (e) {
@@ -61,4 +68,9 @@ export async function initBackend(choice: BackendChoice, workload?: Workload): P
   // The cpu backend warns about tfjs-node on its first tensor; we print the backend ourselves.
   if (name === "cpu") (tf.backend() as unknown as { firstUse: boolean }).firstUse = false;
   return tf.getBackend();
+}
+
+/** The backend as the CLIs print it: its name, and TensorFlow's thread count where that is the backend. */
+export function describeBackend(name: string): string {
+  return name === "tensorflow" ? `tensorflow (${process.env.TF_NUM_INTRAOP_THREADS} intra-op thread${process.env.TF_NUM_INTRAOP_THREADS === "1" ? "" : "s"})` : name;
 }
