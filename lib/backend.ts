@@ -47,6 +47,34 @@ export function tryLoadTfjsNode(): boolean {
 function loadWasm(): void {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   require("@tensorflow/tfjs-backend-wasm");
+  shareIdentityOnWasm();
+}
+
+interface RefCountingBackend {
+  incRef(dataId: object): void;
+}
+/**
+ * wasm's Identity kernel copies its input (a heap allocation and a copy), and tfjs's engine runs it
+ * for every tensor it saves for a backward pass (Engine.clone: 191 clones per LeNet DLG
+ * evaluation). Tensors are immutable and the wasm backend counts references to its buffers (its
+ * disposeData frees one at zero), so share the buffer instead, as tfjs's cpu backend does.
+ * The attacks' second-order tests and the tensor-leak tests run on it.
+ */
+function shareIdentityOnWasm(): void {
+  const original = tf.getKernel("Identity", "wasm");
+  if (!original || (original as { shared?: boolean }).shared) return;
+  tf.unregisterKernel("Identity", "wasm");
+  tf.registerKernel({
+    kernelName: "Identity",
+    backendName: "wasm",
+    kernelFunc: (args) => {
+      const x = args.inputs.x as tf.TensorInfo;
+      if (x.dtype === "string") return original.kernelFunc(args);
+      (args.backend as unknown as RefCountingBackend).incRef(x.dataId);
+      return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+    },
+    shared: true,
+  } as tf.KernelConfig);
 }
 
 /** The backend `auto` means for a workload (no workload: wasm, the fastest for the seed's Linear model). */
