@@ -97,19 +97,35 @@ export function conv2d(x: tf.Tensor, filter: tf.Tensor, bias: tf.Tensor, stride:
   return tf.reshape(out, [B, plan.outH, plan.outW, O]);
 }
 
-type Route = "native" | "im2col";
+type Route = "native" | "im2col" | "conv";
 /**
  * How each backend computes the two gradient pieces of a first-order convolution, measured on
  * LeNet's step (environment.md): tfjs-node has every native kernel, and with `layer:
  * "tensorflow-ops"` runs the whole layer as TensorFlow's own ops (conv_tensorflow.ts, the fastest);
- * wasm has Conv2D and Conv2DBackpropInput but no Conv2DBackpropFilter, so its filter gradient is a JS
- * gather of the transposed columns and one matMul; the cpu backend's native kernels are plain JS loops.
+ * wasm has a fast Conv2D (XNNPACK) but no Conv2DBackpropFilter and a slow Conv2DBackpropInput, so
+ * both gradients are forward convolutions where they can be ("conv": ∂filter always, ∂x at stride 1
+ * with "same" padding; 30 % off a LeNet step in paired runs) and otherwise a JS gather or scatter
+ * of the columns and one matMul ("im2col"); the cpu backend's native kernels are plain JS loops.
  */
 export const FIRST_ORDER_ROUTES: Record<string, { input: Route; filter: Route; layer?: "tensorflow-ops" }> = {
   tensorflow: { input: "native", filter: "native", layer: "tensorflow-ops" },
-  wasm: { input: "im2col", filter: "im2col" },
+  wasm: { input: "conv", filter: "conv" },
   cpu: { input: "im2col", filter: "im2col" },
 };
+
+/**
+ * ∂filter as a forward convolution, for backends with a fast Conv2D but no Conv2DBackpropFilter
+ * (wasm: XNNPACK): ∂W[a, b, c, o] = Σ_{n,i,j} xp[n, s·i + a, s·j + b, c] · dz[n, i, j, o] is the
+ * VALID convolution of xp with channels and batch swapped ([C, Hp, Wp, B]) by the filter dz
+ * ([outH, outW, B, O]) dilated by the stride s; its [C, ·, ·, O] output, cut to k × k (a last
+ * padded row the forward pass never read drops out), transposed to [k, k, C, O].
+ */
+function filterGradByConv(xp: tf.Tensor, dz: tf.Tensor, k: number, stride: number): tf.Tensor {
+  const [C, O] = [xp.shape[3]!, dz.shape[3]!];
+  const out = tf.conv2d(tf.transpose(xp, [3, 1, 2, 0]) as tf.Tensor4D, tf.transpose(dz, [1, 2, 0, 3]) as tf.Tensor4D, 1, "valid", "NHWC", stride);
+  const cut = out.shape[1] === k && out.shape[2] === k ? out : tf.slice(out, [0, 0, 0, 0], [C, k, k, O]);
+  return tf.transpose(cut, [1, 2, 0, 3]);
+}
 
 /** cols [B·outH·outW, k·k·C] of the unpadded x [B, H, W, C], transposed: [k·k·C, B·outH·outW]. */
 function im2colTransposed(x: tf.Tensor, plan: Im2colPlan): tf.Tensor2D {
@@ -186,6 +202,8 @@ export function conv2dFirstOrder(
         let dw: tf.Tensor;
         if (route.filter === "native") {
           dw = tf.engine().runKernel("Conv2DBackpropFilter", { x: tf.pad(xs, padding), dy: dz }, { strides: stride, pad: "valid", dataFormat: "NHWC", filterShape: [k, k, C, O] });
+        } else if (route.filter === "conv") {
+          dw = filterGradByConv(tf.pad(xs, padding), dz, k, stride);
         } else {
           dw = tf.reshape(tf.matMul(im2colTransposed(xs, plan), tf.reshape(dz, [B * outH * outW, O]) as tf.Tensor2D), [k, k, C, O]);
         }
@@ -195,6 +213,9 @@ export function conv2dFirstOrder(
         else if (route.input === "native") {
           const dxp = tf.engine().runKernel("Conv2DBackpropInput", { dy: dz, filter: ws }, { strides: stride, pad: "valid", dataFormat: "NHWC", inputShape: [B, H + 2 * pad, W + 2 * pad, C] }) as tf.Tensor;
           dx = tf.slice(dxp, [0, pad, pad, 0], [B, H, W, C]);
+        } else if (route.input === "conv" && stride === 1 && 2 * pad === k - 1) {
+          // stride 1, "same" padding: ∂x is the same-padded convolution of dz with the flipped filter, channels swapped
+          dx = tf.conv2d(dz, tf.transpose(tf.reverse(ws, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D, 1, "same");
         } else {
           const dcols = tf.matMul(tf.reshape(dz, [B * outH * outW, O]) as tf.Tensor2D, tf.transpose(tf.reshape(ws, [k * k * C, O])) as tf.Tensor2D);
           dx = col2imUnpadded(dcols, plan, [B, H, W, C]);
