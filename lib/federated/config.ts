@@ -92,7 +92,8 @@ export function withDefense(c: FLConfig, given: { use_dgc?: unknown; sparsity?: 
   const d = flDefense(c);
   const dgc = d.name === "dgc";
   const clash = (given.use_dgc !== undefined && c.use_dgc !== dgc) || (given.sparsity !== undefined && (!dgc || c.sparsity !== d.strength));
-  check(!clash, `--defense ${c.defense} conflicts with --use_dgc ${c.use_dgc ? "True" : "False"}${given.sparsity !== undefined ? ` --sparsity ${c.sparsity}` : ""}`);
+  const flags = [given.use_dgc !== undefined ? `--use_dgc ${c.use_dgc ? "True" : "False"}` : "", given.sparsity !== undefined ? `--sparsity ${c.sparsity}` : ""].filter(Boolean);
+  check(!clash, `--defense ${c.defense} conflicts with ${flags.join(" ")}`);
   return { ...c, use_dgc: dgc, sparsity: dgc ? d.strength! : c.sparsity };
 }
 
