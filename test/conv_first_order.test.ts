@@ -35,7 +35,9 @@ test("conv2dFirstOrder equals the im2col conv2d (forward, ∂x, ∂filter, ∂bi
     for (const input of ["native", "im2col"] as const) {
       for (const filter of ["native", "im2col"] as const) {
         if (backend === "wasm" && filter === "native") continue; // wasm has no Conv2DBackpropFilter kernel
-        FIRST_ORDER_ROUTES[backend] = { input, filter };
+        const layers = backend === "tensorflow" && input === "native" && filter === "native" ? [undefined, "tensorflow-ops" as const] : [undefined];
+        for (const layer of layers) {
+        FIRST_ORDER_ROUTES[backend] = { input, filter, layer };
         for (const [H, C, O, stride] of [[28, 1, 3, 2], [14, 3, 2, 2], [7, 3, 4, 1]]) {
           tf.tidy(() => {
             const rng = new Rng(H + C);
@@ -48,13 +50,14 @@ test("conv2dFirstOrder equals the im2col conv2d (forward, ∂x, ∂filter, ∂bi
               const act = (t: tf.Tensor) => (activation ? tf.sigmoid(t) : t);
               const ref = convGrads((xx, ww, bb) => act(conv2d(xx, ww, bb, stride, 2)), x, w, b, r);
               const ours = convGrads((xx, ww, bb) => conv2dFirstOrder(xx, ww, bb, stride, 2, { activation }), x, w, b, r);
-              const what = `${backend} input=${input} filter=${filter} H=${H} C=${C} stride=${stride} ${activation ?? "linear"}`;
+              const what = `${backend} input=${input} filter=${filter}${layer ? ` layer=${layer}` : ""} H=${H} C=${C} stride=${stride} ${activation ?? "linear"}`;
               ["value", "∂x", "∂filter", "∂bias"].forEach((name, i) => assertClose(ours[i], ref[i], 1e-4, `${what} ${name}`));
               const noInput = convGrads((xx, ww, bb) => conv2dFirstOrder(xx, ww, bb, stride, 2, { activation, inputGrad: false }), x, w, b, r);
               assert.ok(noInput[1].every((v) => v === 0), `${what}: inputGrad false gives a zero ∂x`);
               assertClose(noInput[2], ref[2], 1e-4, `${what} ∂filter without ∂x`);
             }
           });
+        }
         }
       }
     }

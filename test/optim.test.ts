@@ -1,6 +1,6 @@
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
-import { DGCMomentum, kthLargestAbs, kthLargestAbsTopk, Momentum, Rng, tf, topkCount, warmupSparsity } from "../lib";
+import { DGCMomentum, kthLargestAbs, kthLargestAbsTopk, Momentum, quickselectDescending, Rng, tf, topkCount, warmupSparsity } from "../lib";
 import { assertClose, useBackend, values } from "./helpers";
 
 before(useBackend);
@@ -167,10 +167,13 @@ test("optimizers keep tf.memory().numTensors flat over many steps", () => {
   }
 });
 
-test("quickselect threshold equals tf.topk's on random, tied, constant and sorted tensors", () => {
+test("the radix-select threshold equals tf.topk's and quickselect's on random, tied, constant, sorted and extreme tensors", () => {
   const rng = new Rng(11);
   const cases: Float32Array[] = [
     rng.normalArray(7840),
+    rng.normalArray(7850).map((v, i) => v * 10 ** ((i % 60) - 30)), // every exponent, subnormals included
+    Float32Array.of(0, -0, 1e-45, -1e-45, 3.4e38, -Infinity, Infinity, 1, -1, 1.0000001, 0.99999994),
+    Float32Array.from({ length: 4096 }, (_, i) => (i % 2 ? -1 : 1) * (1 + (i % 7) * 2 ** -23)), // differ only in the last mantissa bits
     Float32Array.from({ length: 1000 }, (_, i) => Math.round(Math.sin(i) * 3)), // many ties
     new Float32Array(500).fill(-0.25),
     Float32Array.from({ length: 999 }, (_, i) => i - 500), // sorted
@@ -178,8 +181,10 @@ test("quickselect threshold equals tf.topk's on random, tied, constant and sorte
   ];
   for (const c of cases) {
     const u = tf.tensor1d(c);
-    for (const k of [1, 2, Math.ceil(c.length / 5), c.length].filter((k) => k <= c.length)) {
+    const ks = c.length <= 16 ? Array.from({ length: c.length }, (_, i) => i + 1) : [1, 2, Math.ceil(c.length / 5), c.length - 1, c.length];
+    for (const k of ks) {
       assert.equal(kthLargestAbs(u, k), kthLargestAbsTopk(u, k), `n ${c.length}, k ${k}`);
+      assert.equal(kthLargestAbs(u, k), quickselectDescending(c.map(Math.abs), k), `n ${c.length}, k ${k} (quickselect)`);
     }
     u.dispose();
   }

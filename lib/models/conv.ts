@@ -14,6 +14,7 @@
  * again, so the attack's second-order path must keep using `conv2d`.
  */
 import { tf, unaryCustomGrad } from "../tf";
+import { conv2dTensorflow } from "./conv_tensorflow";
 
 interface Im2colPlan {
   outH: number;
@@ -97,12 +98,13 @@ export function conv2d(x: tf.Tensor, filter: tf.Tensor, bias: tf.Tensor, stride:
 type Route = "native" | "im2col";
 /**
  * How each backend computes the two gradient pieces of a first-order convolution, measured on
- * LeNet's step (environment.md): tfjs-node has every native kernel; wasm has Conv2D and
- * Conv2DBackpropInput but no Conv2DBackpropFilter, so its filter gradient is a JS gather of the
- * transposed columns and one matMul; the cpu backend's native kernels are plain JS loops.
+ * LeNet's step (environment.md): tfjs-node has every native kernel, and with `layer:
+ * "tensorflow-ops"` runs the whole layer as TensorFlow's own ops (conv_tensorflow.ts, the fastest);
+ * wasm has Conv2D and Conv2DBackpropInput but no Conv2DBackpropFilter, so its filter gradient is a JS
+ * gather of the transposed columns and one matMul; the cpu backend's native kernels are plain JS loops.
  */
-export const FIRST_ORDER_ROUTES: Record<string, { input: Route; filter: Route }> = {
-  tensorflow: { input: "native", filter: "native" },
+export const FIRST_ORDER_ROUTES: Record<string, { input: Route; filter: Route; layer?: "tensorflow-ops" }> = {
+  tensorflow: { input: "native", filter: "native", layer: "tensorflow-ops" },
   wasm: { input: "im2col", filter: "im2col" },
   cpu: { input: "im2col", filter: "im2col" },
 };
@@ -167,6 +169,7 @@ export function conv2dFirstOrder(
   const [B, H, W, C] = x.shape;
   const [k, , , O] = filter.shape;
   const route = FIRST_ORDER_ROUTES[tf.getBackend()] ?? FIRST_ORDER_ROUTES.cpu;
+  if (route.layer === "tensorflow-ops") return conv2dTensorflow(x, filter, bias, stride, pad, opts);
   const padding: [[number, number], [number, number], [number, number], [number, number]] = [[0, 0], [pad, pad], [pad, pad], [0, 0]];
   const f = tf.customGrad(((x4: tf.Tensor4D, w: tf.Tensor4D, b: tf.Tensor1D, save: (ts: tf.Tensor[]) => void) => {
     const z = tf.add(tf.conv2d(x4, w, stride, padding), b);

@@ -24,7 +24,7 @@
  *              e = p − sent is kept locally. 1 bit an entry (ceil(n/8) B) + one float32 scale per tensor.
  * Every random draw comes from the Rng given at construction (the run's "defense" fork).
  */
-import { quickselectDescending } from "./topk";
+import { kthLargestAbsOf } from "./topk";
 import type { Rng } from "../rng";
 
 export const DEFENSES = ["none", "dgc", "topk", "randk", "gaussian", "gaussvar", "laplace", "fp16", "int8", "signsgd"] as const;
@@ -71,10 +71,10 @@ export function keptCount(n: number, p: number): number {
   return Math.max(1, n - Math.floor(p * n));
 }
 
-/** Indices of the k largest |u|, ties to the lower index: exact and deterministic, O(n) (quickselect). */
+/** Indices of the k largest |u|, ties to the lower index: exact and deterministic, O(n) (radix select). */
 export function topkIndices(u: Float32Array, k: number): Int32Array {
   const abs = Float32Array.from(u, Math.abs);
-  const threshold = quickselectDescending(abs.slice(), k);
+  const threshold = kthLargestAbsOf(abs, k);
   const out = new Int32Array(k);
   let m = 0;
   for (let i = 0; i < u.length && m < k; i++) if (abs[i] > threshold) out[m++] = i;

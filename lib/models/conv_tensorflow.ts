@@ -1,0 +1,81 @@
+/**
+ * The first-order convolution layer (act(conv(x, W) + b)) as TensorFlow's own ops, called by name
+ * through tfjs-node's backend, for the `tensorflow` backend only. Why: tfjs spells a layer and its
+ * gradient in a dozen kernels (pads, slices, three ops for σ'), each costing 15–60 µs of overhead
+ * through the binding, and TensorFlow's Conv2DBackpropInput takes 2–3.5× a forward convolution here
+ * (measured on LeNet's layers, docs/performance.md). With p the padding and k the kernel size:
+ *   forward   xp = pad(x, p);  y = act(BiasAdd(Conv2D(xp, W, VALID), b))      (xp kept for ∂W)
+ *   backward  dz = SigmoidGrad(y, dy)  (or dy);  ∂b = BiasAddGrad(dz)
+ *             ∂W = Conv2DBackpropFilter(xp, dz, VALID)  (on the padded input: TensorFlow's
+ *                  explicit-padding filter gradient was 2.6× slower)
+ *             ∂x = stride 1:  Conv2D(dz, flip(W)ᵀ, padding k − 1 − p) — the transposed convolution is
+ *                  the correlation of dz with the flipped filter, channels swapped, which the
+ *                  forward kernel computes in the time of the forward pass;
+ *                  stride > 1: Conv2DBackpropInput with explicit padding (no slice of a padded ∂x).
+ * First order only, like conv2dFirstOrder, which it implements; equal to it (test/conv_first_order.test.ts).
+ */
+import { tf } from "../tf";
+
+interface OpAttr {
+  name: string;
+  type: number;
+  value: unknown;
+}
+interface NodeBackend {
+  binding: Record<string, number>;
+  executeSingleOutput(name: string, attrs: OpAttr[], inputs: tf.Tensor[]): tf.Tensor;
+}
+
+/** A shape as the int32 tensor TensorFlow's backprop ops take (freed with the gradient's scope). */
+const shapeTensor = (shape: readonly number[]) => tf.tensor1d(shape as number[], "int32");
+
+function ops() {
+  const be = tf.backend() as unknown as NodeBackend;
+  const B = be.binding;
+  const T: OpAttr = { name: "T", type: B.TF_ATTR_TYPE, value: B.TF_FLOAT };
+  const NHWC: OpAttr = { name: "data_format", type: B.TF_ATTR_STRING, value: "NHWC" };
+  const conv = (stride: number, pad: number): OpAttr[] => [
+    T,
+    NHWC,
+    { name: "strides", type: B.TF_ATTR_INT, value: [1, stride, stride, 1] },
+    { name: "use_cudnn_on_gpu", type: B.TF_ATTR_BOOL, value: false },
+    { name: "padding", type: B.TF_ATTR_STRING, value: pad > 0 ? "EXPLICIT" : "VALID" },
+    { name: "explicit_paddings", type: B.TF_ATTR_INT, value: pad > 0 ? [0, 0, pad, pad, pad, pad, 0, 0] : [] },
+    { name: "dilations", type: B.TF_ATTR_INT, value: [1, 1, 1, 1] },
+  ];
+  const run = (name: string, attrs: OpAttr[], inputs: tf.Tensor[]) => be.executeSingleOutput(name, attrs, inputs);
+  return { T, NHWC, conv, run };
+}
+
+export function conv2dTensorflow(
+  x: tf.Tensor, filter: tf.Tensor, bias: tf.Tensor, stride: number, pad: number,
+  opts: { activation?: "sigmoid"; inputGrad?: boolean } = {},
+): tf.Tensor4D {
+  if (tf.getBackend() !== "tensorflow") throw new Error(`conv2dTensorflow needs the tensorflow backend, not ${tf.getBackend()}`);
+  const [B, H, W, C] = x.shape;
+  const [k, , , O] = filter.shape;
+  const { T, NHWC, conv, run } = ops();
+  const sigmoid = opts.activation === "sigmoid";
+  const f = tf.customGrad(((x4: tf.Tensor4D, w: tf.Tensor4D, b: tf.Tensor1D, save: (ts: tf.Tensor[]) => void) => {
+    const xp = pad > 0 ? tf.pad(x4, [[0, 0], [pad, pad], [pad, pad], [0, 0]]) : x4;
+    const z = run("BiasAdd", [T, NHWC], [run("Conv2D", conv(stride, 0), [xp, w]), b]);
+    const y = sigmoid ? tf.sigmoid(z) : z;
+    save([xp, w, y]);
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor4D, [xps, ws, ys]: tf.Tensor[]) => {
+        const dz = sigmoid ? run("SigmoidGrad", [T], [ys, dy]) : dy;
+        const dw = run("Conv2DBackpropFilter", conv(stride, 0), [xps, shapeTensor([k, k, C, O]), dz]);
+        const db = run("BiasAddGrad", [T, NHWC], [dz]);
+        let dx: tf.Tensor;
+        if (opts.inputGrad === false) dx = tf.zeros([B, H, W, C]);
+        else if (stride === 1 && pad <= k - 1) {
+          const flipped = tf.transpose(tf.reverse(ws, [0, 1]), [0, 1, 3, 2]); // [k, k, O, C]
+          dx = run("Conv2D", conv(1, k - 1 - pad), [dz, flipped]);
+        } else dx = run("Conv2DBackpropInput", conv(stride, pad), [shapeTensor([B, H, W, C]), ws, dz]);
+        return [dx, dw, db];
+      },
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  return f(x, filter, bias) as tf.Tensor4D;
+}
