@@ -14,7 +14,7 @@ import { mkdirSync } from "node:fs";
 import writeFileAtomic from "write-file-atomic";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { DefenseError, parseDefenseArg, type DefenseSpec } from "../lib/optim/defenses";
-import { FL_ATTACKS, initBackend, loadMnist, meanImage, STUDY_DEFAULTS, studyJson, studyMarkdown, studyTasks, taskDone, type FLAttack, type StudySettings } from "../lib";
+import { FL_ATTACKS, initBackend, loadMnist, meanImage, STUDY_DEFAULTS, laterRoundsMarkdown, studyJson, studyMarkdown, studyTasks, taskDone, type FLAttack, type StudySettings } from "../lib";
 
 const nums = (min: number, max: number, int: boolean) => (s: string): number[] =>
   s.split(",").map((x) => {
@@ -74,6 +74,7 @@ async function main(): Promise<number> {
   const o = cmd.opts();
   if (o.summary) {
     console.log(studyMarkdown(o.out));
+    console.log(`The frontier by attacked round (docs/defenses.md, "Later rounds"):\n\n${laterRoundsMarkdown(o.out)}\n`);
     if (o.export) await writeFileAtomic(o.export, studyJson(o.out));
     return 0;
   }

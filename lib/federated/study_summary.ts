@@ -87,3 +87,44 @@ export function studyMarkdown(out: string): string {
   }
   return lines.join("\n");
 }
+
+/** The single-round attack that recovered the most victims, then the highest median PSNR (diverged runs count as not recovered). */
+function strongest(xs: readonly StudyAttackRecord[]): { attack: string; psnr: number | null; recovered: number; n: number } | null {
+  let best: { attack: string; psnr: number | null; recovered: number; n: number } | null = null;
+  for (const attack of new Set(xs.map((a) => a.attack))) {
+    const mine = xs.filter((a) => a.attack === attack);
+    const c = { attack, psnr: median(mine.filter((a) => !a.diverged).map((a) => a.psnr ?? Infinity)), recovered: mine.filter((a) => a.recovered).length, n: mine.length };
+    if (!best || c.recovered > best.recovered || (c.recovered === best.recovered && (c.psnr ?? -Infinity) > (best.psnr ?? -Infinity))) best = c;
+  }
+  return best;
+}
+
+/**
+ * The frontier at later rounds (docs/defenses.md, "Later rounds"): per defense, bytes up per client per
+ * round and test accuracy after the training rounds; per attacked round, the strongest single-round attack
+ * (median PSNR, victims recovered, which attack) and the history attacker's leaks; (ε, δ) under gaussian.
+ */
+export function laterRoundsMarkdown(out: string): string {
+  const { attacks, trains } = loadStudy(out);
+  const rounds = uniq(attacks.map((a) => a.round));
+  const lines = [
+    `| defense | bytes up / client / round | test acc after ${trains[0]?.rounds.length ?? "–"} rounds | ${rounds.map((r) => `R = ${r}: strongest single-round attack`).join(" | ")} | ${rounds.map((r) => `R = ${r}: history`).join(" | ")} | (ε, δ) per client after the rounds |`,
+    `|---|---|---|${rounds.map(() => "---|").join("")}${rounds.map(() => "---|").join("")}---|`,
+  ];
+  for (const d of defenseRows([...attacks.map(recordDefense), ...trains.map(recordDefense)])) {
+    const t = trains.filter((x) => recordDefense(x) === d);
+    const single = rounds.map((r) => {
+      const s = strongest(attacks.filter((a) => recordDefense(a) === d && a.round === r && a.attack !== "history"));
+      return s ? `${fmt(s.psnr)} (${s.recovered}/${s.n}) ${s.attack}` : "–";
+    });
+    const history = rounds.map((r) => {
+      const h = attacks.filter((a) => recordDefense(a) === d && a.round === r && a.attack === "history");
+      if (!h.length) return "–";
+      const leaks = h.filter((a) => a.firstLeakRound !== null).map((a) => a.firstLeakRound!);
+      return `${leaks.length}/${h.length}${leaks.length ? ` (first leak: round ${median(leaks)}, median)` : ""}`;
+    });
+    const eps = t.find((x) => x.epsilon !== undefined);
+    lines.push(`| ${d} | ${t.length ? fmt(median(t.map((x) => x.upBytesPerRound)), 0) : "–"} | ${t.length ? fmt(median(t.map((x) => x.testAccuracy)), 3) : "–"} | ${single.join(" | ")} | ${history.join(" | ")} | ${eps ? `ε ${eps.epsilon!.toPrecision(3)}, δ ${eps.delta}` : ""} |`);
+  }
+  return lines.join("\n");
+}
