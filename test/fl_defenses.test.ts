@@ -6,9 +6,11 @@
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { resolve } from "node:path";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import {
-  clientStream, defenseStream, defenseUploadBytes, DGCMomentum, gatherBatch, gaussianGuarantee, iidSplit, linearModel, loadMnist, lossAndGrads,
+  clientStream, defenseStream, laterRoundsMarkdown, defenseUploadBytes, DGCMomentum, gatherBatch, gaussianGuarantee, iidSplit, linearModel, loadMnist, lossAndGrads,
   makeTransform, Momentum, parseDefenseArg, recordDefense, Rng, runFederated, studyConfig, studyTasks, subsetSplit, tf, variableFrom,
   type DefenseSpec, type FederatedOptions, type FLAttack,
 } from "../lib";
@@ -172,4 +174,23 @@ test("the study's points: keys name the defense (sparsities keep theirs), histor
   assert.deepEqual([dgc.defense, dgc.use_dgc, dgc.sparsity, dgc.train_lr], ["dgc:0.9", true, 0.9, 0.001]);
   assert.equal(recordDefense({ sparsity: 0.99 }), "dgc:0.99");
   assert.equal(recordDefense({ sparsity: null, defense: "randk:0.99" }), "randk:0.99");
+});
+
+test("the later-rounds table: the strongest single-round attack (most recovered, then PSNR), history leaks, ε", () => {
+  const dir = mkdtempSync(join(tmpdir(), "fl-later-"));
+  const rec = (defense: string, round: number, attack: string, seed: number, psnr: number | null, recovered: boolean, firstLeakRound: number | null = recovered ? round : null) =>
+    ({ key: `${defense}-r${round}-${attack}-seed${seed}`, kind: "attack", sparsity: null, defense, round, attack, seed, psnr, recovered, diverged: psnr === null ? "x" : null, firstLeakRound });
+  const recs = [
+    rec("signsgd", 10, "dlg", 1, 14, true), rec("signsgd", 10, "dlg", 2, 3, false),
+    rec("signsgd", 10, "analytic", 1, 20, true), rec("signsgd", 10, "analytic", 2, 19, false),
+    rec("signsgd", 10, "adaptive", 1, null, false), rec("signsgd", 10, "adaptive", 2, 30, true),
+    rec("signsgd", 10, "history", 1, 15, true, 11), rec("signsgd", 10, "history", 2, 2, false, null),
+    { key: "train-signsgd-seed1", kind: "train", sparsity: null, defense: "signsgd", seed: 1, rounds: [{}, {}], testAccuracy: 0.7, upBytesPerRound: 990, downBytesPerRound: 31400 },
+    { key: "train-gaussian1-seed1", kind: "train", sparsity: null, defense: "gaussian:1", seed: 1, rounds: [{}, {}], testAccuracy: 0.4, upBytesPerRound: 31400, downBytesPerRound: 31400, epsilon: 7.077, delta: 1e-5 },
+  ];
+  for (const r of recs) writeFileSync(join(dir, `${r.key}.json`), JSON.stringify(r));
+  const rows = laterRoundsMarkdown(dir).split("\n");
+  // dlg, analytic and adaptive each recover 1 of 2; adaptive's median PSNR (30: its diverged run is left out) is the highest
+  assert.equal(rows[2], "| gaussian:1 | 31400 | 0.400 | – | – | ε 7.08, δ 0.00001 |");
+  assert.equal(rows[3], "| signsgd | 990 | 0.700 | 30.0 (1/2) adaptive | 1/2 (first leak: round 11, median) |  |");
 });
