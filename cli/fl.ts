@@ -7,6 +7,7 @@
  */
 import { checkResultDir, ResultDirError, StagedDir } from "../lib/results";
 import { DataError } from "../lib/data/idx";
+import { describeBackend } from "../lib/backend";
 import { meanImage, type MnistSplit } from "../lib/data/mnist";
 import { ATTACK_RESULT_FILES, attackLogLine, loadData } from "../lib/demo";
 import { guardStdout } from "../lib/stdio";
@@ -38,7 +39,7 @@ async function main(): Promise<void> {
   const rounds = cfg.rounds;
   console.log(flArgumentsLine(cfg));
   const ctx = await setupFL(cfg);
-  console.log(`backend: ${ctx.backend}, seed: ${ctx.seed}`);
+  console.log(`backend: ${describeBackend(ctx.backend)}, seed: ${ctx.seed}`);
   const mean = meanImage(data.train);
   const bar = makeProgress("fl");
   const run = runFL(ctx, data, mean, {
