@@ -7,7 +7,15 @@
  * (its "nothing" is implied by the bitmap's absence: headers and framing are not counted).
  * Momentum uploads are always dense (4n). The download is the new global model, dense (4 bytes a
  * parameter): averaging K sparse uploads gives a dense update in general.
+ *
+ * Under a defense (lib/optim/defenses.ts) one function answers "bytes of this upload"
+ * (`defenseUploadBytes`): the sparse defenses that send chosen positions (dgc, topk) by the
+ * cheapest encoding above; `none` dense; every other defense by its own stated encoding (fp16 2n,
+ * int8 n + 4, signsgd ⌈n/8⌉ + 4 and randk 4k + 4 per tensor: randk's indices come from a 4-byte seed).
  */
+import type { DefenseSpec } from "../optim/defenses";
+import type { SentStats } from "../optim/optimizer";
+
 export type Encoding = "dense" | "indices" | "bitmap" | "empty";
 
 export function tensorBytes(n: number, k: number, sparse: boolean): { bytes: number; encoding: Encoding } {
@@ -32,4 +40,11 @@ export function uploadBytes(sent: readonly number[], total: readonly number[], s
 /** Bytes of the broadcast model, per client. */
 export function downloadBytes(total: readonly number[]): number {
   return 4 * total.reduce((a, b) => a + b, 0);
+}
+
+/** Bytes of one upload under `defense`, from what its optimizer's compress() reported. */
+export function defenseUploadBytes(defense: Pick<DefenseSpec, "name">, stats: SentStats): number {
+  if (defense.name === "none" || defense.name === "dgc" || defense.name === "topk") return uploadBytes(stats.sent, stats.total, defense.name !== "none");
+  if (stats.bytes === undefined) throw new Error(`defense '${defense.name}' did not state its upload's size`);
+  return stats.bytes;
 }
