@@ -173,8 +173,19 @@ def lenet_lbfgs(steps):
 def fl_round(clients, rounds):
     """One FedSGD round of `clients` DGC clients on the seed's Linear model (lib/federated's default:
     each client sends DGC's u * mask of its batch-64 gradient, the server averages and takes a
-    Momentum step). Seconds per round, after one warm-up round."""
-    x, y = load_train(clients * 64)
+    Momentum step). Each client draws its batch from its own shard of 6,000 images through a
+    per-epoch permutation, as lib/federated's clients do. Seconds per round, after one warm-up round."""
+    shard = 6000
+    x, y = load_train(clients * shard)
+    g = torch.Generator().manual_seed(0)
+    cursors = [[torch.randperm(shard, generator=g), 0] for _ in range(clients)]
+    def batch(c):
+        order, at = cursors[c]
+        if at + 64 > shard:
+            order, at = torch.randperm(shard, generator=g), 0
+        cursors[c] = [order, at + 64]
+        idx = c * shard + order[at:at + 64]
+        return x[idx], y[idx]
     torch.manual_seed(1)
     model = linear()
     params = list(model.parameters())
@@ -183,7 +194,7 @@ def fl_round(clients, rounds):
     def one_round():
         total = [torch.zeros_like(p) for p in params]
         for c, dgc in enumerate(compressors):
-            xb, yb = x[c * 64:(c + 1) * 64], y[c * 64:(c + 1) * 64]
+            xb, yb = batch(c)
             loss = F.cross_entropy(model(xb), yb)
             grads = torch.autograd.grad(loss, params)
             assert np.isfinite(loss.item())

@@ -6,6 +6,7 @@
  */
 import { ResultDirError, StagedDir, checkResultDir } from "../lib/results";
 import { DataError } from "../lib/data/idx";
+import { describeBackend } from "../lib/backend";
 import { ATTACK_RESULT_FILES, argumentsLine, attackLogLine, loadData, runAttack, runTraining, setupRun, type RunContext } from "../lib/demo";
 import { guardStdout } from "../lib/stdio";
 import { grayPng, gridPng } from "../lib/viz/png";
@@ -42,7 +43,7 @@ async function main(): Promise<void> {
   const epochs = cfg.train_epoch;
   console.log(argumentsLine(cfg));
   const ctx = await setupRun(cfg);
-  console.log(`backend: ${ctx.backend}, seed: ${ctx.seed}`);
+  console.log(`backend: ${describeBackend(ctx.backend)}, seed: ${ctx.seed}`);
   if (cfg.dlg_attack) return attack(ctx, data.train, data.test);
   const bar = makeProgress("train");
   const run = runTraining(ctx, data, {

@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 /**
- * fl: federated training of K clients (FedSGD or FedAvg, Momentum or DGC), one log line per round
+ * fl: federated training of K clients (FedSGD or FedAvg, Momentum, DGC or any --defense), one log line per round
  * (training loss, test accuracy, bytes up per client and down), and with --dlg_attack True the
  * honest-but-curious server's attack on client --victim_client's upload of round --attack_round.
  * Bad input: one line on stderr, exit 2, nothing written. Divergence or NaN: one line, exit 1.
  */
 import { checkResultDir, ResultDirError, StagedDir } from "../lib/results";
 import { DataError } from "../lib/data/idx";
+import { describeBackend } from "../lib/backend";
 import { meanImage, type MnistSplit } from "../lib/data/mnist";
 import { ATTACK_RESULT_FILES, attackLogLine, loadData } from "../lib/demo";
 import { guardStdout } from "../lib/stdio";
@@ -38,7 +39,7 @@ async function main(): Promise<void> {
   const rounds = cfg.rounds;
   console.log(flArgumentsLine(cfg));
   const ctx = await setupFL(cfg);
-  console.log(`backend: ${ctx.backend}, seed: ${ctx.seed}`);
+  console.log(`backend: ${describeBackend(ctx.backend)}, seed: ${ctx.seed}`);
   const mean = meanImage(data.train);
   const bar = makeProgress("fl");
   const run = runFL(ctx, data, mean, {
@@ -52,6 +53,8 @@ async function main(): Promise<void> {
   const last = run.fed.rounds[run.fed.rounds.length - 1];
   console.log(`Training cost time in seconds: ${pyFloat(run.fed.seconds)}`);
   if (last.testAccuracy !== null) console.log(`test accuracy ${pyFloat(last.testAccuracy)}`);
+  const eps = run.fed.privacy.map((p) => p.epsilon);
+  if (eps.length) console.log(`gaussian: (ε, δ = ${run.fed.privacy[0].delta}) per client over its ${run.fed.privacy[0].rounds} rounds: ε = ${pyFloat(Math.max(...eps))}${Math.min(...eps) !== Math.max(...eps) ? ` (min ${pyFloat(Math.min(...eps))})` : ""} (add/remove one client, lib/optim/rdp.ts)`);
   const a = run.attack;
   if (!a) return;
   const w = run.fed.watched!;

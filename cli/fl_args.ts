@@ -5,7 +5,8 @@
  */
 import { InvalidArgumentError, Option, type Command } from "commander";
 import { buildCommand, parseCommand, parseFloatPy, parseInt10, UsageError } from "./args";
-import { FL_ATTACKS, FL_DEFAULTS, FL_UNUSED, resolveFLDefaults, validateFLConfig, type FLConfig } from "../lib/federated/config";
+import { FL_ATTACKS, FL_DEFAULTS, FL_UNUSED, resolveFLDefaults, validateFLConfig, withDefense, type FLConfig } from "../lib/federated/config";
+import { DEFENSES } from "../lib/optim/defenses";
 import { INT_FIELDS } from "../lib/config";
 import { pyNamespace, type PyValue } from "../lib/pyfmt";
 
@@ -40,6 +41,7 @@ export function buildFLCommand(): Command {
     new Option("--victim_client <int>", "the client attacked").argParser(parseInt10).default(d.victim_client),
     new Option("--victim_loss <loss>", "what the victim back-propagates in the attacked round: sse or ce (default: the attack's assumption)").argParser(oneOf(["sse", "ce"] as const)),
     new Option("--history_rounds <int>", "rounds after --attack_round the history attacker keeps").argParser(parseInt10).default(d.history_rounds),
+    new Option("--defense <name[:v]>", `what every client sends its update through: ${DEFENSES.join(", ")} (dgc:s is --use_dgc True --sparsity s)`),
   ];
   for (const o of opts) addIfMissing(cmd, o);
   // dgc_demo's --attack_method, with the history attacker added (commander reads parseArg at parse time)
@@ -60,7 +62,7 @@ export function parseFLArgs(argv: string[]): FLConfig | null {
   if (o === null) return null;
   const given = (k: string) => (cmd.getOptionValueSource(k) === "default" ? undefined : o[k]);
   try {
-    const c = { ...FL_DEFAULTS, ...o, seed: o.seed ?? null, data_dir: o.data_dir ?? null, attack_optimizer: o.attack_optimizer ?? FL_DEFAULTS.attack_optimizer } as FLConfig;
+    const c = withDefense({ ...FL_DEFAULTS, ...o, seed: o.seed ?? null, data_dir: o.data_dir ?? null, defense: o.defense ?? null, attack_optimizer: o.attack_optimizer ?? FL_DEFAULTS.attack_optimizer } as FLConfig, { use_dgc: given("use_dgc"), sparsity: given("sparsity") });
     return validateFLConfig(resolveFLDefaults(c, { attack_optimizer: o.attack_optimizer, attack_lr: given("attack_lr"), victim_loss: given("victim_loss") }));
   } catch (e) {
     throw new UsageError((e as Error).message);

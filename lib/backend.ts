@@ -19,6 +19,9 @@ export interface Workload {
   task: "train" | "attack";
 }
 
+/** TensorFlow's intra-op threads when TF_NUM_INTRAOP_THREADS is unset (see tryLoadTfjsNode). */
+export const TF_THREADS = 1;
+
 let nodeTried = false;
 let nodeError: string | undefined;
 
@@ -28,6 +31,10 @@ export function tryLoadTfjsNode(): boolean {
     nodeTried = true;
     try {
       process.env.TF_CPP_MIN_LOG_LEVEL ??= "2"; // TensorFlow's C++ start-up chatter
+      // One intra-op thread unless the user sets it: LeNet's ops are too small to split, and
+      // TensorFlow's default pool (one thread per core) made a training step 1.2–1.4× slower on
+      // the 2-core machines (docs/performance.md). Read once, when the library loads.
+      process.env.TF_NUM_INTRAOP_THREADS ??= String(TF_THREADS);
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       require("@tensorflow/tfjs-node");
     } catch (e) {
@@ -40,6 +47,40 @@ export function tryLoadTfjsNode(): boolean {
 function loadWasm(): void {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   require("@tensorflow/tfjs-backend-wasm");
+  shareIdentityOnWasm();
+}
+
+interface RefCountingBackend {
+  incRef(dataId: object): void;
+}
+/**
+ * wasm's Identity kernel copies its input (a heap allocation and a copy), and tfjs's engine runs it
+ * for every tensor it saves for a backward pass (Engine.clone: 191 clones per LeNet DLG
+ * evaluation); tfjs's gradients also cast float32 to float32 (40 per evaluation), another copy.
+ * Tensors are immutable and the wasm backend counts references to its buffers (its disposeData
+ * frees one at zero; its own Reshape shares this way), so share the buffer instead, as tfjs's cpu
+ * backend does. Paired runs: 12–14 % less CPU per LeNet DLG evaluation. The attacks'
+ * second-order tests and the tensor-leak tests run on it.
+ */
+function shareIdentityOnWasm(): void {
+  const share = (kernelName: string, unchanged: (args: Parameters<tf.KernelFunc>[0]) => boolean) => {
+    const original = tf.getKernel(kernelName, "wasm");
+    if (!original || (original as { shared?: boolean }).shared) return;
+    tf.unregisterKernel(kernelName, "wasm");
+    tf.registerKernel({
+      kernelName,
+      backendName: "wasm",
+      kernelFunc: (args) => {
+        const x = args.inputs.x as tf.TensorInfo;
+        if (x.dtype === "string" || !unchanged(args)) return original.kernelFunc(args);
+        (args.backend as unknown as RefCountingBackend).incRef(x.dataId);
+        return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+      },
+      shared: true,
+    } as tf.KernelConfig);
+  };
+  share("Identity", () => true);
+  share("Cast", (args) => (args.attrs as { dtype?: string }).dtype === (args.inputs.x as tf.TensorInfo).dtype);
 }
 
 /** The backend `auto` means for a workload (no workload: wasm, the fastest for the seed's Linear model). */
@@ -61,4 +102,9 @@ export async function initBackend(choice: BackendChoice, workload?: Workload): P
   // The cpu backend warns about tfjs-node on its first tensor; we print the backend ourselves.
   if (name === "cpu") (tf.backend() as unknown as { firstUse: boolean }).firstUse = false;
   return tf.getBackend();
+}
+
+/** The backend as the CLIs print it: its name, and TensorFlow's thread count where that is the backend. */
+export function describeBackend(name: string): string {
+  return name === "tensorflow" ? `tensorflow (${process.env.TF_NUM_INTRAOP_THREADS} intra-op thread${process.env.TF_NUM_INTRAOP_THREADS === "1" ? "" : "s"})` : name;
 }

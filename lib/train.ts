@@ -126,6 +126,8 @@ export function lossAndGrads(model: Model, params: readonly tf.Tensor[], batch: 
   const x = toBatchTensor(batch.x, batch.size);
   if (closedForm && model.closedForm) return model.closedForm.crossEntropy(params, x, batch.y);
   if (firstOrder) {
+    const byHand = model.backprop?.[tf.getBackend()];
+    if (byHand) return byHand(params, x, batch.y);
     // the loss, its ∂/∂logits and the correct count in JS from the read-back logits (one op)
     let r: CrossEntropyJS | undefined;
     const { grads } = tf.valueAndGrads((...ps: tf.Tensor[]) =>

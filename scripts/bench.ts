@@ -159,12 +159,17 @@ async function main() {
     }
   }
   const load1 = loadavg();
+  const torchThreads = typeof started === "string" ? undefined : started.info.threads;
+  const tfThreads = process.env.TF_NUM_INTRAOP_THREADS;
+  const threadsNote = threads
+    ? `threads ${threads} (PyTorch and TensorFlow)`
+    : `PyTorch ${torchThreads ?? "?"} threads (its default), TensorFlow ${tfThreads ?? "?"} intra-op thread${tfThreads === "1" ? "" : "s"} (ours, lib/backend.ts)`;
   const cell = (v: { median_s: number; runs: Measured[]; ratio?: number }) => {
     const evals = v.runs[0].evals ? `, ${median(v.runs.map((m) => m.evals!))} evals` : "";
     return `${fmt(v.median_s)}${evals}${v.ratio !== undefined ? ` (${v.ratio.toFixed(2)}×)` : ""}`;
   };
   console.log(`\n${new Date().toISOString().slice(0, 16)}Z, ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, Node ${process.version}, ` +
-    `median of ${repeats} interleaved repeats${o.tiny ? " (tiny sizes)" : ""}, threads ${threads || "default"}, load average ${load0[0].toFixed(1)} → ${load1[0].toFixed(1)}\n`);
+    `median of ${repeats} interleaved repeats${o.tiny ? " (tiny sizes)" : ""}, ${threadsNote}, load average ${load0[0].toFixed(1)} → ${load1[0].toFixed(1)}\n`);
   console.log(`| workload | ${backends.join(" | ")} | PyTorch | auto | auto / PyTorch | best / PyTorch |`);
   console.log(`|---|${backends.map(() => "---|").join("")}---|---|---|---|`);
   for (const [name, e] of Object.entries(entries)) {
@@ -179,7 +184,7 @@ async function main() {
   const out = resolve(o.out);
   mkdirSync(dirname(out), { recursive: true });
   writeFileAtomic.sync(out, JSON.stringify({
-    date: new Date().toISOString(), sizes: sz, repeats, threads, cpu: cpus()[0]?.model, cores: cpus().length, node: process.version, loadavg: [load0, load1],
+    date: new Date().toISOString(), sizes: sz, repeats, threads, tf_intraop_threads: tfThreads ?? null, cpu: cpus()[0]?.model, cores: cpus().length, node: process.version, loadavg: [load0, load1],
     pytorch: typeof started === "string" ? started : started.info, workloads: entries, ...(grid !== undefined ? { study_grid: { size: gridSize, s: grid } } : {}),
   }, null, 2));
   console.log(`\nwrote ${out}`);

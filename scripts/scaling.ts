@@ -2,7 +2,8 @@
  * `npm run scaling`: how attack time grows with the attacked batch size and with the number of
  * victim images attacked one after another (the sweep's unit of work), on the backend `auto`
  * picks for attacks. Median of --repeats runs per point; writes JSON, and a PNG when the .venv has
- * matplotlib (bench/scaling_plot.py). Training time against clients × rounds needs lib/federated.
+ * matplotlib (bench/scaling_plot.py). Also federated training time (lib/federated, FedSGD, batch 64 per
+ * client, DGC 0.8) against clients × rounds, Linear on `auto`'s training backend and LeNet on its own.
  *   npm run scaling -- [--repeats 3] [--out docs/scaling.json] [--png docs/scaling.png]
  */
 import { spawnSync } from "node:child_process";
@@ -11,7 +12,10 @@ import { loadavg } from "node:os";
 import { join, resolve } from "node:path";
 import { Command } from "commander";
 import writeFileAtomic from "write-file-atomic";
-import { dlgAttack, gatherBatch, initBackend, initialLabels, lenetModel, linearModel, loadMnist, Rng, tf, victimGradients, type MnistSplit, type Model } from "../lib";
+import {
+  dlgAttack, gatherBatch, initBackend, initialLabels, lenetModel, linearModel, loadMnist, Rng, runFederated, tf, variableFrom, victimGradients,
+  type MnistSplit, type Model,
+} from "../lib";
 
 const ROOT = resolve(__dirname, "../..");
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
@@ -26,6 +30,36 @@ function attackSeconds(data: MnistSplit, model: Model, batch: number, iterations
   });
   tf.dispose([...params, ...observed]);
   return r.seconds;
+}
+
+/** Seconds of a whole FedSGD run: `clients` DGC 0.8 clients for `rounds` rounds (the seed's lr 0.001). */
+function federatedSeconds(data: MnistSplit, model: Model, clients: number, rounds: number, seed: number): number {
+  const params = model.init(new Rng(seed)).map((t) => variableFrom(t, true));
+  const opts = { clients, rounds, localSteps: 1, split: "iid" as const, alpha: 1, batchSize: 64, lr: 0.001, useDgc: true, sparsity: 0.8 };
+  const r = runFederated(model, params, data, opts, new Rng(seed));
+  tf.dispose(params);
+  return r.seconds;
+}
+
+/** Training time against clients × rounds, per model, on the backend `auto` picks for training it. */
+async function federatedScaling(data: MnistSplit, repeats: number) {
+  const out: Record<string, { backend: string; points: { clients: number; rounds: number; s: number }[] }> = {};
+  for (const [name, model, clientsList, roundsList] of [
+    ["linear", linearModel(), [1, 2, 5, 10, 20, 50], [10, 50, 100]],
+    ["lenet", lenetModel(), [1, 2, 5, 10, 20], [5, 20]],
+  ] as const) {
+    const backend = await initBackend("auto", { model: name, task: "train" });
+    federatedSeconds(data, model, 2, 2, 99); // warm-up: kernels, plans
+    const points = [];
+    for (const rounds of roundsList)
+      for (const clients of clientsList) {
+        const s = median(Array.from({ length: repeats }, (_, r) => federatedSeconds(data, model, clients, rounds, r + 1)));
+        console.error(`${name} (${backend}): ${clients} clients × ${rounds} rounds: ${s.toFixed(3)} s`);
+        points.push({ clients, rounds, s });
+      }
+    out[name] = { backend, points };
+  }
+  return out;
 }
 
 async function main() {
@@ -61,7 +95,7 @@ async function main() {
   const result = {
     date: new Date().toISOString(), backend, repeats, loadavg: [load0, loadavg()[0]],
     perIteration: { ...perIteration, iterations: { linear: 400, lenet: 8 } }, sequential,
-    federated: "not measured: lib/federated is not on main yet",
+    federated: await federatedScaling(data, repeats),
   };
   writeFileAtomic.sync(resolve(o.out), JSON.stringify(result, null, 2));
   console.log(`wrote ${resolve(o.out)}`);

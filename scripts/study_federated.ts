@@ -1,17 +1,20 @@
 #!/usr/bin/env node
 /**
  * The federated study (docs/federated.md), resumable and shardable:
- *   npm run study:federated -- [--out dir] [--sparsity 0,0.8,...] [--rounds 0,1,10,50]
+ *   npm run study:federated -- [--out dir] [--sparsity 0,0.8,...] [--defense NAME[:v1,v2,…]]… [--rounds 0,1,10,50]
  *        [--attacks dlg,ig,adaptive,analytic,history] [--seeds 5] [--iterations 500]
  *        [--history_iterations 300] [--history_rounds 10] [--train_rounds 50] [--no_train]
  *        [--shard i/n]          run only tasks i, i + n, i + 2n, … (GNU parallel, Slurm arrays)
+ *   --defense (repeatable, lib/optim/defenses.ts) adds points after the sparsities; with --defense and no
+ *   --sparsity, the study has only the defenses given (none and dgc:s are sparsities 0 and s).
  *   npm run study:federated -- --summary --out dir [--export file.json]   the Markdown tables (and every record)
  * Exit: 0 all done, 1 a task failed (the others still ran), 2 bad input.
  */
 import { mkdirSync } from "node:fs";
 import writeFileAtomic from "write-file-atomic";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
-import { FL_ATTACKS, initBackend, loadMnist, meanImage, STUDY_DEFAULTS, studyJson, studyMarkdown, studyTasks, taskDone, type FLAttack, type StudySettings } from "../lib";
+import { DefenseError, parseDefenseArg, type DefenseSpec } from "../lib/optim/defenses";
+import { FL_ATTACKS, initBackend, loadMnist, meanImage, STUDY_DEFAULTS, laterRoundsMarkdown, studyJson, studyMarkdown, studyTasks, taskDone, type FLAttack, type StudySettings } from "../lib";
 
 const nums = (min: number, max: number, int: boolean) => (s: string): number[] =>
   s.split(",").map((x) => {
@@ -25,6 +28,14 @@ const attacks = (s: string): FLAttack[] =>
     if (!(FL_ATTACKS as readonly string[]).includes(x)) throw new InvalidArgumentError(`unknown attack '${x}' (choose from ${FL_ATTACKS.join(", ")})`);
     return x as FLAttack;
   });
+const defenses = (s: string, prev: DefenseSpec[] = []): DefenseSpec[] => {
+  try {
+    return [...prev, ...parseDefenseArg(s)];
+  } catch (e) {
+    if (e instanceof DefenseError) throw new InvalidArgumentError(e.message);
+    throw e;
+  }
+};
 const shard = (s: string) => {
   const m = /^(\d+)\/(\d+)$/.exec(s);
   if (!m || Number(m[2]) < 1 || Number(m[1]) >= Number(m[2])) throw new InvalidArgumentError(`'${s}' is not i/n with 0 <= i < n`);
@@ -36,6 +47,7 @@ async function main(): Promise<number> {
   const cmd = new Command("study_federated")
     .addOption(new Option("--out <dir>").default("study-federated"))
     .addOption(new Option("--sparsity <list>").argParser(nums(0, 1, false)).default(d.sparsities))
+    .addOption(new Option("--defense <name[:v1,v2,…]>", "repeatable").argParser(defenses))
     .addOption(new Option("--rounds <list>").argParser(nums(0, Infinity, true)).default(d.rounds))
     .addOption(new Option("--attacks <list>").argParser(attacks).default(d.attacks))
     .addOption(new Option("--seeds <n>").argParser(posInt).default(d.seeds.length))
@@ -62,11 +74,12 @@ async function main(): Promise<number> {
   const o = cmd.opts();
   if (o.summary) {
     console.log(studyMarkdown(o.out));
+    console.log(`The frontier by attacked round (docs/defenses.md, "Later rounds"):\n\n${laterRoundsMarkdown(o.out)}\n`);
     if (o.export) await writeFileAtomic(o.export, studyJson(o.out));
     return 0;
   }
   const st: StudySettings = {
-    sparsities: o.sparsity, rounds: o.rounds, attacks: o.attacks, seeds: Array.from({ length: o.seeds }, (_, i) => i + 1),
+    sparsities: o.defense && cmd.getOptionValueSource("sparsity") === "default" ? [] : o.sparsity, defenses: o.defense ?? [], rounds: o.rounds, attacks: o.attacks, seeds: Array.from({ length: o.seeds }, (_, i) => i + 1),
     iterations: o.iterations, historyIterations: o.history_iterations, historyRounds: o.history_rounds[0],
     trainRounds: o.train_rounds, clients: o.clients,
   };

@@ -32,8 +32,8 @@ test("conv2dFirstOrder equals the im2col conv2d (forward, ∂x, ∂filter, ∂bi
   for (const backend of backendsHere()) {
     await initBackend(backend as "wasm");
     const saved = FIRST_ORDER_ROUTES[backend];
-    for (const input of ["native", "im2col"] as const) {
-      for (const filter of ["native", "im2col"] as const) {
+    for (const input of ["native", "im2col", "conv"] as const) {
+      for (const filter of ["native", "im2col", "conv"] as const) {
         if (backend === "wasm" && filter === "native") continue; // wasm has no Conv2DBackpropFilter kernel
         const layers = backend === "tensorflow" && input === "native" && filter === "native" ? [undefined, "tensorflow-ops" as const] : [undefined];
         for (const layer of layers) {

@@ -1,6 +1,6 @@
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
-import { DGCMomentum, kthLargestAbs, kthLargestAbsTopk, Momentum, quickselectDescending, Rng, tf, topkCount, warmupSparsity } from "../lib";
+import { DGCMomentum, initBackend, kthLargestAbs, kthLargestAbsTopk, Momentum, quickselectDescending, Rng, tf, topkCount, tryLoadTfjsNode, variableFrom, warmupSparsity } from "../lib";
 import { assertClose, useBackend, values } from "./helpers";
 
 before(useBackend);
@@ -19,6 +19,38 @@ test("Momentum: velocity = 0.9 v + g; param -= lr v (hand-computed)", () => {
   // v = 0.9*[2, .5] + [1, -1] = [2.8, -0.55]
   assertClose(values(p), [0.8 - 0.28, -1.05 + 0.055]);
   opt.dispose();
+});
+
+test("Momentum in JS arrays equals the tfjs-op formulation bit for bit over 25 steps, on every backend here, leaving no tensors", async () => {
+  const home = tf.getBackend();
+  for (const backend of ["wasm", "cpu", ...(tryLoadTfjsNode() ? ["tensorflow"] : [])]) {
+    await initBackend(backend as "wasm");
+    const before = tf.memory().numTensors;
+    const rng = new Rng(5);
+    const shapes = [[7, 3], [3], [5, 5, 1, 2]];
+    const init = shapes.map((s) => rng.normalArray(s.reduce((a, b) => a * b, 1)));
+    const ours = init.map((a, i) => variableFrom(tf.tensor(a, shapes[i])));
+    const ref = init.map((a, i) => variableFrom(tf.tensor(a, shapes[i])));
+    const refV = shapes.map((s) => variableFrom(tf.zeros(s)));
+    const opt = new Momentum(0.03, 0.9);
+    for (let step = 0; step < 25; step++) {
+      const g = shapes.map((s) => tf.tensor(rng.normalArray(s.reduce((a, b) => a * b, 1)).map((v) => v * 10 ** (step % 5 - 2)), s));
+      opt.step(ours, g);
+      tf.tidy(() =>
+        ref.forEach((p, i) => {
+          refV[i].assign(tf.add(tf.mul(refV[i], 0.9), g[i]));
+          p.assign(tf.sub(p, tf.mul(refV[i], 0.03)));
+        }),
+      );
+      tf.dispose(g);
+    }
+    ours.forEach((p, i) => assert.deepEqual(values(p), values(ref[i]), `${backend}: parameter ${i}`));
+    opt.state!.forEach((v, i) => assert.deepEqual(values(v), values(refV[i]), `${backend}: velocity ${i}`));
+    opt.dispose();
+    tf.dispose([...ours, ...ref, ...refV]);
+    assert.equal(tf.memory().numTensors, before, `${backend}: no tensors left behind`);
+  }
+  await initBackend(home as "wasm");
 });
 
 test("DGCMomentum: two steps by hand (order v+=g; u+=v; v*=m; strict mask; residual in u; second momentum)", () => {

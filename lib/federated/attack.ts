@@ -3,7 +3,8 @@
  *
  *   dlg, idlg, ig, adaptive, analytic — the attack registry (lib/attack/methods.ts, any optimizer)
  *     on the client's upload of round R alone, at the model w_R it broadcast in that round, as
- *     dgc_demo does for round 0;
+ *     dgc_demo does for round 0; `adaptive` is the defense-aware attacker (lib/attack/aware.ts: its
+ *     gradient distance chosen for the run's defense, which it knows with its parameters);
  *   history — knows every upload of the client from round R to R + H, that the client runs DGC
  *     (zeros are "not sent"), that the victim image was used in round R, and the public mean image.
  *     DGC keeps what it does not send in the residual u and sends it in later rounds, so the server
@@ -30,6 +31,8 @@ import type { Model } from "../models/model";
 import type { Rng } from "../rng";
 import { HISTORY_INVERSION, type FLAttack } from "./config";
 import type { Watched } from "./simulation";
+import { awareAttack } from "../attack/aware";
+import type { DefenseSpec } from "../optim/defenses";
 
 export interface FLAttackOptions {
   method: FLAttack;
@@ -47,6 +50,8 @@ export interface FLAttackOptions {
   rng: Rng;
   /** The training set's mean image (a public prior; also the recovery baseline). */
   mean: Float32Array;
+  /** The defense every client ran (the adaptive attacker's distance follows it); default none. */
+  defense?: DefenseSpec;
   /** History attacker: stop at the first h that leaks (default true). */
   stopAtLeak?: boolean;
   /**
@@ -100,6 +105,12 @@ function accumulate(uploads: readonly Float32Array[][], h: number): Float32Array
 
 const nonZero = (ts: readonly Float32Array[]) => ts.reduce((n, t) => n + t.reduce((a, v) => a + (v !== 0 ? 1 : 0), 0), 0);
 
+/** What the defense-aware attacker changes in the adaptive recipe: its distance and whether zeros are "not sent". */
+function awareRecipe(d: DefenseSpec) {
+  const a = awareAttack(d);
+  return { distance: a.distance, masked: a.masked };
+}
+
 export function attackWatched(model: Model, watched: Watched, opts: FLAttackOptions, onRecord?: (r: AttackRecord) => void): FLAttackOutcome {
   const t0 = performance.now();
   const { target } = watched;
@@ -114,7 +125,7 @@ export function attackWatched(model: Model, watched: Watched, opts: FLAttackOpti
     optimizer: opts.optimizer, iterations: opts.iterations, lr: opts.lr, returnEvery: opts.returnEvery, windowSize: opts.windowSize,
     victimLoss: opts.victimLoss, labelInit: opts.labelInit, labelRule: opts.labelRule,
     // momentum and the sum scale the victim's gradient by an unknown factor: match its direction
-    ...(opts.method === "history" ? { recipe: { distance: "cosine" as const } } : {}),
+    ...(opts.method === "history" ? { recipe: { distance: "cosine" as const } } : opts.method === "adaptive" && opts.defense ? { recipe: awareRecipe(opts.defense) } : {}),
   };
   const invert = (observed: readonly Float32Array[], onSnapshot?: (r: AttackRecord) => void) => {
     const tensors = tensorsOf(observed, model);

@@ -7,10 +7,15 @@
  * (its "nothing" is implied by the bitmap's absence: headers and framing are not counted).
  * Momentum uploads are always dense (4n). The download is the new global model, dense (4 bytes a
  * parameter): averaging K sparse uploads gives a dense update in general.
- * This is the project's one account of a sparse upload: DGC and top-k in the sweep and in the
- * federated rounds (optim/optimizer.ts `statsBytes`, optim/defenses.ts `TopK`). A sender whose
- * positions the server can regenerate (random-k from a shared seed) pays `seededUploadBytes` instead.
+ *
+ * This is the project's one account of an upload, `statsBytes`, in the sweep as in the federated
+ * rounds: a sender that states its own encoding (lib/optim/defenses.ts: fp16 2n, int8 n + 4, signsgd
+ * ⌈n/8⌉ + 4 per tensor; topk by `uploadBytes` itself; randk `seededUploadBytes`, its positions coming
+ * from a 4-byte seed) is taken at its word; the others (Momentum, DGC) by the cheapest encoding above.
  */
+import type { DefenseSpec } from "../optim/defenses";
+import type { SentStats } from "../optim/optimizer";
+
 export type Encoding = "dense" | "indices" | "bitmap" | "empty";
 
 export function tensorBytes(n: number, k: number, sparse: boolean): { bytes: number; encoding: Encoding } {
@@ -44,4 +49,18 @@ export function downloadBytes(total: readonly number[]): number {
  */
 export function seededUploadBytes(sent: readonly number[]): number {
   return 4 * sent.reduce((a, k) => a + k, 0) + 4;
+}
+
+/**
+ * Bytes of one upload from what its optimizer's compress() reported: the sender's own count when it
+ * states one, else `uploadBytes` — per tensor the cheapest encoding, 4n for a tensor sent whole.
+ */
+export function statsBytes(stats: SentStats): number {
+  return stats.bytes ?? uploadBytes(stats.sent, stats.total, true);
+}
+
+/** Bytes of one upload under `defense` (`statsBytes`); throws if a defense that must state its size did not. */
+export function defenseUploadBytes(defense: Pick<DefenseSpec, "name">, stats: SentStats): number {
+  if (defense.name !== "none" && defense.name !== "dgc" && stats.bytes === undefined) throw new Error(`defense '${defense.name}' did not state its upload's size`);
+  return statsBytes(stats);
 }

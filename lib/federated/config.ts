@@ -2,10 +2,11 @@
  * The `fl` command's parameters: dgc_demo's that apply to federated training (all but
  * train_epoch: rounds replace epochs) plus the federated ones, with defaults and validation.
  */
-import { DEFAULTS, check, checkInt, resolveAttackDefaults, validateConfig, type DemoConfig } from "../config";
+import { ConfigError, DEFAULTS, check, checkInt, resolveAttackDefaults, validateConfig, type DemoConfig } from "../config";
 import { SPLIT_SIZES } from "../data/mnist";
 import { ATTACK_METHODS, type AttackMethod } from "../attack/methods";
 import type { VictimLoss } from "../attack/objectives";
+import { DefenseError, parseDefenseArg, type DefenseSpec } from "../optim/defenses";
 import type { SplitKind } from "./split";
 
 /** The attack registry's methods (lib/attack/methods.ts) and the history attacker. */
@@ -27,6 +28,8 @@ export interface FLConfig extends Omit<DemoConfig, "attack_method"> {
   attack_method: FLAttack;
   /** Rounds after attack_round whose uploads the history attacker keeps. */
   history_rounds: number;
+  /** `NAME[:v]` (lib/optim/defenses.ts) every client sends through; null: the seed's use_dgc/sparsity. */
+  defense: string | null;
 }
 
 export const FL_DEFAULTS: FLConfig = {
@@ -40,6 +43,7 @@ export const FL_DEFAULTS: FLConfig = {
   victim_client: 0,
   attack_method: "dlg",
   history_rounds: 10,
+  defense: null,
 };
 
 /** dgc_demo's flags with no meaning here. */
@@ -64,6 +68,35 @@ export function resolveFLDefaults(c: FLConfig, given: { attack_optimizer?: unkno
   return { ...c, attack_optimizer: r.attack_optimizer, attack_lr: r.attack_lr, victim_loss: given.victim_loss !== undefined ? c.victim_loss : defaultVictimLoss(c.attack_method) };
 }
 
+/** The defense of a run: `defense` when set, else DGC at `sparsity` (use_dgc) or none. */
+export function flDefense(c: Pick<FLConfig, "defense" | "use_dgc" | "sparsity">): DefenseSpec {
+  if (c.defense === null) return c.use_dgc ? { name: "dgc", strength: c.sparsity } : { name: "none", strength: null };
+  let specs: DefenseSpec[];
+  try {
+    specs = parseDefenseArg(c.defense);
+  } catch (e) {
+    if (e instanceof DefenseError) throw new ConfigError(`--defense: ${e.message}`);
+    throw e;
+  }
+  check(specs.length === 1, `--defense takes one strength here, got '${c.defense}'`);
+  return specs[0];
+}
+
+/**
+ * `--defense` with the seed's flags as its aliases: dgc:s is `--use_dgc True --sparsity s`, any other
+ * defense `--use_dgc False`. A seed flag given on the command line (`given`) that says otherwise is a
+ * ConfigError; the defaults simply follow the defense.
+ */
+export function withDefense(c: FLConfig, given: { use_dgc?: unknown; sparsity?: unknown }): FLConfig {
+  if (c.defense === null) return c;
+  const d = flDefense(c);
+  const dgc = d.name === "dgc";
+  const clash = (given.use_dgc !== undefined && c.use_dgc !== dgc) || (given.sparsity !== undefined && (!dgc || c.sparsity !== d.strength));
+  const flags = [given.use_dgc !== undefined ? `--use_dgc ${c.use_dgc ? "True" : "False"}` : "", given.sparsity !== undefined ? `--sparsity ${c.sparsity}` : ""].filter(Boolean);
+  check(!clash, `--defense ${c.defense} conflicts with ${flags.join(" ")}`);
+  return { ...c, use_dgc: dgc, sparsity: dgc ? d.strength! : c.sparsity };
+}
+
 /** Throws ConfigError (one line) for the first value out of range, dgc_demo's checks first. */
 export function validateFLConfig(c: FLConfig): FLConfig {
   validateConfig(demoView(c));
@@ -77,6 +110,8 @@ export function validateFLConfig(c: FLConfig): FLConfig {
   checkInt("victim_client", c.victim_client, 0);
   check(c.victim_client < c.clients, `--victim_client must be below --clients (${c.clients}), got ${c.victim_client}`);
   checkInt("history_rounds", c.history_rounds, 0);
+  const d = flDefense(c);
+  check(c.use_dgc === (d.name === "dgc") && (d.name !== "dgc" || c.sparsity === d.strength), `--defense ${c.defense} disagrees with use_dgc ${c.use_dgc}, sparsity ${c.sparsity}`);
   check((FL_ATTACKS as readonly string[]).includes(c.attack_method), `--attack_method must be one of ${FL_ATTACKS.join(", ")}, got ${c.attack_method}`);
   if (c.dlg_attack) {
     check(c.attack_round < c.rounds, `--attack_round must be below --rounds (${c.rounds}), got ${c.attack_round}`);

@@ -1,5 +1,6 @@
 export * from "./split";
 export * from "./bytes";
+export * from "./defense";
 export * from "./client";
 export * from "./simulation";
 export * from "./config";

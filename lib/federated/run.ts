@@ -9,7 +9,7 @@ import type { AttackRecord } from "../demo";
 import { runFederated, type FederatedOptions, type FederatedResult, type RoundRecord } from "./simulation";
 import { attackWatched, type FLAttackOutcome } from "./attack";
 import { publicData } from "../attack/label_counts";
-import { demoView, type FLConfig } from "./config";
+import { demoView, flDefense, type FLConfig } from "./config";
 
 export function federatedOptions(cfg: FLConfig, test?: MnistSplit): FederatedOptions {
   const attacking = cfg.dlg_attack;
@@ -23,6 +23,7 @@ export function federatedOptions(cfg: FLConfig, test?: MnistSplit): FederatedOpt
     lr: cfg.train_lr,
     useDgc: cfg.use_dgc,
     sparsity: cfg.sparsity,
+    defense: flDefense(cfg),
     test,
     watch: attacking
       ? {
@@ -74,6 +75,7 @@ export function runFL(
           labelRule: cfg.label_rule,
           rng: ctx.rng,
           mean,
+          defense: flDefense(cfg),
           stopAtLeak: hooks.stopAtLeak,
           publicLabelled: data.test && cfg.attack_batch_size > 1 ? publicData(data.test) : undefined,
         }, hooks.onRecord)

@@ -10,7 +10,8 @@
  *
  * Random streams, all forks of the run's Rng: "init" (the model, as dgc_demo), "split" (the shards),
  * "shuffle" for client 0 and "shuffle/c" for client c > 0 (so with one client, its first batch is
- * dgc_demo's victim), "sample/c" for DGC's sampled threshold when asked.
+ * dgc_demo's victim), "sample/c" for DGC's sampled threshold when asked, "defense" / "defense/c"
+ * for the other defenses' draws (defense.ts).
  *
  * The server may watch one client (`watch`): from round R it keeps that client's uploads and the
  * models it broadcast (as Float32Arrays), for the attacks of attack.ts. In round R the watched
@@ -20,14 +21,16 @@ import { tf } from "../tf";
 import type { Batch } from "../data/batcher";
 import type { MnistSplit } from "../data/mnist";
 import { accuracy, DivergenceError } from "../train";
-import { makeOptimizer, Momentum, sumStats, type DGCOptions } from "../optim";
+import { Momentum, sumStats, type DGCOptions } from "../optim";
+import type { DefenseSpec } from "../optim/defenses";
 import type { Model } from "../models/model";
 import type { VictimLoss } from "../attack/objectives";
 import { ConfigError } from "../config";
 import type { Rng } from "../rng";
 import { Client } from "./client";
 import { splitClients, type SplitKind } from "./split";
-import { downloadBytes, uploadBytes } from "./bytes";
+import { defenseUploadBytes, downloadBytes } from "./bytes";
+import { clientOptimizer, clientPrivacy, runDefense, type ClientPrivacy } from "./defense";
 
 export interface FederatedOptions {
   clients: number;
@@ -41,6 +44,8 @@ export interface FederatedOptions {
   lr: number;
   useDgc: boolean;
   sparsity: number;
+  /** What every client sends its update through (defense.ts); when absent, DGC at `sparsity` if useDgc, else none. */
+  defense?: DefenseSpec | null;
   /** DGC refinements beyond the seed's (lib/optim/variants.ts); none by default. */
   dgc?: Omit<DGCOptions, "lr" | "sparsity" | "rng">;
   /** Test accuracy after every round when given. */
@@ -92,6 +97,8 @@ export interface Watched {
 export interface FederatedResult {
   rounds: RoundRecord[];
   watched: Watched | null;
+  /** `gaussian` only: each client's (ε, δ) over the rounds it took part in (empty otherwise). */
+  privacy: ClientPrivacy[];
   seconds: number;
 }
 
@@ -134,12 +141,8 @@ export function runFederated(
   // an attack inverts one gradient; a FedAvg upload is E steps' weight delta (not supported here)
   if (fedavg && opts.watch) throw new RangeError("attacks need FedSGD (local_steps 1): a FedAvg upload is a weight delta of several steps");
   if (opts.watch && opts.watch.client < shards.length) checkVictimBatch(opts.watch, shards[opts.watch.client].length, opts.batchSize, opts.split);
-  const clients = shards.map((shard, c) => {
-    const dgc = { ...opts.dgc, sparsity: opts.sparsity, ...(opts.dgc?.sampleRatio !== undefined ? { rng: rng.fork(`sample/${c}`) } : {}) };
-    // FedAvg compresses a weight delta: DGC without its momentum (error feedback only)
-    const optimizer = makeOptimizer(opts.useDgc, opts.lr, fedavg ? { ...dgc, momentum: 0 } : dgc);
-    return new Client(c, data, shard, clientStream(rng, c), optimizer);
-  });
+  const defense = runDefense(opts);
+  const clients = shards.map((shard, c) => new Client(c, data, shard, clientStream(rng, c), clientOptimizer(defense, opts.lr, fedavg, rng, c, opts.dgc)));
   const server = fedavg ? new Momentum(1, 0) : new Momentum(opts.lr, 0.9);
   const total = params.map((p) => p.size);
   const rounds: RoundRecord[] = [];
@@ -178,7 +181,7 @@ export function runFederated(
           watched!.sent.push(sumStats(up.stats).sent);
         }
         upValues.push(sumStats(up.stats).sent);
-        upBytes.push(uploadBytes(up.stats.sent, up.stats.total, opts.useDgc));
+        upBytes.push(defenseUploadBytes(defense, up.stats));
         const prev: tf.Tensor[] | null = sum;
         sum = prev ? up.sent.map((s, i) => tf.add(prev[i], s)) : up.sent;
         if (prev) tf.dispose([...prev, ...up.sent]);
@@ -206,7 +209,9 @@ export function runFederated(
     server.dispose();
     for (const c of clients) c.dispose();
   }
-  return { rounds, watched, seconds: (performance.now() - t0) / 1000 };
+  // every client uploads in every round (no client sampling)
+  const privacy = clientPrivacy(defense, clients.map(() => rounds.length));
+  return { rounds, watched, privacy, seconds: (performance.now() - t0) / 1000 };
 }
 
 const fmtBytes = (b: number) => (b >= 1000 ? `${(b / 1000).toFixed(1)} kB` : `${Math.round(b)} B`);

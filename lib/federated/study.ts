@@ -4,7 +4,10 @@
  * round). One JSON record per point, `<out>/<key>.json`, written atomically; a point whose record
  * exists is skipped, so a study resumes and can be fanned out (`shard`, or one process per attack).
  *
- * Sparsity 0 is the seed's Momentum (lr 0.01), the others its DGC (lr 0.001), as Examples 3 and 4.
+ * A point is a defense (defense.ts): sparsity 0 (`none`) is the seed's Momentum (lr 0.01), sparsity s
+ * (`dgc:s`) its DGC (lr 0.001), as Examples 3 and 4, and every other defense Momentum (lr 0.01)
+ * behind its transform, as the sweep trains them. The history attacker runs only against defenses
+ * that carry state into later uploads (DGC's residual, signSGD's error memory) and `none`.
  * Attacks on one (sparsity, round, seed, victim loss) share one federated run: DLG's victim
  * back-propagates the seed's Σ(logits − onehot)², the others cross-entropy.
  */
@@ -22,9 +25,14 @@ import { attackWatched } from "./attack";
 import { DivergenceError } from "../train";
 import { meanStart } from "../attack/invert";
 import { psnr } from "../metrics";
+import { checkDefense, type DefenseSpec } from "../optim/defenses";
+import { defenseName, FL_DELTA } from "./defense";
 
 export interface StudySettings {
+  /** DGC sparsities (0: Momentum), the study's original axis. */
   sparsities: number[];
+  /** Other defenses, after the sparsities (default none). */
+  defenses?: DefenseSpec[];
   rounds: number[];
   attacks: FLAttack[];
   seeds: number[];
@@ -53,7 +61,10 @@ export const STUDY_DEFAULTS: StudySettings = {
 export interface StudyAttackRecord {
   key: string;
   kind: "attack";
-  sparsity: number;
+  /** DGC's sparsity (0: none); null under another defense. */
+  sparsity: number | null;
+  /** The point's defense, as `fl --defense` names it (absent in records from before defenses). */
+  defense?: string;
   round: number;
   attack: FLAttack;
   seed: number;
@@ -79,23 +90,57 @@ export interface StudyAttackRecord {
 export interface StudyTrainRecord {
   key: string;
   kind: "train";
-  sparsity: number;
+  sparsity: number | null;
+  defense?: string;
   seed: number;
   rounds: { round: number; testAccuracy: number; upBytes: number; upValues: number }[];
   testAccuracy: number;
   /** Mean over rounds and clients. */
   upBytesPerRound: number;
   downBytesPerRound: number;
+  /** `gaussian` only: every client's (ε, δ) after the rounds (the largest over clients). */
+  epsilon?: number;
+  delta?: number;
   seconds: number;
   versions: Versions;
 }
 
-export const attackKey = (s: number, r: number, a: FLAttack, seed: number) => `s${s}-r${r}-${a}-seed${seed}`;
-export const trainKey = (s: number, seed: number) => `train-s${s}-seed${seed}`;
+/** A study point: a DGC sparsity (0: none) or a defense. */
+export type StudyPoint = number | DefenseSpec;
 
-/** The study's run at sparsity s (0: Momentum lr 0.01; else DGC lr 0.001), attack defaults by method unless overridden. */
-export function studyConfig(s: number, seed: number, overrides: Partial<FLConfig>): FLConfig {
-  const base = { ...FL_DEFAULTS, seed, use_dgc: s > 0, sparsity: s, train_lr: s > 0 ? 0.001 : 0.01, ...overrides };
+/** The point as a defense: sparsity 0 and dgc:0 are `none` (the seed's Momentum). */
+export function pointDefense(p: StudyPoint): DefenseSpec {
+  const d = typeof p === "number" ? { name: "dgc" as const, strength: p } : checkDefense(p);
+  return d.name === "dgc" && d.strength === 0 ? { name: "none", strength: null } : d;
+}
+
+/** The point's part of a key: `s0` (none), `s0.9` (dgc:0.9) as before defenses; `topk0.9`, `int8` otherwise. */
+function pointKey(p: StudyPoint): string {
+  const d = pointDefense(p);
+  if (d.name === "none" || d.name === "dgc") return `s${d.strength ?? 0}`;
+  return `${d.name}${d.strength ?? ""}`;
+}
+
+/** DGC's sparsity of a point (0: none), null under another defense. */
+const pointSparsity = (p: StudyPoint) => {
+  const d = pointDefense(p);
+  return d.name === "none" ? 0 : d.name === "dgc" ? d.strength : null;
+};
+
+/**
+ * The history attacker's targets: the defenses whose uploads carry state from round to round (DGC's
+ * residual, signSGD's error memory), and `none` as the reference (a plain gradient leaks at h = 0).
+ */
+export const historyApplies = (p: StudyPoint) => ["none", "dgc", "signsgd"].includes(pointDefense(p).name);
+
+export const attackKey = (p: StudyPoint, r: number, a: FLAttack, seed: number) => `${pointKey(p)}-r${r}-${a}-seed${seed}`;
+export const trainKey = (p: StudyPoint, seed: number) => `train-${pointKey(p)}-seed${seed}`;
+
+/** The study's run at a point (DGC lr 0.001; none and the other defenses lr 0.01), attack defaults by method unless overridden. */
+export function studyConfig(p: StudyPoint, seed: number, overrides: Partial<FLConfig>): FLConfig {
+  const d = pointDefense(p);
+  const dgc = d.name === "dgc";
+  const base = { ...FL_DEFAULTS, seed, defense: defenseName(d), use_dgc: dgc, sparsity: dgc ? d.strength! : 0, train_lr: dgc ? 0.001 : 0.01, ...overrides };
   return validateFLConfig(resolveFLDefaults(base, overrides));
 }
 
@@ -103,7 +148,7 @@ const finite = (x: number) => (Number.isFinite(x) ? x : null);
 const write = (out: string, rec: { key: string }) => writeFileAtomic(join(out, `${rec.key}.json`), `${JSON.stringify(rec)}\n`);
 
 /** The attack points of one (sparsity, round, seed, victim loss), on one shared federated run. */
-async function runAttackGroup(out: string, st: StudySettings, s: number, R: number, seed: number, attacks: FLAttack[], data: MnistSplit, mean: Float32Array): Promise<void> {
+async function runAttackGroup(out: string, st: StudySettings, s: StudyPoint, R: number, seed: number, attacks: FLAttack[], data: MnistSplit, mean: Float32Array): Promise<void> {
   const history = attacks.includes("history");
   const cfg = studyConfig(s, seed, {
     clients: st.clients, dlg_attack: true, attack_round: R, rounds: R + 1 + (history ? st.historyRounds : 0),
@@ -122,12 +167,12 @@ async function runAttackGroup(out: string, st: StudySettings, s: number, R: numb
     const iterations = attack === "dlg" ? cfg.attack_epoch : attack === "history" ? st.historyIterations : st.iterations;
     // each attack with its own optimizer and learning rate (the registry's defaults)
     const own = resolveFLDefaults({ ...cfg, attack_method: attack }, { victim_loss: cfg.victim_loss });
-    const common = { key: attackKey(s, R, attack, seed), kind: "attack" as const, sparsity: s, round: R, attack, seed, victimLoss: cfg.victim_loss, iterations, label: w.target.y[0], sentInRound: w.sent[0], versions: currentVersions() };
+    const common = { key: attackKey(s, R, attack, seed), kind: "attack" as const, sparsity: pointSparsity(s), defense: cfg.defense!, round: R, attack, seed, victimLoss: cfg.victim_loss, iterations, label: w.target.y[0], sentInRound: w.sent[0], versions: currentVersions() };
     let rec: StudyAttackRecord;
     try {
       const a = attackWatched(ctx.model, w, {
         method: attack, optimizer: own.attack_optimizer, victimLoss: cfg.victim_loss, iterations, lr: own.attack_lr,
-        returnEvery: Math.max(1, iterations - 1), windowSize: cfg.window_size, labelInit: cfg.label_init, labelRule: cfg.label_rule, rng: ctx.rng, mean,
+        returnEvery: Math.max(1, iterations - 1), windowSize: cfg.window_size, labelInit: cfg.label_init, labelRule: cfg.label_rule, rng: ctx.rng, mean, defense: pointDefense(s),
       });
       if (!Number.isFinite(a.metrics.mse)) throw new DivergenceError("the reconstruction is not finite");
       rec = {
@@ -145,14 +190,15 @@ async function runAttackGroup(out: string, st: StudySettings, s: number, R: numb
   }
 }
 
-async function runTrain(out: string, st: StudySettings, s: number, seed: number, data: { train: MnistSplit; test: MnistSplit }, mean: Float32Array): Promise<void> {
+async function runTrain(out: string, st: StudySettings, s: StudyPoint, seed: number, data: { train: MnistSplit; test: MnistSplit }, mean: Float32Array): Promise<void> {
   const cfg = studyConfig(s, seed, { clients: st.clients, rounds: st.trainRounds });
   const run = runFL(await setupFL(cfg), data, mean);
   const avg = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
   const rounds = run.fed.rounds.map((r) => ({ round: r.round, testAccuracy: r.testAccuracy!, upBytes: avg(r.upBytes), upValues: avg(r.upValues) }));
   const rec: StudyTrainRecord = {
-    key: trainKey(s, seed), kind: "train", sparsity: s, seed, rounds, testAccuracy: run.testAccuracy!,
+    key: trainKey(s, seed), kind: "train", sparsity: pointSparsity(s), defense: cfg.defense!, seed, rounds, testAccuracy: run.testAccuracy!,
     upBytesPerRound: avg(rounds.map((r) => r.upBytes)), downBytesPerRound: run.fed.rounds[0].downBytes,
+    ...(run.fed.privacy.length ? { epsilon: Math.max(...run.fed.privacy.map((p) => p.epsilon)), delta: FL_DELTA } : {}),
     seconds: run.fed.seconds, versions: currentVersions(),
   };
   await write(out, rec);
@@ -177,11 +223,11 @@ const done = (out: string, key: string) => existsSync(join(out, `${key}.json`));
 export function studyTasks(st: StudySettings, data: { train: MnistSplit; test: MnistSplit }, mean: Float32Array, train = true): StudyTask[] {
   const tasks: StudyTask[] = [];
   for (const seed of st.seeds) {
-    for (const s of st.sparsities) {
+    for (const s of [...st.sparsities, ...(st.defenses ?? [])] as StudyPoint[]) {
       if (train) tasks.push({ key: trainKey(s, seed), keys: [trainKey(s, seed)], run: (out) => runTrain(out, st, s, seed, data, mean) });
       for (const R of st.rounds) {
         for (const loss of ["sse", "ce"] as const) {
-          const group = st.attacks.filter((a) => defaultVictimLoss(a) === loss);
+          const group = st.attacks.filter((a) => defaultVictimLoss(a) === loss && (a !== "history" || historyApplies(s)));
           if (!group.length) continue;
           tasks.push({
             key: attackKey(s, R, group.join("+") as FLAttack, seed),

@@ -1,11 +1,12 @@
 /**
  * The federated study's records read back: every record as one JSON array, and the Markdown tables
- * of docs/federated.md (training; then per attack, sparsity × attacked round).
+ * of docs/federated.md (training; then per attack, defense × attacked round).
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { median } from "../sweep/summary";
 import { FL_ATTACKS } from "./config";
+import { DEFENSES, type DefenseName } from "../optim/defenses";
 import type { StudyAttackRecord, StudyTrainRecord } from "./study";
 
 export function loadStudy(out: string): { attacks: StudyAttackRecord[]; trains: StudyTrainRecord[] } {
@@ -14,6 +15,21 @@ export function loadStudy(out: string): { attacks: StudyAttackRecord[]; trains: 
 }
 
 const uniq = (xs: number[]) => [...new Set(xs)].sort((a, b) => a - b);
+
+/** A record's defense as `fl --defense` names it (records from before defenses have only a sparsity). */
+export function recordDefense(r: Pick<StudyAttackRecord, "sparsity" | "defense">): string {
+  return r.defense ?? (r.sparsity === 0 ? "none" : `dgc:${r.sparsity}`);
+}
+
+/** The defenses present, in DEFENSES order, then by strength. */
+function defenseRows(labels: string[]): string[] {
+  const parts = (l: string) => l.split(":") as [DefenseName, string?];
+  return [...new Set(labels)].sort((a, b) => {
+    const [na, sa] = parts(a);
+    const [nb, sb] = parts(b);
+    return DEFENSES.indexOf(na) - DEFENSES.indexOf(nb) || Number(sa ?? 0) - Number(sb ?? 0);
+  });
+}
 const fmt = (x: number | null, d = 1) => (x === null ? "–" : x === Infinity ? "∞" : x.toFixed(d));
 
 /** "median (min–max)" of a list, or "–". */
@@ -33,16 +49,18 @@ export function studyJson(out: string): string {
 export function studyMarkdown(out: string): string {
   const { attacks, trains } = loadStudy(out);
   const lines: string[] = [];
-  const ss = uniq([...attacks.map((a) => a.sparsity), ...trains.map((t) => t.sparsity)]);
+  const ss = defenseRows([...attacks.map(recordDefense), ...trains.map(recordDefense)]);
   if (trains.length) {
-    const dense = median(trains.filter((t) => t.sparsity === 0).map((t) => t.upBytesPerRound));
+    const dense = median(trains.filter((t) => recordDefense(t) === "none").map((t) => t.upBytesPerRound));
+    const eps = trains.some((t) => t.epsilon !== undefined);
     lines.push(`Training, ${trains[0].rounds.length} rounds (seeds: ${uniq(trains.map((t) => t.seed)).join(", ")})`, "");
-    lines.push("| sparsity | test acc after the rounds, median (min–max) | bytes up per client per round | ratio | bytes down per client per round |", "|---|---|---|---|---|");
+    lines.push(`| defense | test acc after the rounds, median (min–max) | bytes up per client per round | ratio | bytes down per client per round |${eps ? " (ε, δ) per client after the rounds |" : ""}`, `|---|---|---|---|---|${eps ? "---|" : ""}`);
     for (const s of ss) {
-      const t = trains.filter((x) => x.sparsity === s);
+      const t = trains.filter((x) => recordDefense(x) === s);
       if (!t.length) continue;
       const up = median(t.map((x) => x.upBytesPerRound))!;
-      lines.push(`| ${s} | ${spread(t.map((x) => x.testAccuracy), 3)} | ${spread(t.map((x) => x.upBytesPerRound), 0)} | ${dense && up ? `${(dense / up).toFixed(0)}×` : "–"} | ${t[0].downBytesPerRound} |`);
+      const e = t[0].epsilon !== undefined ? ` ε ${t[0].epsilon.toPrecision(3)}, δ ${t[0].delta} |` : eps ? " |" : "";
+      lines.push(`| ${s} | ${spread(t.map((x) => x.testAccuracy), 3)} | ${spread(t.map((x) => x.upBytesPerRound), 0)} | ${dense && up ? `${(dense / up).toFixed(0)}×` : "–"} | ${t[0].downBytesPerRound} |${e}`);
     }
     lines.push("");
   }
@@ -51,10 +69,10 @@ export function studyMarkdown(out: string): string {
     const mine = attacks.filter((a) => a.attack === attack);
     const its = attack === "analytic" ? "closed form" : `${mine[0].iterations} iterations${attack === "history" ? " per inversion" : ""}`;
     lines.push(`Attack \`${attack}\` (victim loss ${mine[0].victimLoss}, ${its}): PSNR in dB, median (min–max), recovered of seeds${attack === "history" ? "; first leak round, median" : ""}`, "");
-    lines.push(`| sparsity | ${rounds.map((r) => `round ${r}`).join(" | ")} |`, `|---|${rounds.map(() => "---").join("|")}|`);
-    for (const s of ss) {
+    lines.push(`| defense | ${rounds.map((r) => `round ${r}`).join(" | ")} |`, `|---|${rounds.map(() => "---").join("|")}|`);
+    for (const s of ss.filter((d) => mine.some((a) => recordDefense(a) === d))) {
       const cells = rounds.map((r) => {
-        const xs = mine.filter((a) => a.sparsity === s && a.round === r);
+        const xs = mine.filter((a) => recordDefense(a) === s && a.round === r);
         if (!xs.length) return "–";
         const div = xs.filter((a) => a.diverged).length;
         const ps = xs.filter((a) => !a.diverged).map((a) => a.psnr ?? Infinity);
@@ -66,6 +84,47 @@ export function studyMarkdown(out: string): string {
       lines.push(`| ${s} | ${cells.join(" | ")} |`);
     }
     lines.push("");
+  }
+  return lines.join("\n");
+}
+
+/** The single-round attack that recovered the most victims, then the highest median PSNR (diverged runs count as not recovered). */
+function strongest(xs: readonly StudyAttackRecord[]): { attack: string; psnr: number | null; recovered: number; n: number } | null {
+  let best: { attack: string; psnr: number | null; recovered: number; n: number } | null = null;
+  for (const attack of new Set(xs.map((a) => a.attack))) {
+    const mine = xs.filter((a) => a.attack === attack);
+    const c = { attack, psnr: median(mine.filter((a) => !a.diverged).map((a) => a.psnr ?? Infinity)), recovered: mine.filter((a) => a.recovered).length, n: mine.length };
+    if (!best || c.recovered > best.recovered || (c.recovered === best.recovered && (c.psnr ?? -Infinity) > (best.psnr ?? -Infinity))) best = c;
+  }
+  return best;
+}
+
+/**
+ * The frontier at later rounds (docs/defenses.md, "Later rounds"): per defense, bytes up per client per
+ * round and test accuracy after the training rounds; per attacked round, the strongest single-round attack
+ * (median PSNR, victims recovered, which attack) and the history attacker's leaks; (ε, δ) under gaussian.
+ */
+export function laterRoundsMarkdown(out: string): string {
+  const { attacks, trains } = loadStudy(out);
+  const rounds = uniq(attacks.map((a) => a.round));
+  const lines = [
+    `| defense | bytes up / client / round | test acc after ${trains[0]?.rounds.length ?? "–"} rounds | ${rounds.map((r) => `R = ${r}: strongest single-round attack`).join(" | ")} | ${rounds.map((r) => `R = ${r}: history`).join(" | ")} | (ε, δ) per client after the rounds |`,
+    `|---|---|---|${rounds.map(() => "---|").join("")}${rounds.map(() => "---|").join("")}---|`,
+  ];
+  for (const d of defenseRows([...attacks.map(recordDefense), ...trains.map(recordDefense)])) {
+    const t = trains.filter((x) => recordDefense(x) === d);
+    const single = rounds.map((r) => {
+      const s = strongest(attacks.filter((a) => recordDefense(a) === d && a.round === r && a.attack !== "history"));
+      return s ? `${fmt(s.psnr)} (${s.recovered}/${s.n}) ${s.attack}` : "–";
+    });
+    const history = rounds.map((r) => {
+      const h = attacks.filter((a) => recordDefense(a) === d && a.round === r && a.attack === "history");
+      if (!h.length) return "–";
+      const leaks = h.filter((a) => a.firstLeakRound !== null).map((a) => a.firstLeakRound!);
+      return `${leaks.length}/${h.length}${leaks.length ? ` (first leak: round ${median(leaks)}, median)` : ""}`;
+    });
+    const eps = t.find((x) => x.epsilon !== undefined);
+    lines.push(`| ${d} | ${t.length ? fmt(median(t.map((x) => x.upBytesPerRound)), 0) : "–"} | ${t.length ? fmt(median(t.map((x) => x.testAccuracy)), 3) : "–"} | ${single.join(" | ")} | ${history.join(" | ")} | ${eps ? `ε ${eps.epsilon!.toPrecision(3)}, δ ${eps.delta}` : ""} |`);
   }
   return lines.join("\n");
 }

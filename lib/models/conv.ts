@@ -1,6 +1,6 @@
 /**
  * A 2-D convolution built from pieces that work on every backend and at every order of
- * differentiation:  pad → im2col → matMul with the [k·k·C, O] filter → + bias.
+ * differentiation:  im2col (zero padding read in place) → matMul with the [k·k·C, O] filter → + bias.
  * Why not tf.conv2d: its filter gradient (Conv2DBackpropFilter) has no gradient of its own, so
  * DLG on a conv net cannot take the second derivative, and the wasm backend has no
  * Conv2DBackpropFilter kernel at all. im2col and its adjoint col2im (a scatter-add) are each
@@ -19,14 +19,12 @@ import { conv2dTensorflow } from "./conv_tensorflow";
 interface Im2colPlan {
   outH: number;
   outW: number;
-  /** For each column entry (outH·outW·k·k·C of them), the flat index of the padded pixel it reads. */
-  index: Int32Array;
-  /** The same over the unpadded image: the flat index of the pixel read, or −1 where it reads padding. */
+  /** For each column entry (outH·outW·k·k·C of them), the flat index of the pixel it reads, or −1 where it reads padding. */
   rawIndex: Int32Array;
-  nIn: number;
   nCol: number;
+  /** [B, H, W, C] → [B·outH·outW, k·k·C], zeros where a column reads padding. */
   im2col: (x: tf.Tensor) => tf.Tensor;
-  /** The adjoint [B, nCol] → [B, nIn]: adds every column entry back onto its (padded) pixel. */
+  /** The adjoint [B·outH·outW, k·k·C] → [B, H, W, C]: adds every column entry back onto its pixel (padding dropped). */
   col2im: (cols: tf.Tensor) => tf.Tensor;
 }
 
@@ -37,9 +35,7 @@ function makePlan(H: number, W: number, C: number, k: number, stride: number, pa
   const Wp = W + 2 * pad;
   const outH = Math.floor((Hp - k) / stride) + 1;
   const outW = Math.floor((Wp - k) / stride) + 1;
-  const nIn = Hp * Wp * C;
   const nCol = outH * outW * k * k * C;
-  const index = new Int32Array(nCol);
   const rawIndex = new Int32Array(nCol);
   let n = 0;
   for (let i = 0; i < outH; i++)
@@ -48,33 +44,40 @@ function makePlan(H: number, W: number, C: number, k: number, stride: number, pa
         for (let b = 0; b < k; b++)
           for (let c = 0; c < C; c++, n++) {
             const [r, w] = [i * stride + a, j * stride + b];
-            index[n] = (r * Wp + w) * C + c;
             const inside = r >= pad && r < H + pad && w >= pad && w < W + pad;
             rawIndex[n] = inside ? ((r - pad) * W + (w - pad)) * C + c : -1;
           }
 
-  const plan = { outH, outW, nIn, nCol, index, rawIndex } as Im2colPlan;
-  // [B, nIn] → [B, nCol]
+  const plan = { outH, outW, nCol, rawIndex } as Im2colPlan;
+  const nX = H * W * C;
+  const kkC = k * k * C;
+  // [B, H, W, C] → [B·outH·outW, k·k·C]: the padding is never materialized (rawIndex −1 reads 0)
   const gatherCols = (x: tf.Tensor) => {
     const B = x.shape[0];
     const src = x.dataSync() as Float32Array;
     const out = new Float32Array(B * nCol);
     for (let b = 0, o = 0; b < B; b++) {
-      const base = b * nIn;
-      for (let j = 0; j < nCol; j++, o++) out[o] = src[base + index[j]];
+      const base = b * nX;
+      for (let j = 0; j < nCol; j++, o++) {
+        const from = rawIndex[j];
+        if (from >= 0) out[o] = src[base + from];
+      }
     }
-    return tf.tensor2d(out, [B, nCol]);
+    return tf.tensor2d(out, [B * outH * outW, kkC]);
   };
-  // [B, nCol] → [B, nIn]: the adjoint, adding every column entry back onto its pixel
+  // the adjoint, adding every column entry back onto its pixel; entries that read padding drop out
   const scatterCols = (cols: tf.Tensor) => {
-    const B = cols.shape[0];
+    const B = cols.shape[0] / (outH * outW);
     const src = cols.dataSync() as Float32Array;
-    const out = new Float32Array(B * nIn);
+    const out = new Float32Array(B * nX);
     for (let b = 0, o = 0; b < B; b++) {
-      const base = b * nIn;
-      for (let j = 0; j < nCol; j++, o++) out[base + index[j]] += src[o];
+      const base = b * nX;
+      for (let j = 0; j < nCol; j++, o++) {
+        const to = rawIndex[j];
+        if (to >= 0) out[base + to] += src[o];
+      }
     }
-    return tf.tensor2d(out, [B, nIn]);
+    return tf.tensor4d(out, [B, H, W, C]);
   };
   plan.col2im = unaryCustomGrad(scatterCols, (dy) => plan.im2col(dy));
   plan.im2col = unaryCustomGrad(gatherCols, (dy) => plan.col2im(dy));
@@ -89,25 +92,40 @@ export function conv2d(x: tf.Tensor, filter: tf.Tensor, bias: tf.Tensor, stride:
   const [B, H, W, C] = x.shape;
   const [k, , , O] = filter.shape;
   const plan = planFor(H, W, C, k, stride, pad);
-  const xp = tf.reshape(tf.pad(x, [[0, 0], [pad, pad], [pad, pad], [0, 0]]), [B, plan.nIn]);
-  const cols = tf.reshape(plan.im2col(xp), [B * plan.outH * plan.outW, k * k * C]);
+  const cols = plan.im2col(x);
   const out = tf.add(tf.matMul(cols as tf.Tensor2D, tf.reshape(filter, [k * k * C, O]) as tf.Tensor2D), bias);
   return tf.reshape(out, [B, plan.outH, plan.outW, O]);
 }
 
-type Route = "native" | "im2col";
+type Route = "native" | "im2col" | "conv";
 /**
  * How each backend computes the two gradient pieces of a first-order convolution, measured on
  * LeNet's step (environment.md): tfjs-node has every native kernel, and with `layer:
  * "tensorflow-ops"` runs the whole layer as TensorFlow's own ops (conv_tensorflow.ts, the fastest);
- * wasm has Conv2D and Conv2DBackpropInput but no Conv2DBackpropFilter, so its filter gradient is a JS
- * gather of the transposed columns and one matMul; the cpu backend's native kernels are plain JS loops.
+ * wasm has a fast Conv2D (XNNPACK) but no Conv2DBackpropFilter and a slow Conv2DBackpropInput, so
+ * both gradients are forward convolutions where they can be ("conv": ∂filter always, ∂x at stride 1
+ * with "same" padding; 30 % off a LeNet step in paired runs) and otherwise a JS gather or scatter
+ * of the columns and one matMul ("im2col"); the cpu backend's native kernels are plain JS loops.
  */
 export const FIRST_ORDER_ROUTES: Record<string, { input: Route; filter: Route; layer?: "tensorflow-ops" }> = {
   tensorflow: { input: "native", filter: "native", layer: "tensorflow-ops" },
-  wasm: { input: "im2col", filter: "im2col" },
+  wasm: { input: "conv", filter: "conv" },
   cpu: { input: "im2col", filter: "im2col" },
 };
+
+/**
+ * ∂filter as a forward convolution, for backends with a fast Conv2D but no Conv2DBackpropFilter
+ * (wasm: XNNPACK): ∂W[a, b, c, o] = Σ_{n,i,j} xp[n, s·i + a, s·j + b, c] · dz[n, i, j, o] is the
+ * VALID convolution of xp with channels and batch swapped ([C, Hp, Wp, B]) by the filter dz
+ * ([outH, outW, B, O]) dilated by the stride s; its [C, ·, ·, O] output, cut to k × k (a last
+ * padded row the forward pass never read drops out), transposed to [k, k, C, O].
+ */
+function filterGradByConv(xp: tf.Tensor, dz: tf.Tensor, k: number, stride: number): tf.Tensor {
+  const [C, O] = [xp.shape[3]!, dz.shape[3]!];
+  const out = tf.conv2d(tf.transpose(xp, [3, 1, 2, 0]) as tf.Tensor4D, tf.transpose(dz, [1, 2, 0, 3]) as tf.Tensor4D, 1, "valid", "NHWC", stride);
+  const cut = out.shape[1] === k && out.shape[2] === k ? out : tf.slice(out, [0, 0, 0, 0], [C, k, k, O]);
+  return tf.transpose(cut, [1, 2, 0, 3]);
+}
 
 /** cols [B·outH·outW, k·k·C] of the unpadded x [B, H, W, C], transposed: [k·k·C, B·outH·outW]. */
 function im2colTransposed(x: tf.Tensor, plan: Im2colPlan): tf.Tensor2D {
@@ -184,6 +202,8 @@ export function conv2dFirstOrder(
         let dw: tf.Tensor;
         if (route.filter === "native") {
           dw = tf.engine().runKernel("Conv2DBackpropFilter", { x: tf.pad(xs, padding), dy: dz }, { strides: stride, pad: "valid", dataFormat: "NHWC", filterShape: [k, k, C, O] });
+        } else if (route.filter === "conv") {
+          dw = filterGradByConv(tf.pad(xs, padding), dz, k, stride);
         } else {
           dw = tf.reshape(tf.matMul(im2colTransposed(xs, plan), tf.reshape(dz, [B * outH * outW, O]) as tf.Tensor2D), [k, k, C, O]);
         }
@@ -193,6 +213,9 @@ export function conv2dFirstOrder(
         else if (route.input === "native") {
           const dxp = tf.engine().runKernel("Conv2DBackpropInput", { dy: dz, filter: ws }, { strides: stride, pad: "valid", dataFormat: "NHWC", inputShape: [B, H + 2 * pad, W + 2 * pad, C] }) as tf.Tensor;
           dx = tf.slice(dxp, [0, pad, pad, 0], [B, H, W, C]);
+        } else if (route.input === "conv" && stride === 1 && 2 * pad === k - 1) {
+          // stride 1, "same" padding: ∂x is the same-padded convolution of dz with the flipped filter, channels swapped
+          dx = tf.conv2d(dz, tf.transpose(tf.reverse(ws, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D, 1, "same");
         } else {
           const dcols = tf.matMul(tf.reshape(dz, [B * outH * outW, O]) as tf.Tensor2D, tf.transpose(tf.reshape(ws, [k * k * C, O])) as tf.Tensor2D);
           dx = col2imUnpadded(dcols, plan, [B, H, W, C]);

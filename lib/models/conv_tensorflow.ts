@@ -47,32 +47,62 @@ function ops() {
   return { T, NHWC, conv, run };
 }
 
+export interface ConvLayer {
+  stride: number;
+  pad: number;
+  sigmoid: boolean;
+}
+/** What a layer's backward pass needs from its forward pass. */
+export interface ConvSaved {
+  xp: tf.Tensor;
+  w: tf.Tensor;
+  y: tf.Tensor;
+  /** The shape of the layer's (unpadded) input. */
+  inShape: [number, number, number, number];
+}
+
+export function tensorflowOnly(what: string): void {
+  if (tf.getBackend() !== "tensorflow") throw new Error(`${what} needs the tensorflow backend, not ${tf.getBackend()}`);
+}
+
+/** y = act(BiasAdd(Conv2D(pad(x), W, VALID), b)), and what the backward pass needs. */
+export function convForward(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, l: ConvLayer): { y: tf.Tensor; saved: ConvSaved } {
+  const { T, NHWC, conv, run } = ops();
+  const xp = l.pad > 0 ? tf.pad(x, [[0, 0], [l.pad, l.pad], [l.pad, l.pad], [0, 0]]) : x;
+  const z = run("BiasAdd", [T, NHWC], [run("Conv2D", conv(l.stride, 0), [xp, w]), b]);
+  const y = l.sigmoid ? tf.sigmoid(z) : z;
+  return { y, saved: { xp, w, y, inShape: x.shape as ConvSaved["inShape"] } };
+}
+
+/** ∂W, ∂b and (unless inputGrad is false: zeros) ∂x of a layer, given ∂y. */
+export function convBackward(dy: tf.Tensor, s: ConvSaved, l: ConvLayer, inputGrad = true): { dx: tf.Tensor; dw: tf.Tensor; db: tf.Tensor } {
+  const { T, NHWC, conv, run } = ops();
+  const [k, , C, O] = s.w.shape;
+  const dz = l.sigmoid ? run("SigmoidGrad", [T], [s.y, dy]) : dy;
+  const dw = run("Conv2DBackpropFilter", conv(l.stride, 0), [s.xp, shapeTensor([k, k, C, O]), dz]);
+  const db = run("BiasAddGrad", [T, NHWC], [dz]);
+  let dx: tf.Tensor;
+  if (!inputGrad) dx = tf.zeros(s.inShape);
+  else if (l.stride === 1 && l.pad <= k - 1) {
+    const flipped = tf.transpose(tf.reverse(s.w, [0, 1]), [0, 1, 3, 2]); // [k, k, O, C]
+    dx = run("Conv2D", conv(1, k - 1 - l.pad), [dz, flipped]);
+  } else dx = run("Conv2DBackpropInput", conv(l.stride, l.pad), [shapeTensor(s.inShape), s.w, dz]);
+  return { dx, dw, db };
+}
+
 export function conv2dTensorflow(
   x: tf.Tensor, filter: tf.Tensor, bias: tf.Tensor, stride: number, pad: number,
   opts: { activation?: "sigmoid"; inputGrad?: boolean } = {},
 ): tf.Tensor4D {
-  if (tf.getBackend() !== "tensorflow") throw new Error(`conv2dTensorflow needs the tensorflow backend, not ${tf.getBackend()}`);
-  const [B, H, W, C] = x.shape;
-  const [k, , , O] = filter.shape;
-  const { T, NHWC, conv, run } = ops();
-  const sigmoid = opts.activation === "sigmoid";
+  tensorflowOnly("conv2dTensorflow");
+  const l: ConvLayer = { stride, pad, sigmoid: opts.activation === "sigmoid" };
   const f = tf.customGrad(((x4: tf.Tensor4D, w: tf.Tensor4D, b: tf.Tensor1D, save: (ts: tf.Tensor[]) => void) => {
-    const xp = pad > 0 ? tf.pad(x4, [[0, 0], [pad, pad], [pad, pad], [0, 0]]) : x4;
-    const z = run("BiasAdd", [T, NHWC], [run("Conv2D", conv(stride, 0), [xp, w]), b]);
-    const y = sigmoid ? tf.sigmoid(z) : z;
-    save([xp, w, y]);
+    const { y, saved } = convForward(x4, w, b, l);
+    save([saved.xp, w, y]);
     return {
       value: y,
-      gradFunc: (dy: tf.Tensor4D, [xps, ws, ys]: tf.Tensor[]) => {
-        const dz = sigmoid ? run("SigmoidGrad", [T], [ys, dy]) : dy;
-        const dw = run("Conv2DBackpropFilter", conv(stride, 0), [xps, shapeTensor([k, k, C, O]), dz]);
-        const db = run("BiasAddGrad", [T, NHWC], [dz]);
-        let dx: tf.Tensor;
-        if (opts.inputGrad === false) dx = tf.zeros([B, H, W, C]);
-        else if (stride === 1 && pad <= k - 1) {
-          const flipped = tf.transpose(tf.reverse(ws, [0, 1]), [0, 1, 3, 2]); // [k, k, O, C]
-          dx = run("Conv2D", conv(1, k - 1 - pad), [dz, flipped]);
-        } else dx = run("Conv2DBackpropInput", conv(stride, pad), [shapeTensor([B, H, W, C]), ws, dz]);
+      gradFunc: (dy: tf.Tensor4D, [xp, ws, ys]: tf.Tensor[]) => {
+        const { dx, dw, db } = convBackward(dy, { xp, w: ws, y: ys, inShape: saved.inShape }, l, opts.inputGrad !== false);
         return [dx, dw, db];
       },
     };

@@ -9,6 +9,7 @@
 import { tf } from "../tf";
 import { IMAGE_SIZE, NUM_CLASSES } from "../data/mnist";
 import { conv2d, conv2dFirstOrder } from "./conv";
+import { convNetCrossEntropyTensorflow } from "./lenet_tensorflow";
 import { numel, type Model } from "./model";
 import type { Rng } from "../rng";
 
@@ -19,6 +20,7 @@ const CONVS = [
   { cin: CH, stride: 2 },
   { cin: CH, stride: 1 },
 ];
+const LAYERS = CONVS.map((c) => ({ stride: c.stride, pad: 2, sigmoid: true }));
 const FLAT = 7 * 7 * CH; // 28 → 14 → 7 → 7
 
 export function lenetModel(): Model {
@@ -47,5 +49,6 @@ export function lenetModel(): Model {
       });
       return tf.add(tf.matMul(tf.reshape(h, [B, FLAT]) as tf.Tensor2D, params[6] as tf.Tensor2D), params[7]);
     },
+    backprop: { tensorflow: (params, x, labels) => convNetCrossEntropyTensorflow(params, x, labels, LAYERS, IMAGE_SIZE) },
   };
 }

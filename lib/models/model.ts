@@ -22,7 +22,14 @@ export interface Model {
    * fewer tfjs ops, which is what costs time on a model this small.
    */
   readonly closedForm?: ClosedFormGradients;
+  /**
+   * Optional hand-written first-order backward passes, per tfjs backend: training's cross-entropy
+   * gradient without tfjs's tape (LeNet on tensorflow), the same numbers as autodiff.
+   */
+  readonly backprop?: Partial<Record<string, CrossEntropyGradients>>;
 }
+
+export type CrossEntropyGradients = (params: readonly tf.Tensor[], x: tf.Tensor2D, labels: Int32Array) => { loss: number; correct: number; grads: tf.Tensor[] };
 
 export interface ForwardOptions {
   /**
@@ -35,7 +42,7 @@ export interface ForwardOptions {
 
 export interface ClosedFormGradients {
   /** Mean softmax cross-entropy of a batch, how many it classifies right, and the parameter gradients. */
-  crossEntropy(params: readonly tf.Tensor[], x: tf.Tensor2D, labels: Int32Array): { loss: number; correct: number; grads: tf.Tensor[] };
+  crossEntropy: CrossEntropyGradients;
   /**
    * DLG's distance D(x', y') = Σ_t ‖∂L/∂θ_t − g_t‖² / numel_t with L = Σ(net(x') − y')², and its
    * gradients with respect to x' and y', on JS arrays: `step` writes ∂D/∂x' into gx and ∂D/∂y'

@@ -5,7 +5,7 @@
  *   apply(params, sent) → the parameter update on what was sent.
  */
 import type { tf } from "../tf";
-import { uploadBytes } from "../federated/bytes";
+import { statsBytes } from "../federated/bytes";
 
 export interface SentStats {
   /** Entries sent, per parameter tensor. */
@@ -37,16 +37,7 @@ export function sumStats(s: SentStats): { sent: number; total: number } {
 }
 
 /**
- * Bytes of one upload: the sender's own count when it states one (a quantizer's, random-k's);
- * otherwise federated/bytes.ts's account of float32 values, per tensor the cheapest of dense (4n),
- * value + index (8k) and value + bitmap (4k + ⌈n/8⌉) — 4n for a tensor sent whole.
- */
-export function statsBytes(s: SentStats): number {
-  return s.bytes ?? uploadBytes(s.sent, s.total, true);
-}
-
-/**
- * An optimizer that counts what it uploads: steps taken and their bytes (`statsBytes`), for a
+ * An optimizer that counts what it uploads: steps taken and their bytes (federated/bytes.ts `statsBytes`), for a
  * bytes-per-step account of a whole training run. Everything else is the inner optimizer's.
  */
 export class UploadCounter implements Optimizer {

@@ -17,7 +17,8 @@ import { meanStart, runInversionAttack } from "../attack/invert";
 import { attackMetrics, mse, psnr, ssim } from "../metrics";
 import { currentVersions, RECORD_SCHEMA, type AttackOutcome, type BaselineOutcome, type JobRecord, type TrainingOutcome } from "./record";
 import { makeDefenseOptimizer } from "../optim/defended";
-import { statsBytes, UploadCounter } from "../optim/optimizer";
+import { statsBytes } from "../federated/bytes";
+import { UploadCounter } from "../optim/optimizer";
 import type { Optimizer } from "../optim/optimizer";
 import type { InversionParams, JobConfig } from "./grid";
 
@@ -171,7 +172,7 @@ function analytic(observed: readonly tf.Tensor[], mean: Float32Array, sparse: bo
 
 /**
  * Trains under the job's optimizer (the defense's, or the seed's Momentum / DGC) and counts every
- * upload's bytes as optim/optimizer.ts `statsBytes` does (federated/bytes.ts's account).
+ * upload's bytes by federated/bytes.ts `statsBytes`.
  */
 export function runJobTraining(cfg: JobConfig, ctx: RunContext, data: SweepData): TrainingOutcome {
   const defense = defenseOptimizer(cfg, ctx);

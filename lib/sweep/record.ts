@@ -34,7 +34,7 @@ export interface AttackOutcome {
   /** Gradient values the victim sent in the attacked step, and the dense count. */
   sentValues: number;
   totalValues: number;
-  /** Size of that upload in bytes under the sender's encoding (optim/optimizer.ts `statsBytes`). */
+  /** Size of that upload in bytes under the sender's encoding (federated/bytes.ts `statsBytes`). */
   sentBytes?: number;
   seconds: number;
 }
@@ -52,7 +52,7 @@ export interface TrainingOutcome {
   /** Mean gradient values sent per training step (null without training steps). */
   valuesPerStep: number | null;
   totalValues: number;
-  /** Mean bytes one upload costs (optim/optimizer.ts `statsBytes`: a quantizer's own encoding, else federated/bytes.ts's dense / indices / bitmap). */
+  /** Mean bytes one upload costs (federated/bytes.ts `statsBytes`: a quantizer's own encoding, else the cheapest of dense / indices / bitmap). */
   bytesPerStep: number | null;
   denseBytesPerStep: number;
   /** denseBytesPerStep / bytesPerStep. */

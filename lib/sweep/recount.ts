@@ -8,7 +8,7 @@
  * `training.bytesPerStep` and `training.compressionRatio` change.
  */
 import { victimStep } from "../demo";
-import { statsBytes } from "../optim/optimizer";
+import { statsBytes } from "../federated/bytes";
 import { tryLock } from "../lock";
 import { defenseOptimizer, dgcRefinements, jobContext, loadSweepData, runJobTraining, type SweepData } from "./job";
 import { currentVersions, writeRecord, type JobRecord } from "./record";
