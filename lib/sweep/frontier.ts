@@ -12,7 +12,7 @@
  * defense trained (the study trains once per defense and seed, with the DLG jobs).
  */
 import { defenseLabel, isDgcRow, type SummaryRow } from "./summary";
-import { DEFAULT_COMMON, jobConfig, type AttackName } from "./grid";
+import { DEFAULT_COMMON, jobConfig, type AttackName, type SweepModel } from "./grid";
 import { jobContext, runJobAttack, type SweepData } from "./job";
 import { PIXELS } from "../data/mnist";
 import type { DefenseSpec } from "../optim/defenses";
@@ -141,8 +141,9 @@ const FAMILY_SYMBOL: Record<string, string> = {
 /**
  * One attack's frontier: attack PSNR (x) against test accuracy (y), bytes per step as the colour
  * (log10), a symbol per defense family, the Pareto front ringed and joined; hover names each point.
+ * `model` names the model in the title (the Linear figures of before have none).
  */
-export function frontierFigure(points: readonly FrontierPoint[], attack: string): Figure {
+export function frontierFigure(points: readonly FrontierPoint[], attack: string, model?: string): Figure {
   const ps = points.filter((p) => p.attack === attack && p.psnr !== null && p.testAccuracy !== null && p.bytesPerStep !== null);
   const families = [...new Set(ps.map((p) => p.defense.split(":")[0]))];
   const hover = (p: FrontierPoint) =>
@@ -169,7 +170,7 @@ export function frontierFigure(points: readonly FrontierPoint[], attack: string)
   return {
     data,
     layout: {
-      title: { text: `Defense frontier against ${attack}: attack PSNR vs test accuracy (colour: bytes per step)` },
+      title: { text: `Defense frontier${model ? ` on ${model}` : ""} against ${attack}: attack PSNR vs test accuracy (colour: bytes per step)` },
       height: 480,
       xaxis: { title: { text: `${attack}'s median PSNR (dB, lower = more private)` } },
       yaxis: { title: { text: "test accuracy after training under the defense" } },
@@ -186,19 +187,21 @@ export function frontierFigure(points: readonly FrontierPoint[], attack: string)
  * order of `defenses`) and a caption naming each with its PSNR.
  */
 export async function defenseGallery(
-  data: SweepData, opts: { seed: number; defenses: readonly DefenseSpec[]; attack: AttackName; iterations: number },
+  data: SweepData, opts: { seed: number; defenses: readonly DefenseSpec[]; attack: AttackName; iterations: number; model?: SweepModel },
 ): Promise<{ rows: Float32Array[][]; caption: string }> {
   const common = { ...DEFAULT_COMMON, iterations: opts.iterations, epochs: 0 };
+  const model = opts.model === "lenet" ? ({ model: "lenet" } as const) : {};
   let target = new Float32Array(PIXELS);
   const cells: { label: string; psnr: number | null; x: Float32Array }[] = [];
   for (const d of opts.defenses) {
     const dgcLine = d.name === "none" || d.name === "dgc";
     const sparsity = d.name === "dgc" ? d.strength! : 0;
-    const cfg = jobConfig(dgcLine ? { sparsity, attack: opts.attack, variant: sparsity ? "seed" : "dense", seed: opts.seed } : { sparsity: 0, attack: opts.attack, variant: "dense", seed: opts.seed, defense: d }, common);
+    const point = dgcLine ? { sparsity, attack: opts.attack, variant: sparsity ? ("seed" as const) : ("dense" as const), seed: opts.seed } : { sparsity: 0, attack: opts.attack, variant: "dense" as const, seed: opts.seed, defense: d };
+    const cfg = jobConfig({ ...point, ...model }, common);
     const r = runJobAttack(cfg, await jobContext(cfg), data);
     target = r.target.subarray(0, PIXELS);
     cells.push({ label: defenseLabel(cfg), psnr: r.attack.psnr, x: r.reconstruction.subarray(0, PIXELS) });
   }
-  const caption = `victim ${opts.seed} (top), then ${opts.attack} (${opts.iterations} iterations) under ${cells.map((c) => `${c.label}: ${c.psnr === null ? "∞" : c.psnr.toFixed(1)} dB`).join(", ")}`;
+  const caption = `victim ${opts.seed} (top), then ${opts.attack} (${opts.iterations} iterations${opts.model === "lenet" ? ", LeNet" : ""}) under ${cells.map((c) => `${c.label}: ${c.psnr === null ? "∞" : c.psnr.toFixed(1)} dB`).join(", ")}`;
   return { rows: [[target], cells.map((c) => c.x)], caption };
 }
