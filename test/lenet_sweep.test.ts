@@ -2,7 +2,7 @@
  * The sweep on LeNet at tiny sizes: keys naming the model (Linear keys unchanged), the analytic
  * attack refused on LeNet, a tiny grid (none, DGC 0.9, top-k 0.9 × lbfgs, adaptive by L-BFGS, ig;
  * 2 iterations, 1 epoch on 128 images) with each defense's bytes under federated/bytes.ts's account,
- * resume; and the bytes recount of old records (re-made uploads, refused when they differ).
+ * resume, no tensor leak; and the bytes recount of old records (re-made uploads, refused when they differ).
  */
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
@@ -11,7 +11,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import {
-  buildSummary, expandGrid, GridError, jobConfig, jobKey, keptCount, makeModel, parseKey, recordPath, recountFolder, runSweep, uploadBytes,
+  buildSummary, expandGrid, GridError, jobConfig, jobKey, keptCount, makeModel, parseKey, recordPath, recountFolder, runSweep, tf, uploadBytes,
   type CommonSettings, type DefenseSpec, type JobRecord,
 } from "../lib";
 import { useBackend } from "./helpers";
@@ -73,6 +73,11 @@ test("a tiny LeNet grid runs every attack under 3 defenses: bytes by federated/b
   assert.ok(bytes("lenet-s0.9-lbfgs-seed-seed1")! < 4 * n);
   const again = await runSweep(jobs, { out, jobs: 1 });
   assert.equal(again.skipped.length, jobs.length);
+  // no tensor leaks: the top-k jobs of all three attacks (and their training) once more, elsewhere
+  const tensors = tf.memory().numTensors;
+  const rerun = await runSweep(jobs.filter((j) => j.key.startsWith("lenet-topk")), { out: mkdtempSync(join(tmpdir(), "dgc-lenet-")), jobs: 1 });
+  assert.equal(rerun.done.length, 3);
+  assert.equal(tf.memory().numTensors, tensors, "tensors leaked");
   const s = buildSummary(out);
   assert.equal(s.rows.length, 9);
   assert.deepEqual(s.settings, ["lenet, 2 it, 1 ep, subset 128, wasm"]);
