@@ -220,6 +220,11 @@ export function attackParams(attack: AttackName, iterations: number | null, dgc:
   return { kind: attack, ...base, iterations: iterations ?? base.iterations };
 }
 
+/** A point whose upload is sparse (DGC, top-k, random-k): the attacker reads a zero as "not sent". */
+export function sparseUpload(p: Pick<JobPoint, "sparsity" | "defense">): boolean {
+  return p.sparsity > 0 || p.defense?.name === "topk" || p.defense?.name === "randk";
+}
+
 /** The full configuration of one job. Train lr: 0.01 for Momentum (Example 3), 0.001 for DGC (Example 4). */
 export function jobConfig(p: JobPoint, common: CommonSettings): JobConfig {
   const key = jobKey(p);
@@ -231,7 +236,7 @@ export function jobConfig(p: JobPoint, common: CommonSettings): JobConfig {
     ...p,
     model: p.model ?? "linear",
     backend: common.backend,
-    attackParams: attackParams(p.attack, common.iterations, dgc, p.defense, p.sparsity > 0 || p.defense?.name === "topk" || p.defense?.name === "randk", p.model),
+    attackParams: attackParams(p.attack, common.iterations, dgc, p.defense, sparseUpload(p), p.model),
     training: {
       epochs: common.epochs,
       batchSize: DEFAULTS.train_batch_size,

@@ -14,17 +14,13 @@ import { defenseOptimizer, dgcRefinements, jobContext, loadSweepData, runJobTrai
 import { currentVersions, writeRecord, type JobRecord } from "./record";
 import { lockPath } from "./runner";
 import { loadRecords } from "./summary";
-import type { JobConfig } from "./grid";
-
-/** Jobs whose upload is sparse (DGC, top-k, random-k): the only ones whose bytes the account changes. */
-export function sparseUpload(c: JobConfig): boolean {
-  return c.sparsity > 0 || c.defense?.name === "topk" || c.defense?.name === "randk";
-}
+import { sparseUpload, type JobConfig } from "./grid";
 
 export class RecountError extends Error {}
 
 /** The record with its bytes recounted by `statsBytes`; throws RecountError if the re-made uploads differ from the record. */
 export async function recountBytes(r: JobRecord, data: SweepData): Promise<JobRecord> {
+  // only sparse uploads (DGC, top-k, random-k) changed account
   if (r.status !== "done" || !sparseUpload(r.config)) return r;
   if (r.backend === null) throw new RecountError(`${r.key}: the record names no backend`);
   // the backend that made the record, so the same numbers come out
