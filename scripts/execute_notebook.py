@@ -15,12 +15,23 @@ hidden first snippet records them and a hidden last one reports them.
 SIGTERM/SIGINT: the kernels are shut down, nothing of the unfinished notebook is written, exit 143/130.
 Output files appear atomically, mode 0666 & ~umask (0644 by default), never 0600.
 """
-import argparse, asyncio, json, os, re, signal, sys, tempfile, time
+import argparse, asyncio, importlib, json, os, re, signal, sys, tempfile, threading, time
 
-import nbformat
 from jupyter_client.manager import AsyncKernelManager
-from nbclient import NotebookClient
-from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+
+# nbformat (through jsonschema's format checkers) and nbconvert take ~0.8 s and ~0.5 s to import:
+# they are imported while the first kernel boots (tslab needs ~1.5 s), and nbconvert in a thread
+# while the cells run, so a one-notebook report does not wait for them (docs/performance.md).
+nbformat = NotebookClient = CellExecutionError = CellTimeoutError = DeadKernelError = None
+
+
+def import_notebook_libraries():
+    global nbformat, NotebookClient, CellExecutionError, CellTimeoutError, DeadKernelError
+    import nbformat as nbf
+    from nbclient import NotebookClient as NC
+    from nbclient.exceptions import CellExecutionError as CE, CellTimeoutError as CT, DeadKernelError as DK
+    nbformat, NotebookClient, CellExecutionError, CellTimeoutError, DeadKernelError = nbf, NC, CE, CT, DK
+    threading.Thread(target=importlib.import_module, args=("nbconvert",), daemon=True).start()
 
 # Hidden snippets (never saved in the notebook). tslab keeps the kernel alive on such errors and
 # only prints them wherever output goes at that moment.
@@ -148,6 +159,7 @@ async def run_all(jobs, timeout):
     try:
         nxt = await start_kernel(jobs[0]["cwd"])
         kms.append(nxt)
+        import_notebook_libraries()
         for i, job in enumerate(jobs):
             km = nxt
             if i + 1 < len(jobs):  # warm the next kernel while this notebook runs
@@ -192,6 +204,11 @@ def main():
     if got:
         print(f"report: stopped by {signal.Signals(got[0]).name}; kernels shut down, nothing written for the unfinished notebook", file=sys.stderr)
         sys.exit(128 + got[0])
+    # every kernel is shut down and every file written: skip the interpreter's ~0.3 s teardown of
+    # the Jupyter libraries (and a daemon import thread, if one were still running)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 if __name__ == "__main__":

@@ -49,7 +49,7 @@ async function federatedScaling(data: MnistSplit, repeats: number) {
     ["lenet", lenetModel(), [1, 2, 5, 10, 20], [5, 20]],
   ] as const) {
     const backend = await initBackend("auto", { model: name, task: "train" });
-    federatedSeconds(data, model, 2, 2, 99); // warm-up: kernels, plans
+    for (const clients of clientsList) federatedSeconds(data, model, clients, 2, 99); // warm-up: JIT, kernels, plans
     const points = [];
     for (const rounds of roundsList)
       for (const clients of clientsList) {
@@ -75,7 +75,8 @@ async function main() {
   const load0 = loadavg()[0];
   const batches = [1, 2, 4, 8];
   const perIteration: Record<string, { batch: number; ms: number }[]> = {};
-  for (const [name, model, its] of [["linear", linearModel(), 400], ["lenet", lenetModel(), 8]] as const) {
+  for (const [name, model, its] of [["linear", linearModel(), 400], ["lenet", lenetModel(), 40]] as const) {
+    for (const batch of batches) attackSeconds(data, model, batch, its, 0); // warm-up: JIT, im2col plans, kernels
     perIteration[name] = batches.map((batch) => {
       const ms = (median(Array.from({ length: repeats }, (_, r) => attackSeconds(data, model, batch, its, 10 * r))) / its) * 1000;
       console.error(`${name} batch ${batch}: ${ms.toFixed(3)} ms per iteration`);
@@ -94,7 +95,7 @@ async function main() {
   });
   const result = {
     date: new Date().toISOString(), backend, repeats, loadavg: [load0, loadavg()[0]],
-    perIteration: { ...perIteration, iterations: { linear: 400, lenet: 8 } }, sequential,
+    perIteration: { ...perIteration, iterations: { linear: 400, lenet: 40 } }, sequential,
     federated: await federatedScaling(data, repeats),
   };
   writeFileAtomic.sync(resolve(o.out), JSON.stringify(result, null, 2));
