@@ -9,6 +9,7 @@ import { NUM_CLASSES, PIXELS, type MnistSplit } from "./data/mnist";
 import { oneHot, softmaxCrossEntropy } from "./losses";
 import { crossEntropyOp, type CrossEntropyJS } from "./models/cross_entropy";
 import { pyFloat } from "./pyfmt";
+import { statsBytes } from "./federated/bytes";
 import type { Model } from "./models/model";
 import type { Optimizer, SentStats } from "./optim/optimizer";
 import type { Rng } from "./rng";
@@ -25,6 +26,8 @@ export interface BatchRecord {
   /** Gradient entries sent this step, and the dense count. */
   sent: number;
   total: number;
+  /** Bytes of this step's upload: lib/federated/bytes.ts's account (the project's one). */
+  bytes: number;
 }
 
 export interface TrainOptions {
@@ -51,17 +54,19 @@ export interface TrainResult {
 }
 
 /**
- * What one step sent, on average over a run, beside the dense gradient: values, and bytes as
- * float32 values plus int32 indices when sparse (rows, header first).
+ * What one step sent, on average over a run, beside the dense gradient: values, and bytes by the
+ * project's one account (lib/federated/bytes.ts: per tensor the cheapest of dense float32, float32
+ * values + int32 indices, or values + a bitmap) (rows, header first).
  */
 export function communicationRows(history: readonly BatchRecord[], sparse: boolean): string[][] {
-  const sent = history.reduce((a, r) => a + r.sent, 0) / history.length;
+  const mean = (f: (r: BatchRecord) => number) => history.reduce((a, r) => a + f(r), 0) / history.length;
+  const [sent, bytes] = [mean((r) => r.sent), mean((r) => r.bytes)];
   const dense = history[0].total;
   return [
-    ["per step", "values", sparse ? "bytes (float32 values + int32 indices)" : "bytes (float32 values)"],
+    ["per step", "values", sparse ? "bytes (per tensor the cheapest of dense, indices or bitmap)" : "bytes (float32 values)"],
     ["dense gradient", String(dense), String(4 * dense)],
-    ["what was sent (mean)", sent.toFixed(1), ((sparse ? 8 : 4) * sent).toFixed(0)],
-    ["compression", `${(dense / sent).toFixed(1)}×`, `${((4 * dense) / ((sparse ? 8 : 4) * sent)).toFixed(1)}×`],
+    ["what was sent (mean)", sent.toFixed(1), bytes.toFixed(0)],
+    ["compression", `${(dense / sent).toFixed(1)}×`, `${((4 * dense) / bytes).toFixed(1)}×`],
   ];
 }
 
@@ -98,7 +103,7 @@ export function train(model: Model, params: tf.Variable[], optimizer: Optimizer,
       seen += batch.size;
       const r: BatchRecord = {
         epoch, batch: batch.id, loss: lossValue, acc: correct / seen,
-        sent: stats.sent.reduce((a, b) => a + b, 0), total: stats.total.reduce((a, b) => a + b, 0),
+        sent: stats.sent.reduce((a, b) => a + b, 0), total: stats.total.reduce((a, b) => a + b, 0), bytes: statsBytes(stats),
       };
       history.push(r);
       if (batch.id % logEvery === 0) opts.log?.(trainLogLine(r));

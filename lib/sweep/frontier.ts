@@ -18,6 +18,7 @@ import { PIXELS } from "../data/mnist";
 import type { DefenseSpec } from "../optim/defenses";
 import { gaussianGuarantee } from "../optim/rdp";
 import type { Figure } from "../viz/plots";
+import type { LabelledGrid } from "../viz/labelled";
 
 export interface FrontierPoint {
   defense: string;
@@ -188,7 +189,7 @@ export function frontierFigure(points: readonly FrontierPoint[], attack: string,
  */
 export async function defenseGallery(
   data: SweepData, opts: { seed: number; defenses: readonly DefenseSpec[]; attack: AttackName; iterations: number; model?: SweepModel },
-): Promise<{ rows: Float32Array[][]; caption: string }> {
+): Promise<DefenseGallery> {
   const common = { ...DEFAULT_COMMON, iterations: opts.iterations, epochs: 0 };
   const model = opts.model === "lenet" ? ({ model: "lenet" } as const) : {};
   let target = new Float32Array(PIXELS);
@@ -202,6 +203,34 @@ export async function defenseGallery(
     target = r.target.subarray(0, PIXELS);
     cells.push({ label: defenseLabel(cfg), psnr: r.attack.psnr, x: r.reconstruction.subarray(0, PIXELS) });
   }
-  const caption = `victim ${opts.seed} (top), then ${opts.attack} (${opts.iterations} iterations${opts.model === "lenet" ? ", LeNet" : ""}) under ${cells.map((c) => `${c.label}: ${c.psnr === null ? "∞" : c.psnr.toFixed(1)} dB`).join(", ")}`;
-  return { rows: [[target], cells.map((c) => c.x)], caption };
+  const dB = (p: number | null) => (p === null ? "∞ dB" : `${p.toFixed(1)} dB`);
+  const caption = `victim ${opts.seed}, then what the ${opts.attack} attacker (${opts.iterations} ${opts.model === "lenet" ? "steps, LeNet" : "iterations"}) reconstructs under each defense; PSNR against the victim under each image (recovered: at least 3 dB above the training set's mean image)`;
+  return {
+    seed: opts.seed,
+    columns: ["victim", ...cells.map((c) => c.label)],
+    images: [target, ...cells.map((c) => c.x)],
+    notes: ["", ...cells.map((c) => dB(c.psnr))],
+    caption,
+  };
+}
+
+export interface DefenseGallery {
+  seed: number;
+  /** "victim", then one defense label per reconstruction. */
+  columns: string[];
+  images: Float32Array[];
+  /** Under each image: its PSNR against the victim. */
+  notes: string[];
+  caption: string;
+}
+
+/** One row per gallery (victim), defenses as columns, PSNRs under the images: for labelledGridPng. */
+export function galleryGrid(galleries: readonly DefenseGallery[], title?: string): LabelledGrid {
+  return {
+    cells: galleries.map((g) => g.images),
+    columnLabels: galleries[0].columns,
+    rowLabels: galleries.map((g) => `victim ${g.seed}`),
+    cellNotes: galleries.map((g) => g.notes),
+    title,
+  };
 }
