@@ -1,7 +1,7 @@
 /**
  * The sweep's grid: sparsity × attack × DGC variant × seed, one independent job per point, each
- * with a stable, human-readable key (`s0.9-dlg-seed-seed3`) from which the job can be rebuilt on
- * its own (`--only <key>`), so any scheduler can fan the grid out.
+ * with a stable, human-readable key (`s0.9-dlg-seed-seed3`, keys.ts) from which the job can be
+ * rebuilt on its own (`--only <key>`), so any scheduler can fan the grid out.
  *
  * Sparsity 0 is the uncompressed baseline: the seed's Momentum (lr 0.01, Examples 2 and 3), whatever
  * the variants asked for, under the variant name `dense` — so it is one job per attack and seed.
@@ -18,19 +18,15 @@
 import { ADAPTIVE_ATTACK } from "../attack/adaptive";
 import { IG_ATTACK } from "../attack/ig";
 import { DEFAULTS } from "../config";
-import { DGC_VARIANTS, dgcVariantSettings, type DGCSettings, type DGCVariant } from "../optim/variants";
+import { dgcVariantSettings, type DGCSettings, type DGCVariant } from "../optim/variants";
 import { awareAttack } from "../attack/aware";
-import { checkDefense, DEFENSES, DefenseError, type DefenseName, type DefenseSpec } from "../optim/defenses";
+import { checkDefense, type DefenseSpec } from "../optim/defenses";
+import { checkPoint, jobKey, type AttackName, type JobPoint, type SweepModel, type VariantName } from "./keys";
 import type { InversionAttack } from "../attack/invert";
 import type { BackendChoice } from "../backend";
 import type { LabelInit, LabelRule } from "../config";
 
-export const ATTACKS = ["dlg", "ig", "adaptive", "analytic", "lbfgs"] as const;
-export const SWEEP_MODELS = ["linear", "lenet"] as const;
-export type SweepModel = (typeof SWEEP_MODELS)[number];
-export type AttackName = (typeof ATTACKS)[number];
-export type VariantName = DGCVariant | "dense";
-export const VARIANT_NAMES: readonly VariantName[] = [...DGC_VARIANTS, "dense"];
+export * from "./keys"; // the keys and the names they use, where they were before
 
 /** The seed's DLG as dgc_demo runs it (Examples 1, 2); metrics are taken at its last iteration. */
 export interface DLGParams {
@@ -121,89 +117,6 @@ export interface GridSpec {
   model?: SweepModel;
 }
 
-export interface JobPoint {
-  sparsity: number;
-  attack: AttackName;
-  variant: VariantName;
-  seed: number;
-  /** A defense other than none and dgc (then sparsity 0, variant `dense`). */
-  defense?: DefenseSpec;
-  /** Absent: the seed's Linear model (its keys carry no model). */
-  model?: "lenet";
-}
-
-export class GridError extends Error {}
-
-/** A number in plain decimal notation, exactly as round-trip as String(x) but never "1e-7" (keys stay parseable). */
-export function plainDecimal(x: number): string {
-  const s = String(x);
-  const m = /^(\d)(?:\.(\d+))?e([+-]\d+)$/.exec(s);
-  if (!m) return s;
-  const digits = m[1] + (m[2] ?? "");
-  const exp = Number(m[3]);
-  return exp < 0 ? `0.${"0".repeat(-exp - 1)}${digits}` : digits.padEnd(exp + 1, "0");
-}
-
-/** `topk:0.5` → `topk0.5`, `int8` → `int8` (the defense part of a key). */
-export function defenseKey(d: DefenseSpec): string {
-  return `${d.name}${d.strength === null ? "" : plainDecimal(d.strength)}`;
-}
-
-export function jobKey(p: JobPoint): string {
-  const model = p.model ? `${p.model}-` : "";
-  if (p.defense) return `${model}${defenseKey(p.defense)}-${p.attack}-seed${p.seed}`;
-  return `${model}s${plainDecimal(p.sparsity)}-${p.attack}-${p.variant}-seed${p.seed}`;
-}
-
-const LENET_PREFIX = "lenet-";
-
-const KEY = /^s(\d+(?:\.\d+)?)-([a-z]+)-([a-z]+)-seed(\d+)$/;
-const DEFENSE_KEY = new RegExp(`^(${DEFENSES.filter((d) => d !== "none" && d !== "dgc").join("|")})(\\d[\\d.e+-]*)?-([a-z]+)-seed(\\d+)$`);
-
-function parseDefenseKey(key: string): JobPoint {
-  const m = DEFENSE_KEY.exec(key);
-  if (!m) throw new GridError(`not a job key: '${key}' (expected e.g. s0.9-dlg-seed-seed3 or topk0.5-dlg-seed3)`);
-  const name = m[1] as DefenseName;
-  let defense: DefenseSpec;
-  try {
-    defense = checkDefense({ name, strength: m[2] === undefined ? null : Number(m[2]) });
-  } catch (e) {
-    if (e instanceof DefenseError) throw new GridError(`job key '${key}': ${e.message}`);
-    throw e;
-  }
-  const p: JobPoint = { sparsity: 0, attack: m[3] as AttackName, variant: "dense", seed: Number(m[4]), defense };
-  if (!ATTACKS.includes(p.attack)) throw new GridError(`job key '${key}': unknown attack '${m[3]}' (choose from ${ATTACKS.join(", ")})`);
-  checkPoint(p, key);
-  return p;
-}
-
-/** The inverse of `jobKey`; throws GridError (one line) for anything that is not a valid key. */
-export function parseKey(key: string): JobPoint {
-  if (key.startsWith(LENET_PREFIX)) {
-    const p: JobPoint = { ...parseLinearKey(key.slice(LENET_PREFIX.length)), model: "lenet" };
-    checkPoint(p, key);
-    return p;
-  }
-  return parseLinearKey(key);
-}
-
-function parseLinearKey(key: string): JobPoint {
-  const m = KEY.exec(key);
-  if (!m) return parseDefenseKey(key);
-  const p: JobPoint = { sparsity: Number(m[1]), attack: m[2] as AttackName, variant: m[3] as VariantName, seed: Number(m[4]) };
-  if (!ATTACKS.includes(p.attack)) throw new GridError(`job key '${key}': unknown attack '${m[2]}' (choose from ${ATTACKS.join(", ")})`);
-  if (!VARIANT_NAMES.includes(p.variant)) throw new GridError(`job key '${key}': unknown variant '${m[3]}' (choose from ${VARIANT_NAMES.join(", ")})`);
-  checkPoint(p, key);
-  return p;
-}
-
-function checkPoint(p: JobPoint, key: string): void {
-  if (!(p.sparsity >= 0 && p.sparsity < 1)) throw new GridError(`job '${key}': sparsity must be in [0, 1), got ${p.sparsity}`);
-  if ((p.sparsity === 0) !== (p.variant === "dense")) throw new GridError(`job '${key}': sparsity 0 goes with variant 'dense' and only it`);
-  if (!Number.isSafeInteger(p.seed) || p.seed < 0) throw new GridError(`job '${key}': seed must be an integer >= 0`);
-  if (p.model === "lenet" && p.attack === "analytic") throw new GridError(`job '${key}': the analytic attack needs a first layer that is Linear with a bias; LeNet's is a convolution`);
-  if (jobKey(p) !== key) throw new GridError(`job key '${key}' is not in canonical form (${jobKey(p)})`);
-}
 
 /**
  * An attack's settings for a job. The adaptive attacker knows the DGC protocol, so it mirrors the
