@@ -161,7 +161,8 @@ export function frontierFigure(points: readonly FrontierPoint[], attack: string,
       marker: {
         size: 13, symbol: FAMILY_SYMBOL[fam] ?? "circle", color: qs.map((p) => Math.log10(p.bytesPerStep!)), cmin, cmax, colorscale: "Viridis",
         showscale: i === 0, colorbar: { title: { text: "log10 bytes / step" } },
-        line: { width: qs.map((p) => (p.pareto ? 3 : 0.5)), color: "#000" },
+        // a visible outline on every marker: the top of Viridis (the largest uploads) is a pale yellow
+        line: { width: qs.map((p) => (p.pareto ? 3 : 1.5)), color: "#222" },
       },
     };
   });
