@@ -135,8 +135,9 @@ export function frontierMarkdown(points: readonly FrontierPoint[], rounds = FRON
 }
 
 const FAMILY_SYMBOL: Record<string, string> = {
-  none: "circle", dgc: "diamond", topk: "square", randk: "square-open", gaussian: "cross", gaussvar: "x",
-  laplace: "x-open", fp16: "triangle-up", int8: "triangle-down", signsgd: "star",
+  // filled symbols only: an open one is drawn in its fill colour, which can be a pale yellow on white
+  none: "circle", dgc: "diamond", topk: "square", randk: "hexagon", gaussian: "cross", gaussvar: "x",
+  laplace: "hourglass", fp16: "triangle-up", int8: "triangle-down", signsgd: "star",
 };
 
 /**
