@@ -3,11 +3,8 @@
  * count, unbiasedness where claimed (many seeded draws), the noise scale, and its composition with
  * the Momentum step.
  */
-import { test, before } from "node:test";
-import assert from "node:assert/strict";
 import {
-  checkDefense, DefendedMomentum, DefenseError, Fp16, Gaussian, globalNorm, Int8, Laplace, makeDefenseOptimizer, makeTransform, Momentum, RandK, Rng, roundFloat16,
-  SignSGD, tf, TopK, topkIndices, statsBytes,
+  test, before } from "node:test"; import assert from "node:assert/strict"; import {   checkDefense, DefendedMomentum, DefenseError, Fp16, Gaussian, globalNorm, Int8, Laplace, makeDefenseOptimizer, makeTransform, Momentum, RandK, Rng, roundFloat16, SignSGD, tf, TopK, topkIndices, statsBytes, awareAttack, gatherBatch, inferLabel, linearModel, loadMnist, victimGradients,
 } from "../lib";
 import { assertClose, useBackend, values } from "./helpers";
 
@@ -163,4 +160,23 @@ test("defense specs: a strength where one is needed, in range; none where none i
     assert.doesNotThrow(() => checkDefense(ok));
   for (const bad of [{ name: "topk", strength: 1 }, { name: "gaussian", strength: 0 }, { name: "laplace", strength: null }, { name: "int8", strength: 8 }, { name: "xyz", strength: null }])
     assert.throws(() => checkDefense(bad as never), DefenseError, JSON.stringify(bad));
+});
+
+test("the defense-aware attacker reads signSGD's label off the one negative bias sign (iDLG's rule), where the largest-energy column reads nothing", () => {
+  const model = linearModel();
+  const params = model.init(new Rng(4));
+  const data = loadMnist("train");
+  let [ours, largest] = [0, 0];
+  for (let i = 0; i < 20; i++) {
+    const victim = gatherBatch(data, Int32Array.of(7 * i));
+    const grads = victimGradients(model, params, victim, "ce");
+    const up = new SignSGD().encode(grads.map((g) => g.dataSync() as Float32Array));
+    const observed = up.values.map((v, t) => tf.tensor(v, grads[t].shape));
+    if (inferLabel(awareAttack({ name: "signsgd", strength: null }).labelRule, observed) === victim.y[0]) ours++;
+    if (inferLabel("largest", observed) === victim.y[0]) largest++;
+    tf.dispose([...grads, ...observed]);
+  }
+  assert.equal(ours, 20, "iDLG's rule on the signs: every label");
+  assert.ok(largest < 10, `the largest-energy rule: ${largest} of 20 (every entry has the same magnitude)`);
+  tf.dispose(params);
 });

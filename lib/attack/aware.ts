@@ -16,7 +16,10 @@
  *                     scale for every tensor, which the per-tensor cosine ignores; the noise as above.
  *   signsgd           cosine on every coordinate against scale·sign(g): the attacker matches the
  *                     direction of its dummy gradient to the signs (from zero error memory, the
- *                     attacked step sends sign(g) exactly).
+ *                     attacked step sends sign(g) exactly). The label by iDLG's rule (the smallest
+ *                     bias entry): every sent entry has the same magnitude, so "the column with the
+ *                     most energy" reads nothing, while under cross-entropy the true class's bias
+ *                     gradient is the only negative one, a sign signSGD keeps.
  */
 import { ADAPTIVE_ATTACK } from "./adaptive";
 import type { InversionAttack } from "./invert";
@@ -36,7 +39,8 @@ export function awareAttack(defense: DefenseSpec): InversionAttack {
     case "laplace":
       return { ...ADAPTIVE_ATTACK, masked: false };
     case "gaussian":
-    case "signsgd":
       return { ...ADAPTIVE_ATTACK, masked: false, distance: "cosine" };
+    case "signsgd":
+      return { ...ADAPTIVE_ATTACK, masked: false, distance: "cosine", labelRule: "idlg" };
   }
 }
