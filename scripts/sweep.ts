@@ -13,18 +13,20 @@
  *   npm run sweep -- --recount-bytes --out dir   recount the bytes of the sparse uploads' records under the
  *                    current account (lib/sweep/recount.ts: re-makes the uploads, never the attacks)
  *   npm run sweep -- --frontier --out dir  the defense frontier (lib/sweep/frontier.ts); writes <dir>/summary.json too
+ *                    [--png file.png]  and draws it: bytes × accuracy × victims recovered (lib/sweep/frontier_map.ts)
  * Exit status: 0 when every job is done (or left to another process holding its lock), 1 when one
  * failed (the others still ran), 2 on bad input, 75 for `--only` when another process holds the job.
  */
 import writeFileAtomic from "write-file-atomic";
-import { join } from "node:path";
+import { existsSync, statSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { oneLine } from "../cli/args";
 import { guardStdout } from "../lib/stdio";
 import {
   ATTACKS, BACKENDS, BUSY_EXIT, buildSummary, ensureWritableDir, requireDir, ResultDirError, DEFAULT_COMMON, DGC_VARIANTS, expandGrid, GridError, jobConfig, parseKey, runSweep, summaryMarkdown,
   frontierMarkdown, frontierPoints, DEFENSES, DefenseError, parseDefenseArg, type DefenseSpec,
-  SWEEP_MODELS, loadRecords, recountFolder, type SweepModel,
+  SWEEP_MODELS, loadRecords, recountFolder, type SweepModel, CHROMIUM, figurePng, frontierMapFigure,
   type AttackName, type BackendChoice, type CommonSettings, type DGCVariant, type JobConfig,
 } from "../lib";
 
@@ -111,6 +113,7 @@ function command(): Command {
     .addOption(new Option("--summary", "print the Markdown summary of --out and write <out>/summary.json"))
     .addOption(new Option("--recount-bytes", "recount the bytes of --out's sparse-upload records under the current byte account (no attack runs)"))
     .addOption(new Option("--frontier", "print the defense frontier of --out (a row per defense, ★ = Pareto) and write <out>/summary.json"))
+    .addOption(new Option("--png <file>", "with --frontier: also draw it (bytes, test accuracy, victims the strongest attack recovered) as a PNG; needs Chromium (npm run setup:browser)"))
     // test-only: make these jobs throw, to exercise failure handling
     .addOption(new Option("--fail-key <keys>").hideHelp())
     .helpOption("-h, --help", "show this help")
@@ -136,6 +139,7 @@ interface Opts {
   list?: boolean;
   summary?: boolean;
   frontier?: boolean;
+  png?: string;
   recountBytes?: boolean;
   failKey?: string;
 }
@@ -170,6 +174,13 @@ async function main(): Promise<void> {
     if (r.refused.length) process.exitCode = 1;
     return;
   }
+  if (o.png !== undefined) {
+    if (!o.frontier) usage("--png goes with --frontier");
+    if (!/\.png$/i.test(o.png)) usage(`--png ${o.png}: the file name must end in .png`);
+    const dir = dirname(o.png);
+    if (!existsSync(dir) || !statSync(dir).isDirectory()) usage(`--png ${o.png}: no folder ${dir}`);
+    if (!existsSync(CHROMIUM)) usage(`--png needs Chromium at ${CHROMIUM} (npm run setup:browser, or set CHROMIUM)`);
+  }
   if (o.summary || o.frontier) {
     try {
       requireDir(o.out, "--out");
@@ -181,7 +192,18 @@ async function main(): Promise<void> {
     await writeFileAtomic(join(o.out, "summary.json"), `${JSON.stringify(summary, null, 2)}\n`);
     // the (ε, δ) column composes over the training steps the records actually took
     const steps = loadRecords(o.out).records.map((r) => r.training?.steps ?? 0);
-    console.log(o.frontier ? frontierMarkdown(frontierPoints(summary.rows, o.variant[0]), Math.max(0, ...steps) || undefined) : summaryMarkdown(summary));
+    const points = frontierPoints(summary.rows, o.variant[0]);
+    console.log(o.frontier ? frontierMarkdown(points, Math.max(0, ...steps) || undefined) : summaryMarkdown(summary));
+    if (o.png) {
+      const model = summary.rows.some((r) => r.settings.startsWith("lenet")) ? "LeNet" : "Linear";
+      try {
+        await writeFileAtomic(o.png, await figurePng(frontierMapFigure(points, { model })));
+        process.stderr.write(`sweep: drew the frontier in ${o.png}\n`);
+      } catch (e) {
+        process.stderr.write(`sweep: error: --png: ${oneLine((e as Error).message)}\n`);
+        process.exitCode = 1;
+      }
+    }
     return;
   }
   const common: CommonSettings = { iterations: o.iterations ?? null, epochs: o.epochs, backend: o.backend, trainSubset: o.trainSubset ?? null };

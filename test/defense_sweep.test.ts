@@ -6,10 +6,11 @@
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import sharp from "sharp";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { anchorFigure, anchorMarkdown, buildSummary, expandGrid, frontierFigure, frontierMarkdown, frontierPoints, gaussianGuarantee, GridError, markPareto, privacyNote, jobConfig, jobKey, parseKey, recordPath, runSweep, type CommonSettings, type DefenseSpec, type JobRecord, type SummaryRow } from "../lib";
+import { CHROMIUM, anchorFigure, anchorMarkdown, buildSummary, expandGrid, frontierFigure, frontierMarkdown, frontierPoints, gaussianGuarantee, GridError, markPareto, privacyNote, jobConfig, jobKey, parseKey, recordPath, runSweep, type CommonSettings, type DefenseSpec, type JobRecord, type SummaryRow } from "../lib";
 import { useBackend } from "./helpers";
 
 before(useBackend);
@@ -87,6 +88,23 @@ test("a tiny grid of every defense runs: records with each defense's bytes; resu
   const s = buildSummary(out);
   assert.deepEqual(s.rows.map((r) => r.defense), ["none", "dgc:0.9", "topk:0.9", "randk:0.9", "gaussian:0.01", "gaussvar:0.0001", "laplace:0.01", "fp16", "int8", "signsgd"]);
   assert.deepEqual(s.stopsRecovering.map((x) => x.variant), ["seed"], "defense rows stay out of the DGC line");
+  // the frontier drawn: --png with --frontier only, a .png in an existing folder; one line and exit 2 otherwise
+  for (const [args, msg] of [
+    [["--png", join(out, "f.png")], /--png goes with --frontier/],
+    [["--frontier", "--png", join(out, "f.svg")], /must end in \.png/],
+    [["--frontier", "--png", join(out, "no", "f.png")], /no folder/],
+  ] as const) {
+    const b = cli(["--out", out, ...args]);
+    assert.equal(b.status, 2, args.join(" "));
+    assert.match(b.stderr, msg);
+    assert.equal(b.stdout, "");
+  }
+  if (existsSync(CHROMIUM)) {
+    const drawn = cli(["--frontier", "--out", out, "--png", join(out, "frontier.png")]);
+    assert.equal(drawn.status, 0, drawn.stderr);
+    assert.match(drawn.stderr, /drew the frontier in .*frontier\.png/);
+    assert.equal((await sharp(join(out, "frontier.png")).metadata()).width, 2000);
+  }
 });
 
 test("frontier: the Pareto front over (PSNR ↓, accuracy ↑, bytes ↓) by hand; accuracy and bytes joined from the job that trained", () => {

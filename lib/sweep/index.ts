@@ -5,5 +5,6 @@ export * from "./runner";
 export * from "./summary";
 export * from "./figures";
 export * from "./frontier";
+export * from "./frontier_map";
 export * from "./anchor";
 export * from "./recount";

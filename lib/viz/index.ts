@@ -10,3 +10,4 @@ export * from "./tasks";
 export * from "./background_tasks";
 export * from "./story";
 export * from "./tiles";
+export * from "./figure_png";
