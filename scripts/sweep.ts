@@ -14,6 +14,7 @@
  *                    current account (lib/sweep/recount.ts: re-makes the uploads, never the attacks)
  *   npm run sweep -- --frontier --out dir  the defense frontier (lib/sweep/frontier.ts); writes <dir>/summary.json too
  *                    [--png file.png]  and draws it: bytes × accuracy × victims recovered (lib/sweep/frontier_map.ts)
+ *   npm run sweep -- --frontier --from summary.json [--png …]   the same from a summary written before (docs/defense-summary.json)
  * Exit status: 0 when every job is done (or left to another process holding its lock), 1 when one
  * failed (the others still ran), 2 on bad input, 75 for `--only` when another process holds the job.
  */
@@ -26,7 +27,7 @@ import { guardStdout } from "../lib/stdio";
 import {
   ATTACKS, BACKENDS, BUSY_EXIT, buildSummary, ensureWritableDir, requireDir, ResultDirError, DEFAULT_COMMON, DGC_VARIANTS, expandGrid, GridError, jobConfig, parseKey, runSweep, summaryMarkdown,
   frontierMarkdown, frontierPoints, DEFENSES, DefenseError, parseDefenseArg, type DefenseSpec,
-  SWEEP_MODELS, loadRecords, recountFolder, type SweepModel, CHROMIUM, figurePng, frontierMapFigure,
+  SWEEP_MODELS, readSummary, recountFolder, type Summary, type SweepModel, CHROMIUM, figurePng, frontierMapFigure,
   type AttackName, type BackendChoice, type CommonSettings, type DGCVariant, type JobConfig,
 } from "../lib";
 
@@ -113,6 +114,7 @@ function command(): Command {
     .addOption(new Option("--summary", "print the Markdown summary of --out and write <out>/summary.json"))
     .addOption(new Option("--recount-bytes", "recount the bytes of --out's sparse-upload records under the current byte account (no attack runs)"))
     .addOption(new Option("--frontier", "print the defense frontier of --out (a row per defense, ★ = Pareto) and write <out>/summary.json"))
+    .addOption(new Option("--from <summary.json>", "with --frontier or --summary: read a summary.json written before instead of --out's records"))
     .addOption(new Option("--png <file>", "with --frontier: also draw it (bytes, test accuracy, victims the strongest attack recovered) as a PNG; needs Chromium (npm run setup:browser)"))
     // test-only: make these jobs throw, to exercise failure handling
     .addOption(new Option("--fail-key <keys>").hideHelp())
@@ -140,6 +142,7 @@ interface Opts {
   summary?: boolean;
   frontier?: boolean;
   png?: string;
+  from?: string;
   recountBytes?: boolean;
   failKey?: string;
 }
@@ -181,19 +184,29 @@ async function main(): Promise<void> {
     if (!existsSync(dir) || !statSync(dir).isDirectory()) usage(`--png ${o.png}: no folder ${dir}`);
     if (!existsSync(CHROMIUM)) usage(`--png needs Chromium at ${CHROMIUM} (npm run setup:browser, or set CHROMIUM)`);
   }
+  if (o.from !== undefined && !(o.summary || o.frontier)) usage("--from goes with --frontier or --summary");
   if (o.summary || o.frontier) {
-    try {
-      requireDir(o.out, "--out");
-    } catch (e) {
-      if (e instanceof ResultDirError) usage(e.message);
-      throw e;
+    let summary: Summary;
+    if (o.from !== undefined) {
+      try {
+        summary = readSummary(o.from);
+        if (!Array.isArray(summary.rows)) throw new Error("it has no rows");
+      } catch (e) {
+        usage(`--from ${o.from}: not a sweep summary (${oneLine((e as Error).message)})`);
+      }
+    } else {
+      try {
+        requireDir(o.out, "--out");
+      } catch (e) {
+        if (e instanceof ResultDirError) usage(e.message);
+        throw e;
+      }
+      summary = buildSummary(o.out);
+      await writeFileAtomic(join(o.out, "summary.json"), `${JSON.stringify(summary, null, 2)}\n`);
     }
-    const summary = buildSummary(o.out);
-    await writeFileAtomic(join(o.out, "summary.json"), `${JSON.stringify(summary, null, 2)}\n`);
-    // the (ε, δ) column composes over the training steps the records actually took
-    const steps = loadRecords(o.out).records.map((r) => r.training?.steps ?? 0);
     const points = frontierPoints(summary.rows, o.variant[0]);
-    console.log(o.frontier ? frontierMarkdown(points, Math.max(0, ...steps) || undefined) : summaryMarkdown(summary));
+    // the (ε, δ) column composes over the training steps the records actually took (older summaries: the study's 1876)
+    console.log(o.frontier ? frontierMarkdown(points, summary.trainingSteps || undefined) : summaryMarkdown(summary));
     if (o.png) {
       const model = summary.rows.some((r) => r.settings.startsWith("lenet")) ? "LeNet" : "Linear";
       try {

@@ -99,6 +99,13 @@ test("a tiny grid of every defense runs: records with each defense's bytes; resu
     assert.match(b.stderr, msg);
     assert.equal(b.stdout, "");
   }
+  // the table again from the summary.json it wrote; --from alone, or an unreadable one: one line, exit 2
+  const table = cli(["--frontier", "--out", out]);
+  assert.equal(cli(["--frontier", "--from", join(out, "summary.json")]).stdout, table.stdout);
+  assert.equal(cli(["--from", join(out, "summary.json")]).status, 2);
+  const junk = cli(["--frontier", "--from", SCRIPT]);
+  assert.equal(junk.status, 2);
+  assert.match(junk.stderr, /^sweep: error: --from .*: not a sweep summary/);
   if (existsSync(CHROMIUM)) {
     const drawn = cli(["--frontier", "--out", out, "--png", join(out, "frontier.png")]);
     assert.equal(drawn.status, 0, drawn.stderr);

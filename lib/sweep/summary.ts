@@ -64,6 +64,8 @@ export interface Summary {
   settings: string[];
   /** Per attack, DGC variant and settings: the lowest sparsity at which at most half the seeds are recovered (null: never). */
   stopsRecovering: { attack: AttackName; variant: VariantName; settings: string; sparsity: number | null }[];
+  /** The most training steps a record took (0: none trained): the rounds the frontier's ε composes over. Absent in older summaries. */
+  trainingSteps?: number;
 }
 
 export function median(xs: readonly number[]): number | null {
@@ -218,6 +220,7 @@ export function buildSummary(out: string): Summary {
     rows,
     settings: [...new Set(rows.map((r) => r.settings))],
     stopsRecovering: stopsRecovering(rows),
+    trainingSteps: Math.max(0, ...records.map((r) => r.training?.steps ?? 0)),
   };
 }
 
