@@ -216,7 +216,7 @@ def fl_round(clients, rounds):
 
 
 def workloads(tiny):
-    n, epochs, its, lsteps, lits, lbfgs_steps = (2048, 1, 20, 2, 2, 2) if tiny else (None, 2, 2000, 20, 50, 300)
+    n, epochs, its, lsteps, lits, lbfgs_steps = (2048, 1, 20, 2, 2, 2) if tiny else (None, 2, 2000, 100, 50, 300)
     def per_eval():
         s, evals = lenet_lbfgs(lbfgs_steps)
         return {"s": s, "evals": evals}

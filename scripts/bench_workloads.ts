@@ -10,7 +10,7 @@ import {
 } from "../lib";
 
 export type Sizes = { n: number; epochs: number; iterations: number; lenetSteps: number; lenetIterations: number; lbfgsSteps: number; flRounds: number };
-export const FULL: Sizes = { n: 60000, epochs: 2, iterations: 2000, lenetSteps: 20, lenetIterations: 50, lbfgsSteps: 300, flRounds: 20 };
+export const FULL: Sizes = { n: 60000, epochs: 2, iterations: 2000, lenetSteps: 100, lenetIterations: 50, lbfgsSteps: 300, flRounds: 20 };
 export const TINY: Sizes = { n: 2048, epochs: 1, iterations: 20, lenetSteps: 2, lenetIterations: 2, lbfgsSteps: 2, flRounds: 2 };
 
 export interface Measured {

@@ -11,10 +11,12 @@
  *             ∂x = stride 1:  Conv2D(dz, flip(W)ᵀ, padding k − 1 − p) — the transposed convolution is
  *                  the correlation of dz with the flipped filter, channels swapped, which the
  *                  forward kernel computes in the time of the forward pass;
- *                  stride > 1: Conv2DBackpropInput with explicit padding (no slice of a padded ∂x).
+ *                  stride > 1: the sub-pixel form, DepthToSpace(Conv2D(dz, F, stride 1)) (conv_subpixel.ts;
+ *                  where it does not apply, Conv2DBackpropInput with explicit padding).
  * First order only, like conv2dFirstOrder, which it implements; equal to it (test/conv_first_order.test.ts).
  */
 import { tf } from "../tf";
+import { subpixelFilter, subpixelPlan } from "./conv_subpixel";
 
 interface OpAttr {
   name: string;
@@ -34,17 +36,21 @@ function ops() {
   const B = be.binding;
   const T: OpAttr = { name: "T", type: B.TF_ATTR_TYPE, value: B.TF_FLOAT };
   const NHWC: OpAttr = { name: "data_format", type: B.TF_ATTR_STRING, value: "NHWC" };
-  const conv = (stride: number, pad: number): OpAttr[] => [
+  /** Conv2D's attributes; pad: p on every side, or [before, after] on both spatial dimensions. */
+  const conv = (stride: number, pad: number | [number, number]): OpAttr[] => {
+    const [p0, p1] = typeof pad === "number" ? [pad, pad] : pad;
+    return [
     T,
     NHWC,
     { name: "strides", type: B.TF_ATTR_INT, value: [1, stride, stride, 1] },
     { name: "use_cudnn_on_gpu", type: B.TF_ATTR_BOOL, value: false },
-    { name: "padding", type: B.TF_ATTR_STRING, value: pad > 0 ? "EXPLICIT" : "VALID" },
-    { name: "explicit_paddings", type: B.TF_ATTR_INT, value: pad > 0 ? [0, 0, pad, pad, pad, pad, 0, 0] : [] },
+    { name: "padding", type: B.TF_ATTR_STRING, value: p0 + p1 > 0 ? "EXPLICIT" : "VALID" },
+    { name: "explicit_paddings", type: B.TF_ATTR_INT, value: p0 + p1 > 0 ? [0, 0, p0, p1, p0, p1, 0, 0] : [] },
     { name: "dilations", type: B.TF_ATTR_INT, value: [1, 1, 1, 1] },
-  ];
+    ];
+  };
   const run = (name: string, attrs: OpAttr[], inputs: tf.Tensor[]) => be.executeSingleOutput(name, attrs, inputs);
-  return { T, NHWC, conv, run };
+  return { B, T, NHWC, conv, run };
 }
 
 export interface ConvLayer {
@@ -76,7 +82,7 @@ export function convForward(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, l: ConvLay
 
 /** ∂W, ∂b and (unless inputGrad is false: zeros) ∂x of a layer, given ∂y. */
 export function convBackward(dy: tf.Tensor, s: ConvSaved, l: ConvLayer, inputGrad = true): { dx: tf.Tensor; dw: tf.Tensor; db: tf.Tensor } {
-  const { T, NHWC, conv, run } = ops();
+  const { B, T, NHWC, conv, run } = ops();
   const [k, , C, O] = s.w.shape;
   const dz = l.sigmoid ? run("SigmoidGrad", [T], [s.y, dy]) : dy;
   const dw = run("Conv2DBackpropFilter", conv(l.stride, 0), [s.xp, shapeTensor([k, k, C, O]), dz]);
@@ -86,7 +92,17 @@ export function convBackward(dy: tf.Tensor, s: ConvSaved, l: ConvLayer, inputGra
   else if (l.stride === 1 && l.pad <= k - 1) {
     const flipped = tf.transpose(tf.reverse(s.w, [0, 1]), [0, 1, 3, 2]); // [k, k, O, C]
     dx = run("Conv2D", conv(1, k - 1 - l.pad), [dz, flipped]);
-  } else dx = run("Conv2DBackpropInput", conv(l.stride, l.pad), [shapeTensor(s.inShape), s.w, dz]);
+  } else {
+    const [, H, W] = s.inShape;
+    const plan = subpixelPlan(k, l.stride, l.pad, H, W, dz.shape[1]!, dz.shape[2]!);
+    // strided: one stride-1 Conv2D with the sub-pixel filter and a DepthToSpace (conv_subpixel.ts),
+    // half the time of TensorFlow's Conv2DBackpropInput here
+    dx = plan
+      ? run("DepthToSpace", [T, { name: "block_size", type: B.TF_ATTR_INT, value: l.stride }, NHWC], [
+          run("Conv2D", conv(1, [plan.before, plan.after]), [dz, subpixelFilter(s.w, l.stride, l.pad, plan)]),
+        ])
+      : run("Conv2DBackpropInput", conv(l.stride, l.pad), [shapeTensor(s.inShape), s.w, dz]);
+  }
   return { dx, dw, db };
 }
 
