@@ -4,6 +4,7 @@
  *   npm run study:federated -- [--out dir] [--sparsity 0,0.8,...] [--defense NAME[:v1,v2,…]]… [--rounds 0,1,10,50]
  *        [--attacks dlg,ig,adaptive,analytic,history] [--seeds 5] [--iterations 500]
  *        [--history_iterations 300] [--history_rounds 10] [--train_rounds 50] [--no_train]
+ *        [--model lenet [--lbfgs_steps 20]]   LeNet: keys lenet-…, adaptive and history by L-BFGS, no analytic
  *        [--shard i/n]          run only tasks i, i + n, i + 2n, … (GNU parallel, Slurm arrays)
  *   --defense (repeatable, lib/optim/defenses.ts) adds points after the sparsities; with --defense and no
  *   --sparsity, the study has only the defenses given (none and dgc:s are sparsities 0 and s).
@@ -14,7 +15,7 @@ import { mkdirSync } from "node:fs";
 import writeFileAtomic from "write-file-atomic";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { DefenseError, parseDefenseArg, type DefenseSpec } from "../lib/optim/defenses";
-import { FL_ATTACKS, initBackend, loadMnist, meanImage, STUDY_DEFAULTS, laterRoundsMarkdown, studyJson, studyMarkdown, studyTasks, taskDone, type FLAttack, type StudySettings } from "../lib";
+import { FL_ATTACKS, initBackend, loadMnist, meanImage, MODELS, STUDY_DEFAULTS, laterRoundsMarkdown, studyJson, studyMarkdown, studyProblem, studyTasks, taskDone, type FLAttack, type StudySettings } from "../lib";
 
 const nums = (min: number, max: number, int: boolean) => (s: string): number[] =>
   s.split(",").map((x) => {
@@ -56,6 +57,8 @@ async function main(): Promise<number> {
     .addOption(new Option("--history_rounds <n>").argParser(nums(0, Infinity, true)).default([d.historyRounds]))
     .addOption(new Option("--train_rounds <n>").argParser(posInt).default(d.trainRounds))
     .addOption(new Option("--clients <n>").argParser(posInt).default(d.clients))
+    .addOption(new Option("--model <name>", "linear (the seed's) or lenet (keys lenet-…; adaptive and history by L-BFGS)").choices(MODELS).default(d.model))
+    .addOption(new Option("--lbfgs_steps <n>", "L-BFGS steps of the attacks that run by L-BFGS on LeNet").argParser(posInt).default(d.lbfgsSteps))
     .addOption(new Option("--no_train"))
     .addOption(new Option("--shard <i/n>").argParser(shard))
     .addOption(new Option("--summary"))
@@ -81,8 +84,13 @@ async function main(): Promise<number> {
   const st: StudySettings = {
     sparsities: o.defense && cmd.getOptionValueSource("sparsity") === "default" ? [] : o.sparsity, defenses: o.defense ?? [], rounds: o.rounds, attacks: o.attacks, seeds: Array.from({ length: o.seeds }, (_, i) => i + 1),
     iterations: o.iterations, historyIterations: o.history_iterations, historyRounds: o.history_rounds[0],
-    trainRounds: o.train_rounds, clients: o.clients,
+    trainRounds: o.train_rounds, clients: o.clients, model: o.model, lbfgsSteps: o.lbfgs_steps,
   };
+  const problem = studyProblem(st);
+  if (problem) {
+    process.stderr.write(`study_federated: error: ${problem}\n`);
+    return 2;
+  }
   mkdirSync(o.out, { recursive: true });
   await initBackend("auto");
   const data = { train: loadMnist("train"), test: loadMnist("test") };

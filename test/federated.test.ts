@@ -1,7 +1,7 @@
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import {
@@ -220,6 +220,29 @@ test("GNU parallel fans the study out over two processes: the same records as on
   assert.equal(a.trains.length, 2);
   assert.deepEqual(strip(a.attacks), strip(b.attacks));
   assert.deepEqual(strip(a.trains), strip(b.trains));
+});
+
+test("the study on LeNet: keys lenet-…, adaptive and history by L-BFGS, records marked; analytic refused (exit 2); folders never mix models", () => {
+  const dir = mkdtempSync(join(tmpdir(), "fl-lenet-"));
+  const script = resolve(__dirname, "../scripts/study_federated.js");
+  const args = ["--model", "lenet", "--defense", "dgc:0.9", "--rounds", "1", "--seeds", "1", "--history_rounds", "1", "--train_rounds", "1", "--clients", "2", "--lbfgs_steps", "2", "--iterations", "3"];
+  const bad = spawnSync(process.execPath, [script, ...args, "--attacks", "analytic,adaptive", "--out", join(dir, "bad")], { encoding: "utf8" });
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /^study_federated: error: the analytic attack needs a Linear first layer.*\n$/);
+  assert.ok(!existsSync(join(dir, "bad")), "nothing created");
+  const r = spawnSync(process.execPath, [script, ...args, "--attacks", "adaptive,ig,history", "--out", join(dir, "lenet")], { encoding: "utf8" });
+  assert.equal(r.status, 0, r.stderr);
+  const { attacks, trains } = loadStudy(join(dir, "lenet"));
+  assert.deepEqual(attacks.map((a) => a.key).sort(), ["lenet-s0.9-r1-adaptive-seed1", "lenet-s0.9-r1-history-seed1", "lenet-s0.9-r1-ig-seed1"]);
+  assert.deepEqual(trains.map((t) => [t.key, t.model, t.rounds.length]), [["lenet-train-s0.9-seed1", "lenet", 1]]);
+  const by = Object.fromEntries(attacks.map((a) => [a.attack, a]));
+  assert.deepEqual([by.adaptive.optimizer, by.adaptive.iterations, by.history.optimizer, by.history.iterations, by.ig.optimizer, by.ig.iterations], ["lbfgs", 2, "lbfgs", 2, "adam", 3]);
+  assert.ok(attacks.every((a) => a.model === "lenet"));
+  const summary = spawnSync(process.execPath, [script, "--summary", "--out", join(dir, "lenet")], { encoding: "utf8" });
+  assert.match(summary.stdout, /^Model: LeNet/);
+  assert.match(summary.stdout, /Attack `adaptive` \(victim loss ce, 2 L-BFGS steps\)/);
+  writeFileSync(join(dir, "lenet", "s0-r1-dlg-seed1.json"), JSON.stringify({ key: "s0-r1-dlg-seed1", kind: "attack", sparsity: 0, round: 1, attack: "dlg", seed: 1 }));
+  assert.throws(() => loadStudy(join(dir, "lenet")), /several models \(lenet, linear\): one study per folder/);
 });
 
 test("FedAvg, one client, 2 local steps: w − Δ is the local model (dense), and w − top-k(Δ) under DGC", () => {

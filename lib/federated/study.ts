@@ -10,11 +10,17 @@
  * that carry state into later uploads (DGC's residual, signSGD's error memory) and `none`.
  * Attacks on one (sparsity, round, seed, victim loss) share one federated run: DLG's victim
  * back-propagates the seed's Σ(logits − onehot)², the others cross-entropy.
+ *
+ * On LeNet (`model: "lenet"`: keys `lenet-…`, records marked) the adaptive attack and the history
+ * attacker's inversions run by L-BFGS for `lbfgsSteps` steps, as the sweep's LeNet frontier does:
+ * Adam does not invert LeNet's gradient in any affordable number of iterations (docs/defenses.md);
+ * the analytic attack needs a Linear first layer and is refused.
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import writeFileAtomic from "write-file-atomic";
 import { tf } from "../tf";
+import { initBackend } from "../backend";
 import { initParams } from "../demo";
 import type { MnistSplit } from "../data/mnist";
 import { currentVersions, type Versions } from "../sweep/record";
@@ -27,6 +33,7 @@ import { meanStart } from "../attack/invert";
 import { psnr } from "../metrics";
 import { checkDefense, type DefenseSpec } from "../optim/defenses";
 import { defenseName, FL_DELTA } from "./defense";
+import type { ModelKind } from "../models/model";
 
 export interface StudySettings {
   /** DGC sparsities (0: Momentum), the study's original axis. */
@@ -44,6 +51,10 @@ export interface StudySettings {
   /** Rounds of the training runs. */
   trainRounds: number;
   clients: number;
+  /** The model (default linear, the seed's). */
+  model?: ModelKind;
+  /** L-BFGS steps of the attacks that run by L-BFGS on LeNet (adaptive, history's inversions; default 20). */
+  lbfgsSteps?: number;
 }
 
 export const STUDY_DEFAULTS: StudySettings = {
@@ -56,11 +67,22 @@ export const STUDY_DEFAULTS: StudySettings = {
   historyRounds: 10,
   trainRounds: 50,
   clients: 10,
+  model: "linear",
+  lbfgsSteps: 20,
 };
+
+/** Why a study's settings cannot run (null: they can): the analytic attack needs the Linear model. */
+export function studyProblem(st: StudySettings): string | null {
+  return st.model === "lenet" && st.attacks.includes("analytic") ? "the analytic attack needs a Linear first layer with a bias; LeNet's is a convolution (drop analytic from --attacks)" : null;
+}
 
 export interface StudyAttackRecord {
   key: string;
   kind: "attack";
+  /** Absent: the Linear model (records from before LeNet). */
+  model?: ModelKind;
+  /** The attack's optimizer and iterations (L-BFGS steps, for lbfgs). */
+  optimizer?: string;
   /** DGC's sparsity (0: none); null under another defense. */
   sparsity: number | null;
   /** The point's defense, as `fl --defense` names it (absent in records from before defenses). */
@@ -90,6 +112,7 @@ export interface StudyAttackRecord {
 export interface StudyTrainRecord {
   key: string;
   kind: "train";
+  model?: ModelKind;
   sparsity: number | null;
   defense?: string;
   seed: number;
@@ -133,8 +156,9 @@ const pointSparsity = (p: StudyPoint) => {
  */
 export const historyApplies = (p: StudyPoint) => ["none", "dgc", "signsgd"].includes(pointDefense(p).name);
 
-export const attackKey = (p: StudyPoint, r: number, a: FLAttack, seed: number) => `${pointKey(p)}-r${r}-${a}-seed${seed}`;
-export const trainKey = (p: StudyPoint, seed: number) => `train-${pointKey(p)}-seed${seed}`;
+const modelPrefix = (model?: ModelKind) => (model === "lenet" ? "lenet-" : "");
+export const attackKey = (p: StudyPoint, r: number, a: FLAttack, seed: number, model?: ModelKind) => `${modelPrefix(model)}${pointKey(p)}-r${r}-${a}-seed${seed}`;
+export const trainKey = (p: StudyPoint, seed: number, model?: ModelKind) => `${modelPrefix(model)}train-${pointKey(p)}-seed${seed}`;
 
 /** The study's run at a point (DGC lr 0.001; none and the other defenses lr 0.01), attack defaults by method unless overridden. */
 export function studyConfig(p: StudyPoint, seed: number, overrides: Partial<FLConfig>): FLConfig {
@@ -150,24 +174,31 @@ const write = (out: string, rec: { key: string }) => writeFileAtomic(join(out, `
 /** The attack points of one (sparsity, round, seed, victim loss), on one shared federated run. */
 async function runAttackGroup(out: string, st: StudySettings, s: StudyPoint, R: number, seed: number, attacks: FLAttack[], data: MnistSplit, mean: Float32Array): Promise<void> {
   const history = attacks.includes("history");
+  const model = st.model ?? "linear";
   const cfg = studyConfig(s, seed, {
-    clients: st.clients, dlg_attack: true, attack_round: R, rounds: R + 1 + (history ? st.historyRounds : 0),
+    model, clients: st.clients, dlg_attack: true, attack_round: R, rounds: R + 1 + (history ? st.historyRounds : 0),
     attack_method: history ? "history" : attacks[0], victim_loss: defaultVictimLoss(attacks[0]), history_rounds: st.historyRounds,
   });
-  const ctx = await setupFL(cfg);
+  const ctx = await setupFL(cfg); // on the attack's backend
+  // `auto` trains LeNet on tfjs-node when it loads and attacks on wasm (lib/backend.ts), as the sweep does
+  const switched = cfg.backend === "auto" && (await initBackend("auto", { model, task: "train" })) !== ctx.backend;
   const params = initParams(ctx);
   let fed;
   try {
     fed = runFederated(ctx.model, params, data, federatedOptions(cfg), ctx.rng);
   } finally {
     tf.dispose(params);
+    if (switched) await initBackend("auto", { model, task: "attack" });
   }
   const w = fed.watched!;
   for (const attack of attacks) {
-    const iterations = attack === "dlg" ? cfg.attack_epoch : attack === "history" ? st.historyIterations : st.iterations;
-    // each attack with its own optimizer and learning rate (the registry's defaults)
-    const own = resolveFLDefaults({ ...cfg, attack_method: attack }, { victim_loss: cfg.victim_loss });
-    const common = { key: attackKey(s, R, attack, seed), kind: "attack" as const, sparsity: pointSparsity(s), defense: cfg.defense!, round: R, attack, seed, victimLoss: cfg.victim_loss, iterations, label: w.target.y[0], sentInRound: w.sent[0], versions: currentVersions() };
+    const byLbfgs = model === "lenet" && (attack === "adaptive" || attack === "history");
+    const iterations = byLbfgs ? st.lbfgsSteps ?? 20 : attack === "dlg" ? cfg.attack_epoch : attack === "history" ? st.historyIterations : st.iterations;
+    // each attack with its own optimizer and learning rate (the registry's defaults; L-BFGS on LeNet, above)
+    const own = byLbfgs
+      ? resolveFLDefaults({ ...cfg, attack_method: attack, attack_optimizer: "lbfgs" }, { victim_loss: cfg.victim_loss, attack_optimizer: "lbfgs" })
+      : resolveFLDefaults({ ...cfg, attack_method: attack }, { victim_loss: cfg.victim_loss });
+    const common = { key: attackKey(s, R, attack, seed, st.model), kind: "attack" as const, ...(model === "lenet" ? { model } : {}), optimizer: own.attack_optimizer, sparsity: pointSparsity(s), defense: cfg.defense!, round: R, attack, seed, victimLoss: cfg.victim_loss, iterations, label: w.target.y[0], sentInRound: w.sent[0], versions: currentVersions() };
     let rec: StudyAttackRecord;
     try {
       const a = attackWatched(ctx.model, w, {
@@ -191,12 +222,12 @@ async function runAttackGroup(out: string, st: StudySettings, s: StudyPoint, R: 
 }
 
 async function runTrain(out: string, st: StudySettings, s: StudyPoint, seed: number, data: { train: MnistSplit; test: MnistSplit }, mean: Float32Array): Promise<void> {
-  const cfg = studyConfig(s, seed, { clients: st.clients, rounds: st.trainRounds });
+  const cfg = studyConfig(s, seed, { model: st.model ?? "linear", clients: st.clients, rounds: st.trainRounds });
   const run = runFL(await setupFL(cfg), data, mean);
   const avg = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
   const rounds = run.fed.rounds.map((r) => ({ round: r.round, testAccuracy: r.testAccuracy!, upBytes: avg(r.upBytes), upValues: avg(r.upValues) }));
   const rec: StudyTrainRecord = {
-    key: trainKey(s, seed), kind: "train", sparsity: pointSparsity(s), defense: cfg.defense!, seed, rounds, testAccuracy: run.testAccuracy!,
+    key: trainKey(s, seed, st.model), kind: "train", ...(st.model === "lenet" ? { model: st.model } : {}), sparsity: pointSparsity(s), defense: cfg.defense!, seed, rounds, testAccuracy: run.testAccuracy!,
     upBytesPerRound: avg(rounds.map((r) => r.upBytes)), downBytesPerRound: run.fed.rounds[0].downBytes,
     ...(run.fed.privacy.length ? { epsilon: Math.max(...run.fed.privacy.map((p) => p.epsilon)), delta: FL_DELTA } : {}),
     seconds: run.fed.seconds, versions: currentVersions(),
@@ -221,18 +252,22 @@ const done = (out: string, key: string) => existsSync(join(out, `${key}.json`));
  * federated run share a task.
  */
 export function studyTasks(st: StudySettings, data: { train: MnistSplit; test: MnistSplit }, mean: Float32Array, train = true): StudyTask[] {
+  const problem = studyProblem(st);
+  if (problem) throw new Error(problem);
   const tasks: StudyTask[] = [];
   for (const seed of st.seeds) {
     for (const s of [...st.sparsities, ...(st.defenses ?? [])] as StudyPoint[]) {
-      if (train) tasks.push({ key: trainKey(s, seed), keys: [trainKey(s, seed)], run: (out) => runTrain(out, st, s, seed, data, mean) });
+      const tk = trainKey(s, seed, st.model);
+      if (train) tasks.push({ key: tk, keys: [tk], run: (out) => runTrain(out, st, s, seed, data, mean) });
       for (const R of st.rounds) {
         for (const loss of ["sse", "ce"] as const) {
           const group = st.attacks.filter((a) => defaultVictimLoss(a) === loss && (a !== "history" || historyApplies(s)));
           if (!group.length) continue;
+          const key = (a: FLAttack) => attackKey(s, R, a, seed, st.model);
           tasks.push({
-            key: attackKey(s, R, group.join("+") as FLAttack, seed),
-            keys: group.map((a) => attackKey(s, R, a, seed)),
-            run: (out) => runAttackGroup(out, st, s, R, seed, group.filter((a) => !done(out, attackKey(s, R, a, seed))), data.train, mean),
+            key: key(group.join("+") as FLAttack),
+            keys: group.map(key),
+            run: (out) => runAttackGroup(out, st, s, R, seed, group.filter((a) => !done(out, key(a))), data.train, mean),
           });
         }
       }

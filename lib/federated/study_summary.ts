@@ -11,6 +11,8 @@ import type { StudyAttackRecord, StudyTrainRecord } from "./study";
 
 export function loadStudy(out: string): { attacks: StudyAttackRecord[]; trains: StudyTrainRecord[] } {
   const recs = readdirSync(out).filter((f) => f.endsWith(".json")).map((f) => JSON.parse(readFileSync(join(out, f), "utf8")) as StudyAttackRecord | StudyTrainRecord);
+  const models = [...new Set(recs.filter((r) => r.kind === "attack" || r.kind === "train").map((r) => r.model ?? "linear"))];
+  if (models.length > 1) throw new Error(`${out} holds records of several models (${models.join(", ")}): one study per folder`);
   return { attacks: recs.filter((r): r is StudyAttackRecord => r.kind === "attack"), trains: recs.filter((r): r is StudyTrainRecord => r.kind === "train") };
 }
 
@@ -50,6 +52,7 @@ export function studyMarkdown(out: string): string {
   const { attacks, trains } = loadStudy(out);
   const lines: string[] = [];
   const ss = defenseRows([...attacks.map(recordDefense), ...trains.map(recordDefense)]);
+  if ([...attacks, ...trains].some((r) => r.model === "lenet")) lines.push("Model: LeNet", "");
   if (trains.length) {
     const dense = median(trains.filter((t) => recordDefense(t) === "none").map((t) => t.upBytesPerRound));
     const eps = trains.some((t) => t.epsilon !== undefined);
@@ -67,7 +70,7 @@ export function studyMarkdown(out: string): string {
   const rounds = uniq(attacks.map((a) => a.round));
   for (const attack of FL_ATTACKS.filter((a) => attacks.some((r) => r.attack === a))) {
     const mine = attacks.filter((a) => a.attack === attack);
-    const its = attack === "analytic" ? "closed form" : `${mine[0].iterations} iterations${attack === "history" ? " per inversion" : ""}`;
+    const its = attack === "analytic" ? "closed form" : `${mine[0].iterations} ${mine[0].optimizer === "lbfgs" ? "L-BFGS steps" : "iterations"}${attack === "history" ? " per inversion" : ""}`;
     lines.push(`Attack \`${attack}\` (victim loss ${mine[0].victimLoss}, ${its}): PSNR in dB, median (min–max), recovered of seeds${attack === "history" ? "; first leak round, median" : ""}`, "");
     lines.push(`| defense | ${rounds.map((r) => `round ${r}`).join(" | ")} |`, `|---|${rounds.map(() => "---").join("|")}|`);
     for (const s of ss.filter((d) => mine.some((a) => recordDefense(a) === d))) {
