@@ -215,8 +215,12 @@ def fl_round(clients, rounds):
     return (time.perf_counter() - t0) / rounds
 
 
-def workloads(tiny):
-    n, epochs, its, lsteps, lits, lbfgs_steps = (2048, 1, 20, 2, 2, 2) if tiny else (None, 2, 2000, 100, 50, 300)
+# The sizes come from scripts/bench_workloads.ts (FULL or TINY), so both sides run one problem.
+FULL = {"n": 60000, "epochs": 2, "iterations": 2000, "lenetSteps": 100, "lenetIterations": 50, "lbfgsSteps": 300, "flRounds": 20}
+
+
+def workloads(sz):
+    n, epochs, its, lsteps, lits, lbfgs_steps = (sz[k] for k in ("n", "epochs", "iterations", "lenetSteps", "lenetIterations", "lbfgsSteps"))
     def per_eval():
         s, evals = lenet_lbfgs(lbfgs_steps)
         return {"s": s, "evals": evals}
@@ -228,21 +232,21 @@ def workloads(tiny):
         "lenet_train_step": lambda: lenet_train_step(lsteps),
         "lenet_dlg_iteration": lambda: dlg(LeNet, lits, False) / lits,
         "lenet_lbfgs_attack": per_eval,
-        "fl_round_10": lambda: fl_round(10, 2 if tiny else 20),
+        "fl_round_10": lambda: fl_round(10, sz["flRounds"]),
     }
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--tiny", action="store_true", help="smoke sizes")
+    ap.add_argument("--sizes", default=json.dumps(FULL), help="the workloads' sizes as JSON (bench_workloads.ts passes FULL or TINY)")
     ap.add_argument("--serve", action="store_true", help="answer workload names from stdin, one JSON line each")
     ap.add_argument("--threads", type=int, default=0, help="torch.set_num_threads (0: torch's default)")
     a = ap.parse_args()
     if a.threads:
         torch.set_num_threads(a.threads)
     torch.manual_seed(0)
-    work = workloads(a.tiny)
+    work = workloads(json.loads(a.sizes))
     if a.serve:
         print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads()}), flush=True)
         for line in sys.stdin:

@@ -17,7 +17,7 @@ import { createInterface } from "node:readline";
 import { Command } from "commander";
 import writeFileAtomic from "write-file-atomic";
 import { autoBackend, initBackend, loadMnist, tryLoadTfjsNode, type BackendChoice } from "../lib";
-import { FULL, TINY, WORKLOADS, type Measured } from "./bench_workloads";
+import { FULL, TINY, WORKLOADS, type Measured, type Sizes } from "./bench_workloads";
 
 const ROOT = resolve(__dirname, "../..");
 /** Bad input: one line on stderr, exit 2. */
@@ -29,10 +29,10 @@ class PyTorch {
   private constructor(private proc: ChildProcessWithoutNullStreams) {
     this.lines = createInterface({ input: proc.stdout })[Symbol.asyncIterator]();
   }
-  static async start(tiny: boolean, threads: number): Promise<{ torch: PyTorch; info: Record<string, unknown> } | string> {
+  static async start(sizes: Sizes, threads: number): Promise<{ torch: PyTorch; info: Record<string, unknown> } | string> {
     const py = join(ROOT, ".venv", "bin", "python");
     if (!existsSync(py)) return "no .venv (run: npm run setup:bench)";
-    const proc = spawn(py, [join(ROOT, "bench", "reference.py"), "--serve", "--threads", String(threads), ...(tiny ? ["--tiny"] : [])]);
+    const proc = spawn(py, [join(ROOT, "bench", "reference.py"), "--serve", "--threads", String(threads), "--sizes", JSON.stringify(sizes)]);
     let err = "";
     proc.stderr.on("data", (d) => (err += d));
     const torch = new PyTorch(proc);
@@ -123,7 +123,7 @@ async function main() {
     return true;
   });
   const data = loadMnist("train");
-  const started = await PyTorch.start(!!o.tiny, threads);
+  const started = await PyTorch.start(sz, threads);
   const torch = o.pytorch && typeof started !== "string" ? started.torch : undefined;
   const torchNote = !o.pytorch ? "skipped (--no-pytorch)" : typeof started === "string" ? started : undefined;
   if (!o.pytorch && typeof started !== "string") started.torch.stop();
