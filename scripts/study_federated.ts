@@ -4,7 +4,7 @@
  *   npm run study:federated -- [--out dir] [--sparsity 0,0.8,...] [--defense NAME[:v1,v2,…]]… [--rounds 0,1,10,50]
  *        [--attacks dlg,ig,adaptive,analytic,history] [--seeds 5] [--iterations 500]
  *        [--history_iterations 300] [--history_rounds 10] [--train_rounds 50] [--no_train]
- *        [--model lenet [--lbfgs_steps 20]]   LeNet: keys lenet-…, adaptive and history by L-BFGS, no analytic
+ *        [--model lenet [--lbfgs_steps 20]]   LeNet: keys lenet-…, adaptive and history by L-BFGS (0: Adam), no analytic
  *        [--shard i/n]          run only tasks i, i + n, i + 2n, … (GNU parallel, Slurm arrays)
  *   --defense (repeatable, lib/optim/defenses.ts) adds points after the sparsities; with --defense and no
  *   --sparsity, the study has only the defenses given (none and dgc:s are sparsities 0 and s).
@@ -58,7 +58,7 @@ async function main(): Promise<number> {
     .addOption(new Option("--train_rounds <n>").argParser(posInt).default(d.trainRounds))
     .addOption(new Option("--clients <n>").argParser(posInt).default(d.clients))
     .addOption(new Option("--model <name>", "linear (the seed's) or lenet (keys lenet-…; adaptive and history by L-BFGS)").choices(MODELS).default(d.model))
-    .addOption(new Option("--lbfgs_steps <n>", "L-BFGS steps of the attacks that run by L-BFGS on LeNet").argParser(posInt).default(d.lbfgsSteps))
+    .addOption(new Option("--lbfgs_steps <n>", "L-BFGS steps of the attacks that run by L-BFGS on LeNet (0: Adam with --iterations / --history_iterations)").argParser((v: string) => nums(0, Infinity, true)(v)[0]).default(d.lbfgsSteps))
     .addOption(new Option("--no_train"))
     .addOption(new Option("--shard <i/n>").argParser(shard))
     .addOption(new Option("--summary"))

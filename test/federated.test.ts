@@ -243,6 +243,11 @@ test("the study on LeNet: keys lenet-…, adaptive and history by L-BFGS, record
   assert.match(summary.stdout, /Attack `adaptive` \(victim loss ce, 2 L-BFGS steps\)/);
   writeFileSync(join(dir, "lenet", "s0-r1-dlg-seed1.json"), JSON.stringify({ key: "s0-r1-dlg-seed1", kind: "attack", sparsity: 0, round: 1, attack: "dlg", seed: 1 }));
   assert.throws(() => loadStudy(join(dir, "lenet")), /several models \(lenet, linear\): one study per folder/);
+  // --lbfgs_steps 0: the history attacker by Adam, --history_iterations of it
+  const adam = spawnSync(process.execPath, [script, ...args, "--lbfgs_steps", "0", "--history_iterations", "4", "--attacks", "history", "--no_train", "--out", join(dir, "adam")], { encoding: "utf8" });
+  assert.equal(adam.status, 0, adam.stderr);
+  const h = loadStudy(join(dir, "adam")).attacks[0];
+  assert.deepEqual([h.key, h.optimizer, h.iterations], ["lenet-s0.9-r1-history-seed1", "adam", 4]);
 });
 
 test("FedAvg, one client, 2 local steps: w − Δ is the local model (dense), and w − top-k(Δ) under DGC", () => {

@@ -53,7 +53,7 @@ export interface StudySettings {
   clients: number;
   /** The model (default linear, the seed's). */
   model?: ModelKind;
-  /** L-BFGS steps of the attacks that run by L-BFGS on LeNet (adaptive, history's inversions; default 20). */
+  /** L-BFGS steps of the attacks that run by L-BFGS on LeNet (adaptive, history's inversions; default 20; 0: Adam, as on Linear). */
   lbfgsSteps?: number;
 }
 
@@ -192,7 +192,7 @@ async function runAttackGroup(out: string, st: StudySettings, s: StudyPoint, R: 
   }
   const w = fed.watched!;
   for (const attack of attacks) {
-    const byLbfgs = model === "lenet" && (attack === "adaptive" || attack === "history");
+    const byLbfgs = model === "lenet" && (attack === "adaptive" || attack === "history") && (st.lbfgsSteps ?? 20) > 0;
     const iterations = byLbfgs ? st.lbfgsSteps ?? 20 : attack === "dlg" ? cfg.attack_epoch : attack === "history" ? st.historyIterations : st.iterations;
     // each attack with its own optimizer and learning rate (the registry's defaults; L-BFGS on LeNet, above)
     const own = byLbfgs
