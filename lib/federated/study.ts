@@ -192,8 +192,9 @@ async function runAttackGroup(out: string, st: StudySettings, s: StudyPoint, R: 
   }
   const w = fed.watched!;
   for (const attack of attacks) {
-    const byLbfgs = model === "lenet" && (attack === "adaptive" || attack === "history") && (st.lbfgsSteps ?? 20) > 0;
-    const iterations = byLbfgs ? st.lbfgsSteps ?? 20 : attack === "dlg" ? cfg.attack_epoch : attack === "history" ? st.historyIterations : st.iterations;
+    const lbfgsSteps = st.lbfgsSteps ?? STUDY_DEFAULTS.lbfgsSteps!;
+    const byLbfgs = model === "lenet" && (attack === "adaptive" || attack === "history") && lbfgsSteps > 0;
+    const iterations = byLbfgs ? lbfgsSteps : attack === "dlg" ? cfg.attack_epoch : attack === "history" ? st.historyIterations : st.iterations;
     // each attack with its own optimizer and learning rate (the registry's defaults; L-BFGS on LeNet, above)
     const own = byLbfgs
       ? resolveFLDefaults({ ...cfg, attack_method: attack, attack_optimizer: "lbfgs" }, { victim_loss: cfg.victim_loss, attack_optimizer: "lbfgs" })

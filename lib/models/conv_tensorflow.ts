@@ -40,13 +40,13 @@ function ops() {
   const conv = (stride: number, pad: number | [number, number]): OpAttr[] => {
     const [p0, p1] = typeof pad === "number" ? [pad, pad] : pad;
     return [
-    T,
-    NHWC,
-    { name: "strides", type: B.TF_ATTR_INT, value: [1, stride, stride, 1] },
-    { name: "use_cudnn_on_gpu", type: B.TF_ATTR_BOOL, value: false },
-    { name: "padding", type: B.TF_ATTR_STRING, value: p0 + p1 > 0 ? "EXPLICIT" : "VALID" },
-    { name: "explicit_paddings", type: B.TF_ATTR_INT, value: p0 + p1 > 0 ? [0, 0, p0, p1, p0, p1, 0, 0] : [] },
-    { name: "dilations", type: B.TF_ATTR_INT, value: [1, 1, 1, 1] },
+      T,
+      NHWC,
+      { name: "strides", type: B.TF_ATTR_INT, value: [1, stride, stride, 1] },
+      { name: "use_cudnn_on_gpu", type: B.TF_ATTR_BOOL, value: false },
+      { name: "padding", type: B.TF_ATTR_STRING, value: p0 + p1 > 0 ? "EXPLICIT" : "VALID" },
+      { name: "explicit_paddings", type: B.TF_ATTR_INT, value: p0 + p1 > 0 ? [0, 0, p0, p1, p0, p1, 0, 0] : [] },
+      { name: "dilations", type: B.TF_ATTR_INT, value: [1, 1, 1, 1] },
     ];
   };
   const run = (name: string, attrs: OpAttr[], inputs: tf.Tensor[]) => be.executeSingleOutput(name, attrs, inputs);

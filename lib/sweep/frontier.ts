@@ -11,7 +11,7 @@
  * and bytes do not depend on the attack, so a point takes them from whichever job of the same
  * defense trained (the study trains once per defense and seed, with the DLG jobs).
  */
-import { defenseLabel, isDgcRow, type SummaryRow } from "./summary";
+import { defenseLabel, fmtBytes, isDgcRow, type SummaryRow } from "./summary";
 import { DEFAULT_COMMON, jobConfig, type AttackName, type SweepModel } from "./grid";
 import { jobContext, runJobAttack, type SweepData } from "./job";
 import { PIXELS } from "../data/mnist";
@@ -111,7 +111,6 @@ export function markPareto(points: FrontierPoint[]): void {
 }
 
 const f = (x: number | null, d: number) => (x === null ? "–" : x.toFixed(d));
-const kB = (x: number | null) => (x === null ? "–" : x >= 1000 ? `${(x / 1000).toFixed(1)} kB` : `${Math.round(x)} B`);
 
 /**
  * The frontier as one Markdown table: a row per defense × strength (bytes, accuracy), a column per
@@ -129,12 +128,13 @@ export function frontierMarkdown(points: readonly FrontierPoint[], rounds = FRON
       const p = ps.find((q) => q.attack === a);
       return p ? `${f(p.psnr, 1)} (${p.recovered}/${p.n})${p.via ? ` ${p.via}` : ""}${p.pareto ? " ★" : ""}` : "–";
     });
-    return `| ${d} | ${kB(any.bytesPerStep)} | ${f(any.testAccuracy, 3)} | ${Math.round(any.attackedStepValues)} | ${cells.join(" | ")} | ${privacyNote(d, rounds)} |`;
+    return `| ${d} | ${fmtBytes(any.bytesPerStep)} | ${f(any.testAccuracy, 3)} | ${Math.round(any.attackedStepValues)} | ${cells.join(" | ")} | ${privacyNote(d, rounds)} |`;
   });
   return [head, rule, ...lines].join("\n");
 }
 
-const FAMILY_SYMBOL: Record<string, string> = {
+/** A Plotly marker symbol per defense family (frontier.ts's and frontier_map.ts's figures). */
+export const FAMILY_SYMBOL: Record<string, string> = {
   // filled symbols only: an open one is drawn in its fill colour, which can be a pale yellow on white
   none: "circle", dgc: "diamond", topk: "square", randk: "hexagon", gaussian: "cross", gaussvar: "x",
   laplace: "hourglass", fp16: "triangle-up", int8: "triangle-down", signsgd: "star",
@@ -149,7 +149,7 @@ export function frontierFigure(points: readonly FrontierPoint[], attack: string,
   const ps = points.filter((p) => p.attack === attack && p.psnr !== null && p.testAccuracy !== null && p.bytesPerStep !== null);
   const families = [...new Set(ps.map((p) => p.defense.split(":")[0]))];
   const hover = (p: FrontierPoint) =>
-    `<b>${p.defense}</b>${p.via ? ` (by ${p.via})` : ""}<br>PSNR ${f(p.psnr, 1)} dB, recovered ${p.recovered}/${p.n}<br>test acc ${f(p.testAccuracy, 3)}<br>${kB(p.bytesPerStep)} / step` +
+    `<b>${p.defense}</b>${p.via ? ` (by ${p.via})` : ""}<br>PSNR ${f(p.psnr, 1)} dB, recovered ${p.recovered}/${p.n}<br>test acc ${f(p.testAccuracy, 3)}<br>${fmtBytes(p.bytesPerStep)} / step` +
     `${p.attackedStepValues === 0 ? "<br>attacked step sent nothing" : ""}${p.pareto ? "<br>★ Pareto" : ""}`;
   const allBytes = ps.map((p) => Math.log10(p.bytesPerStep!));
   const [cmin, cmax] = [Math.min(...allBytes), Math.max(...allBytes)];

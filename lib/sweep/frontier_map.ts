@@ -3,23 +3,16 @@
  * accuracy after training under the defense), one marker per defense × strength, filled by privacy
  * (the fraction of victims one attack recovered: green none, red all), the attack's Pareto front
  * (frontier.ts `markPareto`: no other point leaks less, trains better *and* sends fewer bytes)
- * ringed. Every point is labelled (a PNG has no hover), its label placed clear of
- * the others with a leader line; the hover text adds the PSNR and what the attacked step sent. Read it as: up and to the left is cheap and
- * accurate; green is where the attack failed — which is not a guarantee.
+ * ringed. Every point is labelled (a PNG has no hover), its label placed clear of the others with
+ * a leader line; the hover text adds the PSNR and what the attacked step sent. Read it as: up and
+ * to the left is cheap and accurate; green is where the attack failed — which is not a guarantee.
  */
-import type { FrontierPoint } from "./frontier";
-import { STRONGEST } from "./frontier";
+import { FAMILY_SYMBOL as SYMBOL, STRONGEST, type FrontierPoint } from "./frontier";
+import { fmtBytes } from "./summary";
 import type { Figure } from "../viz/plots";
-
-const SYMBOL: Record<string, string> = {
-  none: "circle", dgc: "diamond", topk: "square", randk: "hexagon", gaussian: "cross", gaussvar: "x",
-  laplace: "hourglass", fp16: "triangle-up", int8: "triangle-down", signsgd: "star",
-};
 
 /** Red (every victim recovered) through yellow to green (none): the attack's success. */
 const LEAK_SCALE = [[0, "#1a9850"], [0.5, "#fee08b"], [1, "#d73027"]];
-
-const bytesText = (b: number) => (b >= 1000 ? `${(b / 1000).toFixed(1)} kB` : `${Math.round(b)} B`);
 
 interface Box { x0: number; y0: number; x1: number; y1: number }
 const inside = (b: Box, x: number, y: number) => x > b.x0 && x < b.x1 && y > b.y0 && y < b.y1;
@@ -90,7 +83,7 @@ export function frontierMapFigure(points: readonly FrontierPoint[], opts: Fronti
       x: qs.map((p) => p.bytesPerStep), y: qs.map((p) => p.testAccuracy),
       hovertext: qs.map((p) =>
         `<b>${p.defense}</b>${p.via ? ` (strongest: ${p.via})` : ""}<br>recovered ${p.recovered}/${p.n}, median PSNR ${p.psnr === null ? "–" : p.psnr.toFixed(1)} dB` +
-        `<br>test acc ${p.testAccuracy!.toFixed(3)}, ${bytesText(p.bytesPerStep!)} / step${p.attackedStepValues === 0 ? "<br>the attacked step sent nothing" : ""}${p.pareto ? "<br>on the Pareto front" : ""}`),
+        `<br>test acc ${p.testAccuracy!.toFixed(3)}, ${fmtBytes(p.bytesPerStep)} / step${p.attackedStepValues === 0 ? "<br>the attacked step sent nothing" : ""}${p.pareto ? "<br>on the Pareto front" : ""}`),
       hovertemplate: "%{hovertext}<extra></extra>",
       marker: {
         size: 15, symbol: SYMBOL[fam] ?? "circle", color: qs.map((p) => p.recovered / p.n), cmin: 0, cmax: 1, colorscale: LEAK_SCALE,

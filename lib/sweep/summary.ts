@@ -228,7 +228,8 @@ function fmt(x: number | null, digits: number): string {
   return x === null ? "–" : x.toFixed(digits);
 }
 
-function fmtBytes(x: number | null): string {
+/** Bytes as tables and figures print them: "31.4 kB", "638 B", "–" for none. */
+export function fmtBytes(x: number | null): string {
   if (x === null) return "–";
   return x >= 1000 ? `${(x / 1000).toFixed(1)} kB` : `${Math.round(x)} B`;
 }
