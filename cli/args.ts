@@ -3,10 +3,10 @@
  * (any non-empty prefix of True/False, any case), plus our own flags.
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
-import { BACKENDS } from "../lib/backend";
-import { DEFAULTS, resolveAttackDefaults, validateConfig, type DemoConfig } from "../lib/config";
+import { BACKENDS } from "../lib/core/backend";
+import { DEFAULTS, resolveAttackDefaults, validateConfig, type DemoConfig } from "../lib/trial/demo_config";
 import { ATTACK_METHODS, ATTACK_OPTIMIZERS } from "../lib/attack/methods";
-import { VICTIM_LOSSES } from "../lib/attack/objectives";
+import { VICTIM_LOSSES } from "../lib/models/losses";
 
 export class UsageError extends Error {}
 

@@ -4,21 +4,21 @@
  * (Examples 3, 4) or runs the DLG attack on the first batch of an untrained model (Examples 1, 2).
  * Bad input: one line on stderr, exit 2, nothing written. Divergence: one line, exit 1.
  */
-import { ResultDirError, StagedDir, checkResultDir } from "../lib/results";
+import { ResultDirError, StagedDir, checkResultDir } from "../lib/io/results";
 import { DataError } from "../lib/data/idx";
-import { describeBackend } from "../lib/backend";
-import { ATTACK_RESULT_FILES, argumentsLine, attackLogLine, loadData, runAttack, runTraining, setupRun, type RunContext } from "../lib/demo";
-import { guardStdout } from "../lib/stdio";
+import { describeBackend } from "../lib/core/backend";
+import { ATTACK_RESULT_FILES, argumentsLine, attackLogLine, loadData, runAttack, runTraining, setupRun, type RunContext } from "../lib/trial/demo";
+import { guardStdout } from "../lib/io/stdio";
 import { grayPng, gridPng } from "../lib/viz/png";
 import { matchedGridPng } from "../lib/viz/matched";
 import { matchReconstructions, multisetLabelAccuracy } from "../lib/metrics/match";
-import { matchedLines } from "../lib/batch";
+import { matchedLines } from "../lib/trial/batch";
 import { labelCounts, publicData } from "../lib/attack/label_counts";
 import { meanImage, type MnistSplit } from "../lib/data/mnist";
 import { parseArgs, UsageError } from "./args";
 import { clearProgress, failWith, makeProgress } from "./progress";
-import { pyFloat } from "../lib/pyfmt";
-import type { DemoConfig } from "../lib/config";
+import { pyFloat } from "../lib/io/pyfmt";
+import type { DemoConfig } from "../lib/trial/demo_config";
 
 const fail = failWith("dgc_demo");
 

@@ -5,19 +5,20 @@
  * honest-but-curious server's attack on client --victim_client's upload of round --attack_round.
  * Bad input: one line on stderr, exit 2, nothing written. Divergence or NaN: one line, exit 1.
  */
-import { checkResultDir, ResultDirError, StagedDir } from "../lib/results";
+import { checkResultDir, ResultDirError, StagedDir } from "../lib/io/results";
 import { DataError } from "../lib/data/idx";
-import { describeBackend } from "../lib/backend";
+import { describeBackend } from "../lib/core/backend";
 import { meanImage, type MnistSplit } from "../lib/data/mnist";
-import { ATTACK_RESULT_FILES, attackLogLine, loadData } from "../lib/demo";
-import { guardStdout } from "../lib/stdio";
-import { matchedLines } from "../lib/batch";
-import { pyFloat } from "../lib/pyfmt";
+import { ATTACK_RESULT_FILES, attackLogLine, loadData } from "../lib/trial/demo";
+import { guardStdout } from "../lib/io/stdio";
+import { matchedLines } from "../lib/trial/batch";
+import { pyFloat } from "../lib/io/pyfmt";
 import { grayPng, gridPng } from "../lib/viz/png";
-import { runFL, roundLogLine, setupFL } from "../lib/federated";
-import { demoView, type FLConfig } from "../lib/federated/config";
+import { runFL, setupFL } from "../lib/trial/fl_run";
+import { roundLogLine } from "../lib/threat/federated/simulation";
+import { demoView, type FLConfig } from "../lib/trial/fl_config";
 import { UsageError } from "./args";
-import { ConfigError } from "../lib/config";
+import { ConfigError } from "../lib/core/errors";
 import { flArgumentsLine, parseFLArgs } from "./fl_args";
 import { clearProgress, failWith, makeProgress } from "./progress";
 

@@ -5,10 +5,10 @@
  */
 import { InvalidArgumentError, Option, type Command } from "commander";
 import { buildCommand, parseCommand, parseFloatPy, parseInt10, UsageError } from "./args";
-import { FL_ATTACKS, FL_DEFAULTS, FL_UNUSED, resolveFLDefaults, validateFLConfig, withDefense, type FLConfig } from "../lib/federated/config";
-import { DEFENSES } from "../lib/optim/defenses";
-import { INT_FIELDS } from "../lib/config";
-import { pyNamespace, type PyValue } from "../lib/pyfmt";
+import { FL_ATTACKS, FL_DEFAULTS, FL_UNUSED, resolveFLDefaults, validateFLConfig, withDefense, type FLConfig } from "../lib/trial/fl_config";
+import { DEFENSES } from "../lib/threat/channel/defenses";
+import { INT_FIELDS } from "../lib/trial/demo_config";
+import { pyNamespace, type PyValue } from "../lib/io/pyfmt";
 
 const FL_INT_FIELDS = new Set(["clients", "rounds", "local_steps", "attack_round", "victim_client", "history_rounds"]);
 

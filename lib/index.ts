@@ -1,27 +1,66 @@
 /**
- * dgc-privacy: Deep Gradient Compression against the DLG attack, on TensorFlow.js.
- * Data flow: data → models → optim → train / attack → metrics → viz.
+ * dgc-privacy: Deep Gradient Compression against gradient-inversion attacks, on TensorFlow.js.
+ *
+ * The public API, curated: everything a notebook, a script or another package needs, grouped in the
+ * data-flow order of the folders (core → io → data → metrics → models → optim → threat → attack →
+ * trial → viz → study → notebook; .dependency-cruiser.cjs checks it). Anything else is internal and
+ * may move. `npm run docs:api` renders these with their documentation.
  */
-export { tf, variableFrom, unaryCustomGrad } from "./tf";
-export * from "./backend";
-export * from "./rng";
-export * from "./pyfmt";
-export * from "./config";
-export * from "./data/idx";
-export * from "./data/mnist";
-export * from "./data/batcher";
-export * from "./models";
-export * from "./losses";
-export * from "./optim";
-export * from "./train";
-export * from "./attack";
-export * from "./results";
-export * from "./lock";
-export * from "./stdio";
-export * from "./metrics";
-export * from "./demo";
-export * from "./sweep";
-export * from "./viz";
-export * from "./seed_results";
-export * from "./federated";
-export * from "./batch";
+
+// core: the tfjs engine, backends, random streams, the two kinds of failure
+export { tf } from "./core/tf";
+export { initBackend, type BackendChoice } from "./core/backend";
+export { Rng } from "./core/rng";
+export { ConfigError, DivergenceError } from "./core/errors";
+
+// data
+export { loadMnist, meanImage, type MnistSplit } from "./data/mnist";
+
+// metrics: the recovery rule and readings
+export { RECOVERY_MARGIN_DB } from "./metrics/readings";
+export { sameIndexPsnr } from "./metrics/match";
+
+// models
+export { modelSummary, type Model, type ModelKind } from "./models/model";
+export { makeModel, MODELS } from "./models/registry";
+
+// optim: training, the DP accountant
+export { communicationRows } from "./optim/train";
+export { gaussianGuarantee } from "./optim/rdp";
+
+// threat: what the client sends (the defense registry)
+export { parseDefenseArg, DEFENSES, type DefenseSpec, type DefenseName } from "./threat/channel/defenses";
+
+// attack
+export { publicData } from "./attack/label_counts";
+export { ATTACK_METHODS, ATTACK_OPTIMIZERS, type AttackMethod, type AttackOptimizer, type AttackSpec } from "./attack/methods";
+
+// trial: one experiment
+export { makeConfig, type DemoConfig } from "./trial/demo_config";
+export { setupRun, loadData, runAttack, firstBatch, victimBatch, type AttackRun } from "./trial/demo";
+export { runBatchAttack, matchedLines, type BatchAttackName } from "./trial/batch";
+export { runFL, setupFL } from "./trial/fl_run";
+
+// viz: PNG grids, figures, display in a notebook
+export { gridPng, columnsAsImages, splitImages } from "./viz/png";
+export { tileGridPng } from "./viz/tiles";
+export { labelledGridPng } from "./viz/labelled";
+export { matchedGridPng, matchedPsnrFigure } from "./viz/matched";
+export { attackFigure, trainingFigure } from "./viz/plots";
+export { attackSummaryRows, iterationGrid } from "./viz/attacks";
+export { historyFigure, roundsFigure } from "./viz/federated_figures";
+export { showMarkdown, showPlot, showPng, showTable } from "./viz/display";
+
+// study: grids, summaries, frontiers
+export { loadSweepData } from "./study/job";
+export { readSummary } from "./study/summary";
+export { bytesFigure, galleryCaption, tradeoffFigure } from "./study/figures";
+export { defenseGallery, frontierFigure, frontierMarkdown, frontierPoints, galleryGrid } from "./study/frontier";
+export { frontierMapFigure } from "./study/frontier_map";
+export { anchorFigure, anchorMarkdown } from "./study/anchor";
+export { studyConfig } from "./study/federated";
+
+// notebook: live work in the background worker, the story's call-outs, the seed's published numbers
+export { galleryPng, liveAttack, liveGallery, liveTraining } from "./notebook/tasks";
+export { attackCallouts, attackSetting, meanImageBaseline, seedDifferences, summaryPivot, trainingCallouts, trainingSetting } from "./notebook/story";
+export { attackComparison, trainingComparison } from "./notebook/seed_results";

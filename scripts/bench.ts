@@ -16,7 +16,8 @@ import { dirname, join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { Command } from "commander";
 import writeFileAtomic from "write-file-atomic";
-import { autoBackend, initBackend, loadMnist, tryLoadTfjsNode, type BackendChoice } from "../lib";
+import { autoBackend, initBackend, tryLoadTfjsNode, type BackendChoice } from "../lib/core/backend";
+import { loadMnist } from "../lib/data/mnist";
 import { FULL, TINY, WORKLOADS, type Measured, type Sizes } from "./bench_workloads";
 
 const ROOT = resolve(__dirname, "../..");

@@ -3,11 +3,22 @@
  * bench/reference.py (PyTorch): same model shapes, data, step counts and per-step host read-backs.
  * Each returns seconds (and, for L-BFGS, how many objective evaluations it made).
  */
-import {
-  DGCMomentum, dlgAttack, dlgObjective, epochBatches, gatherBatch, initialLabels, LBFGS, lenetModel, linearModel, lossAndGrads, Momentum,
-  observedGradients, Rng, runFederated, tf, tfObjective, train, variableFrom, victimGradients,
-  type MnistSplit, type Model, type Workload,
-} from "../lib";
+import { DGCMomentum } from "../lib/optim/dgc";
+import { dlgAttack, initialLabels } from "../lib/attack/dlg";
+import { dlgObjective } from "../lib/attack/methods";
+import { epochBatches, gatherBatch } from "../lib/data/batcher";
+import { LBFGS, tfObjective } from "../lib/attack/lbfgs";
+import { lenetModel } from "../lib/models/lenet";
+import { linearModel } from "../lib/models/linear";
+import { lossAndGrads, train } from "../lib/optim/train";
+import { Momentum } from "../lib/optim/momentum";
+import { observedGradients, victimGradients } from "../lib/threat/victim";
+import { Rng } from "../lib/core/rng";
+import { runFederated } from "../lib/threat/federated/simulation";
+import { tf, variableFrom } from "../lib/core/tf";
+import { type MnistSplit } from "../lib/data/mnist";
+import { type Model } from "../lib/models/model";
+import { type Workload } from "../lib/core/backend";
 
 export type Sizes = { n: number; epochs: number; iterations: number; lenetSteps: number; lenetIterations: number; lbfgsSteps: number; flRounds: number };
 export const FULL: Sizes = { n: 60000, epochs: 2, iterations: 2000, lenetSteps: 100, lenetIterations: 50, lbfgsSteps: 300, flRounds: 20 };

@@ -19,7 +19,8 @@ import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { Command } from "commander";
-import { DEFAULTS, validateConfig, ConfigError, type DemoConfig } from "../lib/config";
+import { DEFAULTS, validateConfig, type DemoConfig } from "../lib/trial/demo_config";
+import { ConfigError } from "../lib/core/errors";
 
 const ROOT = resolve(__dirname, "../..");
 

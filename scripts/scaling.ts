@@ -12,10 +12,17 @@ import { loadavg } from "node:os";
 import { join, resolve } from "node:path";
 import { Command } from "commander";
 import writeFileAtomic from "write-file-atomic";
-import {
-  dlgAttack, gatherBatch, initBackend, initialLabels, lenetModel, linearModel, loadMnist, Rng, runFederated, tf, variableFrom, victimGradients,
-  type MnistSplit, type Model,
-} from "../lib";
+import { dlgAttack, initialLabels } from "../lib/attack/dlg";
+import { gatherBatch } from "../lib/data/batcher";
+import { initBackend } from "../lib/core/backend";
+import { lenetModel } from "../lib/models/lenet";
+import { linearModel } from "../lib/models/linear";
+import { loadMnist, type MnistSplit } from "../lib/data/mnist";
+import { Rng } from "../lib/core/rng";
+import { runFederated } from "../lib/threat/federated/simulation";
+import { tf, variableFrom } from "../lib/core/tf";
+import { victimGradients } from "../lib/threat/victim";
+import { type Model } from "../lib/models/model";
 
 const ROOT = resolve(__dirname, "../..");
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];

@@ -13,10 +13,19 @@
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import writeFileAtomic from "write-file-atomic";
-import {
-  anchorMarkdown, attackMetrics, awareAttack, DefenseError, runInversionAttack, defenseLabel, parseDefenseArg, lbfgsDlg, loadMnist, makeConfig, makeDefenseOptimizer, meanImage, median, psnr, RECOVERY_MARGIN_DB, setupRun, victimStep,
-  type DefenseSpec,
-} from "../lib";
+import { anchorMarkdown } from "../lib/study/anchor";
+import { attackMetrics } from "../lib/metrics/attack";
+import { awareAttack } from "../lib/attack/aware";
+import { DefenseError, parseDefenseArg, type DefenseSpec } from "../lib/threat/channel/defenses";
+import { runInversionAttack } from "../lib/attack/invert";
+import { defenseLabel, median } from "../lib/study/summary";
+import { lbfgsDlg } from "../lib/attack/lbfgs_dlg";
+import { loadMnist, meanImage } from "../lib/data/mnist";
+import { makeConfig } from "../lib/trial/demo_config";
+import { makeDefenseOptimizer } from "../lib/threat/channel/defended";
+import { psnr } from "../lib/metrics/image";
+import { RECOVERY_MARGIN_DB } from "../lib/metrics/readings";
+import { setupRun, victimStep } from "../lib/trial/demo";
 
 const POINTS: DefenseSpec[] = [
   { name: "none", strength: null },

@@ -5,7 +5,9 @@
  *   npm run study:attack -- [--seeds 10] [--label_init ones,guess] [--lenet_seeds 3]
  */
 import { Command } from "commander";
-import { loadMnist, makeConfig, runAttack, setupRun, type DemoConfig, type LabelInit } from "../lib";
+import { loadMnist } from "../lib/data/mnist";
+import { makeConfig, type DemoConfig, type LabelInit } from "../lib/trial/demo_config";
+import { runAttack, setupRun } from "../lib/trial/demo";
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);

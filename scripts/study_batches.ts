@@ -9,10 +9,13 @@
  */
 import { Command } from "commander";
 import writeFileAtomic from "write-file-atomic";
-import {
-  BATCH_ATTACKS, DivergenceError, loadMnist, makeConfig, meanImage, publicData, runBatchAttack, setupRun,
-  type BatchAttackName, type ModelKind,
-} from "../lib";
+import { BATCH_ATTACKS, runBatchAttack, type BatchAttackName } from "../lib/trial/batch";
+import { DivergenceError } from "../lib/core/errors";
+import { loadMnist, meanImage } from "../lib/data/mnist";
+import { makeConfig } from "../lib/trial/demo_config";
+import { publicData } from "../lib/attack/label_counts";
+import { setupRun } from "../lib/trial/demo";
+import { type ModelKind } from "../lib/models/model";
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);

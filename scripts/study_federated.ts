@@ -14,8 +14,13 @@
 import { mkdirSync } from "node:fs";
 import writeFileAtomic from "write-file-atomic";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
-import { DefenseError, parseDefenseArg, type DefenseSpec } from "../lib/optim/defenses";
-import { FL_ATTACKS, initBackend, loadMnist, meanImage, MODELS, STUDY_DEFAULTS, laterRoundsMarkdown, studyJson, studyMarkdown, studyProblem, studyTasks, taskDone, type FLAttack, type StudySettings } from "../lib";
+import { DefenseError, parseDefenseArg, type DefenseSpec } from "../lib/threat/channel/defenses";
+import { FL_ATTACKS, type FLAttack } from "../lib/trial/fl_config";
+import { initBackend } from "../lib/core/backend";
+import { loadMnist, meanImage } from "../lib/data/mnist";
+import { MODELS } from "../lib/models/registry";
+import { STUDY_DEFAULTS, studyProblem, studyTasks, taskDone, type StudySettings } from "../lib/study/federated";
+import { laterRoundsMarkdown, studyJson, studyMarkdown } from "../lib/study/federated_summary";
 
 const nums = (min: number, max: number, int: boolean) => (s: string): number[] =>
   s.split(",").map((x) => {

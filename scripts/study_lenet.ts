@@ -11,7 +11,12 @@
  */
 import { Command } from "commander";
 import writeFileAtomic from "write-file-atomic";
-import { labelledGridPng, loadMnist, makeConfig, meanImage, psnr, recovery, runAttack, setupRun, type DemoConfig } from "../lib";
+import { labelledGridPng } from "../lib/viz/labelled";
+import { loadMnist, meanImage } from "../lib/data/mnist";
+import { makeConfig, type DemoConfig } from "../lib/trial/demo_config";
+import { psnr } from "../lib/metrics/image";
+import { recovery } from "../lib/metrics/readings";
+import { runAttack, setupRun } from "../lib/trial/demo";
 
 interface Setting {
   group: "momentum" | "dgc" | "analytic" | "extra" | "sign";

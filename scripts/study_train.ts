@@ -4,7 +4,9 @@
  *   npm run study:train -- [--seeds 5] [--backend wasm]
  */
 import { Command } from "commander";
-import { loadData, makeConfig, runTraining, setupRun, tf, type DemoConfig } from "../lib";
+import { loadData, runTraining, setupRun } from "../lib/trial/demo";
+import { makeConfig, type DemoConfig } from "../lib/trial/demo_config";
+import { tf } from "../lib/core/tf";
 
 const EXAMPLES: { name: string; cfg: Partial<DemoConfig>; band: [number, number] }[] = [
   { name: "Example 3 (Momentum, lr 0.01)", cfg: { use_dgc: false, train_lr: 0.01 }, band: [0.88, 0.93] },

@@ -23,13 +23,19 @@ import { existsSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { oneLine } from "../cli/args";
-import { guardStdout } from "../lib/stdio";
-import {
-  ATTACKS, BACKENDS, BUSY_EXIT, buildSummary, ensureWritableDir, requireDir, ResultDirError, DEFAULT_COMMON, DGC_VARIANTS, expandGrid, GridError, jobConfig, parseKey, runSweep, summaryMarkdown,
-  frontierMarkdown, frontierPoints, DEFENSES, DefenseError, parseDefenseArg, type DefenseSpec,
-  SWEEP_MODELS, readSummary, recountFolder, type Summary, type SweepModel, CHROMIUM, figurePng, frontierMapFigure,
-  type AttackName, type BackendChoice, type CommonSettings, type DGCVariant, type JobConfig,
-} from "../lib";
+import { guardStdout } from "../lib/io/stdio";
+import { ATTACKS, GridError, parseKey, SWEEP_MODELS, type SweepModel, type AttackName } from "../lib/study/keys";
+import { BACKENDS, type BackendChoice } from "../lib/core/backend";
+import { BUSY_EXIT, runSweep } from "../lib/study/runner";
+import { buildSummary, summaryMarkdown, readSummary, type Summary } from "../lib/study/summary";
+import { ensureWritableDir, requireDir, ResultDirError } from "../lib/io/results";
+import { DEFAULT_COMMON, expandGrid, jobConfig, type CommonSettings, type JobConfig } from "../lib/study/grid";
+import { DGC_VARIANTS, type DGCVariant } from "../lib/optim/variants";
+import { frontierMarkdown, frontierPoints } from "../lib/study/frontier";
+import { DEFENSES, DefenseError, parseDefenseArg, type DefenseSpec } from "../lib/threat/channel/defenses";
+import { recountFolder } from "../lib/study/recount";
+import { CHROMIUM, figurePng } from "../lib/viz/figure_png";
+import { frontierMapFigure } from "../lib/study/frontier_map";
 
 function list<T extends string>(allowed: readonly T[], what: string) {
   return (s: string): T[] => {

@@ -4,7 +4,12 @@
  */
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
-import { analyticApplies, analyticLinear, lenetModel, linearModel, makeConfig, setupRun, loadMnist, victimStep } from "../lib";
+import { analyticApplies, analyticLinear } from "../lib/attack/analytic";
+import { lenetModel } from "../lib/models/lenet";
+import { linearModel } from "../lib/models/linear";
+import { makeConfig } from "../lib/trial/demo_config";
+import { setupRun, victimStep } from "../lib/trial/demo";
+import { loadMnist } from "../lib/data/mnist";
 import { useBackend } from "./helpers";
 
 before(useBackend);

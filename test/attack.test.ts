@@ -4,11 +4,21 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import {
-  dlgAttack, inferLabelGram, inferLabelIdlg, initialLabels, linearModel, loadData, makeConfig, oneHot, Rng,
-  runAttack, setupRun, tf, victimGradients, gatherBatch, softmaxCrossEntropy, inferLabelLargest, kthLargestAbs, topkCount,
-  transmittedMask, l2Distance, scheduledLr, igAttack,
-} from "../lib";
+import { dlgAttack, initialLabels } from "../lib/attack/dlg";
+import { inferLabelGram, inferLabelIdlg, inferLabelLargest } from "../lib/attack/labels";
+import { linearModel } from "../lib/models/linear";
+import { loadData, runAttack, setupRun } from "../lib/trial/demo";
+import { makeConfig } from "../lib/trial/demo_config";
+import { oneHot, softmaxCrossEntropy } from "../lib/models/losses";
+import { Rng } from "../lib/core/rng";
+import { tf } from "../lib/core/tf";
+import { victimGradients } from "../lib/threat/victim";
+import { gatherBatch } from "../lib/data/batcher";
+import { kthLargestAbs } from "../lib/optim/topk";
+import { topkCount } from "../lib/optim/dgc";
+import { transmittedMask, l2Distance } from "../lib/attack/objectives";
+import { scheduledLr } from "../lib/attack/invert";
+import { igAttack } from "../lib/attack/ig";
 import { assertClose, useBackend } from "./helpers";
 
 before(useBackend);

@@ -4,7 +4,12 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { loadMnist, makeConfig, meanImage, publicData, runBatchAttack, setupRun, tf, type BatchAttackName } from "../lib";
+import { loadMnist, meanImage } from "../lib/data/mnist";
+import { makeConfig } from "../lib/trial/demo_config";
+import { publicData } from "../lib/attack/label_counts";
+import { runBatchAttack, type BatchAttackName } from "../lib/trial/batch";
+import { setupRun } from "../lib/trial/demo";
+import { tf } from "../lib/core/tf";
 import { useBackend } from "./helpers";
 
 before(useBackend);

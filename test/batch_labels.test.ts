@@ -1,9 +1,12 @@
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
-import {
-  countsToLabels, gatherBatch, inferLabelCounts, labelCountPrior, labelCounts, labelRows, loadMnist, makeModel,
-  Rng, tf, victimGradients, type LabelCountPrior,
-} from "../lib";
+import { countsToLabels, inferLabelCounts, labelCountPrior, labelCounts, labelRows, type LabelCountPrior } from "../lib/attack/label_counts";
+import { gatherBatch } from "../lib/data/batcher";
+import { loadMnist } from "../lib/data/mnist";
+import { makeModel } from "../lib/models/registry";
+import { Rng } from "../lib/core/rng";
+import { tf } from "../lib/core/tf";
+import { victimGradients } from "../lib/threat/victim";
 import { useBackend } from "./helpers";
 
 before(useBackend);

@@ -5,7 +5,8 @@ import { existsSync, mkdtempSync, writeFileSync, mkdirSync, rmSync, readFileSync
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "../cli/args";
-import { bundledDataDir, DEFAULTS, loadMnist } from "../lib";
+import { bundledDataDir, loadMnist } from "../lib/data/mnist";
+import { DEFAULTS } from "../lib/trial/demo_config";
 import { gzipSync } from "node:zlib";
 
 const CLI = resolve(__dirname, "../cli/dgc_demo.js");

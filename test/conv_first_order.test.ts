@@ -6,10 +6,16 @@
  */
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import {
-  autoBackend, conv2d, conv2dFirstOrder, crossEntropyJS, FIRST_ORDER_ROUTES, gatherBatch, initBackend, lenetModel, loadMnist, lossAndGrads, oneHot, Rng,
-  softmaxCrossEntropy, tf, tryLoadTfjsNode,
-} from "../lib";
+import { autoBackend, initBackend, tryLoadTfjsNode } from "../lib/core/backend";
+import { conv2d, conv2dFirstOrder, FIRST_ORDER_ROUTES } from "../lib/models/conv";
+import { crossEntropyJS } from "../lib/models/cross_entropy";
+import { gatherBatch } from "../lib/data/batcher";
+import { lenetModel } from "../lib/models/lenet";
+import { loadMnist } from "../lib/data/mnist";
+import { lossAndGrads } from "../lib/optim/train";
+import { oneHot, softmaxCrossEntropy } from "../lib/models/losses";
+import { Rng } from "../lib/core/rng";
+import { tf } from "../lib/core/tf";
 import { assertClose, useBackend, values } from "./helpers";
 
 let home = "wasm";

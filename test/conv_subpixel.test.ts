@@ -5,7 +5,11 @@
  */
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { conv2d, initBackend, Rng, subpixelFilter, subpixelInputGrad, subpixelPlan, tf, tryLoadTfjsNode } from "../lib";
+import { conv2d } from "../lib/models/conv";
+import { initBackend, tryLoadTfjsNode } from "../lib/core/backend";
+import { Rng } from "../lib/core/rng";
+import { subpixelFilter, subpixelInputGrad, subpixelPlan } from "../lib/models/conv_subpixel";
+import { tf } from "../lib/core/tf";
 import { assertClose, useBackend, values } from "./helpers";
 
 let home = "wasm";

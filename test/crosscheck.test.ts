@@ -9,10 +9,16 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import {
-  DGCMomentum, dlgAttack, epochBatches, gatherBatch, initialLabels, linearModel, loadMnist, Momentum, observedGradients, Rng, tf,
-  train, variableFrom, victimGradients,
-} from "../lib";
+import { DGCMomentum } from "../lib/optim/dgc";
+import { dlgAttack, initialLabels } from "../lib/attack/dlg";
+import { epochBatches, gatherBatch } from "../lib/data/batcher";
+import { linearModel } from "../lib/models/linear";
+import { loadMnist } from "../lib/data/mnist";
+import { Momentum } from "../lib/optim/momentum";
+import { observedGradients, victimGradients } from "../lib/threat/victim";
+import { Rng } from "../lib/core/rng";
+import { tf, variableFrom } from "../lib/core/tf";
+import { train } from "../lib/optim/train";
 import { assertClose, useBackend } from "./helpers";
 
 const PY = resolve(__dirname, "../../.venv/bin/python");

@@ -10,7 +10,16 @@ import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import sharp from "sharp";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { CHROMIUM, anchorFigure, anchorMarkdown, buildSummary, expandGrid, frontierFigure, frontierMarkdown, frontierPoints, gaussianGuarantee, GridError, markPareto, privacyNote, jobConfig, jobKey, parseKey, recordPath, runSweep, type CommonSettings, type DefenseSpec, type JobRecord, type SummaryRow } from "../lib";
+import { CHROMIUM } from "../lib/viz/figure_png";
+import { anchorFigure, anchorMarkdown } from "../lib/study/anchor";
+import { buildSummary, type SummaryRow } from "../lib/study/summary";
+import { expandGrid, jobConfig, type CommonSettings } from "../lib/study/grid";
+import { frontierFigure, frontierMarkdown, frontierPoints, markPareto, privacyNote } from "../lib/study/frontier";
+import { gaussianGuarantee } from "../lib/optim/rdp";
+import { GridError, jobKey, parseKey } from "../lib/study/keys";
+import { recordPath, type JobRecord } from "../lib/study/record";
+import { runSweep } from "../lib/study/runner";
+import { type DefenseSpec } from "../lib/threat/channel/defenses";
 import { useBackend } from "./helpers";
 
 before(useBackend);

@@ -4,8 +4,18 @@
  * the Momentum step.
  */
 import {
-  test, before } from "node:test"; import assert from "node:assert/strict"; import {   checkDefense, DefendedMomentum, DefenseError, Fp16, Gaussian, globalNorm, Int8, Laplace, makeDefenseOptimizer, makeTransform, Momentum, RandK, Rng, roundFloat16, SignSGD, tf, TopK, topkIndices, statsBytes, awareAttack, gatherBatch, inferLabel, linearModel, loadMnist, victimGradients,
-} from "../lib";
+  test, before } from "node:test"; import assert from "node:assert/strict"; import { checkDefense, DefenseError, Fp16, Gaussian, globalNorm, Int8, Laplace, makeTransform, RandK, roundFloat16, SignSGD, TopK, topkIndices } from "../lib/threat/channel/defenses";
+import { DefendedMomentum, makeDefenseOptimizer } from "../lib/threat/channel/defended";
+import { Momentum } from "../lib/optim/momentum";
+import { Rng } from "../lib/core/rng";
+import { tf } from "../lib/core/tf";
+import { statsBytes } from "../lib/optim/wire";
+import { awareAttack } from "../lib/attack/aware";
+import { gatherBatch } from "../lib/data/batcher";
+import { inferLabel } from "../lib/attack/invert";
+import { linearModel } from "../lib/models/linear";
+import { loadMnist } from "../lib/data/mnist";
+import { victimGradients } from "../lib/threat/victim";
 import { assertClose, useBackend, values } from "./helpers";
 
 before(useBackend);

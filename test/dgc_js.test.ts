@@ -5,7 +5,12 @@
  */
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
-import { clipByNorm, DGCMomentum, kthLargestAbs, Momentum, Rng, sampledThresholdAbs, tf, topkCount, variableFrom, type DGCOptions } from "../lib";
+import { clipByNorm } from "../lib/optim/clip";
+import { DGCMomentum, topkCount, type DGCOptions } from "../lib/optim/dgc";
+import { kthLargestAbs, sampledThresholdAbs } from "../lib/optim/topk";
+import { Momentum } from "../lib/optim/momentum";
+import { Rng } from "../lib/core/rng";
+import { tf, variableFrom } from "../lib/core/tf";
 import { useBackend } from "./helpers";
 
 before(useBackend);

@@ -4,10 +4,15 @@
  */
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
-import {
-  dlgAttack, gatherBatch, gradientDistance, initialLabels, linearModel, loadMnist, lossAndGrads, Momentum, Rng, tf,
-  train, victimGradients, variableFrom,
-} from "../lib";
+import { dlgAttack, gradientDistance, initialLabels } from "../lib/attack/dlg";
+import { gatherBatch } from "../lib/data/batcher";
+import { linearModel } from "../lib/models/linear";
+import { loadMnist } from "../lib/data/mnist";
+import { lossAndGrads, train } from "../lib/optim/train";
+import { Momentum } from "../lib/optim/momentum";
+import { Rng } from "../lib/core/rng";
+import { tf, variableFrom } from "../lib/core/tf";
+import { victimGradients } from "../lib/threat/victim";
 import { assertClose, useBackend, values } from "./helpers";
 
 before(useBackend);

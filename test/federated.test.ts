@@ -4,10 +4,19 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import {
-  classCounts, dirichletSplit, gammaSample, iidSplit, lossAndGrads, linearModel, loadMnist, makeOptimizer,
-  Rng, runFederated, subsetSplit, tensorBytes, tf, train, uploadBytes, variableFrom, gatherBatch, attackWatched, loadStudy, type FederatedOptions,
-} from "../lib";
+import { classCounts, dirichletSplit, gammaSample, iidSplit } from "../lib/threat/federated/split";
+import { lossAndGrads, train } from "../lib/optim/train";
+import { linearModel } from "../lib/models/linear";
+import { loadMnist } from "../lib/data/mnist";
+import { makeOptimizer } from "../lib/threat/channel/defended";
+import { Rng } from "../lib/core/rng";
+import { runFederated, type FederatedOptions } from "../lib/threat/federated/simulation";
+import { subsetSplit } from "../lib/study/job";
+import { tensorBytes, uploadBytes } from "../lib/optim/wire";
+import { tf, variableFrom } from "../lib/core/tf";
+import { gatherBatch } from "../lib/data/batcher";
+import { attackWatched } from "../lib/trial/fl_attack";
+import { loadStudy } from "../lib/study/federated_summary";
 import { assertClose, useBackend } from "./helpers";
 
 before(useBackend);

@@ -9,11 +9,23 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import {
-  clientStream, defenseStream, laterRoundsMarkdown, defenseUploadBytes, DGCMomentum, gatherBatch, gaussianGuarantee, iidSplit, linearModel, loadMnist, lossAndGrads,
-  makeTransform, Momentum, parseDefenseArg, recordDefense, Rng, runFederated, studyConfig, studyTasks, subsetSplit, tf, variableFrom,
-  type DefenseSpec, type FederatedOptions, type FLAttack,
-} from "../lib";
+import { clientStream, runFederated, type FederatedOptions } from "../lib/threat/federated/simulation";
+import { defenseStream } from "../lib/threat/federated/defense";
+import { laterRoundsMarkdown, recordDefense } from "../lib/study/federated_summary";
+import { defenseUploadBytes, makeTransform, parseDefenseArg, type DefenseSpec } from "../lib/threat/channel/defenses";
+import { DGCMomentum } from "../lib/optim/dgc";
+import { gatherBatch } from "../lib/data/batcher";
+import { gaussianGuarantee } from "../lib/optim/rdp";
+import { iidSplit } from "../lib/threat/federated/split";
+import { linearModel } from "../lib/models/linear";
+import { loadMnist } from "../lib/data/mnist";
+import { lossAndGrads } from "../lib/optim/train";
+import { Momentum } from "../lib/optim/momentum";
+import { Rng } from "../lib/core/rng";
+import { studyConfig, studyTasks } from "../lib/study/federated";
+import { subsetSplit } from "../lib/study/job";
+import { tf, variableFrom } from "../lib/core/tf";
+import { type FLAttack } from "../lib/trial/fl_config";
 import { assertClose, useBackend } from "./helpers";
 
 before(useBackend);

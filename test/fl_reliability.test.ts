@@ -11,8 +11,14 @@ import assert from "node:assert/strict";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { ConfigError, linearModel, loadMnist, Rng, runFederated, subsetSplit, tf, variableFrom, type FederatedOptions } from "../lib";
-import { MANIFEST } from "../lib/results";
+import { ConfigError } from "../lib/core/errors";
+import { linearModel } from "../lib/models/linear";
+import { loadMnist } from "../lib/data/mnist";
+import { Rng } from "../lib/core/rng";
+import { runFederated, type FederatedOptions } from "../lib/threat/federated/simulation";
+import { subsetSplit } from "../lib/study/job";
+import { tf, variableFrom } from "../lib/core/tf";
+import { MANIFEST } from "../lib/io/results";
 import { assertStdoutGuarded, cliRunner, inTerminal, screen, useBackend } from "./helpers";
 
 before(useBackend);

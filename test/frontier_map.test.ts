@@ -6,7 +6,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
-import { CHROMIUM, figurePng, frontierMapFigure, frontierPoints, placeLabels, type SummaryRow } from "../lib";
+import { CHROMIUM, figurePng } from "../lib/viz/figure_png";
+import { frontierMapFigure, placeLabels } from "../lib/study/frontier_map";
+import { frontierPoints } from "../lib/study/frontier";
+import { type SummaryRow } from "../lib/study/summary";
 import sharp from "sharp";
 
 const row = (defense: string, attack: string, psnr: number, recovered: number, acc: number, bytes: number) =>

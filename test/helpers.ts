@@ -3,7 +3,8 @@ import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import { closeSync, openSync } from "node:fs";
 import type { TestContext } from "node:test";
-import { initBackend, tf } from "../lib";
+import { initBackend } from "../lib/core/backend";
+import { tf } from "../lib/core/tf";
 
 /** Tests run on the backend named by TEST_BACKEND (default wasm, the default for Linear). */
 export async function useBackend(): Promise<string> {

@@ -2,7 +2,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import sharp from "sharp";
-import { iterationGrid, labelledGridPng, attackSummaryRows, type AttackRun } from "../lib";
+import { iterationGrid, attackSummaryRows } from "../lib/viz/attacks";
+import { labelledGridPng } from "../lib/viz/labelled";
+import { type AttackRun } from "../lib/trial/demo";
 
 const image = (v: number) => new Float32Array(784).fill(v);
 

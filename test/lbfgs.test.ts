@@ -9,7 +9,8 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { LBFGS, TORCH_LBFGS_DEFAULTS, cubicInterpolate, tfObjective, tf, type LBFGSOptions, type Objective } from "../lib";
+import { LBFGS, TORCH_LBFGS_DEFAULTS, cubicInterpolate, tfObjective, type LBFGSOptions, type Objective } from "../lib/attack/lbfgs";
+import { tf } from "../lib/core/tf";
 import { assertClose, useBackend } from "./helpers";
 
 const PY = resolve(__dirname, "../../.venv/bin/python");

@@ -5,7 +5,13 @@
  */
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
-import { lbfgsDlg, lbfgsDlgObjective, lenetModel, linearModel, loadMnist, NUM_CLASSES, PIXELS, Rng, tf, victimGradients } from "../lib";
+import { lbfgsDlg, lbfgsDlgObjective } from "../lib/attack/lbfgs_dlg";
+import { lenetModel } from "../lib/models/lenet";
+import { linearModel } from "../lib/models/linear";
+import { loadMnist, NUM_CLASSES, PIXELS } from "../lib/data/mnist";
+import { Rng } from "../lib/core/rng";
+import { tf } from "../lib/core/tf";
+import { victimGradients } from "../lib/threat/victim";
 import { useBackend } from "./helpers";
 
 before(useBackend);

@@ -10,10 +10,16 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import {
-  buildSummary, expandGrid, GridError, jobConfig, jobKey, keptCount, makeModel, parseKey, recordPath, recountFolder, runSweep, tf, uploadBytes,
-  type CommonSettings, type DefenseSpec, type JobRecord,
-} from "../lib";
+import { buildSummary } from "../lib/study/summary";
+import { expandGrid, jobConfig, type CommonSettings } from "../lib/study/grid";
+import { GridError, jobKey, parseKey } from "../lib/study/keys";
+import { keptCount, type DefenseSpec } from "../lib/threat/channel/defenses";
+import { makeModel } from "../lib/models/registry";
+import { recordPath, type JobRecord } from "../lib/study/record";
+import { recountFolder } from "../lib/study/recount";
+import { runSweep } from "../lib/study/runner";
+import { tf } from "../lib/core/tf";
+import { uploadBytes } from "../lib/optim/wire";
 import { useBackend } from "./helpers";
 
 before(useBackend);

@@ -1,7 +1,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import sharp from "sharp";
-import { matchReconstructions, matchedGridPng, matchedPsnrFigure, multisetLabelAccuracy, psnr, Rng, sameIndexPsnr } from "../lib";
+import { matchReconstructions, multisetLabelAccuracy, sameIndexPsnr } from "../lib/metrics/match";
+import { matchedGridPng, matchedPsnrFigure } from "../lib/viz/matched";
+import { psnr } from "../lib/metrics/image";
+import { Rng } from "../lib/core/rng";
 
 /** B random 28×28 images in [−1, 1]. */
 function images(rng: Rng, batch: number): Float32Array {

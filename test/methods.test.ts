@@ -5,10 +5,21 @@
  */
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
-import {
-  ATTACK_METHODS, ATTACK_OPTIMIZERS, DivergenceError, AttackSetupError, attackGuess, attackRecipe, l2Distance, checkApplicable, defaultOptimizer, dlgAttack, gatherBatch, initialLabels, lenetModel,
-  linearModel, loadMnist, makeConfig, meanImage, psnr, Rng, runAttackMethod, setupRun, tf, victimGradients, victimStep, attackSpec, type AttackSpec, type Model,
-} from "../lib";
+import { ATTACK_METHODS, ATTACK_OPTIMIZERS, AttackSetupError, attackGuess, attackRecipe, checkApplicable, defaultOptimizer, runAttackMethod, type AttackSpec } from "../lib/attack/methods";
+import { DivergenceError } from "../lib/core/errors";
+import { l2Distance } from "../lib/attack/objectives";
+import { dlgAttack, initialLabels } from "../lib/attack/dlg";
+import { gatherBatch } from "../lib/data/batcher";
+import { lenetModel } from "../lib/models/lenet";
+import { linearModel } from "../lib/models/linear";
+import { loadMnist, meanImage } from "../lib/data/mnist";
+import { makeConfig } from "../lib/trial/demo_config";
+import { psnr } from "../lib/metrics/image";
+import { Rng } from "../lib/core/rng";
+import { setupRun, victimStep, attackSpec } from "../lib/trial/demo";
+import { tf } from "../lib/core/tf";
+import { victimGradients } from "../lib/threat/victim";
+import { type Model } from "../lib/models/model";
 import { useBackend } from "./helpers";
 
 before(useBackend);

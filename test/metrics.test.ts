@@ -2,7 +2,10 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { attackMetrics, labelAccuracy, mse, psnr, Rng, ssim, type ImageShape } from "../lib";
+import { attackMetrics } from "../lib/metrics/attack";
+import { labelAccuracy } from "../lib/metrics/labels";
+import { mse, psnr, ssim, type ImageShape } from "../lib/metrics/image";
+import { Rng } from "../lib/core/rng";
 
 interface FixtureCase {
   name: string;

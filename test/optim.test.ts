@@ -1,6 +1,11 @@
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
-import { DGCMomentum, initBackend, kthLargestAbs, kthLargestAbsTopk, Momentum, quickselectDescending, Rng, tf, topkCount, tryLoadTfjsNode, variableFrom, warmupSparsity } from "../lib";
+import { DGCMomentum, topkCount, warmupSparsity } from "../lib/optim/dgc";
+import { initBackend, tryLoadTfjsNode } from "../lib/core/backend";
+import { kthLargestAbs, kthLargestAbsTopk, quickselectDescending } from "../lib/optim/topk";
+import { Momentum } from "../lib/optim/momentum";
+import { Rng } from "../lib/core/rng";
+import { tf, variableFrom } from "../lib/core/tf";
 import { assertClose, useBackend, values } from "./helpers";
 
 before(useBackend);

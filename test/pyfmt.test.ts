@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { pyFloat, pyNamespace } from "../lib";
+import { pyFloat, pyNamespace } from "../lib/io/pyfmt";
 
 test("pyFloat matches Python's repr of floats", () => {
   const cases: [number, string][] = [

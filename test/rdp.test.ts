@@ -8,7 +8,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { gaussianGuarantee, gaussianRdp, RDP_ORDERS, rdpToDp } from "../lib";
+import { gaussianGuarantee, gaussianRdp, RDP_ORDERS, rdpToDp } from "../lib/optim/rdp";
 
 const PY = resolve(__dirname, "../../.venv/bin/python");
 const SCRIPT = resolve(__dirname, "../../test/reference/rdp_crosscheck.py");

@@ -3,7 +3,9 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { psnr, recovery, Rng, signAware, ssim8, toUint8 } from "../lib";
+import { psnr } from "../lib/metrics/image";
+import { recovery, signAware, ssim8, toUint8 } from "../lib/metrics/readings";
+import { Rng } from "../lib/core/rng";
 
 // Made by scripts/fixtures/make_ssim8_fixture.py (ssim.m in scipy, checked against skimage).
 const FIXTURE: { cases: { name: string; a: number[]; b: number[]; ssim8: number }[] } = JSON.parse(

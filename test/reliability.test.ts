@@ -10,7 +10,13 @@ import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { gzipSync } from "node:zlib";
-import { DivergenceError, Rng, accuracy, makeModel, makeOptimizer, tf, train, variableFrom, type MnistSplit } from "../lib";
+import { DivergenceError } from "../lib/core/errors";
+import { Rng } from "../lib/core/rng";
+import { accuracy, train } from "../lib/optim/train";
+import { makeModel } from "../lib/models/registry";
+import { makeOptimizer } from "../lib/threat/channel/defended";
+import { tf, variableFrom } from "../lib/core/tf";
+import { type MnistSplit } from "../lib/data/mnist";
 import { assertStdoutGuarded, cliRunner, inTerminal, screen, useBackend } from "./helpers";
 
 before(useBackend);

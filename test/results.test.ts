@@ -9,8 +9,8 @@ import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { MANIFEST, ResultDirError, StagedDir, checkResultDir, recoverResultDir } from "../lib/results";
-import { tryLock } from "../lib/lock";
+import { MANIFEST, ResultDirError, StagedDir, checkResultDir, recoverResultDir } from "../lib/io/results";
+import { tryLock } from "../lib/io/lock";
 
 const CLI = resolve(__dirname, "../cli/dgc_demo.js");
 function runCli(args: string[]) {

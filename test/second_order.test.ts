@@ -5,10 +5,18 @@
  */
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
-import {
-  clipByNorm, conv2d, cosineDistance, dlgObjective, gradientDistance, inversionObjective, l2Distance, lenetModel, linearModel, oneHot, parameterGradients, Rng,
-  softmaxCrossEntropy, tf, totalVariation, transmittedMask, type Model,
-} from "../lib";
+import { clipByNorm } from "../lib/optim/clip";
+import { conv2d } from "../lib/models/conv";
+import { cosineDistance, l2Distance, totalVariation, transmittedMask } from "../lib/attack/objectives";
+import { dlgObjective } from "../lib/attack/methods";
+import { gradientDistance } from "../lib/attack/dlg";
+import { inversionObjective } from "../lib/attack/invert";
+import { lenetModel } from "../lib/models/lenet";
+import { linearModel } from "../lib/models/linear";
+import { oneHot, parameterGradients, softmaxCrossEntropy } from "../lib/models/losses";
+import { Rng } from "../lib/core/rng";
+import { tf } from "../lib/core/tf";
+import { type Model } from "../lib/models/model";
 import { useBackend } from "./helpers";
 
 before(useBackend);

@@ -9,10 +9,12 @@ import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import {
-  buildSummary, expandGrid, GridError, inspectRecord, jobConfig, jobKey, parseKey, recordPath, runSweep, tf,
-  type CommonSettings, type JobRecord,
-} from "../lib";
+import { buildSummary } from "../lib/study/summary";
+import { expandGrid, jobConfig, type CommonSettings } from "../lib/study/grid";
+import { GridError, jobKey, parseKey } from "../lib/study/keys";
+import { inspectRecord, recordPath, type JobRecord } from "../lib/study/record";
+import { runSweep } from "../lib/study/runner";
+import { tf } from "../lib/core/tf";
 import { useBackend } from "./helpers";
 
 before(useBackend);

@@ -9,7 +9,13 @@ import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, utimesSync, writeFileSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { buildSummary, expandGrid, jobKey, lockPath, parseKey, recordPath, runSweep, summaryMarkdown, tradeoffFigure, bytesFigure, tryLock, type CommonSettings, type JobRecord } from "../lib";
+import { buildSummary, summaryMarkdown } from "../lib/study/summary";
+import { expandGrid, type CommonSettings } from "../lib/study/grid";
+import { jobKey, parseKey } from "../lib/study/keys";
+import { lockPath, runSweep } from "../lib/study/runner";
+import { recordPath, type JobRecord } from "../lib/study/record";
+import { tradeoffFigure, bytesFigure } from "../lib/study/figures";
+import { tryLock } from "../lib/io/lock";
 import { useBackend } from "./helpers";
 
 before(useBackend);

@@ -2,7 +2,15 @@ import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { resolve } from "node:path";
-import { DGCMomentum, lenetModel, linearModel, loadData, makeConfig, Momentum, Rng, runTraining, setupRun, tf, train, trainLogLine, variableFrom } from "../lib";
+import { DGCMomentum } from "../lib/optim/dgc";
+import { lenetModel } from "../lib/models/lenet";
+import { linearModel } from "../lib/models/linear";
+import { loadData, runTraining, setupRun } from "../lib/trial/demo";
+import { makeConfig } from "../lib/trial/demo_config";
+import { Momentum } from "../lib/optim/momentum";
+import { Rng } from "../lib/core/rng";
+import { tf, variableFrom } from "../lib/core/tf";
+import { train, trainLogLine } from "../lib/optim/train";
 import { useBackend } from "./helpers";
 
 before(useBackend);

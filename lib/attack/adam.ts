@@ -2,7 +2,7 @@
  * Adam (Kingma & Ba 2015) for the dummy data of an inversion attack: a few variables, the
  * learning rate given at each step so that a schedule can change it without losing the moments.
  */
-import { tf, variableFrom } from "../tf";
+import { tf, variableFrom } from "../core/tf";
 
 export class Adam {
   private readonly m: tf.Variable[];

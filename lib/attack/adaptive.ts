@@ -11,9 +11,9 @@
  * only in what the attacker assumes about DGC and the prior.
  */
 import { runInversionAttack, type InversionAttack } from "./invert";
-import type { tf } from "../tf";
+import type { tf } from "../core/tf";
 import type { Model } from "../models/model";
-import type { Rng } from "../rng";
+import type { Rng } from "../core/rng";
 
 export const ADAPTIVE_ATTACK: Readonly<InversionAttack> = {
   iterations: 2000,

@@ -3,12 +3,13 @@
  * one division per pixel, a bound for the pixels whose entry was not sent, and the label read off
  * the reconstruction. One snapshot, "iteration 0"; nothing is optimized.
  */
-import { tf } from "../tf";
+import { tf } from "../core/tf";
 import { NUM_CLASSES, PIXELS } from "../data/mnist";
 import { analyticLinear } from "./analytic";
 import { initialLabels, type DLGSnapshot } from "./dlg";
-import { l2Distance, parameterGradients, transmittedMask } from "./objectives";
-import type { AttackInput, AttackOutput, AttackSpec, IterationHook } from "./methods";
+import { l2Distance, transmittedMask } from "./objectives";
+import { parameterGradients } from "../models/losses";
+import type { AttackInput, AttackOutput, AttackSpec, IterationHook } from "./spec";
 
 /**
  * What the attacker knows about a pixel whose weight-gradient entry did not arrive: DGC sends the

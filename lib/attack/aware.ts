@@ -23,7 +23,7 @@
  */
 import { ADAPTIVE_ATTACK } from "./adaptive";
 import type { InversionAttack } from "./invert";
-import type { DefenseSpec } from "../optim/defenses";
+import type { DefenseSpec } from "../threat/channel/defenses";
 
 export function awareAttack(defense: DefenseSpec): InversionAttack {
   switch (defense.name) {

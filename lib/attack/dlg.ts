@@ -9,12 +9,13 @@
  * iterations; `windowSize` 0 moves every sample at every iteration (the DLG paper's batch attack).
  * A snapshot is taken when iteration % returnEvery == 0, after that iteration's update.
  */
-import { tf, variableFrom } from "../tf";
+import { tf, variableFrom } from "../core/tf";
 import { NUM_CLASSES, PIXELS } from "../data/mnist";
-import { l2Distance, parameterGradients } from "./objectives";
-import { DivergenceError } from "../train";
+import { l2Distance } from "./objectives";
+import { parameterGradients } from "../models/losses";
+import { DivergenceError } from "../core/errors";
 import type { Model } from "../models/model";
-import type { Rng } from "../rng";
+import type { Rng } from "../core/rng";
 
 export interface DLGOptions {
   iterations: number;

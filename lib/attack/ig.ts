@@ -12,9 +12,9 @@
  * the unsent entries of a DGC update count as zeros to match.
  */
 import { runInversionAttack, type InversionAttack } from "./invert";
-import type { tf } from "../tf";
+import type { tf } from "../core/tf";
 import type { Model } from "../models/model";
-import type { Rng } from "../rng";
+import type { Rng } from "../core/rng";
 
 export const IG_ATTACK: Readonly<InversionAttack> = {
   iterations: 2000,

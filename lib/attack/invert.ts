@@ -8,16 +8,17 @@
  * data range after each step (Geiping et al.'s "boxed" constraint), and optionally their step
  * schedule (lr × 0.1 at 3/8, 5/8 and 7/8 of the iterations). Every sample of the batch moves at once.
  */
-import { tf, variableFrom } from "../tf";
+import { tf, variableFrom } from "../core/tf";
 import { NUM_CLASSES, PIXELS } from "../data/mnist";
-import { DivergenceError } from "../train";
+import { DivergenceError } from "../core/errors";
 import { Adam } from "./adam";
 import { clipByNorm } from "../optim/clip";
-import { cosineDistance, l2Distance, parameterGradients, totalVariation, transmittedMask, type Transmitted, type VictimLoss } from "./objectives";
+import { cosineDistance, l2Distance, totalVariation, transmittedMask, type Transmitted } from "./objectives";
+import { parameterGradients, type VictimLoss } from "../models/losses";
 import { initialLabels } from "./dlg";
 import { inferLabelGram, inferLabelIdlg, inferLabelLargest } from "./labels";
 import type { Model } from "../models/model";
-import type { Rng } from "../rng";
+import type { Rng } from "../core/rng";
 
 /** l2: Σ_t ‖g − o‖² / n_t (the seed's); l2sum: without the 1/n_t (the DLG papers' code); cosine: IG's. */
 export type GradientDistanceKind = "l2" | "l2sum" | "cosine";

@@ -16,12 +16,12 @@
  * is exactly 0 was not sent (DGC): it is left out of the residual rather than matched as a zero.
  * Not exact in general: measured exact counts on untrained models in docs/batches.md.
  */
-import { tf } from "../tf";
+import { tf } from "../core/tf";
 import { NUM_CLASSES, PIXELS, type MnistSplit } from "../data/mnist";
 import { gatherBatch } from "../data/batcher";
 import { inferLabelLargest } from "./labels";
 import type { Model } from "../models/model";
-import type { VictimLoss } from "./objectives";
+import type { VictimLoss } from "../models/losses";
 
 /** What the attacker knows to turn a bias gradient into counts. */
 export interface LabelCountPrior {

@@ -16,7 +16,7 @@
  * that finds `best` still null after its steps never saw a finite point (a divergence).
  * The vector algebra is in JS doubles: the vectors are small (an image and a label) and the cost is in f.
  */
-import { tf } from "../tf";
+import { tf } from "../core/tf";
 
 export interface LBFGSOptions {
   lr: number;

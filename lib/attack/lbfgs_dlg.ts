@@ -8,13 +8,13 @@
  * in the random label start and in keeping the summed distance on the Linear model too, where it fails
  * (docs/defenses.md); the sweep's `lbfgs` axis and the DLG paper's anchor use it for that fidelity.
  */
-import { tf } from "../tf";
+import { tf } from "../core/tf";
 import { NUM_CLASSES, PIXELS } from "../data/mnist";
-import { DivergenceError } from "../train";
+import { DivergenceError } from "../core/errors";
 import { LBFGS, tfObjective, type LBFGSOptions, type Objective } from "./lbfgs";
 import { dlgObjective } from "./methods";
 import type { Model } from "../models/model";
-import type { Rng } from "../rng";
+import type { Rng } from "../core/rng";
 
 export interface LbfgsDlgResult {
   /** [B × 784] and the label distribution softmax(y'), [B × 10]. */

@@ -23,51 +23,23 @@
  * distance recorded for an iteration is the objective before its update (L-BFGS: at the step's start).
  */
 import { argmaxRows } from "../metrics/labels";
-import { tf } from "../tf";
+import { tf } from "../core/tf";
 import { NUM_CLASSES, PIXELS } from "../data/mnist";
-import { DivergenceError } from "../train";
+import { DivergenceError } from "../core/errors";
 import { makeStepper } from "./steppers";
 import { runAnalytic } from "./analytic_attack";
 import { analyticApplies } from "./analytic";
 import { dlgAttack, initialLabels, type DLGSnapshot } from "./dlg";
 import { ADAPTIVE_ATTACK } from "./adaptive";
 import { IG_ATTACK } from "./ig";
-import { inferLabel, inversionObjective, meanStart, noiseStart, type GradientDistanceKind, type LabelRuleName } from "./invert";
-import { l2Distance, parameterGradients, totalVariation, transmittedMask, type VictimLoss } from "./objectives";
-import { logSumExp } from "../losses";
-import type { LabelInit, LabelRule } from "../config";
+import { inferLabel, inversionObjective, meanStart, noiseStart } from "./invert";
+import { l2Distance, totalVariation, transmittedMask } from "./objectives";
+import { parameterGradients, type VictimLoss } from "../models/losses";
+import { logSumExp } from "../models/losses";
 import type { Model } from "../models/model";
-import type { Rng } from "../rng";
+import { AttackSetupError, type AttackInput, type AttackMethod, type AttackOptimizer, type AttackOutput, type AttackRecipe, type AttackSpec, type IterationHook } from "./spec";
 
-export type AttackMethod = "dlg" | "idlg" | "ig" | "adaptive" | "analytic";
-export type AttackOptimizer = "gd" | "adam" | "lbfgs";
-export const ATTACK_METHODS: readonly AttackMethod[] = ["dlg", "idlg", "ig", "adaptive", "analytic"];
-export const ATTACK_OPTIMIZERS: readonly AttackOptimizer[] = ["gd", "adam", "lbfgs"];
-
-/** A method that cannot apply to this model or batch: bad input, not a failure of the attack. */
-export class AttackSetupError extends Error {}
-
-/** What each method's recipe fixes beyond the spec (ig and adaptive: their own modules' settings). */
-export interface AttackRecipe {
-  /** The dummy label is optimized too (DLG) rather than inferred once and held fixed. */
-  optimizeLabel: boolean;
-  distance: GradientDistanceKind;
-  /** Compare only the transmitted (non-zero) entries of the observed gradient. */
-  masked: boolean;
-  /** λ_TV; 0: no image prior. */
-  tvWeight: number;
-  /** Clamp x' to [−1, 1] after each gd/adam step. */
-  box: boolean;
-  /** lr × 0.1 at 3/8, 5/8, 7/8 of the iterations (gd/adam). */
-  decay: boolean;
-  start: "noise" | "mean";
-  /** The fixed label's rule; null: the spec's `labelRule` (DLG's guess for its label start). */
-  labelRule: LabelRuleName | null;
-  /** The victim's local gradient clipping, mirrored on the dummy gradient (null: none). */
-  clipNorm: number | null;
-  /** L-BFGS's line search: none (the DLG/iDLG papers' torch default) or strong Wolfe. */
-  lineSearch: "none" | "strong_wolfe";
-}
+export * from "./spec";
 
 const fromInversion = (a: typeof IG_ATTACK): AttackRecipe => ({
   optimizeLabel: false, distance: a.distance, masked: a.masked, tvWeight: a.tvWeight, box: a.box, decay: a.decay,
@@ -80,62 +52,6 @@ export const ATTACK_RECIPES: Readonly<Record<Exclude<AttackMethod, "analytic">, 
   ig: fromInversion(IG_ATTACK),
   adaptive: fromInversion(ADAPTIVE_ATTACK),
 };
-
-export interface AttackSpec {
-  method: AttackMethod;
-  /** Ignored by `analytic`, which optimizes nothing ("none"). */
-  optimizer: AttackOptimizer | "none";
-  iterations: number;
-  lr: number;
-  returnEvery: number;
-  /** dlg + gd only: iterations per sample when the batch has several (the seed's round-robin). */
-  windowSize: number;
-  /** The loss the victim back-propagated, which the attacker assumes. */
-  victimLoss: VictimLoss;
-  /** dlg only: the dummy label's start. */
-  labelInit: LabelInit;
-  /** dlg only: the rule for the label guess that `labelInit: "guess"` starts from. */
-  labelRule: LabelRule;
-  /** Changes to the method's recipe (e.g. tvWeight, clipNorm). */
-  recipe?: Partial<AttackRecipe>;
-}
-
-export interface AttackInput {
-  model: Model;
-  params: readonly tf.Tensor[];
-  /** What the attacker received, per parameter tensor (zeros: not sent). */
-  observed: readonly tf.Tensor[];
-  batch: number;
-  /** Draws x' (the caller forks it, e.g. `ctx.rng.fork("dummy")`). */
-  rng: Rng;
-  /** The training set's mean image, a public prior: the adaptive start, analytic's fill. */
-  mean?: Float32Array;
-  /**
-   * One label per sample, [B × 10] one-hot rows (e.g. from the batch's label counts,
-   * label_counts.ts): the fixed label of idlg/ig/adaptive and DLG's label start, in place of the
-   * one guess every sample otherwise gets.
-   */
-  labels?: Float32Array;
-}
-
-export interface AttackOutput {
-  /** [B × 784], after the last iteration. */
-  x: Float32Array;
-  /** [B × 10]: DLG's dummy label, or the one-hot rows of the fixed label. */
-  y: Float32Array;
-  /** The label per sample the attack ends with (argmax of y). */
-  labels: number[];
-  /** The label inferred from the observed gradient before the attack started. */
-  guess: number;
-  snapshots: DLGSnapshot[];
-  /** The objective at every iteration, before its update. */
-  distances: Float64Array;
-  seconds: number;
-  /** analytic only: which pixels the received gradient determines exactly. */
-  analytic?: { recovered: Uint8Array; recoveredCount: number; classUsed: number | null };
-}
-
-export type IterationHook = (it: number, distance: number, snapshot?: DLGSnapshot) => void;
 
 /** The optimizer each method is run with unless one is named (the papers' choices). */
 export function defaultOptimizer(method: Exclude<AttackMethod, "analytic">): AttackOptimizer;

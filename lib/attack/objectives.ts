@@ -1,31 +1,12 @@
 /**
- * The pieces gradient-inversion objectives are built from: the victim's loss, the (differentiable)
- * parameter gradient of a dummy input, distances between that gradient and the observed one —
+ * The pieces gradient-inversion objectives are built from (the victim's loss and the differentiable
+ * parameter gradient of a dummy input are in models/losses.ts): distances between that gradient and the observed one —
  * optionally only on the coordinates that were transmitted — and an image prior.
  * Every piece is written from elementary ops so that its derivative with respect to the dummy
  * input is right at second order (test/second_order.test.ts checks each against finite differences).
  */
-import { tf } from "../tf";
+import { tf } from "../core/tf";
 import { IMAGE_SIZE } from "../data/mnist";
-import { softmaxCrossEntropy, sumSquaredError } from "../losses";
-import type { Model } from "../models/model";
-
-/**
- * The loss a victim back-propagates. "sse": Σ(logits − onehot)², the seed's attack mode (MSE, no
- * reduction, summed); "ce": mean softmax cross-entropy, what the seed's training uses.
- */
-export type VictimLoss = "sse" | "ce";
-export const VICTIM_LOSSES: readonly VictimLoss[] = ["sse", "ce"];
-
-export function victimLoss(kind: VictimLoss): (logits: tf.Tensor, target: tf.Tensor) => tf.Scalar {
-  return kind === "sse" ? sumSquaredError : (logits, target) => tf.mean(softmaxCrossEntropy(logits, target)) as tf.Scalar;
-}
-
-/** (x, y) ↦ ∂loss(net(x), y)/∂θ, kept on the tape so it can be differentiated again. */
-export function parameterGradients(model: Model, params: readonly tf.Tensor[], loss: VictimLoss) {
-  const f = victimLoss(loss);
-  return (x: tf.Tensor, y: tf.Tensor): tf.Tensor[] => tf.grads((...ps: tf.Tensor[]) => f(model.forward(ps, x), y))(params as tf.Tensor[]);
-}
 
 /** Which entries of one tensor crossed the network (1/0) and how many did. */
 export interface Transmitted {

@@ -7,12 +7,12 @@
  *          corrupt its curvature pairs)
  * gd and adam clamp x' to [−1, 1] after each step when the recipe asks ("boxed").
  */
-import { tf, variableFrom } from "../tf";
-import { DivergenceError } from "../train";
+import { tf, variableFrom } from "../core/tf";
+import { DivergenceError } from "../core/errors";
 import { Adam } from "./adam";
 import { LBFGS, tfObjective } from "./lbfgs";
 import { scheduledLr } from "./invert";
-import type { AttackRecipe, AttackSpec } from "./methods";
+import type { AttackRecipe, AttackSpec } from "./spec";
 
 export interface Stepper {
   /** One attack iteration; returns the objective before it. */

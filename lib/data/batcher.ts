@@ -4,7 +4,7 @@
  * slicing a big tensor (on wasm a slice of the [60000, 784] tensor costs ~0.7 s).
  */
 import { PIXELS, type MnistSplit } from "./mnist";
-import type { Rng } from "../rng";
+import type { Rng } from "../core/rng";
 
 export interface Batch {
   /** Batch index within the epoch. */

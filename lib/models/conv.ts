@@ -13,7 +13,7 @@
  * fastest correct route per backend (see `FIRST_ORDER_ROUTES`); its gradient is not differentiable
  * again, so the attack's second-order path must keep using `conv2d`.
  */
-import { tf, unaryCustomGrad } from "../tf";
+import { tf, unaryCustomGrad } from "../core/tf";
 import { conv2dTensorflow } from "./conv_tensorflow";
 
 interface Im2colPlan {

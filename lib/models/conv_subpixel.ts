@@ -12,7 +12,7 @@
  * It covers ∂x whole when the input is exactly s times the output (H = s·H_out, as with LeNet's
  * "same" padding); otherwise `subpixelPlan` says no and the caller keeps its other route.
  */
-import { tf } from "../tf";
+import { tf } from "../core/tf";
 
 export interface SubpixelPlan {
   /** Spatial size of the sub-pixel filter, and the padding of ∂z before/after (both dimensions). */

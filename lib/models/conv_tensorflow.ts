@@ -15,7 +15,7 @@
  *                  where it does not apply, Conv2DBackpropInput with explicit padding).
  * First order only, like conv2dFirstOrder, which it implements; equal to it (test/conv_first_order.test.ts).
  */
-import { tf } from "../tf";
+import { tf } from "../core/tf";
 import { subpixelFilter, subpixelPlan } from "./conv_subpixel";
 
 interface OpAttr {

@@ -6,7 +6,7 @@
  * gradients) of the op-by-op formula in lib/losses.ts, whose per-op overhead dominates small models.
  * First order only: `crossEntropyOp`'s gradient is a constant tensor, not differentiable again.
  */
-import { tf } from "../tf";
+import { tf } from "../core/tf";
 
 export interface CrossEntropyJS {
   loss: number;

@@ -6,12 +6,12 @@
  * Parameter order: conv1.weight, conv1.bias, conv2.weight, conv2.bias, conv3.weight,
  * conv3.bias, fc.weight [588, 10], fc.bias [10].
  */
-import { tf } from "../tf";
+import { tf } from "../core/tf";
 import { IMAGE_SIZE, NUM_CLASSES } from "../data/mnist";
 import { conv2d, conv2dFirstOrder } from "./conv";
 import { convNetCrossEntropyTensorflow } from "./lenet_tensorflow";
 import { numel, type Model } from "./model";
-import type { Rng } from "../rng";
+import type { Rng } from "../core/rng";
 
 const CH = 12;
 const K = 5;

@@ -9,7 +9,7 @@
  *             convBackward from the top (the first layer's input is data: no ∂x).
  * First order only; equal to autodiff of the any-order path (test/conv_first_order.test.ts).
  */
-import { tf } from "../tf";
+import { tf } from "../core/tf";
 import { crossEntropyJS } from "./cross_entropy";
 import { convBackward, convForward, tensorflowOnly, type ConvLayer, type ConvSaved } from "./conv_tensorflow";
 

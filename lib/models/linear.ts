@@ -3,10 +3,10 @@
  * (in × out), Xavier-uniform initialized; the bias starts at zero.
  * Parameter order: [weight [784, 10], bias [10]].
  */
-import { tf } from "../tf";
+import { tf } from "../core/tf";
 import { NUM_CLASSES, PIXELS } from "../data/mnist";
 import type { Model } from "./model";
-import type { Rng } from "../rng";
+import type { Rng } from "../core/rng";
 import { linearClosedForm } from "./linear_closed_form";
 
 export function xavierUniform(rng: Rng, fanIn: number, fanOut: number): Float32Array {

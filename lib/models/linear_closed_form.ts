@@ -5,7 +5,7 @@
  * slower than a plain one: every matMul below has untransposed operands, with explicit transposes.
  * DLG's gradient goes further and leaves tfjs altogether (JS arrays).
  */
-import { tf } from "../tf";
+import { tf } from "../core/tf";
 import type { ClosedFormGradients } from "./model";
 import { crossEntropyJS } from "./cross_entropy";
 

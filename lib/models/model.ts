@@ -3,8 +3,8 @@
  * explicit (not hidden in layers) is what lets DLG differentiate the parameter gradient with
  * respect to the input, and lets the optimizers and the attack share one description.
  */
-import type { tf } from "../tf";
-import type { Rng } from "../rng";
+import type { tf } from "../core/tf";
+import type { Rng } from "../core/rng";
 
 export type ModelKind = "linear" | "lenet";
 

@@ -17,12 +17,12 @@
  * Every operation rounds to float32 as the tensor ops did (m is float32), so the numbers are the
  * tensor formulation's (test/dgc_js.test.ts runs both side by side).
  */
-import { tf, variableFrom } from "../tf";
+import { tf, variableFrom } from "../core/tf";
 import { Momentum } from "./momentum";
 import { kthLargestAbsOf, sampledThresholdAbsOf } from "./topk";
 import type { Compressed, Optimizer, SentStats } from "./optimizer";
 import { clipByNorm } from "./clip";
-import type { Rng } from "../rng";
+import type { Rng } from "../core/rng";
 
 export interface DGCOptions {
   /** Fraction of entries *not* sent, in [0, 1). */

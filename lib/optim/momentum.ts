@@ -9,7 +9,7 @@
  * four tfjs ops and two assignments per tensor cost more than the arithmetic — on tfjs-node, LeNet's
  * eight tensors took 0.2 ms of a 3 ms training step this way against 0.05 ms in JS.
  */
-import { tf, variableFrom } from "../tf";
+import { tf, variableFrom } from "../core/tf";
 import type { Compressed, Optimizer, SentStats } from "./optimizer";
 
 export class Momentum implements Optimizer {

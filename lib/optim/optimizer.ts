@@ -4,17 +4,10 @@
  *   compress(grads) → the tensors a federated client would send;
  *   apply(params, sent) → the parameter update on what was sent.
  */
-import type { tf } from "../tf";
-import { statsBytes } from "../federated/bytes";
+import type { tf } from "../core/tf";
+import { statsBytes, type SentStats } from "./wire";
 
-export interface SentStats {
-  /** Entries sent, per parameter tensor. */
-  sent: number[];
-  /** Entries in each parameter tensor. */
-  total: number[];
-  /** Exact size of the upload in bytes, when the sender states its encoding (defenses.ts). */
-  bytes?: number;
-}
+export type { SentStats };
 
 export interface Compressed {
   sent: tf.Tensor[];

@@ -7,8 +7,8 @@
  * bucket's few entries find the rest: no comparisons or swaps, and one pass over the tensor plus
  * one to collect the bucket (docs/performance.md). The sampled one is DGC's estimate.
  */
-import { tf } from "../tf";
-import type { Rng } from "../rng";
+import { tf } from "../core/tf";
+import type { Rng } from "../core/rng";
 
 /** The k-th largest value (1-based) of `a`, rearranging `a` in place; O(n) on average. */
 export function quickselectDescending(a: Float32Array, k: number): number {

@@ -7,7 +7,7 @@
  * The constants are ours, chosen for the seed's Linear model and 2-epoch runs (docs/sweep.md).
  */
 import type { DGCOptions } from "./dgc";
-import type { Rng } from "../rng";
+import type { Rng } from "../core/rng";
 
 export const DGC_VARIANTS = ["seed", "paper", "sampled"] as const;
 export type DGCVariant = (typeof DGC_VARIANTS)[number];

@@ -3,7 +3,7 @@
  * then the reconstruction at chosen iterations, one row per attack, PSNR under each cell) and a
  * summary table with the seed's metrics beside the 8-bit SSIM and the sign-aware reading.
  */
-import type { AttackRun } from "../demo";
+import type { AttackRun } from "../trial/demo";
 import type { LabelledGrid } from "./labelled";
 
 const dB = (x: number) => (Number.isFinite(x) ? `${x.toFixed(1)} dB` : `${x} dB`);

@@ -2,8 +2,8 @@
  * Plotly figures as plain {data, layout} objects: the same JSON renders in JupyterLab
  * (jupyterlab-plotly), in an exported HTML report (plotly.js), or anywhere else.
  */
-import type { AttackRecord } from "../demo";
-import type { BatchRecord } from "../train";
+import type { AttackRecord } from "../trial/demo";
+import type { BatchRecord } from "../optim/train";
 
 export interface Series {
   name: string;

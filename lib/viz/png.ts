@@ -7,7 +7,6 @@
 import sharp from "sharp";
 import { toUint8 } from "../metrics/readings";
 
-export { toUint8 };
 
 function encode(pixels: Uint8Array, width: number, height: number, channels: 1 | 3, scale: number): Promise<Buffer> {
   let img = sharp(Buffer.from(pixels), { raw: { width, height, channels } });

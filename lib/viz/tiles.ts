@@ -5,7 +5,7 @@
  * sharp renders with the system's fonts (DejaVu on Debian).
  */
 import sharp from "sharp";
-import { toUint8 } from "./png";
+import { toUint8 } from "../metrics/readings";
 
 export interface Tile {
   /** A [-1, 1] image (gray) or a signed map (heat), width × height values. */

@@ -1,5 +1,0 @@
-export * from "./image";
-export * from "./labels";
-export * from "./attack";
-export * from "./readings";
-export * from "./match";

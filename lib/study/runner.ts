@@ -1,0 +1,198 @@
+/**
+ * Runs the jobs of a sweep that are not done yet, in this process or as N child processes
+ * (each `--only <key>`), and makes sure every job ends with a record: `done`, or `failed` with its
+ * error — one failure never stops the others. A job counts as done only if its record is valid and
+ * was made with the same config, so re-running after a crash, a kill or a corrupted file redoes
+ * exactly what is missing.
+ *
+ * Any number of sweep processes may share one `out` (the fan-out docs/sweep.md shows): a job runs
+ * only under its lock `<out>/<key>.lock` (lib/lock.ts), and its record is looked at again once the
+ * lock is held, so no job ever runs twice at once or again after another process finished it.
+ * A lock left by a dead process on this host is taken over.
+ */
+import { spawn } from "node:child_process";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { describeOwner, ownerDead, readLock, tryLock } from "../io/lock";
+import { currentVersions, inspectRecord, RECORD_SCHEMA, writeRecord, type JobRecord } from "./record";
+import { loadSweepData, runJob, type SweepData } from "./job";
+import type { JobConfig } from "./grid";
+
+export interface SweepOptions {
+  out: string;
+  /** Jobs at once: 1 runs them one after another in this process; N > 1 starts child processes. */
+  jobs: number;
+  /** The argv (after `node`) that runs one job on its own; required when jobs > 1. */
+  childArgs?: (key: string) => string[];
+  log?: (line: string) => void;
+  /** Test-only: these keys throw instead of running (to exercise failure handling). */
+  failKeys?: ReadonlySet<string>;
+}
+
+export interface SweepReport {
+  /** Jobs that ran and ended done / failed in this call. */
+  done: string[];
+  failed: string[];
+  /** Jobs already done before (skipped). */
+  skipped: string[];
+  /** Jobs whose previous record was unusable, and why (they ran again). */
+  redone: { key: string; problem: string }[];
+  /** Jobs another process was running (their lock was held); not run here. */
+  busy: string[];
+}
+
+/** Exit status of a `--only` child whose job another process holds (EX_TEMPFAIL): not a failure. */
+export const BUSY_EXIT = 75;
+
+export function lockPath(out: string, key: string): string {
+  return join(out, `${key}.lock`);
+}
+
+function failedRecord(cfg: JobConfig, error: string, startedAt: Date, backend: string | null = null): JobRecord {
+  const finishedAt = new Date();
+  return {
+    schema: RECORD_SCHEMA,
+    key: cfg.key,
+    status: "failed",
+    error,
+    config: cfg,
+    versions: currentVersions(),
+    backend,
+    startedAt: startedAt.toISOString(),
+    finishedAt: finishedAt.toISOString(),
+    seconds: (finishedAt.getTime() - startedAt.getTime()) / 1000,
+  };
+}
+
+function oneLine(e: unknown): string {
+  return (e instanceof Error ? e.message : String(e)).split("\n")[0];
+}
+
+export function describeRecord(r: JobRecord): string {
+  if (r.status === "failed") return `failed: ${r.error}`;
+  const f = (x: number | null | undefined, d: number) => (x === null || x === undefined ? "–" : x.toFixed(d));
+  return `done in ${r.seconds.toFixed(1)} s: PSNR ${f(r.attack!.psnr, 2)} dB (mean image ${f(r.baseline!.psnr, 2)}), SSIM ${f(r.attack!.ssim, 3)}, label ${r.attack!.labelAcc}, test acc ${f(r.training!.testAccuracy, 4)}`;
+}
+
+export async function runSweep(configs: readonly JobConfig[], opts: SweepOptions): Promise<SweepReport> {
+  mkdirSync(opts.out, { recursive: true });
+  const log = opts.log ?? (() => undefined);
+  const report: SweepReport = { done: [], failed: [], skipped: [], redone: [], busy: [] };
+  const todo: JobConfig[] = [];
+  for (const cfg of configs) {
+    const st = inspectRecord(opts.out, cfg);
+    if (st.state === "done") {
+      report.skipped.push(cfg.key);
+      continue;
+    }
+    if (st.state === "invalid") {
+      report.redone.push({ key: cfg.key, problem: st.problem });
+      log(`${cfg.key}: previous record unusable (${st.problem}); running it again`);
+    }
+    todo.push(cfg);
+  }
+  if (report.skipped.length) log(`${report.skipped.length} of ${configs.length} jobs already done; ${todo.length} to run`);
+  if (opts.jobs > 1 && todo.length > 1) await runChildren(todo, opts, report, log);
+  else await runHere(todo, opts, report, log);
+  return report;
+}
+
+let shared: { subset: number | null; data: SweepData } | undefined;
+function sweepData(subset: number | null): SweepData {
+  if (shared?.subset !== subset) shared = { subset, data: loadSweepData(subset) };
+  return shared.data;
+}
+
+async function runHere(todo: readonly JobConfig[], opts: SweepOptions, report: SweepReport, log: (l: string) => void): Promise<void> {
+  for (const [i, cfg] of todo.entries()) {
+    const attempt = tryLock(lockPath(opts.out, cfg.key));
+    if ("busy" in attempt) {
+      report.busy.push(cfg.key);
+      log(`[${i + 1}/${todo.length}] ${cfg.key}: running elsewhere (${describeOwner(attempt.busy)}); left to it`);
+      continue;
+    }
+    try {
+      if (inspectRecord(opts.out, cfg).state === "done") {
+        report.skipped.push(cfg.key); // another process finished it since we looked
+        log(`[${i + 1}/${todo.length}] ${cfg.key}: done meanwhile by another process`);
+        continue;
+      }
+      const startedAt = new Date();
+      let record: JobRecord;
+      try {
+        if (opts.failKeys?.has(cfg.key)) throw new Error(`injected failure for ${cfg.key} (test-only)`);
+        record = await runJob(cfg, sweepData(cfg.training.subset));
+      } catch (e) {
+        record = failedRecord(cfg, oneLine(e), startedAt);
+      }
+      await writeRecord(opts.out, record);
+      (record.status === "done" ? report.done : report.failed).push(cfg.key);
+      log(`[${i + 1}/${todo.length}] ${cfg.key}: ${describeRecord(record)}`);
+    } finally {
+      attempt.held.release();
+    }
+  }
+}
+
+async function runChildren(todo: readonly JobConfig[], opts: SweepOptions, report: SweepReport, log: (l: string) => void): Promise<void> {
+  if (!opts.childArgs) throw new Error("running jobs in parallel needs childArgs");
+  const childArgs = opts.childArgs;
+  const queue = [...todo];
+  let finished = 0;
+  const runOne = (cfg: JobConfig): Promise<void> =>
+    new Promise((resolve) => {
+      // a live lock: another process runs this job, so no child is started for it
+      const holder = readLock(lockPath(opts.out, cfg.key));
+      if (holder && !ownerDead(holder.host, holder.pid)) {
+        report.busy.push(cfg.key);
+        log(`[${++finished}/${todo.length}] ${cfg.key}: running elsewhere (${describeOwner(holder)}); left to it`);
+        return resolve();
+      }
+      const startedAt = new Date();
+      const child = spawn(process.execPath, childArgs(cfg.key), { stdio: ["ignore", "ignore", "pipe"] });
+      let stderr = "";
+      child.stderr.on("data", (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
+      let settled = false;
+      const busy = (owner: string) => {
+        report.busy.push(cfg.key);
+        log(`[${++finished}/${todo.length}] ${cfg.key}: running elsewhere (${owner}); left to it`);
+        resolve();
+      };
+      const settle = async (how: string, code: number | null) => {
+        if (settled) return; // "error" and "exit" can both fire
+        settled = true;
+        if (code === BUSY_EXIT) return busy("another process");
+        // the child writes its own record; if it could not (killed, crashed), record why here, under the job's lock
+        let st = inspectRecord(opts.out, cfg);
+        if (st.state !== "done" && st.state !== "failed") {
+          const attempt = tryLock(lockPath(opts.out, cfg.key)); // the dead child's lock is stale now
+          if ("busy" in attempt) return busy(describeOwner(attempt.busy));
+          try {
+            st = inspectRecord(opts.out, cfg);
+            if (st.state !== "done" && st.state !== "failed") {
+              const last = stderr.trim().split("\n").pop();
+              await writeRecord(opts.out, failedRecord(cfg, `job process ${how}${last ? `: ${last}` : ""}`, startedAt));
+              st = inspectRecord(opts.out, cfg);
+            }
+          } finally {
+            attempt.held.release();
+          }
+        }
+        const record = (st as { record: JobRecord }).record;
+        if (record.writer && record.writer.pid !== child.pid && record.writer.pid !== process.pid) {
+          report.skipped.push(cfg.key); // the child found it finished by another process
+          log(`[${++finished}/${todo.length}] ${cfg.key}: done meanwhile by another process`);
+          return resolve();
+        }
+        (record.status === "done" ? report.done : report.failed).push(cfg.key);
+        log(`[${++finished}/${todo.length}] ${cfg.key}: ${describeRecord(record)}`);
+        resolve();
+      };
+      child.on("error", (e) => void settle(`could not start (${e.message})`, null));
+      child.on("exit", (code, signal) => void settle(signal ? `was killed by ${signal}` : `exited with code ${code}`, code));
+    });
+  const worker = async () => {
+    for (let cfg = queue.shift(); cfg; cfg = queue.shift()) await runOne(cfg);
+  };
+  await Promise.all(Array.from({ length: Math.min(opts.jobs, todo.length) }, worker));
+}

@@ -1,0 +1,123 @@
+/**
+ * The demo's parameters, named as the original dgc_demo.py flags (plus ours), with their
+ * defaults and validation. The CLI and the notebooks both go through `validateConfig`.
+ */
+import { check, checkInt, checkRate } from "../core/errors";
+import type { BackendChoice } from "../core/backend";
+import type { ModelKind } from "../models/model";
+import { SPLIT_SIZES } from "../data/mnist";
+import type { LabelInit, LabelRule } from "../attack/spec";
+import { ATTACK_METHODS, ATTACK_OPTIMIZERS, defaultLr, defaultOptimizer, type AttackMethod, type AttackOptimizer } from "../attack/methods";
+import { VICTIM_LOSSES, type VictimLoss } from "../models/losses";
+
+export type { LabelInit, LabelRule };
+
+export interface DemoConfig {
+  // the original's 12 flags
+  train_epoch: number;
+  train_batch_size: number;
+  train_lr: number;
+  sparsity: number;
+  use_dgc: boolean;
+  dlg_attack: boolean;
+  attack_batch_size: number;
+  attack_epoch: number;
+  attack_lr: number;
+  result_dir: string;
+  return_epoch: number;
+  window_size: number;
+  // ours
+  seed: number | null;
+  model: ModelKind;
+  backend: BackendChoice;
+  data_dir: string | null;
+  label_init: LabelInit;
+  label_rule: LabelRule;
+  /** Replace a result_dir holding files no earlier run wrote (lib/results.ts). */
+  overwrite: boolean;
+  attack_method: AttackMethod;
+  /** "none" for analytic, which optimizes nothing. */
+  attack_optimizer: AttackOptimizer | "none";
+  victim_loss: VictimLoss;
+}
+
+export const DEFAULTS: DemoConfig = {
+  train_epoch: 2,
+  train_batch_size: 64,
+  train_lr: 0.001,
+  sparsity: 0.8,
+  use_dgc: true,
+  dlg_attack: false,
+  attack_batch_size: 1,
+  attack_epoch: 2000,
+  attack_lr: 0.2,
+  result_dir: "./att_results",
+  return_epoch: 100,
+  window_size: 200,
+  seed: null,
+  model: "linear",
+  backend: "auto",
+  data_dir: null,
+  label_init: "ones",
+  label_rule: "gram",
+  overwrite: false,
+  attack_method: "dlg",
+  attack_optimizer: "gd",
+  victim_loss: "sse",
+};
+
+/** Which fields are Python ints (the rest of the numbers are floats), for printing like argparse. */
+export const INT_FIELDS: ReadonlySet<keyof DemoConfig> = new Set<keyof DemoConfig>([
+  "train_epoch", "train_batch_size", "attack_batch_size", "attack_epoch", "return_epoch", "window_size", "seed",
+]);
+
+/** Throws ConfigError with a one-line message for the first value out of range. */
+export function validateConfig(c: DemoConfig): DemoConfig {
+  checkInt("train_epoch", c.train_epoch, 0);
+  checkInt("train_batch_size", c.train_batch_size, 1);
+  checkRate("train_lr", c.train_lr);
+  check(c.sparsity >= 0 && c.sparsity < 1, `--sparsity must be in [0, 1), got ${c.sparsity}`);
+  checkInt("attack_batch_size", c.attack_batch_size, 1, SPLIT_SIZES.train, "the training set");
+  checkInt("attack_epoch", c.attack_epoch, 0);
+  checkRate("attack_lr", c.attack_lr);
+  checkInt("return_epoch", c.return_epoch, 1);
+  checkInt("window_size", c.window_size, 1);
+  check(c.seed === null || (Number.isSafeInteger(c.seed) && c.seed >= 0), `--seed must be an integer from 0 to 2^53 − 1, got ${c.seed}`);
+  check(c.model === "linear" || c.model === "lenet", `--model must be linear or lenet, got ${c.model}`);
+  check(["auto", "tensorflow", "wasm", "cpu"].includes(c.backend), `--backend must be auto, tensorflow, wasm or cpu, got ${c.backend}`);
+  check(c.label_init === "ones" || c.label_init === "guess", `--label_init must be ones or guess, got ${c.label_init}`);
+  check(c.label_rule === "gram" || c.label_rule === "idlg", `--label_rule must be gram or idlg, got ${c.label_rule}`);
+  check(c.result_dir.length > 0, "--result_dir must not be empty");
+  checkAttackChoice(c);
+  return c;
+}
+
+/** The attack registry's flags: known names, and a method that can apply to the model and batch. */
+function checkAttackChoice(c: DemoConfig): void {
+  check(ATTACK_METHODS.includes(c.attack_method), `--attack_method must be one of ${ATTACK_METHODS.join(", ")}, got ${c.attack_method}`);
+  check(VICTIM_LOSSES.includes(c.victim_loss), `--victim_loss must be sse or ce, got ${c.victim_loss}`);
+  if (c.attack_method === "analytic") {
+    check(c.attack_optimizer === "none", `--attack_method analytic optimizes nothing: --attack_optimizer must be none, got ${c.attack_optimizer}`);
+    check(c.model === "linear", `--attack_method analytic needs a first layer that is Linear with a bias; ${c.model}'s is a convolution`);
+    check(c.attack_batch_size === 1, `--attack_method analytic recovers one image: --attack_batch_size must be 1, got ${c.attack_batch_size}`);
+  } else {
+    check((ATTACK_OPTIMIZERS as readonly string[]).includes(c.attack_optimizer), `--attack_optimizer must be one of ${ATTACK_OPTIMIZERS.join(", ")} for ${c.attack_method}, got ${c.attack_optimizer}`);
+  }
+}
+
+/**
+ * Fills in what depends on the attack choice unless it was given: the method's optimizer (gd for
+ * dlg, lbfgs for idlg, adam for ig/adaptive, none for analytic) and that optimizer's learning rate
+ * (the seed's 0.2 for gd, torch's 1 for lbfgs, IG's 0.1 for adam).
+ */
+export function resolveAttackDefaults(c: DemoConfig, given: { attack_optimizer?: unknown; attack_lr?: unknown }): DemoConfig {
+  const known = ATTACK_METHODS.includes(c.attack_method);
+  const attack_optimizer = given.attack_optimizer !== undefined || !known ? c.attack_optimizer : defaultOptimizer(c.attack_method);
+  const attack_lr = given.attack_lr !== undefined ? c.attack_lr : defaultLr(attack_optimizer);
+  return { ...c, attack_optimizer, attack_lr };
+}
+
+/** Defaults overridden by `overrides`, validated. */
+export function makeConfig(overrides: Partial<DemoConfig> = {}): DemoConfig {
+  return validateConfig(resolveAttackDefaults({ ...DEFAULTS, ...overrides }, overrides));
+}

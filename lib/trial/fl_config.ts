@@ -1,0 +1,125 @@
+/**
+ * The `fl` command's parameters: dgc_demo's that apply to federated training (all but
+ * train_epoch: rounds replace epochs) plus the federated ones, with defaults and validation.
+ */
+import { DEFAULTS, resolveAttackDefaults, validateConfig, type DemoConfig } from "./demo_config";
+import { ConfigError, check, checkInt } from "../core/errors";
+import { SPLIT_SIZES } from "../data/mnist";
+import { ATTACK_METHODS, type AttackMethod } from "../attack/methods";
+import type { VictimLoss } from "../models/losses";
+import { DefenseError, parseDefenseArg, type DefenseSpec } from "../threat/channel/defenses";
+import type { SplitKind } from "../threat/federated/split";
+
+/** The attack registry's methods (lib/attack/methods.ts) and the history attacker. */
+export const FL_ATTACKS: readonly FLAttack[] = [...ATTACK_METHODS, "history"];
+export type FLAttack = AttackMethod | "history";
+
+/** The history attacker's inversion is the DGC-aware attack (with a cosine distance, attack.ts). */
+export const HISTORY_INVERSION: AttackMethod = "adaptive";
+
+export interface FLConfig extends Omit<DemoConfig, "attack_method"> {
+  clients: number;
+  rounds: number;
+  local_steps: number;
+  split: SplitKind;
+  alpha: number;
+  /** The round whose upload of `victim_client` is attacked (when dlg_attack). */
+  attack_round: number;
+  victim_client: number;
+  attack_method: FLAttack;
+  /** Rounds after attack_round whose uploads the history attacker keeps. */
+  history_rounds: number;
+  /** `NAME[:v]` (lib/optim/defenses.ts) every client sends through; null: the seed's use_dgc/sparsity. */
+  defense: string | null;
+}
+
+export const FL_DEFAULTS: FLConfig = {
+  ...DEFAULTS,
+  clients: 10,
+  rounds: 50,
+  local_steps: 1,
+  split: "iid",
+  alpha: 0.5,
+  attack_round: 0,
+  victim_client: 0,
+  attack_method: "dlg",
+  history_rounds: 10,
+  defense: null,
+};
+
+/** dgc_demo's flags with no meaning here. */
+export const FL_UNUSED: readonly (keyof DemoConfig)[] = ["train_epoch"];
+
+/** The loss each attack assumes the victim back-propagated unless --victim_loss says: DLG the seed's Σ(logits − onehot)², the others cross-entropy. */
+export function defaultVictimLoss(attack: FLAttack): VictimLoss {
+  return attack === "dlg" ? "sse" : "ce";
+}
+
+/** dgc_demo's view of the config: the history attacker's inversion stands in for "history". */
+export function demoView(c: FLConfig): DemoConfig {
+  return { ...c, attack_method: c.attack_method === "history" ? HISTORY_INVERSION : c.attack_method };
+}
+
+/**
+ * The attack's optimizer, learning rate (as dgc_demo: by method unless given) and the victim's loss
+ * (by attack unless given) filled in.
+ */
+export function resolveFLDefaults(c: FLConfig, given: { attack_optimizer?: unknown; attack_lr?: unknown; victim_loss?: unknown }): FLConfig {
+  const r = resolveAttackDefaults(demoView(c), given);
+  return { ...c, attack_optimizer: r.attack_optimizer, attack_lr: r.attack_lr, victim_loss: given.victim_loss !== undefined ? c.victim_loss : defaultVictimLoss(c.attack_method) };
+}
+
+/** The defense of a run: `defense` when set, else DGC at `sparsity` (use_dgc) or none. */
+export function flDefense(c: Pick<FLConfig, "defense" | "use_dgc" | "sparsity">): DefenseSpec {
+  if (c.defense === null) return c.use_dgc ? { name: "dgc", strength: c.sparsity } : { name: "none", strength: null };
+  let specs: DefenseSpec[];
+  try {
+    specs = parseDefenseArg(c.defense);
+  } catch (e) {
+    if (e instanceof DefenseError) throw new ConfigError(`--defense: ${e.message}`);
+    throw e;
+  }
+  check(specs.length === 1, `--defense takes one strength here, got '${c.defense}'`);
+  return specs[0];
+}
+
+/**
+ * `--defense` with the seed's flags as its aliases: dgc:s is `--use_dgc True --sparsity s`, any other
+ * defense `--use_dgc False`. A seed flag given on the command line (`given`) that says otherwise is a
+ * ConfigError; the defaults simply follow the defense.
+ */
+export function withDefense(c: FLConfig, given: { use_dgc?: unknown; sparsity?: unknown }): FLConfig {
+  if (c.defense === null) return c;
+  const d = flDefense(c);
+  const dgc = d.name === "dgc";
+  const clash = (given.use_dgc !== undefined && c.use_dgc !== dgc) || (given.sparsity !== undefined && (!dgc || c.sparsity !== d.strength));
+  const flags = [given.use_dgc !== undefined ? `--use_dgc ${c.use_dgc ? "True" : "False"}` : "", given.sparsity !== undefined ? `--sparsity ${c.sparsity}` : ""].filter(Boolean);
+  check(!clash, `--defense ${c.defense} conflicts with ${flags.join(" ")}`);
+  return { ...c, use_dgc: dgc, sparsity: dgc ? d.strength! : c.sparsity };
+}
+
+/** Throws ConfigError (one line) for the first value out of range, dgc_demo's checks first. */
+export function validateFLConfig(c: FLConfig): FLConfig {
+  validateConfig(demoView(c));
+  const n = SPLIT_SIZES.train;
+  checkInt("clients", c.clients, 1, n, "every client needs an image of the training set");
+  checkInt("rounds", c.rounds, 1);
+  checkInt("local_steps", c.local_steps, 1);
+  check(c.split === "iid" || c.split === "dirichlet", `--split must be iid or dirichlet, got ${c.split}`);
+  check(Number.isFinite(c.alpha) && c.alpha > 0, `--alpha must be a finite number > 0, got ${c.alpha}`);
+  checkInt("attack_round", c.attack_round, 0);
+  checkInt("victim_client", c.victim_client, 0);
+  check(c.victim_client < c.clients, `--victim_client must be below --clients (${c.clients}), got ${c.victim_client}`);
+  checkInt("history_rounds", c.history_rounds, 0);
+  const d = flDefense(c);
+  check(c.use_dgc === (d.name === "dgc") && (d.name !== "dgc" || c.sparsity === d.strength), `--defense ${c.defense} disagrees with use_dgc ${c.use_dgc}, sparsity ${c.sparsity}`);
+  check((FL_ATTACKS as readonly string[]).includes(c.attack_method), `--attack_method must be one of ${FL_ATTACKS.join(", ")}, got ${c.attack_method}`);
+  if (c.dlg_attack) {
+    check(c.attack_round < c.rounds, `--attack_round must be below --rounds (${c.rounds}), got ${c.attack_round}`);
+    check(c.local_steps === 1, `--dlg_attack needs FedSGD (--local_steps 1): a FedAvg upload is a weight delta of several steps`);
+    // the victim's batch comes from its own shard: never cut it silently (a Dirichlet shard's size is checked when dealt, simulation.ts)
+    const shard = Math.floor(n / c.clients);
+    if (c.split === "iid") checkInt("attack_batch_size", c.attack_batch_size, 1, shard, `a client's share of the training set with --clients ${c.clients}`);
+  }
+  return c;
+}
