@@ -4,7 +4,7 @@
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { BACKENDS } from "../lib/core/backend";
-import { DEFAULTS, resolveAttackDefaults, validateConfig, type DemoConfig } from "../lib/trial/demo_config";
+import { DEFAULTS, resolveAttackDefaults, validateConfig, withDefense, type DemoConfig } from "../lib/trial/demo_config";
 import { ATTACK_METHODS, ATTACK_OPTIMIZERS } from "../lib/attack/methods";
 import { VICTIM_LOSSES } from "../lib/models/losses";
 
@@ -66,6 +66,7 @@ export function buildCommand(): Command {
     .addOption(new Option("--attack_method <name>", "dlg (the seed's), idlg, ig, adaptive or analytic (Linear, one image)").argParser(choice(ATTACK_METHODS)).default(d.attack_method))
     .addOption(new Option("--attack_optimizer <name>", "gd, adam or lbfgs (default: gd for dlg, lbfgs for idlg, adam for ig/adaptive; none for analytic)").argParser(choice([...ATTACK_OPTIMIZERS, "none"] as const)))
     .addOption(new Option("--victim_loss <loss>", "the victim's loss: sse (the seed's attack mode) or ce (cross-entropy, as training and iDLG)").argParser(choice(VICTIM_LOSSES)).default(d.victim_loss))
+    .addOption(new Option("--defense <name>", "what the client sends, from the defense registry: dgc:S (= --use_dgc True --sparsity S), topk:P, randk:P, gaussian:σ, gaussvar:V, laplace:V, fp16, int8, signsgd or none (default: the seed's --use_dgc/--sparsity)"))
     .helpOption("-h, --help", "show this help")
     .allowExcessArguments(false)
     .exitOverride()
@@ -88,7 +89,7 @@ export function parseArgs(argv: string[]): DemoConfig | null {
   // the attack's optimizer and learning rate default by method and optimizer unless given
   const given = (k: string) => (cmd.getOptionValueSource(k) === "default" ? undefined : o[k]);
   try {
-    const c = { ...DEFAULTS, ...o, seed: o.seed ?? null, data_dir: o.data_dir ?? null, attack_optimizer: o.attack_optimizer ?? DEFAULTS.attack_optimizer } as DemoConfig;
+    const c = withDefense({ ...DEFAULTS, ...o, seed: o.seed ?? null, data_dir: o.data_dir ?? null, defense: o.defense ?? null, attack_optimizer: o.attack_optimizer ?? DEFAULTS.attack_optimizer } as DemoConfig, { use_dgc: given("use_dgc"), sparsity: given("sparsity") });
     return validateConfig(resolveAttackDefaults(c, { attack_optimizer: o.attack_optimizer, attack_lr: given("attack_lr") }));
   } catch (e) {
     throw new UsageError((e as Error).message);

@@ -5,8 +5,8 @@
  */
 import { InvalidArgumentError, Option, type Command } from "commander";
 import { buildCommand, parseCommand, parseFloatPy, parseInt10, UsageError } from "./args";
-import { FL_ATTACKS, FL_DEFAULTS, FL_UNUSED, resolveFLDefaults, validateFLConfig, withDefense, type FLConfig } from "../lib/trial/fl_config";
-import { DEFENSES } from "../lib/threat/channel/defenses";
+import { FL_ATTACKS, FL_DEFAULTS, FL_UNUSED, resolveFLDefaults, validateFLConfig, type FLConfig } from "../lib/trial/fl_config";
+import { withDefense } from "../lib/trial/demo_config";
 import { INT_FIELDS } from "../lib/trial/demo_config";
 import { pyNamespace, type PyValue } from "../lib/io/pyfmt";
 
@@ -41,7 +41,6 @@ export function buildFLCommand(): Command {
     new Option("--victim_client <int>", "the client attacked").argParser(parseInt10).default(d.victim_client),
     new Option("--victim_loss <loss>", "what the victim back-propagates in the attacked round: sse or ce (default: the attack's assumption)").argParser(oneOf(["sse", "ce"] as const)),
     new Option("--history_rounds <int>", "rounds after --attack_round the history attacker keeps").argParser(parseInt10).default(d.history_rounds),
-    new Option("--defense <name[:v]>", `what every client sends its update through: ${DEFENSES.join(", ")} (dgc:s is --use_dgc True --sparsity s)`),
   ];
   for (const o of opts) addIfMissing(cmd, o);
   // dgc_demo's --attack_method, with the history attacker added (commander reads parseArg at parse time)

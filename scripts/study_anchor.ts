@@ -22,7 +22,7 @@ import { defenseLabel, median } from "../lib/study/summary";
 import { lbfgsDlg } from "../lib/attack/lbfgs_dlg";
 import { loadMnist, meanImage } from "../lib/data/mnist";
 import { makeConfig } from "../lib/trial/demo_config";
-import { makeDefenseOptimizer } from "../lib/threat/channel/defended";
+import { makeChannel } from "../lib/threat/channel/registry";
 import { psnr } from "../lib/metrics/image";
 import { RECOVERY_MARGIN_DB } from "../lib/metrics/readings";
 import { setupRun, victimStep } from "../lib/trial/demo";
@@ -79,7 +79,7 @@ async function main(): Promise<void> {
     for (let seed = 1; seed <= o.seeds; seed++) {
       const ctx = await setupRun(makeConfig({ seed, model: "lenet", dlg_attack: true, use_dgc: false, train_lr: 0.01, backend: "wasm" }));
       backend = ctx.backend;
-      const victim = victimStep(ctx, train, "ce", {}, () => makeDefenseOptimizer(d, 0.01, ctx.rng.fork("defense")));
+      const victim = victimStep(ctx, train, "ce", {}, () => makeChannel(d, 0.01, ctx.rng.fork("defense")));
       try {
         const r =
           o.attack === "adaptive"

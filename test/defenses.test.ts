@@ -5,7 +5,8 @@
  */
 import {
   test, before } from "node:test"; import assert from "node:assert/strict"; import { checkDefense, DefenseError, Fp16, Gaussian, globalNorm, Int8, Laplace, makeTransform, RandK, roundFloat16, SignSGD, TopK, topkIndices } from "../lib/threat/channel/defenses";
-import { DefendedMomentum, makeDefenseOptimizer } from "../lib/threat/channel/defended";
+import { DefendedMomentum } from "../lib/threat/channel/defended";
+import { makeChannel } from "../lib/threat/channel/registry";
 import { Momentum } from "../lib/optim/momentum";
 import { Rng } from "../lib/core/rng";
 import { tf } from "../lib/core/tf";
@@ -161,8 +162,8 @@ test("a defense composes with the Momentum step: the update is Momentum's on wha
   assert.equal(statsBytes({ sent: [10, 0], total: [10, 20] }), 40, "a silent tensor costs nothing");
   assert.equal(statsBytes({ sent: [1], total: [8] }), 4 + 1);
   assert.equal(statsBytes({ sent: [3], total: [20], bytes: 7 }), 7, "a sender's own count wins");
-  assert.equal(makeDefenseOptimizer({ name: "none", strength: null }, 0.01, new Rng(1)).name, "Momentum");
-  assert.equal(makeDefenseOptimizer({ name: "dgc", strength: 0.9 }, 0.001, new Rng(1)).name, "DGCMomentum");
+  assert.equal(makeChannel({ name: "none", strength: null }, 0.01, new Rng(1)).name, "Momentum");
+  assert.equal(makeChannel({ name: "dgc", strength: 0.9 }, 0.001, new Rng(1)).name, "DGCMomentum");
 });
 
 test("defense specs: a strength where one is needed, in range; none where none is", () => {

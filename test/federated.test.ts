@@ -8,7 +8,7 @@ import { classCounts, dirichletSplit, gammaSample, iidSplit } from "../lib/threa
 import { lossAndGrads, train } from "../lib/optim/train";
 import { linearModel } from "../lib/models/linear";
 import { loadMnist } from "../lib/data/mnist";
-import { makeOptimizer } from "../lib/threat/channel/defended";
+import { makeChannel, seedDefense } from "../lib/threat/channel/registry";
 import { Rng } from "../lib/core/rng";
 import { runFederated, type FederatedOptions } from "../lib/threat/federated/simulation";
 import { subsetSplit } from "../lib/study/job";
@@ -92,7 +92,7 @@ test("one client, FedSGD: the same model as dgc_demo's training (Momentum and DG
     const rng = new Rng(9);
     const lr = useDgc ? 0.001 : 0.01;
     runFederated(model, a, small, { ...base, clients: 1, rounds: 10, useDgc, sparsity: 0.8, lr }, rng);
-    const opt = makeOptimizer(useDgc, lr, { sparsity: 0.8 });
+    const opt = makeChannel(seedDefense(useDgc, 0.8), lr, new Rng(0));
     train(model, b, opt, small, { epochs: 1, batchSize: 64, rng: rng.fork("shuffle") });
     opt.dispose();
     assertClose(a[0].dataSync(), b[0].dataSync(), 1e-6, `W ${useDgc}`);
@@ -266,7 +266,7 @@ test("FedAvg, one client, 2 local steps: w − Δ is the local model (dense), an
   const w0 = read(dense);
   runFederated(model, dense, data, opts, new Rng(8));
   const local = freshParams(6);
-  const opt = makeOptimizer(false, 0.01);
+  const opt = makeChannel(seedDefense(false, 0.8), 0.01, new Rng(0));
   train(model, local, opt, data, { epochs: 1, batchSize: 64, rng: new Rng(8).fork("shuffle") });
   opt.dispose();
   assertClose(dense[0].dataSync(), local[0].dataSync(), 1e-6, "W");

@@ -14,7 +14,7 @@ import { DivergenceError } from "../lib/core/errors";
 import { Rng } from "../lib/core/rng";
 import { accuracy, train } from "../lib/optim/train";
 import { makeModel } from "../lib/models/registry";
-import { makeOptimizer } from "../lib/threat/channel/defended";
+import { makeChannel, seedDefense } from "../lib/threat/channel/registry";
 import { tf, variableFrom } from "../lib/core/tf";
 import { type MnistSplit } from "../lib/data/mnist";
 import { assertStdoutGuarded, cliRunner, inTerminal, screen, useBackend } from "./helpers";
@@ -45,7 +45,7 @@ test("divergence in the last step (finite loss, non-finite weights after it) is 
   const model = makeModel("linear");
   // equal logits of 3.3e38: the loss is finite (0), but one step of lr 1e38 pushes b[0] past float32's range
   const params = [variableFrom(tf.zeros([784, 10]), true), variableFrom(tf.fill([10], 3.3e38), true)];
-  const opt = makeOptimizer(false, 1e38);
+  const opt = makeChannel(seedDefense(false, 0.8), 1e38, new Rng(0));
   const data = fakeSplit(64);
   assert.throws(() => train(model, params, opt, data, { epochs: 1, batchSize: 64, rng: new Rng(1) }), (e: unknown) => e instanceof DivergenceError && /non-finite weights after the last step \(epoch 0, batch id 0\)/.test(e.message));
   // finite weights too large for float32 logits: no accuracy is made up from ±Inf

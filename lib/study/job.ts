@@ -17,7 +17,7 @@ import { meanStart, runInversionAttack } from "../attack/invert";
 import { attackMetrics } from "../metrics/attack";
 import { mse, psnr, ssim } from "../metrics/image";
 import { currentVersions, RECORD_SCHEMA, type AttackOutcome, type BaselineOutcome, type JobRecord, type TrainingOutcome } from "./record";
-import { makeDefenseOptimizer } from "../threat/channel/defended";
+import { makeChannel } from "../threat/channel/registry";
 import { statsBytes } from "../optim/wire";
 import { UploadCounter } from "../optim/optimizer";
 import type { Optimizer } from "../optim/optimizer";
@@ -81,7 +81,7 @@ export function dgcRefinements(cfg: JobConfig, ctx: RunContext): DGCRefinements 
  */
 export function defenseOptimizer(cfg: JobConfig, ctx: RunContext): (() => Optimizer) | undefined {
   const defense = cfg.defense;
-  return defense && (() => makeDefenseOptimizer(defense, cfg.training.lr, ctx.rng.fork("defense")));
+  return defense && (() => makeChannel(defense, cfg.training.lr, ctx.rng.fork("defense")));
 }
 
 export interface AttackJobResult {
@@ -179,7 +179,7 @@ export function runJobTraining(cfg: JobConfig, ctx: RunContext, data: SweepData)
   const defense = defenseOptimizer(cfg, ctx);
   const dgc = dgcRefinements(cfg, ctx);
   let counter: UploadCounter | undefined;
-  const make = () => (counter = new UploadCounter(defense ? defense() : makeRunOptimizer(ctx.cfg, ctx.cfg.train_lr, dgc)));
+  const make = () => (counter = new UploadCounter(defense ? defense() : makeRunOptimizer(ctx, ctx.cfg.train_lr, dgc)));
   const run = runTraining(ctx, data, {}, dgc, make);
   tf.dispose(run.params);
   const totalValues = ctx.model.paramShapes.reduce((s, shape) => s + shape.reduce((a, b) => a * b, 1), 0);

@@ -8,12 +8,11 @@ import { initBackend } from "../core/backend";
 import { IMAGE_SIZE, loadMnist, type MnistSplit } from "../data/mnist";
 import { makeModel } from "../models/registry";
 import { type Model } from "../models/model";
-import { makeOptimizer } from "../threat/channel/defended";
-import { type DGCOptions } from "../optim/dgc";
+import { makeChannel, type DGCRefinements } from "../threat/channel/registry";
 import { type Optimizer } from "../optim/optimizer";
 import { freshSeed, Rng } from "../core/rng";
 import { train, type BatchRecord, type TrainResult } from "../optim/train";
-import { INT_FIELDS, type DemoConfig } from "./demo_config";
+import { clientDefense, INT_FIELDS, type DemoConfig } from "./demo_config";
 import { pyFloat, pyNamespace, type PyValue } from "../io/pyfmt";
 import { epochBatches, type Batch } from "../data/batcher";
 import { type DLGSnapshot } from "../attack/dlg";
@@ -38,6 +37,11 @@ export interface RunContext {
 export function argumentsLine(cfg: DemoConfig): string {
   const fields: Record<string, PyValue> = {};
   for (const [k, v] of Object.entries(cfg)) {
+    // ours, printed only when given (so the seed's flags print the seed's line)
+    if (k === "defense") {
+      if (v !== null) fields[k] = v as string;
+      continue;
+    }
     fields[k] = typeof v === "number" && INT_FIELDS.has(k as keyof DemoConfig) ? { int: v } : (v as PyValue);
   }
   return pyNamespace(fields);
@@ -55,11 +59,14 @@ export function initParams(ctx: RunContext): tf.Variable[] {
   return tf.tidy(() => ctx.model.init(ctx.rng.fork("init"))).map((t) => variableFrom(t, true));
 }
 
-/** DGC refinements beyond the seed's (see `dgcVariantOptions`); none by default. */
-export type DGCRefinements = Omit<DGCOptions, "lr" | "sparsity">;
+export type { DGCRefinements };
 
-export function makeRunOptimizer(cfg: DemoConfig, lr: number, dgc: DGCRefinements = {}): Optimizer {
-  return makeOptimizer(cfg.use_dgc, lr, { ...dgc, sparsity: cfg.sparsity });
+/**
+ * The client's optimizer for this run: the registry's channel for `clientDefense(cfg)` (the seed's
+ * Momentum or DGCMomentum unless `defense` names another), its draws from the run's "defense" stream.
+ */
+export function makeRunOptimizer(ctx: Pick<RunContext, "cfg" | "rng">, lr: number, dgc: DGCRefinements = {}): Optimizer {
+  return makeChannel(clientDefense(ctx.cfg), lr, ctx.rng.fork("defense"), dgc);
 }
 
 /** Makes the client's optimizer (default: the seed's choice from the config); the caller disposes nothing. */
@@ -75,7 +82,7 @@ export function runTraining(
   data: { train: MnistSplit; test?: MnistSplit },
   hooks: { log?: (line: string) => void; onBatch?: (r: BatchRecord, perEpoch: number) => void } = {},
   dgc: DGCRefinements = {},
-  makeOpt: OptimizerFactory = () => makeRunOptimizer(ctx.cfg, ctx.cfg.train_lr, dgc),
+  makeOpt: OptimizerFactory = () => makeRunOptimizer(ctx, ctx.cfg.train_lr, dgc),
 ): TrainingRun {
   const { cfg } = ctx;
   const params = initParams(ctx);
@@ -188,7 +195,7 @@ export interface VictimStep {
  */
 export function victimStep(
   ctx: RunContext, data: MnistSplit, loss: VictimLoss = "sse", dgc: DGCRefinements = {},
-  makeOpt: OptimizerFactory = () => makeRunOptimizer(ctx.cfg, ctx.cfg.train_lr, dgc),
+  makeOpt: OptimizerFactory = () => makeRunOptimizer(ctx, ctx.cfg.train_lr, dgc),
 ): VictimStep {
   const target = victimBatch(ctx, data);
   const params = initParams(ctx);

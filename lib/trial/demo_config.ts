@@ -2,11 +2,13 @@
  * The demo's parameters, named as the original dgc_demo.py flags (plus ours), with their
  * defaults and validation. The CLI and the notebooks both go through `validateConfig`.
  */
-import { check, checkInt, checkRate } from "../core/errors";
+import { check, checkInt, checkRate, ConfigError } from "../core/errors";
 import type { BackendChoice } from "../core/backend";
 import type { ModelKind } from "../models/model";
 import { SPLIT_SIZES } from "../data/mnist";
 import type { LabelInit, LabelRule } from "../attack/spec";
+import { DefenseError, parseDefenseArg, type DefenseSpec } from "../threat/channel/defenses";
+import { seedDefense } from "../threat/channel/registry";
 import { ATTACK_METHODS, ATTACK_OPTIMIZERS, defaultLr, defaultOptimizer, type AttackMethod, type AttackOptimizer } from "../attack/methods";
 import { VICTIM_LOSSES, type VictimLoss } from "../models/losses";
 
@@ -39,6 +41,11 @@ export interface DemoConfig {
   /** "none" for analytic, which optimizes nothing. */
   attack_optimizer: AttackOptimizer | "none";
   victim_loss: VictimLoss;
+  /**
+   * What the client sends, from the one defense registry (`dgc:0.9`, `topk:0.9`, `int8`, …); null: the
+   * seed's `use_dgc`/`sparsity` decide (DGC at that sparsity, or none). See `clientDefense`.
+   */
+  defense: string | null;
 }
 
 export const DEFAULTS: DemoConfig = {
@@ -64,6 +71,7 @@ export const DEFAULTS: DemoConfig = {
   attack_method: "dlg",
   attack_optimizer: "gd",
   victim_loss: "sse",
+  defense: null,
 };
 
 /** Which fields are Python ints (the rest of the numbers are floats), for printing like argparse. */
@@ -89,7 +97,22 @@ export function validateConfig(c: DemoConfig): DemoConfig {
   check(c.label_rule === "gram" || c.label_rule === "idlg", `--label_rule must be gram or idlg, got ${c.label_rule}`);
   check(c.result_dir.length > 0, "--result_dir must not be empty");
   checkAttackChoice(c);
+  clientDefense(c);
   return c;
+}
+
+/** What the client sends in this run: `defense` when given, else the seed's flags (DGC at `sparsity`, or none). */
+export function clientDefense(c: Pick<DemoConfig, "defense" | "use_dgc" | "sparsity">): DefenseSpec {
+  if (c.defense === null) return seedDefense(c.use_dgc, c.sparsity);
+  let specs: DefenseSpec[];
+  try {
+    specs = parseDefenseArg(c.defense);
+  } catch (e) {
+    if (e instanceof DefenseError) throw new ConfigError(`--defense: ${e.message}`);
+    throw e;
+  }
+  check(specs.length === 1, `--defense takes one strength here, got '${c.defense}'`);
+  return specs[0];
 }
 
 /** The attack registry's flags: known names, and a method that can apply to the model and batch. */
@@ -120,4 +143,19 @@ export function resolveAttackDefaults(c: DemoConfig, given: { attack_optimizer?:
 /** Defaults overridden by `overrides`, validated. */
 export function makeConfig(overrides: Partial<DemoConfig> = {}): DemoConfig {
   return validateConfig(resolveAttackDefaults({ ...DEFAULTS, ...overrides }, overrides));
+}
+
+/**
+ * `--defense` with the seed's flags as its aliases: dgc:s is `--use_dgc True --sparsity s`, any other
+ * defense `--use_dgc False`. A seed flag given on the command line (`given`) that says otherwise is a
+ * ConfigError; the defaults simply follow the defense.
+ */
+export function withDefense<C extends Pick<DemoConfig, "defense" | "use_dgc" | "sparsity">>(c: C, given: { use_dgc?: unknown; sparsity?: unknown }): C {
+  if (c.defense === null) return c;
+  const d = clientDefense(c);
+  const dgc = d.name === "dgc";
+  const clash = (given.use_dgc !== undefined && c.use_dgc !== dgc) || (given.sparsity !== undefined && (!dgc || c.sparsity !== d.strength));
+  const flags = [given.use_dgc !== undefined ? `--use_dgc ${c.use_dgc ? "True" : "False"}` : "", given.sparsity !== undefined ? `--sparsity ${c.sparsity}` : ""].filter(Boolean);
+  check(!clash, `--defense ${c.defense} conflicts with ${flags.join(" ")}`);
+  return { ...c, use_dgc: dgc, sparsity: dgc ? d.strength! : c.sparsity };
 }

@@ -2,12 +2,11 @@
  * The `fl` command's parameters: dgc_demo's that apply to federated training (all but
  * train_epoch: rounds replace epochs) plus the federated ones, with defaults and validation.
  */
-import { DEFAULTS, resolveAttackDefaults, validateConfig, type DemoConfig } from "./demo_config";
-import { ConfigError, check, checkInt } from "../core/errors";
+import { DEFAULTS, resolveAttackDefaults, validateConfig, type DemoConfig, clientDefense } from "./demo_config";
+import { check, checkInt } from "../core/errors";
 import { SPLIT_SIZES } from "../data/mnist";
 import { ATTACK_METHODS, type AttackMethod } from "../attack/methods";
 import type { VictimLoss } from "../models/losses";
-import { DefenseError, parseDefenseArg, type DefenseSpec } from "../threat/channel/defenses";
 import type { SplitKind } from "../threat/federated/split";
 
 /** The attack registry's methods (lib/attack/methods.ts) and the history attacker. */
@@ -69,34 +68,9 @@ export function resolveFLDefaults(c: FLConfig, given: { attack_optimizer?: unkno
   return { ...c, attack_optimizer: r.attack_optimizer, attack_lr: r.attack_lr, victim_loss: given.victim_loss !== undefined ? c.victim_loss : defaultVictimLoss(c.attack_method) };
 }
 
-/** The defense of a run: `defense` when set, else DGC at `sparsity` (use_dgc) or none. */
-export function flDefense(c: Pick<FLConfig, "defense" | "use_dgc" | "sparsity">): DefenseSpec {
-  if (c.defense === null) return c.use_dgc ? { name: "dgc", strength: c.sparsity } : { name: "none", strength: null };
-  let specs: DefenseSpec[];
-  try {
-    specs = parseDefenseArg(c.defense);
-  } catch (e) {
-    if (e instanceof DefenseError) throw new ConfigError(`--defense: ${e.message}`);
-    throw e;
-  }
-  check(specs.length === 1, `--defense takes one strength here, got '${c.defense}'`);
-  return specs[0];
-}
+/** The defense of a run: the registry's, as `dgc_demo` reads it (`clientDefense`). */
+export const flDefense = clientDefense;
 
-/**
- * `--defense` with the seed's flags as its aliases: dgc:s is `--use_dgc True --sparsity s`, any other
- * defense `--use_dgc False`. A seed flag given on the command line (`given`) that says otherwise is a
- * ConfigError; the defaults simply follow the defense.
- */
-export function withDefense(c: FLConfig, given: { use_dgc?: unknown; sparsity?: unknown }): FLConfig {
-  if (c.defense === null) return c;
-  const d = flDefense(c);
-  const dgc = d.name === "dgc";
-  const clash = (given.use_dgc !== undefined && c.use_dgc !== dgc) || (given.sparsity !== undefined && (!dgc || c.sparsity !== d.strength));
-  const flags = [given.use_dgc !== undefined ? `--use_dgc ${c.use_dgc ? "True" : "False"}` : "", given.sparsity !== undefined ? `--sparsity ${c.sparsity}` : ""].filter(Boolean);
-  check(!clash, `--defense ${c.defense} conflicts with ${flags.join(" ")}`);
-  return { ...c, use_dgc: dgc, sparsity: dgc ? d.strength! : c.sparsity };
-}
 
 /** Throws ConfigError (one line) for the first value out of range, dgc_demo's checks first. */
 export function validateFLConfig(c: FLConfig): FLConfig {

@@ -5,10 +5,8 @@
  */
 import { tf } from "../../core/tf";
 import { Momentum } from "../../optim/momentum";
-import { DGCMomentum, type DGCOptions } from "../../optim/dgc";
 import { makeTransform, type DefenseSpec, type UploadTransform } from "./defenses";
 import { compressAndApply, type Compressed, type Optimizer, type SentStats } from "../../optim/optimizer";
-import type { DGCSettings } from "../../optim/variants";
 import type { Rng } from "../../core/rng";
 
 export class DefendedMomentum implements Optimizer {
@@ -39,19 +37,4 @@ export class DefendedMomentum implements Optimizer {
   dispose(): void {
     this.inner.dispose();
   }
-}
-
-/**
- * The optimizer of a client under a defense: the seed's Momentum for `none`, its DGCMomentum
- * (with a variant's refinements) for `dgc`, Momentum behind the transform for the others.
- */
-export function makeDefenseOptimizer(defense: DefenseSpec, lr: number, rng: Rng, dgc: DGCSettings = {}): Optimizer {
-  if (defense.name === "none") return new Momentum(lr, dgc.momentum ?? 0.9);
-  if (defense.name === "dgc") return new DGCMomentum({ ...dgc, sparsity: defense.strength!, lr, rng });
-  return new DefendedMomentum(defense, lr, rng);
-}
-
-/** The seed's choice: DGCMomentum when use_dgc, else Momentum; momentum 0.9 either way. */
-export function makeOptimizer(useDgc: boolean, lr: number, dgc: Omit<DGCOptions, "lr"> = { sparsity: 0.8 }): Optimizer {
-  return useDgc ? new DGCMomentum({ ...dgc, lr }) : new Momentum(lr, dgc.momentum ?? 0.9);
 }

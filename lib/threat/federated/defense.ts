@@ -12,7 +12,7 @@
  * Privacy of `gaussian:σ`: every client that uploaded in T rounds is (ε, δ)-DP for its participation
  * (add/remove one client, lib/optim/rdp.ts), composed over the T rounds it took part in.
  */
-import { makeDefenseOptimizer } from "../channel/defended";
+import { defenseLabel, makeChannel, seedDefense } from "../channel/registry";
 import { type Optimizer } from "../../optim/optimizer";
 import { gaussianGuarantee } from "../../optim/rdp";
 import { checkDefense, type DefenseSpec } from "../channel/defenses";
@@ -24,7 +24,7 @@ export const FL_DELTA = 1e-5;
 
 /** The defense of a run: `defense` when given, else the seed's flags (DGC at `sparsity`, or none). */
 export function runDefense(o: { defense?: DefenseSpec | null; useDgc: boolean; sparsity: number }): DefenseSpec {
-  return checkDefense(o.defense ?? (o.useDgc ? { name: "dgc", strength: o.sparsity } : { name: "none", strength: null }));
+  return checkDefense(o.defense ?? seedDefense(o.useDgc, o.sparsity));
 }
 
 /** Client c's own random stream for its defense's draws. */
@@ -35,8 +35,8 @@ export function defenseStream(rng: Rng, c: number): Rng {
 /** Client c's optimizer: only its compress() is used (the server applies the averaged upload). */
 export function clientOptimizer(defense: DefenseSpec, lr: number, fedavg: boolean, rng: Rng, c: number, dgc: Omit<DGCOptions, "lr" | "sparsity" | "rng"> = {}): Optimizer {
   // FedAvg compresses a weight delta: DGC without its momentum (error feedback only)
-  if (defense.name === "dgc") return makeDefenseOptimizer(defense, lr, rng.fork(`sample/${c}`), fedavg ? { ...dgc, momentum: 0 } : dgc);
-  return makeDefenseOptimizer(defense, lr, defenseStream(rng, c), dgc);
+  if (defense.name === "dgc") return makeChannel(defense, lr, rng.fork(`sample/${c}`), fedavg ? { ...dgc, momentum: 0 } : dgc);
+  return makeChannel(defense, lr, defenseStream(rng, c), dgc);
 }
 
 export interface ClientPrivacy {
@@ -56,7 +56,5 @@ export function clientPrivacy(defense: DefenseSpec, roundsTaken: readonly number
   }));
 }
 
-/** The defense as `fl` and the study name it: `none`, `dgc:0.99`, `int8`. */
-export function defenseName(d: DefenseSpec): string {
-  return d.strength === null ? d.name : `${d.name}:${d.strength}`;
-}
+/** The defense as `fl` and the study name it: `none`, `dgc:0.99`, `int8` (the registry's `defenseLabel`). */
+export const defenseName = defenseLabel;
