@@ -28,20 +28,25 @@ export { makeModel, MODELS } from "./models/registry";
 export { communicationRows } from "./optim/train";
 export { gaussianGuarantee } from "./optim/rdp";
 
-// threat: what the client sends (the defense registry)
+// threat: who is attacked, what the client sends (the one defense registry), what the server knows
+export { threatModel, describeThreat, type ThreatModel, type ThreatOptions, type VictimImages } from "./threat/model";
+export { parseDefense, seedDefense, defenseLabel, makeChannel } from "./threat/channel/registry";
 export { parseDefenseArg, DEFENSES, type DefenseSpec, type DefenseName } from "./threat/channel/defenses";
 
 // attack
 export { publicData } from "./attack/label_counts";
 export { ATTACK_METHODS, ATTACK_OPTIMIZERS, type AttackMethod, type AttackOptimizer, type AttackSpec } from "./attack/methods";
 
-// trial: one experiment
+// trial: one experiment — runTrial(threat, attack) → TrialRecord; attackImage is its one-call form
+export { runTrial, type TrialRecord, type TrialHooks, type AttackRecord } from "./trial/run";
+export { attackImage, attackSpecOf, type AttackImageOptions } from "./trial/attack_image";
 export { makeConfig, type DemoConfig } from "./trial/demo_config";
 export { setupRun, loadData, runAttack, firstBatch, victimBatch, type AttackRun } from "./trial/demo";
 export { runBatchAttack, matchedLines, type BatchAttackName } from "./trial/batch";
 export { runFL, setupFL } from "./trial/fl_run";
 
 // viz: PNG grids, figures, display in a notebook
+export { comparisonPng } from "./viz/compare";
 export { gridPng, columnsAsImages, splitImages } from "./viz/png";
 export { tileGridPng } from "./viz/tiles";
 export { labelledGridPng } from "./viz/labelled";

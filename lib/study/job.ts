@@ -17,7 +17,7 @@ import { meanStart, runInversionAttack } from "../attack/invert";
 import { attackMetrics } from "../metrics/attack";
 import { mse, psnr, ssim } from "../metrics/image";
 import { currentVersions, RECORD_SCHEMA, type AttackOutcome, type BaselineOutcome, type JobRecord, type TrainingOutcome } from "./record";
-import { makeChannel } from "../threat/channel/registry";
+import { defenseLabel, makeChannel } from "../threat/channel/registry";
 import { statsBytes } from "../optim/wire";
 import { UploadCounter } from "../optim/optimizer";
 import type { Optimizer } from "../optim/optimizer";
@@ -57,6 +57,8 @@ export async function jobContext(cfg: JobConfig): Promise<RunContext> {
       model: cfg.model,
       use_dgc: cfg.training.optimizer === "DGCMomentum",
       sparsity: cfg.sparsity,
+      // a defense point: the registry's defense in front of Momentum, its draws from the "defense" stream
+      defense: cfg.defense ? defenseLabel(cfg.defense) : null,
       train_lr: cfg.training.lr,
       train_epoch: cfg.training.epochs,
       train_batch_size: cfg.training.batchSize,
@@ -104,7 +106,7 @@ export function runJobAttack(cfg: JobConfig, ctx: RunContext, data: SweepData): 
   const sum = (xs: number[]) => xs.reduce((s, v) => s + v, 0);
   const defense = defenseOptimizer(cfg, ctx);
   if (a.kind === "dlg") {
-    const run = runAttack(ctx, data.train, {}, dgc, undefined, undefined, defense);
+    const run = runAttack(ctx, data.train, {}, dgc);
     const last = run.records[run.records.length - 1];
     return {
       attack: {

@@ -7,7 +7,10 @@ import { NUM_CLASSES } from "../data/mnist";
 import { oneHot } from "../models/losses";
 import { victimLoss, type VictimLoss } from "../models/losses";
 import { toBatchTensor } from "../optim/train";
-import type { Batch } from "../data/batcher";
+import { epochBatches, gatherBatch, type Batch } from "../data/batcher";
+import type { MnistSplit } from "../data/mnist";
+import type { Rng } from "../core/rng";
+import type { VictimImages } from "./model";
 import type { Model } from "../models/model";
 import type { Optimizer, SentStats } from "../optim/optimizer";
 
@@ -31,4 +34,15 @@ export function victimGradients(model: Model, params: readonly tf.Tensor[], batc
 export function observedGradients(optimizer: Optimizer, grads: readonly tf.Tensor[]): { observed: tf.Tensor[]; stats: SentStats } {
   const { sent, stats } = optimizer.compress(grads);
   return { observed: sent, stats };
+}
+
+/**
+ * The victim's batch under a threat model: the first batch of the run's shuffle (`shuffle`, the
+ * seed's choice), the chosen indices, or the caller's own arrays — exactly these images, nothing re-derived.
+ */
+export function victimImages(images: VictimImages, data: MnistSplit, shuffle: Rng): Batch {
+  if (images.kind === "first-batch") return epochBatches(data, images.size, shuffle).next().value as Batch;
+  if (images.kind === "indices") return gatherBatch(data, Int32Array.from(images.indices));
+  const size = images.y.length;
+  return { id: 0, index: new Int32Array(size).fill(-1), x: images.x, y: images.y, size };
 }

@@ -5,7 +5,7 @@
  */
 import { tf, variableFrom } from "../core/tf";
 import { initBackend } from "../core/backend";
-import { IMAGE_SIZE, loadMnist, type MnistSplit } from "../data/mnist";
+import { loadMnist, type MnistSplit } from "../data/mnist";
 import { makeModel } from "../models/registry";
 import { type Model } from "../models/model";
 import { makeChannel, type DGCRefinements } from "../threat/channel/registry";
@@ -15,15 +15,13 @@ import { train, type BatchRecord, type TrainResult } from "../optim/train";
 import { clientDefense, INT_FIELDS, type DemoConfig } from "./demo_config";
 import { pyFloat, pyNamespace, type PyValue } from "../io/pyfmt";
 import { epochBatches, type Batch } from "../data/batcher";
-import { type DLGSnapshot } from "../attack/dlg";
-import { attackGuess, runAttackMethod, type AttackOutput, type AttackSpec } from "../attack/methods";
-import { meanImage } from "../data/mnist";
+import { type AttackSpec } from "../attack/methods";
 import { observedGradients, victimGradients } from "../threat/victim";
-import { batchLabels, labelRows, type BatchLabels, type PublicPrior } from "../attack/label_counts";
+import type { PublicPrior } from "../attack/label_counts";
 import type { VictimLoss } from "../models/losses";
-import { attackMetrics } from "../metrics/attack";
-import { signAware, ssim8, type SignAwareReading } from "../metrics/readings";
-import { sumStats, type SentStats } from "../optim/optimizer";
+import type { SentStats } from "../optim/optimizer";
+import type { ThreatModel } from "../threat/model";
+import { runTrial, type AttackRecord, type AttackRun, type TrialHooks, type TrialRecord } from "./run";
 
 export interface RunContext {
   cfg: DemoConfig;
@@ -124,38 +122,7 @@ export function firstBatch(ctx: RunContext, data: MnistSplit, size: number): Bat
  */
 export const ATTACK_RESULT_FILES = /^(target_\d+|result_\d+(_\d+)?|grid|matched)\.png$/;
 
-export interface AttackRecord {
-  iteration: number;
-  mse: number;
-  psnr: number;
-  ssim: number;
-  labelAcc: number;
-  /** DLG's gradient-matching distance at this iteration. */
-  distance: number;
-  /** Beside the seed's (not on its log line): SSIM of the 8-bit PNG images, and the sign-aware reading. */
-  ssim8: number;
-  signAware: SignAwareReading;
-}
-
-export interface AttackRun {
-  target: Batch;
-  /** The label the attacker inferred from the observed gradient. */
-  guess: number;
-  /** What the victim sent, per parameter tensor. */
-  sent: SentStats;
-  /** The victim's full gradient and what the attacker observed, per parameter tensor. */
-  fullGradients: Float32Array[];
-  observedGradients: Float32Array[];
-  snapshots: DLGSnapshot[];
-  records: AttackRecord[];
-  distances: Float64Array;
-  seconds: number;
-  /** The labels the attack ends with, and (analytic) the pixels it recovered exactly. */
-  labels: number[];
-  analytic?: AttackOutput["analytic"];
-  /** B > 1 with a public prior: the label counts inferred from the bias gradient (label_counts.ts). */
-  inferred?: BatchLabels;
-}
+export type { AttackRecord, AttackRun };
 
 /** The attack as the demo's flags describe it (the registry's spec). */
 export function attackSpec(cfg: DemoConfig): AttackSpec {
@@ -210,62 +177,31 @@ export function victimStep(
 }
 
 /**
- * Examples 1 and 2: the victim computes its loss (`--victim_loss`, the seed's Σ(pred − onehot)² by
- * default) on its first batch with the untrained model and hands its optimizer's output to the
- * network; the attacker infers the label and runs the chosen attack on what it observed. `mean`
- * (the training set's mean image) is computed when the method uses it (adaptive's start,
- * analytic's fill for pixels it cannot recover). For a batch (B > 1) with `batchPrior` (labelled
- * public data), each sample gets its own label from the inferred label counts — the fixed label of
- * idlg/ig/adaptive and DLG's start under `--label_init guess` (the seed's all-ones start stays).
+ * Examples 1 and 2 — the seed's threat model as `runTrial` takes it: the victim computes its loss
+ * (`--victim_loss`, the seed's Σ(pred − onehot)² by default) on the first batch of the run's shuffle
+ * with the untrained model and hands its optimizer's output (`clientDefense`: DGC at `--sparsity`,
+ * Momentum, or `--defense`) to the network; the attacker infers the label and runs the chosen attack
+ * on what it observed. `mean` overrides the training set's mean image the server knows; `batchPrior`
+ * (labelled public data) gives each sample of a batch its own label (trial/run.ts).
  */
 export function runAttack(
   ctx: RunContext,
   data: MnistSplit,
-  hooks: {
-    onStart?: (info: { guess: number; sent: number; total: number }) => void;
-    /** Every iteration; at a snapshot also its metrics and the snapshot itself (for live images). */
-    onIteration?: (it: number, distance: number, record?: AttackRecord, snapshot?: DLGSnapshot) => void;
-  } = {},
+  hooks: TrialHooks = {},
   dgc: DGCRefinements = {},
   mean?: Float32Array,
   batchPrior?: PublicPrior,
-  makeOpt?: OptimizerFactory,
-): AttackRun {
-  const { cfg, model } = ctx;
-  const victim = victimStep(ctx, data, cfg.victim_loss, dgc, makeOpt);
-  const { target, params, grads, observed, sent: stats } = victim;
-  try {
-    const B = target.size;
-    const prior = mean ?? (cfg.attack_method === "adaptive" || cfg.attack_method === "analytic" ? meanImage(data) : undefined);
-    const spec = attackSpec(cfg);
-    hooks.onStart?.({ guess: attackGuess(spec, observed), ...sumStats(stats) });
-    const inferred = B > 1 && batchPrior ? batchLabels(model, params, observed, B, cfg.victim_loss, batchPrior) : undefined;
-    const labels = inferred && !(cfg.attack_method === "dlg" && cfg.label_init === "ones") ? labelRows(inferred.labels) : undefined;
-    const records: AttackRecord[] = [];
-    const result = runAttackMethod(
-      spec,
-      { model, params, observed, batch: B, rng: ctx.rng.fork("dummy"), mean: prior, labels },
-      (it, d, snap) => {
-        let rec: AttackRecord | undefined;
-        if (snap) {
-          const shape = { batch: B, height: IMAGE_SIZE, width: IMAGE_SIZE };
-          rec = {
-            iteration: it, distance: d, ...attackMetrics(snap.x, target.x, shape, snap.y, target.y),
-            ssim8: ssim8(snap.x, target.x, shape), signAware: signAware(snap.x, target.x, shape),
-          };
-          records.push(rec);
-        }
-        hooks.onIteration?.(it, d, rec, snap);
-      },
-    );
-    return {
-      target, guess: result.guess, sent: stats,
-      fullGradients: grads.map((g) => g.dataSync().slice() as Float32Array),
-      observedGradients: observed.map((g) => g.dataSync().slice() as Float32Array),
-      snapshots: result.snapshots, records, distances: result.distances, seconds: result.seconds,
-      labels: result.labels, analytic: result.analytic, inferred,
-    };
-  } finally {
-    victim.dispose();
-  }
+): TrialRecord {
+  return runTrial(seedThreat(ctx, data, dgc, mean), attackSpec(ctx.cfg), hooks, batchPrior);
+}
+
+/** The threat model of a demo run: its flags, its seed, its data. */
+export function seedThreat(ctx: RunContext, data: MnistSplit, dgc: DGCRefinements = {}, mean?: Float32Array): ThreatModel {
+  const { cfg } = ctx;
+  return {
+    data, model: cfg.model, seed: ctx.seed,
+    victim: { images: { kind: "first-batch", size: cfg.attack_batch_size }, loss: cfg.victim_loss },
+    channel: { defense: clientDefense(cfg), lr: cfg.train_lr, dgc },
+    server: mean ? { mean } : {},
+  };
 }

@@ -1,0 +1,143 @@
+/**
+ * One trial: a threat model and an attack in, one record out.
+ *
+ *   1. the shared model, its weights from the seed's "init" stream (round 0, untrained);
+ *   2. the victim's images (threat.victim) and the gradient of its loss on them;
+ *   3. what its channel sends: the registry's defense at the client's learning rate, its draws from
+ *      the "defense" stream (DGC: the sparse u·mask of one step from zero state);
+ *   4. the attack (attack/methods.ts: method × optimizer) on exactly that upload, its dummy start
+ *      from the "dummy" stream, with what the server knows (the mean image when the method uses it);
+ *   5. every snapshot scored against exactly the images attacked (SPEC's MSE/PSNR/SSIM/label
+ *      accuracy, the 8-bit SSIM, the sign-aware reading) and the last one judged by the recovery
+ *      rule (metrics/readings.ts: PSNR ≥ the mean image's + 3 dB).
+ * `dgc_demo`'s attack mode is this function with the seed's threat model (trial/demo.ts `runAttack`).
+ */
+import { tf, variableFrom } from "../core/tf";
+import { Rng } from "../core/rng";
+import { IMAGE_SIZE, meanImage } from "../data/mnist";
+import { attackMetrics } from "../metrics/attack";
+import { isRecovered, signAware, ssim8, type SignAwareReading } from "../metrics/readings";
+import { psnr } from "../metrics/image";
+import { makeModel } from "../models/registry";
+import { sumStats, type SentStats } from "../optim/optimizer";
+import { makeChannel } from "../threat/channel/registry";
+import { observedGradients, victimGradients, victimImages } from "../threat/victim";
+import { describeThreat, type ThreatModel } from "../threat/model";
+import { batchLabels, labelRows, type BatchLabels, type PublicPrior } from "../attack/label_counts";
+import { attackGuess, runAttackMethod, type AttackOutput, type AttackSpec } from "../attack/methods";
+import type { DLGSnapshot } from "../attack/dlg";
+import type { Batch } from "../data/batcher";
+
+export interface AttackRecord {
+  iteration: number;
+  mse: number;
+  psnr: number;
+  ssim: number;
+  labelAcc: number;
+  /** The gradient-matching distance at this iteration. */
+  distance: number;
+  /** Beside the seed's (not on its log line): SSIM of the 8-bit PNG images, and the sign-aware reading. */
+  ssim8: number;
+  signAware: SignAwareReading;
+}
+
+export interface AttackRun {
+  target: Batch;
+  /** The label the attacker inferred from the observed gradient. */
+  guess: number;
+  /** What the victim sent, per parameter tensor. */
+  sent: SentStats;
+  /** The victim's full gradient and what the attacker observed, per parameter tensor. */
+  fullGradients: Float32Array[];
+  observedGradients: Float32Array[];
+  snapshots: DLGSnapshot[];
+  records: AttackRecord[];
+  distances: Float64Array;
+  seconds: number;
+  /** The labels the attack ends with, and (analytic) the pixels it recovered exactly. */
+  labels: number[];
+  analytic?: AttackOutput["analytic"];
+  /** B > 1 with a public prior: the label counts inferred from the bias gradient (label_counts.ts). */
+  inferred?: BatchLabels;
+}
+
+export interface TrialRecord extends AttackRun {
+  /** The threat model in one line (describeThreat) and the attack as run. */
+  threat: string;
+  attack: AttackSpec;
+  /** The attack's last reading (null when it took no snapshot: 0 iterations). */
+  final: AttackRecord | null;
+  /** The mean image's PSNR against the targets: the floor the recovery rule adds 3 dB to. */
+  baselinePsnr: number;
+  /** The recovery rule on the final reading. */
+  recovered: boolean;
+  /** Nothing crossed the network in this step: the attack had nothing to work from. */
+  sentNothing: boolean;
+}
+
+export interface TrialHooks {
+  onStart?: (info: { guess: number; sent: number; total: number }) => void;
+  /** Every iteration; at a snapshot also its metrics and the snapshot itself (for live images). */
+  onIteration?: (it: number, distance: number, record?: AttackRecord, snapshot?: DLGSnapshot) => void;
+}
+
+/**
+ * Runs one trial. `batchPrior` (labelled public data) gives each sample of a batch its own label
+ * from the inferred label counts (label_counts.ts) — the fixed label of idlg/ig/adaptive and DLG's
+ * start under labelInit "guess" (the seed's all-ones start stays).
+ */
+export function runTrial(threat: ThreatModel, attack: AttackSpec, hooks: TrialHooks = {}, batchPrior?: PublicPrior): TrialRecord {
+  const rng = new Rng(threat.seed);
+  const model = makeModel(threat.model);
+  const target = victimImages(threat.victim.images, threat.data, rng.fork("shuffle"));
+  const params = tf.tidy(() => model.init(rng.fork("init"))).map((t) => variableFrom(t, true));
+  const optimizer = makeChannel(threat.channel.defense, threat.channel.lr, rng.fork("defense"), threat.channel.dgc);
+  let grads: tf.Tensor[] = [];
+  let observed: tf.Tensor[] = [];
+  try {
+    grads = victimGradients(model, params, target, threat.victim.loss);
+    const sentStep = observedGradients(optimizer, grads);
+    observed = sentStep.observed;
+    const stats = sentStep.stats;
+    const B = target.size;
+    const mean = threat.server.mean ?? (attack.method === "adaptive" || attack.method === "analytic" ? meanImage(threat.data) : undefined);
+    const totals = sumStats(stats);
+    hooks.onStart?.({ guess: attackGuess(attack, observed), ...totals });
+    const inferred = B > 1 && batchPrior ? batchLabels(model, params, observed, B, threat.victim.loss, batchPrior) : undefined;
+    const labels = inferred && !(attack.method === "dlg" && attack.labelInit === "ones") ? labelRows(inferred.labels) : undefined;
+    const shape = { batch: B, height: IMAGE_SIZE, width: IMAGE_SIZE };
+    const records: AttackRecord[] = [];
+    const result = runAttackMethod(attack, { model, params, observed, batch: B, rng: rng.fork("dummy"), mean, labels }, (it, d, snap) => {
+      let rec: AttackRecord | undefined;
+      if (snap) {
+        rec = {
+          iteration: it, distance: d, ...attackMetrics(snap.x, target.x, shape, snap.y, target.y),
+          ssim8: ssim8(snap.x, target.x, shape), signAware: signAware(snap.x, target.x, shape),
+        };
+        records.push(rec);
+      }
+      hooks.onIteration?.(it, d, rec, snap);
+    });
+    const baselinePsnr = psnr(tiled(meanImage(threat.data), B), target.x);
+    const final = records.length > 0 ? records[records.length - 1] : null;
+    return {
+      target, guess: result.guess, sent: stats,
+      fullGradients: grads.map((g) => g.dataSync().slice() as Float32Array),
+      observedGradients: observed.map((g) => g.dataSync().slice() as Float32Array),
+      snapshots: result.snapshots, records, distances: result.distances, seconds: result.seconds,
+      labels: result.labels, analytic: result.analytic, inferred,
+      threat: describeThreat(threat), attack, final, baselinePsnr,
+      recovered: final !== null && isRecovered(final.psnr, baselinePsnr),
+      sentNothing: totals.sent === 0,
+    };
+  } finally {
+    optimizer.dispose();
+    tf.dispose([...grads, ...observed, ...params]);
+  }
+}
+
+function tiled(image: Float32Array, times: number): Float32Array {
+  const out = new Float32Array(image.length * times);
+  for (let i = 0; i < times; i++) out.set(image, i * image.length);
+  return out;
+}
