@@ -1,0 +1,129 @@
+/**
+ * The attack, in a Web Worker, on the library's own attack path: the victim's step
+ * (lib/threat/victim.ts, the defense's optimizer from lib/threat/channel/defended.ts) and the attack
+ * registry (lib/attack/methods.ts runAttackMethod) — the code the CLI and the notebooks run.
+ * The page stops a run by terminating this worker (the attack loop is synchronous).
+ */
+import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
+import { tf, variableFrom } from "../lib/core/tf";
+import { initBackend } from "../lib/core/backend";
+import { Rng } from "../lib/core/rng";
+import { makeModel } from "../lib/models/registry";
+import { makeDefenseOptimizer } from "../lib/threat/channel/defended";
+import { victimGradients, observedGradients } from "../lib/threat/victim";
+import { runAttackMethod, defaultLr, type AttackSpec } from "../lib/attack/methods";
+import { psnr, ssim } from "../lib/metrics/image";
+import { recovery, signAware, ssim8 } from "../lib/metrics/readings";
+import { statsBytes } from "../lib/optim/wire";
+import type { DefenseSpec } from "../lib/threat/channel/defenses";
+import type { Batch } from "../lib/data/batcher";
+import { ATTACK_PLAN, STRENGTH, type Settings } from "./settings";
+import type { FromWorker, RunRequest } from "./protocol";
+
+const post = (m: FromWorker, transfer: Transferable[] = []) => (self as unknown as Worker).postMessage(m, transfer);
+const SHAPE = { batch: 1, height: 28, width: 28 };
+
+/** A small second-order workload like the attack's: the gradient of a gradient distance on a 784→10 layer. */
+function probe(reps: number): number {
+  const w = tf.randomNormal([784, 10]);
+  const x0 = tf.randomNormal([1, 784]);
+  const g0 = tf.randomNormal([784, 10]);
+  const f = (x: tf.Tensor) => {
+    const gw = tf.grad((ww: tf.Tensor) => tf.sum(tf.square(tf.matMul(x, ww))))(w);
+    return tf.sum(tf.square(tf.sub(gw, g0))) as tf.Scalar;
+  };
+  const once = () => tf.tidy(() => tf.grad(f)(x0).dataSync());
+  once();
+  const t0 = performance.now();
+  for (let i = 0; i < reps; i++) once();
+  tf.dispose([w, x0, g0]);
+  return (performance.now() - t0) / reps;
+}
+
+/** Sets the backend; "auto" times the probe on wasm and webgl and keeps the faster. */
+async function pickBackend(choice: Settings["backend"]): Promise<string> {
+  setWasmPaths(new URL("./", self.location.href).href);
+  if (choice === "wasm" || choice === "cpu") return `${await initBackend(choice)}`;
+  if (choice === "webgl") {
+    if (!(await tf.setBackend("webgl"))) throw new Error("WebGL is not available in this browser's workers");
+    return "webgl";
+  }
+  await initBackend("wasm");
+  const wasmMs = probe(5);
+  let glMs = Infinity;
+  try {
+    if (await tf.setBackend("webgl")) glMs = probe(5);
+  } catch {
+    /* no WebGL in workers here */
+  }
+  if (glMs < wasmMs) return `webgl (auto: webgl ${glMs.toFixed(1)} ms, wasm ${wasmMs.toFixed(1)} ms a probe)`;
+  await tf.setBackend("wasm");
+  return `wasm (auto: wasm ${wasmMs.toFixed(1)} ms, webgl ${Number.isFinite(glMs) ? `${glMs.toFixed(1)} ms` : "unavailable"} a probe)`;
+}
+
+function defenseSpec(s: Settings): DefenseSpec {
+  return { name: s.defense, strength: STRENGTH[s.defense] ? s.strength : null };
+}
+
+async function run(req: RunRequest): Promise<void> {
+  const s = req.settings;
+  const backend = await pickBackend(s.backend);
+  post({ type: "backend", backend: tf.getBackend(), detail: backend });
+  const plan = ATTACK_PLAN[s.attack];
+  const rng = new Rng(s.seed);
+  const model = makeModel(s.model);
+  const params = tf.tidy(() => model.init(rng.fork("init"))).map((t) => variableFrom(t, true));
+  const target: Batch = { id: 0, index: Int32Array.of(0), x: req.target, y: Int32Array.of(req.label), size: 1 };
+  const optimizer = makeDefenseOptimizer(defenseSpec(s), s.trainLr, rng.fork("defense"));
+  const grads = victimGradients(model, params, target, plan.victimLoss);
+  const { observed, stats } = observedGradients(optimizer, grads);
+  optimizer.dispose();
+  const sent = stats.sent.reduce((a, b) => a + b, 0);
+  const total = stats.total.reduce((a, b) => a + b, 0);
+  // the sent-mask heat map of the first layer (Linear: which of each pixel's 10 weights were sent)
+  let mask: Float32Array | undefined;
+  if (s.model === "linear") {
+    const w = observed[0].dataSync();
+    mask = new Float32Array(784);
+    for (let p = 0; p < 784; p++) for (let c = 0; c < 10; c++) if (w[p * 10 + c] !== 0) mask[p] += 0.1;
+  }
+  const baseline = psnr(req.mean, req.target);
+  post({ type: "sent", sent, total, bytes: statsBytes(stats), denseBytes: 4 * total, perTensor: stats.sent.map((k, i) => ({ name: model.paramNames[i], sent: k, total: stats.total[i] })), mask, baselinePsnr: baseline, victimLoss: plan.victimLoss });
+  const spec: AttackSpec = {
+    method: plan.method, optimizer: plan.optimizer, iterations: s.iterations, lr: defaultLr(plan.optimizer), returnEvery: s.every,
+    windowSize: 200, victimLoss: plan.victimLoss, labelInit: "ones", labelRule: "gram",
+  };
+  let its: number[] = [];
+  let ds: number[] = [];
+  let last = performance.now();
+  const flush = () => {
+    if (its.length) post({ type: "progress", iterations: its, distances: ds });
+    its = [];
+    ds = [];
+    last = performance.now();
+  };
+  const out = runAttackMethod(spec, { model, params, observed, batch: 1, rng: rng.fork("dummy"), mean: req.mean }, (it, d, snap) => {
+    its.push(it);
+    ds.push(d);
+    if (snap) {
+      flush();
+      post({ type: "snapshot", iteration: it, x: snap.x, psnr: psnr(snap.x, req.target), ssim: ssim(snap.x, req.target, SHAPE), distance: d });
+    } else if (performance.now() - last > 100) flush();
+  });
+  flush();
+  const p = psnr(out.x, req.target);
+  const sa = signAware(out.x, req.target, SHAPE);
+  // the seed's DLG returns its last snapshot's image; the other attacks the image after the last iteration
+  const lastSnap = out.snapshots[out.snapshots.length - 1];
+  const iteration = lastSnap && lastSnap.x === out.x ? lastSnap.iteration : s.iterations - 1;
+  post({
+    type: "done", iteration, x: out.x, psnr: p, ssim: ssim(out.x, req.target, SHAPE), ssim8: ssim8(out.x, req.target, SHAPE), signAwarePsnr: sa.psnr,
+    recovery: recovery(p, sa.psnr, baseline), baselinePsnr: baseline, seconds: out.seconds, label: out.labels[0], guess: out.guess,
+    lastSnapshot: out.snapshots.length ? { iteration: out.snapshots[out.snapshots.length - 1].iteration, psnr: psnr(out.snapshots[out.snapshots.length - 1].x, req.target) } : null,
+  });
+  tf.dispose([...params, ...grads, ...observed]);
+}
+
+self.onmessage = (e: MessageEvent<RunRequest>) => {
+  run(e.data).catch((err: unknown) => post({ type: "error", message: err instanceof Error ? err.message : String(err) }));
+};
