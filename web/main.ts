@@ -154,8 +154,8 @@ function saveUrl(): void {
 function showStrength(): void {
   const st = STRENGTH[settings.defense];
   el.strength.disabled = !st;
-  el.strength.parentElement!.style.visibility = st ? "visible" : "hidden";
-  el.strengthLabel.style.visibility = st ? "visible" : "hidden";
+  el.strength.parentElement!.classList.toggle("hidden", !st);
+  el.strengthLabel.classList.toggle("hidden", !st);
   if (!st) return;
   el.strengthLabel.textContent = st.label;
   el.strength.min = String(st.min);
@@ -186,7 +186,7 @@ function updateCli(): void {
   const plan = ATTACK_PLAN[s.attack];
   const cliDefense = s.defense === "none" ? "--use_dgc False" : s.defense === "dgc" ? `--use_dgc True --sparsity ${s.strength}` : null;
   if (s.image !== "victim" || !cliDefense) {
-    el.cli.textContent = "The command line attacks the seed's training image with no defense or DGC; choose image “The CLI's victim” for the same run there.";
+    el.cli.textContent = "The command line attacks the seed's training image with no defense or DGC; choose the image “The seed's victim” for the same run there.";
     return;
   }
   const method = plan.method === "dlg" && plan.optimizer === "gd" ? "" : ` --attack_method ${plan.method} --attack_optimizer ${plan.optimizer} --victim_loss ${plan.victimLoss}`;
@@ -408,7 +408,7 @@ document.addEventListener("keydown", (e) => {
 
 async function start(): Promise<void> {
   for (let d = 0; d < 10; d++) el.label.append(new Option(String(d), String(d)));
-  el.image.append(new Option("Draw your own", "draw"), new Option("The CLI's victim for the seed (training set)", "victim"));
+  el.image.append(new Option("Draw your own", "draw"), new Option("The seed's victim (as the CLI)", "victim"));
   settingsToForm();
   drawChart();
   updateCli();
@@ -416,7 +416,7 @@ async function start(): Promise<void> {
   const res = await fetch("mnist-sample.json");
   if (!res.ok) throw new Error(`mnist-sample.json: HTTP ${res.status}`);
   sample = decodeSample((await res.json()) as SampleFile);
-  sample.testLabels.forEach((y, i) => el.image.append(new Option(`MNIST test image ${i} (a ${y})`, `test:${i}`)));
+  sample.testLabels.forEach((y, i) => el.image.append(new Option(`Test image ${i} (a ${y})`, `test:${i}`)));
   el.image.value = settings.image;
   imageFromSettings();
   settings.label = Number(el.label.value);
