@@ -56,18 +56,21 @@ after(async () => {
 });
 
 async function open(query = "", width = 1280): Promise<Page> {
-  const page = await browser!.newPage({ viewport: { width, height: 900 } });
-  await page.route("**/*", (route) => {
+  // routes on the context see the worker's requests (the wasm binary) as well as the page's
+  const context = await browser!.newContext({ viewport: { width, height: 900 } });
+  await context.route("**/*", (route) => {
     const url = route.request().url();
     if (url.startsWith(base)) return route.continue();
     offsite.push(url);
     return route.abort();
   });
+  const page = await context.newPage();
+  page.on("close", () => void context.close());
   page.on("console", (m) => {
     if (m.type() === "error") errors.push(`${m.text()} (${m.location().url})`);
   });
   page.on("pageerror", (e) => errors.push(e.message));
-  // the worker's requests (the wasm binary) go through the page's routes too; its errors surface as console errors
+  // the worker's uncaught errors surface on the page as console errors
   await page.goto(base + query);
   await page.waitForFunction(IDLE, null, { timeout: 30000 });
   return page;

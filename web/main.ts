@@ -4,7 +4,7 @@
  */
 import { decodeSample, normalize, PIXELS, type Sample, type SampleFile } from "./data";
 import { ATTACK_PLAN, formatSettings, fromBase64Url, parseSettings, STRENGTH, toBase64Url, type Settings } from "./settings";
-import type { FromWorker, RunRequest } from "./protocol";
+import type { FromWorker, RunRequest, WarmRequest } from "./protocol";
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const el = {
@@ -23,6 +23,8 @@ let sample: Sample | undefined;
 /** The client's image as 28×28 uint8 (MNIST's convention: ink 255 on 0). */
 let pixels = new Uint8Array(PIXELS);
 let worker: Worker | undefined;
+/** A worker started ahead, its backend set up while the page is idle (starting one costs ~1–2 s: the script, the WASM compile). */
+let spare: { worker: Worker; backend: Settings["backend"] } | undefined;
 let points: { it: number; d: number }[] = [];
 let lastIteration = -1;
 let sentNothing = false;
@@ -218,6 +220,7 @@ function readForm(e?: Event): void {
   const imageChanged = next.image !== settings.image || (next.image === "victim" && next.seed !== settings.seed);
   settings = next;
   settingsToForm();
+  if (!worker && sample) warm();
   if (imageChanged && e?.target !== el.label) imageFromSettings();
   saveUrl();
 }
@@ -353,9 +356,19 @@ function onMessage(m: FromWorker): void {
   }
 }
 
+function warm(): void {
+  if (spare?.backend === settings.backend) return;
+  spare?.worker.terminate();
+  const w = new Worker("worker.js");
+  w.postMessage({ type: "warm", backend: settings.backend } satisfies WarmRequest);
+  spare = { worker: w, backend: settings.backend };
+}
+
 function finish(): void {
+  const wasRunning = worker !== undefined;
   worker?.terminate();
   worker = undefined;
+  if (wasRunning) warm();
   el.run.disabled = false;
   el.stop.disabled = true;
   document.body.dataset.state = "idle";
@@ -375,8 +388,10 @@ function run(): void {
   setVerdict("", "");
   queueChart();
   const label = Number(el.label.value);
-  const req: RunRequest = { settings, target: normalize(pixels), label, mean: sample.mean };
-  worker = new Worker("worker.js");
+  const req: RunRequest = { type: "run", settings, target: normalize(pixels), label, mean: sample.mean };
+  warm();
+  worker = spare!.worker;
+  spare = undefined;
   worker.onmessage = (e: MessageEvent<FromWorker>) => onMessage(e.data);
   worker.onerror = (e) => {
     setStatus(`Error: ${e.message}`);
@@ -420,6 +435,7 @@ async function start(): Promise<void> {
   el.image.value = settings.image;
   imageFromSettings();
   settings.label = Number(el.label.value);
+  warm();
   setStatus("Ready: press Run.");
   document.body.dataset.state = "idle";
 }

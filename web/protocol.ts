@@ -1,7 +1,14 @@
 /** Messages between the page and its attack worker. */
 import type { Settings } from "./settings";
 
+/** Sets the backend up ahead of a run (a worker is started and warmed while the page is idle). */
+export interface WarmRequest {
+  type: "warm";
+  backend: Settings["backend"];
+}
+
 export interface RunRequest {
+  type: "run";
   settings: Settings;
   /** The victim's image, 784 values in [−1, 1]. */
   target: Float32Array;
@@ -9,6 +16,8 @@ export interface RunRequest {
   /** The training set's mean image (the adaptive attack's start; the recovery rule's baseline). */
   mean: Float32Array;
 }
+
+export type ToWorker = WarmRequest | RunRequest;
 
 export type FromWorker =
   | { type: "backend"; backend: string; detail: string }

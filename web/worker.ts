@@ -18,7 +18,7 @@ import { statsBytes } from "../lib/optim/wire";
 import type { DefenseSpec } from "../lib/threat/channel/defenses";
 import type { Batch } from "../lib/data/batcher";
 import { ATTACK_PLAN, STRENGTH, type Settings } from "./settings";
-import type { FromWorker, RunRequest } from "./protocol";
+import type { FromWorker, RunRequest, ToWorker } from "./protocol";
 
 const post = (m: FromWorker, transfer: Transferable[] = []) => (self as unknown as Worker).postMessage(m, transfer);
 const SHAPE = { batch: 1, height: 28, width: 28 };
@@ -73,9 +73,12 @@ function defenseSpec(s: Settings): DefenseSpec {
   return { name: s.defense, strength: STRENGTH[s.defense] ? s.strength : null };
 }
 
+/** The backend set up by a "warm" message, and for which choice. */
+let warmed: { choice: Settings["backend"]; detail: Promise<string> } | undefined;
+
 async function run(req: RunRequest): Promise<void> {
   const s = req.settings;
-  const backend = await pickBackend(s.backend);
+  const backend = await (warmed?.choice === s.backend ? warmed.detail : pickBackend(s.backend));
   post({ type: "backend", backend: tf.getBackend(), detail: backend });
   const plan = ATTACK_PLAN[s.attack];
   const rng = new Rng(s.seed);
@@ -132,6 +135,13 @@ async function run(req: RunRequest): Promise<void> {
   tf.dispose([...params, ...grads, ...observed]);
 }
 
-self.onmessage = (e: MessageEvent<RunRequest>) => {
-  run(e.data).catch((err: unknown) => post({ type: "error", message: err instanceof Error ? err.message : String(err) }));
+self.onmessage = (e: MessageEvent<ToWorker>) => {
+  const m = e.data;
+  if (m.type === "warm") {
+    const detail = pickBackend(m.backend);
+    detail.catch(() => undefined); // a failure is reported by the run that waits for it
+    warmed = { choice: m.backend, detail };
+    return;
+  }
+  run(m).catch((err: unknown) => post({ type: "error", message: err instanceof Error ? err.message : String(err) }));
 };
