@@ -29,6 +29,7 @@ let points: { it: number; d: number }[] = [];
 let lastIteration = -1;
 let sentNothing = false;
 let chartQueued = false;
+let backendDetail = "";
 
 // ---- the image -------------------------------------------------------------------------------
 
@@ -305,7 +306,7 @@ function onMessage(m: FromWorker): void {
   switch (m.type) {
     case "backend":
       el.backendOut.textContent = m.backend;
-      el.backendOut.title = m.detail;
+      el.backendOut.title = backendDetail = m.detail;
       setStatus(`Attacking on ${m.detail}…`);
       break;
     case "sent": {
@@ -339,7 +340,7 @@ function onMessage(m: FromWorker): void {
       el.recon.dataset.psnr = String(m.psnr);
       if (m.lastSnapshot) el.recon.dataset.lastSnapshotPsnr = String(m.lastSnapshot.psnr);
       el.recon.dataset.seconds = String(m.seconds);
-      setStatus(`Done: ${settings.iterations} iterations in ${m.seconds.toFixed(2)} s. Label guess ${m.guess}, final label ${m.label}.`);
+      setStatus(`Done: ${settings.iterations} iterations in ${m.seconds.toFixed(2)} s on ${backendDetail}. Label guess ${m.guess}, final label ${m.label}.`);
       if (!sentNothing) {
         const rule = `the mean image scores ${m.baselinePsnr.toFixed(2)} dB; the rule asks for ${(m.baselinePsnr + 3).toFixed(2)} dB`;
         if (m.recovery === "recovered") setVerdict(`Recovered: the attacker rebuilt the image (PSNR ${m.psnr.toFixed(2)} dB; ${rule}).`, "leak");

@@ -44,7 +44,7 @@ export const STRENGTH: Partial<Record<DefenseChoice, { label: string; min: numbe
 /** Each attack's method, optimizer, victim loss and default iterations (lib/attack/methods.ts). */
 export const ATTACK_PLAN: Record<AttackChoice, { method: "dlg" | "ig" | "adaptive"; optimizer: "gd" | "adam" | "lbfgs"; victimLoss: "sse" | "ce"; iterations: number; every: number; title: string }> = {
   dlg: { method: "dlg", optimizer: "gd", victimLoss: "sse", iterations: 2000, every: 100, title: "DLG, the seed's (gradient descent)" },
-  "dlg-lbfgs": { method: "dlg", optimizer: "lbfgs", victimLoss: "sse", iterations: 100, every: 5, title: "DLG with L-BFGS (the paper's)" },
+  "dlg-lbfgs": { method: "dlg", optimizer: "lbfgs", victimLoss: "sse", iterations: 50, every: 5, title: "DLG with L-BFGS (the paper's)" },
   ig: { method: "ig", optimizer: "adam", victimLoss: "ce", iterations: 2000, every: 100, title: "Inverting Gradients (cosine + TV, Adam)" },
   adaptive: { method: "adaptive", optimizer: "adam", victimLoss: "ce", iterations: 2000, every: 100, title: "Defense-aware (masked L2 + TV, mean start)" },
 };
