@@ -189,7 +189,7 @@ function updateCli(): void {
   const plan = ATTACK_PLAN[s.attack];
   const cliDefense = s.defense === "none" ? "--use_dgc False" : s.defense === "dgc" ? `--use_dgc True --sparsity ${s.strength}` : null;
   if (s.image !== "victim" || !cliDefense) {
-    el.cli.textContent = "The command line attacks the seed's training image with no defense or DGC; choose the image “The seed's victim” for the same run there.";
+    el.cli.textContent = "The command line attacks the seed's training image with no defense or DGC; choose the image “Seed's CLI victim” for the same run there.";
     return;
   }
   const method = plan.method === "dlg" && plan.optimizer === "gd" ? "" : ` --attack_method ${plan.method} --attack_optimizer ${plan.optimizer} --victim_loss ${plan.victimLoss}`;
@@ -424,7 +424,7 @@ document.addEventListener("keydown", (e) => {
 
 async function start(): Promise<void> {
   for (let d = 0; d < 10; d++) el.label.append(new Option(String(d), String(d)));
-  el.image.append(new Option("Draw your own", "draw"), new Option("The seed's victim (as the CLI)", "victim"));
+  el.image.append(new Option("Draw your own", "draw"), new Option("Seed's CLI victim", "victim"));
   settingsToForm();
   drawChart();
   updateCli();
