@@ -65,6 +65,8 @@ export interface TrialRecord extends AttackRun {
   /** The threat model in one line (describeThreat) and the attack as run. */
   threat: string;
   attack: AttackSpec;
+  /** The attack's result after its last iteration, [B × 784] (DLG × gd: its last snapshot's, as the seed reports). */
+  reconstruction: Float32Array;
   /** The attack's last reading (null when it took no snapshot: 0 iterations). */
   final: AttackRecord | null;
   /** The mean image's PSNR against the targets: the floor the recovery rule adds 3 dB to. */
@@ -76,7 +78,8 @@ export interface TrialRecord extends AttackRun {
 }
 
 export interface TrialHooks {
-  onStart?: (info: { guess: number; sent: number; total: number }) => void;
+  /** Before the attack: the label it inferred, what crossed the network (entries, per tensor, the decoded values). */
+  onStart?: (info: { guess: number; sent: number; total: number; stats: SentStats; observed: Float32Array[] }) => void;
   /** Every iteration; at a snapshot also its metrics and the snapshot itself (for live images). */
   onIteration?: (it: number, distance: number, record?: AttackRecord, snapshot?: DLGSnapshot) => void;
 }
@@ -102,7 +105,7 @@ export function runTrial(threat: ThreatModel, attack: AttackSpec, hooks: TrialHo
     const B = target.size;
     const mean = threat.server.mean ?? (attack.method === "adaptive" || attack.method === "analytic" ? meanImage(threat.data) : undefined);
     const totals = sumStats(stats);
-    hooks.onStart?.({ guess: attackGuess(attack, observed), ...totals });
+    if (hooks.onStart) hooks.onStart({ guess: attackGuess(attack, observed), ...totals, stats, observed: observed.map((g) => g.dataSync().slice() as Float32Array) });
     const inferred = B > 1 && batchPrior ? batchLabels(model, params, observed, B, threat.victim.loss, batchPrior) : undefined;
     const labels = inferred && !(attack.method === "dlg" && attack.labelInit === "ones") ? labelRows(inferred.labels) : undefined;
     const shape = { batch: B, height: IMAGE_SIZE, width: IMAGE_SIZE };
@@ -118,7 +121,7 @@ export function runTrial(threat: ThreatModel, attack: AttackSpec, hooks: TrialHo
       }
       hooks.onIteration?.(it, d, rec, snap);
     });
-    const baselinePsnr = psnr(tiled(meanImage(threat.data), B), target.x);
+    const baselinePsnr = psnr(tiled(threat.server.mean ?? meanImage(threat.data), B), target.x);
     const final = records.length > 0 ? records[records.length - 1] : null;
     return {
       target, guess: result.guess, sent: stats,
@@ -126,7 +129,7 @@ export function runTrial(threat: ThreatModel, attack: AttackSpec, hooks: TrialHo
       observedGradients: observed.map((g) => g.dataSync().slice() as Float32Array),
       snapshots: result.snapshots, records, distances: result.distances, seconds: result.seconds,
       labels: result.labels, analytic: result.analytic, inferred,
-      threat: describeThreat(threat), attack, final, baselinePsnr,
+      threat: describeThreat(threat), attack, reconstruction: result.x, final, baselinePsnr,
       recovered: final !== null && isRecovered(final.psnr, baselinePsnr),
       sentNothing: totals.sent === 0,
     };
