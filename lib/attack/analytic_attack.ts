@@ -53,3 +53,22 @@ export function runAnalytic(spec: AttackSpec, input: AttackInput, guess: number,
     analytic: { recovered: r.recovered, recoveredCount: r.recoveredCount, classUsed: r.classUsed },
   };
 }
+
+/**
+ * The sweep's plain analytic attack: analyticLinear with the mean image as the fill for what it
+ * cannot recover, the label of the column it divided by (0 when no bias entry arrived). `dense`:
+ * nothing was dropped, so a zero entry is a value.
+ */
+export function runAnalyticPlain(input: AttackInput, dense: boolean, onIteration?: IterationHook): AttackOutput {
+  const t0 = performance.now();
+  if (input.observed.length !== 2) throw new Error("the analytic attack needs the Linear model's weight and bias gradients");
+  const r = analyticLinear(input.observed[0].dataSync(), input.observed[1].dataSync(), input.mean, dense);
+  const guess = r.classUsed ?? 0;
+  const y = initialLabels("guess", 1, guess);
+  const snap: DLGSnapshot = { iteration: 0, x: r.x, y, distance: NaN };
+  onIteration?.(0, snap.distance, snap);
+  return {
+    x: r.x, y, labels: [guess], guess, snapshots: [snap], distances: Float64Array.of(NaN), seconds: (performance.now() - t0) / 1000,
+    analytic: { recovered: r.recovered, recoveredCount: r.recoveredCount, classUsed: r.classUsed },
+  };
+}

@@ -2,7 +2,7 @@
  * DLG exactly as the DLG paper's code starts it (mit-han-lab/dlg, main.py): dummy data x' *and* dummy
  * label logits y' drawn N(0, 1), the victim loss cross-entropy against softmax(y'), the registry's
  * summed distance D = Σ_tensors Σ (∂L(x', y')/∂θ − g)² over every received entry (zeros included: the
- * attacker does not model the defense) — `dlgObjective(…, "ce", "l2sum")` of methods.ts — minimized over
+ * attacker does not model the defense) — `dlgObjective(…, "ce", "l2sum")` of objectives.ts — minimized over
  * (x', y') together by L-BFGS (torch's defaults, lr 1), one `.step(closure)` per "iteration". The result
  * is the best finite point L-BFGS evaluated. It differs from `runAttackMethod` (dlg × lbfgs × ce) only
  * in the random label start and in keeping the summed distance on the Linear model too, where it fails
@@ -12,7 +12,7 @@ import { tf } from "../core/tf";
 import { NUM_CLASSES, PIXELS } from "../data/mnist";
 import { DivergenceError } from "../core/errors";
 import { LBFGS, tfObjective, type LBFGSOptions, type Objective } from "./lbfgs";
-import { dlgObjective } from "./methods";
+import { dlgObjective } from "./objectives";
 import type { Model } from "../models/model";
 import type { Rng } from "../core/rng";
 

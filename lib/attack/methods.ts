@@ -27,19 +27,20 @@ import { tf } from "../core/tf";
 import { NUM_CLASSES, PIXELS } from "../data/mnist";
 import { DivergenceError } from "../core/errors";
 import { makeStepper } from "./steppers";
-import { runAnalytic } from "./analytic_attack";
+import { runAnalytic, runAnalyticPlain } from "./analytic_attack";
+import { lbfgsDlg } from "./lbfgs_dlg";
 import { analyticApplies } from "./analytic";
 import { dlgAttack, initialLabels, type DLGSnapshot } from "./dlg";
 import { ADAPTIVE_ATTACK } from "./adaptive";
 import { IG_ATTACK } from "./ig";
 import { inferLabel, inversionObjective, meanStart, noiseStart } from "./invert";
-import { l2Distance, totalVariation, transmittedMask } from "./objectives";
-import { parameterGradients, type VictimLoss } from "../models/losses";
-import { logSumExp } from "../models/losses";
+import { dlgObjective, totalVariation, transmittedMask } from "./objectives";
 import type { Model } from "../models/model";
 import { AttackSetupError, type AttackInput, type AttackMethod, type AttackOptimizer, type AttackOutput, type AttackRecipe, type AttackSpec, type IterationHook } from "./spec";
 
 export * from "./spec";
+// DLG's objective lives with the other objectives (lbfgs_dlg.ts uses it too)
+export { dlgObjective };
 
 const fromInversion = (a: typeof IG_ATTACK): AttackRecipe => ({
   optimizeLabel: false, distance: a.distance, masked: a.masked, tvWeight: a.tvWeight, box: a.box, decay: a.decay,
@@ -72,22 +73,6 @@ export function checkApplicable(method: AttackMethod, model: Model, batch: numbe
   if (batch !== 1) throw new AttackSetupError(`--attack_method analytic recovers one image; the attacked batch has ${batch}`);
 }
 
-/** softmax along the last axis from elementary ops (tfjs's Softmax gradient is output-based). */
-function softmax(y: tf.Tensor): tf.Tensor {
-  return tf.exp(tf.sub(y, logSumExp(y)));
-}
-
-/**
- * DLG's objective D(x', y') under the given victim loss (ce: the dummy label goes through softmax),
- * with the seed's per-tensor mean ("l2") or the papers' plain sum ("l2sum").
- */
-export function dlgObjective(model: Model, params: readonly tf.Tensor[], observed: readonly tf.Tensor[], loss: VictimLoss, distance: "l2" | "l2sum" = "l2") {
-  const gradsOf = parameterGradients(model, params, loss);
-  return (x: tf.Tensor, y: tf.Tensor): tf.Scalar =>
-    l2Distance(gradsOf(x, loss === "ce" ? softmax(y) : y), observed, undefined, distance === "l2sum" ? "sum" : "mean");
-}
-
-
 /**
  * With L-BFGS on LeNet, dlg and idlg match gradients by the papers' plain sum (their code's
  * `grad_diff`), not the seed's per-tensor mean: L-BFGS's tolerances are absolute (|Δloss| < 1e-9
@@ -119,9 +104,12 @@ export function runAttackMethod(spec: AttackSpec, input: AttackInput, onIteratio
   if (input.labels && input.labels.length !== input.batch * NUM_CLASSES) {
     throw new AttackSetupError(`labels: ${input.labels.length} values do not make ${input.batch} rows of ${NUM_CLASSES}`);
   }
-  if (spec.method === "analytic") return runAnalytic(spec, input, attackGuess(spec, input.observed), onIteration);
+  if (spec.method === "analytic") {
+    return spec.analytic?.fill === "prior" ? runAnalyticPlain(input, spec.analytic.dense, onIteration) : runAnalytic(spec, input, attackGuess(spec, input.observed), onIteration);
+  }
   if (spec.optimizer === "none") throw new AttackSetupError(`--attack_method ${spec.method} needs an optimizer (gd, adam or lbfgs)`);
   const recipe = attackRecipe(spec, input.model);
+  if (spec.method === "dlg" && spec.optimizer === "lbfgs" && recipe.labelStart === "noise") return paperLbfgsDlg(spec, input, onIteration);
   const { batch: B } = input;
   const guess = attackGuess(spec, input.observed);
   if (spec.method === "dlg" && spec.optimizer === "gd" && spec.victimLoss === "sse" && !spec.recipe) {
@@ -191,4 +179,22 @@ function optimize(spec: AttackSpec, recipe: AttackRecipe, input: AttackInput, st
     stepper.dispose();
     objective.dispose();
   }
+}
+
+/**
+ * DLG as its paper's code runs it (lbfgs_dlg.ts): x' and y' logits from N(0, 1), cross-entropy, the
+ * summed distance, L-BFGS, the best finite iterate. One snapshot, after the last step; its guess is
+ * the recovered label's argmax.
+ */
+function paperLbfgsDlg(spec: AttackSpec, input: AttackInput, onIteration?: IterationHook): AttackOutput {
+  if (spec.victimLoss !== "ce") throw new AttackSetupError("the DLG paper's L-BFGS start (labelStart noise) assumes a cross-entropy victim");
+  const B = input.batch;
+  const r = lbfgsDlg(input.model, input.params, input.observed, B, { steps: spec.iterations, rng: input.rng });
+  for (let it = 0; it < spec.iterations - 1; it++) onIteration?.(it, r.distances[it]);
+  const labels = argmaxRows(r.y, B);
+  const last = spec.iterations - 1;
+  const snap: DLGSnapshot = { iteration: Math.max(0, last), x: r.x, y: r.y, distance: r.distances[last] ?? NaN };
+  if (spec.iterations > 0) onIteration?.(last, snap.distance, snap);
+  const guess = r.y.indexOf(Math.max(...r.y.subarray(0, NUM_CLASSES)));
+  return { x: r.x, y: r.y, labels, guess, snapshots: spec.iterations > 0 ? [snap] : [], distances: r.distances, seconds: r.seconds };
 }

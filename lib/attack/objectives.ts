@@ -6,6 +6,8 @@
  * input is right at second order (test/second_order.test.ts checks each against finite differences).
  */
 import { tf } from "../core/tf";
+import { logSumExp, parameterGradients, type VictimLoss } from "../models/losses";
+import type { Model } from "../models/model";
 import { IMAGE_SIZE } from "../data/mnist";
 
 /** Which entries of one tensor crossed the network (1/0) and how many did. */
@@ -76,4 +78,19 @@ export function totalVariation(x: tf.Tensor): tf.Scalar {
   const down = tf.sub(tf.slice(img, [0, 1, 0], [-1, -1, -1]), tf.slice(img, [0, 0, 0], [-1, IMAGE_SIZE - 1, -1]));
   const right = tf.sub(tf.slice(img, [0, 0, 1], [-1, -1, -1]), tf.slice(img, [0, 0, 0], [-1, -1, IMAGE_SIZE - 1]));
   return tf.add(tf.mean(tf.abs(down)), tf.mean(tf.abs(right))) as tf.Scalar;
+}
+
+/** softmax along the last axis from elementary ops (tfjs's Softmax gradient is output-based). */
+function softmax(y: tf.Tensor): tf.Tensor {
+  return tf.exp(tf.sub(y, logSumExp(y)));
+}
+
+/**
+ * DLG's objective D(x', y') under the given victim loss (ce: the dummy label goes through softmax),
+ * with the seed's per-tensor mean ("l2") or the papers' plain sum ("l2sum").
+ */
+export function dlgObjective(model: Model, params: readonly tf.Tensor[], observed: readonly tf.Tensor[], loss: VictimLoss, distance: "l2" | "l2sum" = "l2") {
+  const gradsOf = parameterGradients(model, params, loss);
+  return (x: tf.Tensor, y: tf.Tensor): tf.Scalar =>
+    l2Distance(gradsOf(x, loss === "ce" ? softmax(y) : y), observed, undefined, distance === "l2sum" ? "sum" : "mean");
 }

@@ -43,6 +43,12 @@ export interface AttackRecipe {
   clipNorm: number | null;
   /** L-BFGS's line search: none (the DLG/iDLG papers' torch default) or strong Wolfe. */
   lineSearch: "none" | "strong_wolfe";
+  /**
+   * dlg × lbfgs: how (x', y') start. "rows" (default): y' at the label rows (the seed's or the
+   * guess's); "noise": y' ~ N(0, 1) logits drawn with x', as the DLG paper's code starts — the
+   * sweep's and the anchor's paper DLG (lbfgs_dlg.ts: cross-entropy, summed distance, best iterate).
+   */
+  labelStart?: "rows" | "noise";
 }
 
 export interface AttackSpec {
@@ -62,6 +68,13 @@ export interface AttackSpec {
   labelRule: LabelRule;
   /** Changes to the method's recipe (e.g. tvWeight, clipNorm). */
   recipe?: Partial<AttackRecipe>;
+  /**
+   * analytic only. Default: the registry's (unsent pixels filled by the mean image clamped to what
+   * DGC's threshold allows; the label the one whose gradient matches best). `{ fill: "prior" }`: the
+   * sweep's plain form (the mean image as it is; the label of the column divided by), with `dense`
+   * when the attacker knows nothing was dropped (a zero entry is then the value 0, not "not sent").
+   */
+  analytic?: { fill: "bounded" | "prior"; dense: boolean };
 }
 
 export interface AttackInput {

@@ -1,19 +1,18 @@
 /**
- * One job of the sweep: on a fixed victim image (seed k → the same image whatever the sparsity),
- * the attacked step of an untrained model under the job's optimizer, the attack, the trivial
- * mean-image baseline; then `epochs` of training with the same optimizer, its test accuracy and
+ * One job of the sweep: a trial (trial/run.ts) on a fixed victim image (seed k → the same image
+ * whatever the sparsity) — the attacked step of an untrained model under the job's optimizer, the
+ * attack as the registry's spec (`jobAttackSpec`) — and the trivial mean-image baseline; then `epochs` of training with the same optimizer, its test accuracy and
  * how many bytes each step sends.
  */
 import { tf } from "../core/tf";
 import { initBackend } from "../core/backend";
 import { DEFAULTS, makeConfig } from "../trial/demo_config";
-import { analyticLinear } from "../attack/analytic";
-import { initialLabels } from "../attack/dlg";
-import { lbfgsDlg } from "../attack/lbfgs_dlg";
-import { runAttackMethod } from "../attack/methods";
-import { IMAGE_SIZE, NUM_CLASSES, loadMnist, meanImage, PIXELS, type MnistSplit } from "../data/mnist";
-import { makeRunOptimizer, runAttack, runTraining, setupRun, victimStep, type DGCRefinements, type RunContext } from "../trial/demo";
-import { meanStart, runInversionAttack } from "../attack/invert";
+import type { AttackSpec } from "../attack/methods";
+import { IMAGE_SIZE, loadMnist, meanImage, PIXELS, type MnistSplit } from "../data/mnist";
+import { makeRunOptimizer, runTraining, seedThreat, setupRun, type DGCRefinements, type RunContext } from "../trial/demo";
+import { runTrial } from "../trial/run";
+import type { ThreatModel } from "../threat/model";
+import { meanStart } from "../attack/invert";
 import { attackMetrics } from "../metrics/attack";
 import { mse, psnr, ssim } from "../metrics/image";
 import { currentVersions, RECORD_SCHEMA, type AttackOutcome, type BaselineOutcome, type JobRecord, type TrainingOutcome } from "./record";
@@ -21,7 +20,7 @@ import { defenseLabel, makeChannel } from "../threat/channel/registry";
 import { statsBytes } from "../optim/wire";
 import { UploadCounter } from "../optim/optimizer";
 import type { Optimizer } from "../optim/optimizer";
-import type { InversionParams, JobConfig } from "./grid";
+import type { JobConfig } from "./grid";
 
 /** The data every job of a process shares (loaded once). */
 export interface SweepData {
@@ -104,74 +103,50 @@ export function runJobAttack(cfg: JobConfig, ctx: RunContext, data: SweepData): 
     return { mse: finite(mse(guess, target.x)), psnr: finite(psnr(guess, target.x)), ssim: finite(ssim(guess, target.x, dims)) };
   };
   const sum = (xs: number[]) => xs.reduce((s, v) => s + v, 0);
-  const defense = defenseOptimizer(cfg, ctx);
-  if (a.kind === "dlg") {
-    const run = runAttack(ctx, data.train, {}, dgc);
-    const last = run.records[run.records.length - 1];
-    return {
-      attack: {
-        guess: run.guess, label: run.target.y[0],
-        mse: finite(last.mse), psnr: finite(last.psnr), ssim: finite(last.ssim), labelAcc: last.labelAcc,
-        sentValues: sum(run.sent.sent), totalValues: sum(run.sent.total), sentBytes: statsBytes(run.sent), seconds: run.seconds,
-      },
-      baseline: baselineOf(run.target),
-      target: run.target.x,
-      reconstruction: run.snapshots[run.snapshots.length - 1]?.x ?? new Float32Array(run.target.x.length),
-    };
-  }
-  const victim = victimStep(ctx, data.train, a.victimLoss, dgc, defense);
-  try {
-    const { target } = victim;
-    const r =
-      a.kind === "analytic" ? analytic(victim.observed, data.mean, a.sparse)
-      : a.kind === "lbfgs" ? withGuess(lbfgsDlg(ctx.model, victim.params, victim.observed, target.size, { steps: a.iterations, rng: ctx.rng.fork("dummy") }))
-      : a.optimizer === "lbfgs" ? inversionByLbfgs(a, ctx, victim.params, victim.observed, target.size, data.mean)
-      : runInversionAttack(a, ctx.model, victim.params, victim.observed, target.size, { rng: ctx.rng.fork("dummy"), mean: data.mean });
-    const m = attackMetrics(r.x, target.x, { batch: target.size, height: IMAGE_SIZE, width: IMAGE_SIZE }, r.y, target.y);
-    return {
-      attack: {
-        guess: r.guess, label: target.y[0],
-        mse: finite(m.mse), psnr: finite(m.psnr), ssim: finite(m.ssim), labelAcc: m.labelAcc,
-        sentValues: sum(victim.sent.sent), totalValues: sum(victim.sent.total), sentBytes: statsBytes(victim.sent), seconds: r.seconds,
-      },
-      baseline: baselineOf(target),
-      target: target.x,
-      reconstruction: r.x,
-    };
-  } finally {
-    victim.dispose();
-  }
-}
-
-/**
- * An inversion attack (ig, adaptive) run by the attack registry's L-BFGS: the method's recipe with
- * the job's distance, mask, TV weight and clipping (the defense-aware choices of attack/aware.ts).
- */
-function inversionByLbfgs(a: InversionParams, ctx: RunContext, params: readonly tf.Tensor[], observed: readonly tf.Tensor[], batch: number, mean: Float32Array) {
-  const r = runAttackMethod(
-    {
-      method: a.kind, optimizer: "lbfgs", iterations: a.iterations, lr: a.lr, returnEvery: a.iterations, windowSize: 1,
-      victimLoss: a.victimLoss, labelInit: DEFAULTS.label_init, labelRule: DEFAULTS.label_rule,
-      recipe: { distance: a.distance, masked: a.masked, tvWeight: a.tvWeight, clipNorm: a.clipNorm, start: a.start, labelRule: a.labelRule },
+  const r = runTrial(jobThreat(cfg, ctx, data, dgc), jobAttackSpec(cfg), {});
+  const target = r.target;
+  // the seed's DLG is read at its last snapshot, as dgc_demo prints it; the others at their result
+  const m = a.kind === "dlg" ? r.final! : attackMetrics(r.reconstruction, target.x, { batch: target.size, height: IMAGE_SIZE, width: IMAGE_SIZE }, r.dummyY, target.y);
+  return {
+    attack: {
+      guess: r.guess, label: target.y[0],
+      mse: finite(m.mse), psnr: finite(m.psnr), ssim: finite(m.ssim), labelAcc: m.labelAcc,
+      sentValues: sum(r.sent.sent), totalValues: sum(r.sent.total), sentBytes: statsBytes(r.sent), seconds: r.seconds,
     },
-    { model: ctx.model, params, observed, batch, rng: ctx.rng.fork("dummy"), mean },
-  );
-  return { x: r.x, y: r.y, guess: r.guess, seconds: r.seconds };
+    baseline: baselineOf(target),
+    target: target.x,
+    reconstruction: a.kind === "dlg" ? (r.snapshots[r.snapshots.length - 1]?.x ?? new Float32Array(target.x.length)) : r.reconstruction,
+  };
 }
 
-/** L-BFGS DLG's label is optimized with the image: its guess is the recovered distribution's argmax. */
-function withGuess<T extends { y: Float32Array }>(r: T): T & { guess: number } {
-  return { ...r, guess: r.y.indexOf(Math.max(...r.y.subarray(0, NUM_CLASSES))) };
+/** A job's threat model: the demo's for its seed and flags (DGC or a defense of the registry), the victim's loss the attack's, the sweep's mean image known. */
+function jobThreat(cfg: JobConfig, ctx: RunContext, data: SweepData, dgc: DGCRefinements): ThreatModel {
+  const threat = seedThreat(ctx, data.train, dgc, cfg.attackParams.kind === "dlg" ? undefined : data.mean);
+  threat.victim.loss = cfg.attackParams.victimLoss;
+  return threat;
 }
 
-/** The analytic attack on the observed Linear gradient, the mean image where no pixel is recovered. */
-function analytic(observed: readonly tf.Tensor[], mean: Float32Array, sparse: boolean): { x: Float32Array; y: Float32Array; guess: number; seconds: number } {
-  const t0 = performance.now();
-  if (observed.length !== 2) throw new Error("the analytic attack needs the Linear model's weight and bias gradients");
-  const r = analyticLinear(observed[0].dataSync(), observed[1].dataSync(), mean, !sparse);
-  const guess = r.classUsed ?? 0;
-  return { x: r.x, y: initialLabels("guess", 1, guess), guess, seconds: (performance.now() - t0) / 1000 };
+/** The sweep's attack as the registry's spec: method × optimizer × recipe; one snapshot, at the last iteration. */
+export function jobAttackSpec(cfg: JobConfig): AttackSpec {
+  const a = cfg.attackParams;
+  const base = { windowSize: 200, labelInit: DEFAULTS.label_init, labelRule: DEFAULTS.label_rule, victimLoss: a.victimLoss };
+  switch (a.kind) {
+    case "dlg":
+      return { ...base, method: "dlg", optimizer: "gd", iterations: a.iterations, lr: a.lr, returnEvery: Math.max(1, a.iterations - 1), labelInit: a.labelInit, labelRule: a.labelRule };
+    case "lbfgs":
+      // the sweep's "lbfgs" axis is the registry's dlg × lbfgs from the DLG paper's start
+      return { ...base, method: "dlg", optimizer: "lbfgs", iterations: a.iterations, lr: 1, returnEvery: Math.max(1, a.iterations - 1), recipe: { labelStart: "noise" } };
+    case "analytic":
+      return { ...base, method: "analytic", optimizer: "none", iterations: 0, lr: DEFAULTS.attack_lr, returnEvery: 1, analytic: { fill: "prior", dense: !a.sparse } };
+    default:
+      return {
+        ...base, method: a.kind, optimizer: a.optimizer ?? "adam", iterations: a.iterations, lr: a.lr, returnEvery: Math.max(1, a.iterations - 1),
+        recipe: { distance: a.distance, masked: a.masked, tvWeight: a.tvWeight, clipNorm: a.clipNorm, start: a.start, labelRule: a.labelRule, box: a.box, decay: a.decay },
+      };
+  }
 }
+
+
 
 /**
  * Trains under the job's optimizer (the defense's, or the seed's Momentum / DGC) and counts every

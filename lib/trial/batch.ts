@@ -7,15 +7,14 @@
  * (lib/metrics/match.ts). Which sample gets which inferred label is arbitrary; matching makes the
  * order irrelevant.
  */
-import { IMAGE_SIZE, PIXELS, type MnistSplit } from "../data/mnist";
+import type { MnistSplit } from "../data/mnist";
 import type { Batch } from "../data/batcher";
-import { victimStep, type DGCRefinements, type RunContext } from "./demo";
-import { runAttackMethod, type AttackSpec } from "../attack/methods";
-import { batchLabels, labelCounts, labelRows, type BatchLabels, type PublicPrior } from "../attack/label_counts";
-import { matchReconstructions, multisetLabelAccuracy, type MatchedMetrics } from "../metrics/match";
-import { psnr } from "../metrics/image";
-import { isRecovered } from "../metrics/readings";
+import { seedThreat, type DGCRefinements, type RunContext } from "./demo";
+import { type AttackSpec } from "../attack/methods";
+import { labelCounts, type BatchLabels, type PublicPrior } from "../attack/label_counts";
+import { multisetLabelAccuracy, type MatchedMetrics } from "../metrics/match";
 import { sumStats } from "../optim/optimizer";
+import { runTrial } from "./run";
 
 /**
  * The attacks on a batch, as registry specs:
@@ -78,28 +77,20 @@ export interface BatchAttackRun extends BatchLabels {
   seconds: number;
 }
 
+/** A batch attack is a trial: the seed's threat model at the context's batch size, the labelled public prior. */
 export function runBatchAttack(ctx: RunContext, train: MnistSplit, prior: PublicPrior, opts: BatchAttackOptions): BatchAttackRun {
-  const { model } = ctx;
   const spec = batchAttackSpec(opts.attack, ctx.cfg.attack_batch_size, opts.iterations, opts.lr);
   if (opts.windowSize !== undefined && opts.attack === "dlg") spec.windowSize = opts.windowSize;
-  const victim = victimStep(ctx, train, spec.victimLoss, opts.dgc);
-  const { target, params, observed } = victim;
-  const B = target.size;
-  try {
-    const inferred = batchLabels(model, params, observed, B, spec.victimLoss, prior, String(ctx.seed));
-    const out = runAttackMethod(spec, { model, params, observed, batch: B, rng: ctx.rng.fork("dummy"), mean: prior.mean, labels: labelRows(inferred.labels) });
-    const finalLabels = Int32Array.from(out.labels);
-    const matched = matchReconstructions(out.x, target.x, B, IMAGE_SIZE);
-    const baselinePsnr = Array.from({ length: B }, (_, i) => psnr(prior.mean, target.x.subarray(i * PIXELS, (i + 1) * PIXELS)));
-    const recovered = matched.pairs.filter((p) => isRecovered(p.psnr, baselinePsnr[p.target])).length;
-    return {
-      ...inferred, target, trueCounts: labelCounts(target.y), labelAcc: multisetLabelAccuracy(inferred.labels, target.y),
-      finalLabels, finalLabelAcc: multisetLabelAccuracy(finalLabels, target.y),
-      x: out.x, matched, baselinePsnr, recovered, sent: sumStats(victim.sent), seconds: out.seconds,
-    };
-  } finally {
-    victim.dispose();
-  }
+  const threat = seedThreat(ctx, train, opts.dgc, prior.mean);
+  threat.victim.loss = spec.victimLoss;
+  const r = runTrial(threat, spec, {}, prior);
+  const inferred = r.inferred!;
+  const finalLabels = Int32Array.from(r.labels);
+  return {
+    ...inferred, target: r.target, trueCounts: labelCounts(r.target.y), labelAcc: multisetLabelAccuracy(inferred.labels, r.target.y),
+    finalLabels, finalLabelAcc: multisetLabelAccuracy(finalLabels, r.target.y),
+    x: r.reconstruction, matched: r.matched, baselinePsnr: r.targetBaselines, recovered: r.recoveredCount, sent: sumStats(r.sent), seconds: r.seconds,
+  };
 }
 
 /** The printed lines of a batch's matched scores: one per target, then the means. */

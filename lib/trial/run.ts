@@ -14,7 +14,8 @@
  */
 import { tf, variableFrom } from "../core/tf";
 import { Rng } from "../core/rng";
-import { IMAGE_SIZE, meanImage } from "../data/mnist";
+import { IMAGE_SIZE, PIXELS, meanImage } from "../data/mnist";
+import { matchReconstructions, type MatchedMetrics } from "../metrics/match";
 import { attackMetrics } from "../metrics/attack";
 import { isRecovered, signAware, ssim8, type SignAwareReading } from "../metrics/readings";
 import { psnr } from "../metrics/image";
@@ -67,12 +68,22 @@ export interface TrialRecord extends AttackRun {
   attack: AttackSpec;
   /** The attack's result after its last iteration, [B × 784] (DLG × gd: its last snapshot's, as the seed reports). */
   reconstruction: Float32Array;
+  /** Its label rows, [B × 10]: DLG's dummy label y', or the fixed label's one-hot rows. */
+  dummyY: Float32Array;
   /** The attack's last reading (null when it took no snapshot: 0 iterations). */
   final: AttackRecord | null;
   /** The mean image's PSNR against the targets: the floor the recovery rule adds 3 dB to. */
   baselinePsnr: number;
-  /** The recovery rule on the final reading. */
+  /** The recovery rule on the final reading (B = 1; for a batch: every target recovered after matching). */
   recovered: boolean;
+  /**
+   * Reconstructions matched to targets (metrics/match.ts: the assignment that maximizes PSNR; for
+   * B = 1 the one pair), each pair's target judged by its own mean-image baseline.
+   */
+  matched: MatchedMetrics;
+  /** Per target, the mean image's PSNR; and how many matched pairs clear it by RECOVERY_MARGIN_DB. */
+  targetBaselines: number[];
+  recoveredCount: number;
   /** Nothing crossed the network in this step: the attack had nothing to work from. */
   sentNothing: boolean;
 }
@@ -86,7 +97,7 @@ export interface TrialHooks {
 
 /**
  * Runs one trial. `batchPrior` (labelled public data) gives each sample of a batch its own label
- * from the inferred label counts (label_counts.ts) — the fixed label of idlg/ig/adaptive and DLG's
+ * from the inferred label counts (label_counts.ts, cached in the prior per model, seed and loss) — the fixed label of idlg/ig/adaptive and DLG's
  * start under labelInit "guess" (the seed's all-ones start stays).
  */
 export function runTrial(threat: ThreatModel, attack: AttackSpec, hooks: TrialHooks = {}, batchPrior?: PublicPrior): TrialRecord {
@@ -106,7 +117,7 @@ export function runTrial(threat: ThreatModel, attack: AttackSpec, hooks: TrialHo
     const mean = threat.server.mean ?? (attack.method === "adaptive" || attack.method === "analytic" ? meanImage(threat.data) : undefined);
     const totals = sumStats(stats);
     if (hooks.onStart) hooks.onStart({ guess: attackGuess(attack, observed), ...totals, stats, observed: observed.map((g) => g.dataSync().slice() as Float32Array) });
-    const inferred = B > 1 && batchPrior ? batchLabels(model, params, observed, B, threat.victim.loss, batchPrior) : undefined;
+    const inferred = batchPrior ? batchLabels(model, params, observed, B, threat.victim.loss, batchPrior, String(threat.seed)) : undefined;
     const labels = inferred && !(attack.method === "dlg" && attack.labelInit === "ones") ? labelRows(inferred.labels) : undefined;
     const shape = { batch: B, height: IMAGE_SIZE, width: IMAGE_SIZE };
     const records: AttackRecord[] = [];
@@ -121,16 +132,21 @@ export function runTrial(threat: ThreatModel, attack: AttackSpec, hooks: TrialHo
       }
       hooks.onIteration?.(it, d, rec, snap);
     });
-    const baselinePsnr = psnr(tiled(threat.server.mean ?? meanImage(threat.data), B), target.x);
+    const prior = threat.server.mean ?? meanImage(threat.data);
+    const baselinePsnr = psnr(tiled(prior, B), target.x);
     const final = records.length > 0 ? records[records.length - 1] : null;
+    const matched = matchReconstructions(result.x, target.x, B, IMAGE_SIZE);
+    const targetBaselines = Array.from({ length: B }, (_, i) => psnr(prior, target.x.subarray(i * PIXELS, (i + 1) * PIXELS)));
+    const recoveredCount = matched.pairs.filter((p) => isRecovered(p.psnr, targetBaselines[p.target])).length;
     return {
       target, guess: result.guess, sent: stats,
       fullGradients: grads.map((g) => g.dataSync().slice() as Float32Array),
       observedGradients: observed.map((g) => g.dataSync().slice() as Float32Array),
       snapshots: result.snapshots, records, distances: result.distances, seconds: result.seconds,
       labels: result.labels, analytic: result.analytic, inferred,
-      threat: describeThreat(threat), attack, reconstruction: result.x, final, baselinePsnr,
-      recovered: final !== null && isRecovered(final.psnr, baselinePsnr),
+      threat: describeThreat(threat), attack, reconstruction: result.x, dummyY: result.y, final, baselinePsnr,
+      recovered: B === 1 ? final !== null && isRecovered(final.psnr, baselinePsnr) : recoveredCount === B,
+      matched, targetBaselines, recoveredCount,
       sentNothing: totals.sent === 0,
     };
   } finally {
