@@ -17,15 +17,13 @@ import { anchorMarkdown } from "../lib/study/anchor";
 import { attackMetrics } from "../lib/metrics/attack";
 import { awareAttack } from "../lib/attack/aware";
 import { DefenseError, parseDefenseArg, type DefenseSpec } from "../lib/threat/channel/defenses";
-import { runInversionAttack } from "../lib/attack/invert";
 import { defenseLabel, median } from "../lib/study/summary";
-import { lbfgsDlg } from "../lib/attack/lbfgs_dlg";
+import { inversionSpec, paperDlgSpec } from "../lib/attack/methods";
 import { loadMnist, meanImage } from "../lib/data/mnist";
-import { makeConfig } from "../lib/trial/demo_config";
-import { makeChannel } from "../lib/threat/channel/registry";
-import { psnr } from "../lib/metrics/image";
-import { RECOVERY_MARGIN_DB } from "../lib/metrics/readings";
-import { setupRun, victimStep } from "../lib/trial/demo";
+import { isRecovered, RECOVERY_MARGIN_DB } from "../lib/metrics/readings";
+import { initBackend } from "../lib/core/backend";
+import { runTrial } from "../lib/trial/run";
+import type { ThreatModel } from "../lib/threat/model";
 
 const POINTS: DefenseSpec[] = [
   { name: "none", strength: null },
@@ -77,21 +75,18 @@ async function main(): Promise<void> {
   for (const d of o.defense ?? POINTS) {
     const runs = [];
     for (let seed = 1; seed <= o.seeds; seed++) {
-      const ctx = await setupRun(makeConfig({ seed, model: "lenet", dlg_attack: true, use_dgc: false, train_lr: 0.01, backend: "wasm" }));
-      backend = ctx.backend;
-      const victim = victimStep(ctx, train, "ce", {}, () => makeChannel(d, 0.01, ctx.rng.fork("defense")));
-      try {
-        const r =
-          o.attack === "adaptive"
-            ? runInversionAttack({ ...awareAttack(d), iterations: o.steps }, ctx.model, victim.params, victim.observed, 1, { rng: ctx.rng.fork("dummy"), mean })
-            : lbfgsDlg(ctx.model, victim.params, victim.observed, 1, { steps: o.steps, rng: ctx.rng.fork("dummy") });
-        const m = attackMetrics(r.x, victim.target.x, { batch: 1, height: 28, width: 28 }, r.y, victim.target.y);
-        const base = psnr(mean, victim.target.x);
-        if (Number.isNaN(m.psnr)) throw new Error(`PSNR is NaN for ${defenseLabel({ sparsity: 0, defense: d })}, seed ${seed}`);
-        runs.push({ seed, psnr: Number.isFinite(m.psnr) ? m.psnr : null, baseline: base, recovered: m.psnr >= base + RECOVERY_MARGIN_DB, labelAcc: m.labelAcc, seconds: r.seconds });
-      } finally {
-        victim.dispose();
-      }
+      backend = await initBackend("wasm");
+      // the DLG paper's defense experiment: LeNet, a cross-entropy victim at lr 0.01 behind the defense
+      const threat: ThreatModel = {
+        data: train, model: "lenet", seed,
+        victim: { images: { kind: "first-batch", size: 1 }, loss: "ce" },
+        channel: { defense: d, lr: 0.01 }, server: { mean },
+      };
+      const spec = o.attack === "adaptive" ? inversionSpec("adaptive", { ...awareAttack(d), iterations: o.steps }) : paperDlgSpec(o.steps);
+      const r = runTrial(threat, spec);
+      const m = attackMetrics(r.reconstruction, r.target.x, { batch: 1, height: 28, width: 28 }, r.dummyY, r.target.y);
+      if (Number.isNaN(m.psnr)) throw new Error(`PSNR is NaN for ${defenseLabel({ sparsity: 0, defense: d })}, seed ${seed}`);
+      runs.push({ seed, psnr: Number.isFinite(m.psnr) ? m.psnr : null, baseline: r.baselinePsnr, recovered: isRecovered(m.psnr, r.baselinePsnr), labelAcc: m.labelAcc, seconds: r.seconds });
     }
     const label = defenseLabel({ sparsity: 0, defense: d });
     const psnrs = runs.map((r) => r.psnr ?? Infinity);

@@ -33,7 +33,7 @@ import { analyticApplies } from "./analytic";
 import { dlgAttack, initialLabels, type DLGSnapshot } from "./dlg";
 import { ADAPTIVE_ATTACK } from "./adaptive";
 import { IG_ATTACK } from "./ig";
-import { inferLabel, inversionObjective, meanStart, noiseStart } from "./invert";
+import { inferLabel, inversionObjective, meanStart, noiseStart, type InversionAttack } from "./invert";
 import { dlgObjective, totalVariation, transmittedMask } from "./objectives";
 import type { Model } from "../models/model";
 import { AttackSetupError, type AttackInput, type AttackMethod, type AttackOptimizer, type AttackOutput, type AttackRecipe, type AttackSpec, type IterationHook } from "./spec";
@@ -197,4 +197,24 @@ function paperLbfgsDlg(spec: AttackSpec, input: AttackInput, onIteration?: Itera
   if (spec.iterations > 0) onIteration?.(last, snap.distance, snap);
   const guess = r.y.indexOf(Math.max(...r.y.subarray(0, NUM_CLASSES)));
   return { x: r.x, y: r.y, labels, guess, snapshots: spec.iterations > 0 ? [snap] : [], distances: r.distances, seconds: r.seconds };
+}
+
+/**
+ * An inversion attack's settings (ig.ts, adaptive.ts, aware.ts: distance, mask, TV, box, schedule,
+ * start, label rule, clipping) as the registry's spec; one snapshot, at the last iteration.
+ */
+export function inversionSpec(method: "ig" | "adaptive", a: InversionAttack, optimizer: AttackOptimizer = "adam"): AttackSpec {
+  return {
+    method, optimizer, iterations: a.iterations, lr: a.lr, returnEvery: Math.max(1, a.iterations - 1), windowSize: 200,
+    victimLoss: a.victimLoss, labelInit: "ones", labelRule: "gram",
+    recipe: { distance: a.distance, masked: a.masked, tvWeight: a.tvWeight, clipNorm: a.clipNorm, start: a.start, labelRule: a.labelRule, box: a.box, decay: a.decay },
+  };
+}
+
+/** DLG as its paper's code runs it (lbfgs_dlg.ts) as the registry's spec: dlg × lbfgs from noise, cross-entropy. */
+export function paperDlgSpec(steps: number): AttackSpec {
+  return {
+    method: "dlg", optimizer: "lbfgs", iterations: steps, lr: 1, returnEvery: Math.max(1, steps - 1), windowSize: 200,
+    victimLoss: "ce", labelInit: "ones", labelRule: "gram", recipe: { labelStart: "noise" },
+  };
 }

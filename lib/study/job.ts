@@ -7,7 +7,7 @@
 import { tf } from "../core/tf";
 import { initBackend } from "../core/backend";
 import { DEFAULTS, makeConfig } from "../trial/demo_config";
-import type { AttackSpec } from "../attack/methods";
+import { inversionSpec, paperDlgSpec, type AttackSpec } from "../attack/methods";
 import { IMAGE_SIZE, loadMnist, meanImage, PIXELS, type MnistSplit } from "../data/mnist";
 import { makeRunOptimizer, runTraining, seedThreat, setupRun, type DGCRefinements, type RunContext } from "../trial/demo";
 import { runTrial } from "../trial/run";
@@ -135,14 +135,11 @@ export function jobAttackSpec(cfg: JobConfig): AttackSpec {
       return { ...base, method: "dlg", optimizer: "gd", iterations: a.iterations, lr: a.lr, returnEvery: Math.max(1, a.iterations - 1), labelInit: a.labelInit, labelRule: a.labelRule };
     case "lbfgs":
       // the sweep's "lbfgs" axis is the registry's dlg × lbfgs from the DLG paper's start
-      return { ...base, method: "dlg", optimizer: "lbfgs", iterations: a.iterations, lr: 1, returnEvery: Math.max(1, a.iterations - 1), recipe: { labelStart: "noise" } };
+      return paperDlgSpec(a.iterations);
     case "analytic":
       return { ...base, method: "analytic", optimizer: "none", iterations: 0, lr: DEFAULTS.attack_lr, returnEvery: 1, analytic: { fill: "prior", dense: !a.sparse } };
     default:
-      return {
-        ...base, method: a.kind, optimizer: a.optimizer ?? "adam", iterations: a.iterations, lr: a.lr, returnEvery: Math.max(1, a.iterations - 1),
-        recipe: { distance: a.distance, masked: a.masked, tvWeight: a.tvWeight, clipNorm: a.clipNorm, start: a.start, labelRule: a.labelRule, box: a.box, decay: a.decay },
-      };
+      return inversionSpec(a.kind, a, a.optimizer ?? "adam");
   }
 }
 

@@ -20,13 +20,13 @@ import { tf } from "../core/tf";
 import { IMAGE_SIZE } from "../data/mnist";
 import { initialLabels } from "../attack/dlg";
 import { meanStart } from "../attack/invert";
-import { runAttackMethod, type AttackOptimizer, type AttackSpec } from "../attack/methods";
+import { type AttackOptimizer, type AttackSpec } from "../attack/methods";
+import { attackObservation } from "./run";
 import type { VictimLoss } from "../models/losses";
 import { attackMetrics, type AttackMetrics } from "../metrics/attack";
 import { matchReconstructions, type MatchedMetrics } from "../metrics/match";
 import { psnr } from "../metrics/image";
-import { signAware, ssim8 } from "../metrics/readings";
-import { batchLabels, labelRows, type PublicData } from "../attack/label_counts";
+import type { PublicData } from "../attack/label_counts";
 import type { AttackRecord } from "./demo";
 import { isRecovered } from "../metrics/readings";
 import type { LabelInit, LabelRule } from "./demo_config";
@@ -130,20 +130,18 @@ export function attackWatched(model: Model, watched: Watched, opts: FLAttackOpti
     // momentum and the sum scale the victim's gradient by an unknown factor: match its direction
     ...(opts.method === "history" ? { recipe: { distance: "cosine" as const } } : opts.method === "adaptive" && opts.defense ? { recipe: awareRecipe(opts.defense) } : {}),
   };
+  // one trial's attack on what the server kept (trial/run.ts `attackObservation`): the same scoring as dgc_demo's
+  const view = {
+    dummy, victimLoss: opts.victimLoss, mean: opts.mean, keepDlgStart: false,
+    batchPrior: B > 1 && opts.publicLabelled && opts.method !== "history" ? { labelled: opts.publicLabelled, mean: opts.mean } : undefined,
+    describe: `${model.kind}, client ${watched.client}'s upload of round ${watched.round}`,
+  };
   const invert = (observed: readonly Float32Array[], onSnapshot?: (r: AttackRecord) => void) => {
     const tensors = tensorsOf(observed, model);
     try {
-      const labels = B > 1 && opts.publicLabelled && opts.method !== "history"
-        ? labelRows(batchLabels(model, params, tensors, B, opts.victimLoss, { labelled: opts.publicLabelled, mean: opts.mean }).labels)
-        : undefined;
-      return runAttackMethod(spec, { model, params, observed: tensors, batch: B, rng: dummy, mean: opts.mean, labels }, (it, d, snap) => {
-        if (snap && onSnapshot) {
-          onSnapshot({
-            iteration: it, distance: d, ...attackMetrics(snap.x, target.x, shape, snap.y, target.y),
-            ssim8: ssim8(snap.x, target.x, shape), signAware: signAware(snap.x, target.x, shape),
-          });
-        }
-      });
+      const sent = { sent: observed.map((t) => t.reduce((a, v) => a + (v !== 0 ? 1 : 0), 0)), total: observed.map((t) => t.length) };
+      const r = attackObservation({ model, params, target, observed: tensors, sent }, spec, view, { onIteration: (_it, _d, rec) => rec && onSnapshot?.(rec) });
+      return { x: r.reconstruction, y: r.dummyY, guess: r.guess };
     } finally {
       tf.dispose(tensors);
     }

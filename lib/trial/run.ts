@@ -28,6 +28,8 @@ import { batchLabels, labelRows, type BatchLabels, type PublicPrior } from "../a
 import { attackGuess, runAttackMethod, type AttackOutput, type AttackSpec } from "../attack/methods";
 import type { DLGSnapshot } from "../attack/dlg";
 import type { Batch } from "../data/batcher";
+import type { Model } from "../models/model";
+import type { VictimLoss } from "../models/losses";
 
 export interface AttackRecord {
   iteration: number;
@@ -95,10 +97,43 @@ export interface TrialHooks {
   onIteration?: (it: number, distance: number, record?: AttackRecord, snapshot?: DLGSnapshot) => void;
 }
 
+/** What the server observed of one client's step, and whose step it was (the truth a trial scores against). */
+export interface Observation {
+  model: Model;
+  /** The weights the client computed on: the model the server broadcast in the attacked round. */
+  params: readonly tf.Tensor[];
+  /** The victim's images and labels. */
+  target: Batch;
+  /** What crossed the network, per parameter tensor (zeros: not sent), and its account. */
+  observed: readonly tf.Tensor[];
+  sent: SentStats;
+  /** The victim's full gradient, when the trial computed it (round 0). */
+  grads?: readonly tf.Tensor[];
+}
+
+/** What the attacker brings to an observation besides the attack itself. */
+export interface AttackerView {
+  /** Its dummy start's random stream (the trial's "dummy" fork). */
+  dummy: Rng;
+  /** The loss it assumes the victim back-propagated (label counts; the attack spec says it too). */
+  victimLoss: VictimLoss;
+  /** The training set's mean image: the attack's prior where the method uses one, and the recovery baseline. */
+  mean: Float32Array;
+  /** Labelled public data: per-sample labels from the label counts of a batch (label_counts.ts). */
+  batchPrior?: PublicPrior;
+  /** The counts prior's cache key (model, seed and loss make one). */
+  cacheKey?: string;
+  /** DLG keeps its dummy-label start (the seed's all-ones) rather than the counts' rows; default true. */
+  keepDlgStart?: boolean;
+  /** The threat model in one line, for the record. */
+  describe: string;
+}
+
 /**
- * Runs one trial. `batchPrior` (labelled public data) gives each sample of a batch its own label
- * from the inferred label counts (label_counts.ts, cached in the prior per model, seed and loss) — the fixed label of idlg/ig/adaptive and DLG's
- * start under labelInit "guess" (the seed's all-ones start stays).
+ * Runs one trial: the threat model's observation (round 0: the victim's step on an untrained model,
+ * through the registry's channel), then the attack on it (`attackObservation`). `batchPrior`
+ * (labelled public data) gives each sample of a batch its own label from the inferred label counts —
+ * the fixed label of idlg/ig/adaptive and DLG's start under labelInit "guess".
  */
 export function runTrial(threat: ThreatModel, attack: AttackSpec, hooks: TrialHooks = {}, batchPrior?: PublicPrior): TrialRecord {
   const rng = new Rng(threat.seed);
@@ -112,47 +147,64 @@ export function runTrial(threat: ThreatModel, attack: AttackSpec, hooks: TrialHo
     grads = victimGradients(model, params, target, threat.victim.loss);
     const sentStep = observedGradients(optimizer, grads);
     observed = sentStep.observed;
-    const stats = sentStep.stats;
-    const B = target.size;
-    const mean = threat.server.mean ?? (attack.method === "adaptive" || attack.method === "analytic" ? meanImage(threat.data) : undefined);
-    const totals = sumStats(stats);
-    if (hooks.onStart) hooks.onStart({ guess: attackGuess(attack, observed), ...totals, stats, observed: observed.map((g) => g.dataSync().slice() as Float32Array) });
-    const inferred = batchPrior ? batchLabels(model, params, observed, B, threat.victim.loss, batchPrior, String(threat.seed)) : undefined;
-    const labels = inferred && !(attack.method === "dlg" && attack.labelInit === "ones") ? labelRows(inferred.labels) : undefined;
-    const shape = { batch: B, height: IMAGE_SIZE, width: IMAGE_SIZE };
-    const records: AttackRecord[] = [];
-    const result = runAttackMethod(attack, { model, params, observed, batch: B, rng: rng.fork("dummy"), mean, labels }, (it, d, snap) => {
-      let rec: AttackRecord | undefined;
-      if (snap) {
-        rec = {
-          iteration: it, distance: d, ...attackMetrics(snap.x, target.x, shape, snap.y, target.y),
-          ssim8: ssim8(snap.x, target.x, shape), signAware: signAware(snap.x, target.x, shape),
-        };
-        records.push(rec);
-      }
-      hooks.onIteration?.(it, d, rec, snap);
-    });
-    const prior = threat.server.mean ?? meanImage(threat.data);
-    const baselinePsnr = psnr(tiled(prior, B), target.x);
-    const final = records.length > 0 ? records[records.length - 1] : null;
-    const matched = matchReconstructions(result.x, target.x, B, IMAGE_SIZE);
-    const targetBaselines = Array.from({ length: B }, (_, i) => psnr(prior, target.x.subarray(i * PIXELS, (i + 1) * PIXELS)));
-    const recoveredCount = matched.pairs.filter((p) => isRecovered(p.psnr, targetBaselines[p.target])).length;
-    return {
-      target, guess: result.guess, sent: stats,
-      fullGradients: grads.map((g) => g.dataSync().slice() as Float32Array),
-      observedGradients: observed.map((g) => g.dataSync().slice() as Float32Array),
-      snapshots: result.snapshots, records, distances: result.distances, seconds: result.seconds,
-      labels: result.labels, analytic: result.analytic, inferred,
-      threat: describeThreat(threat), attack, reconstruction: result.x, dummyY: result.y, final, baselinePsnr,
-      recovered: B === 1 ? final !== null && isRecovered(final.psnr, baselinePsnr) : recoveredCount === B,
-      matched, targetBaselines, recoveredCount,
-      sentNothing: totals.sent === 0,
-    };
+    const mean = threat.server.mean ?? meanImage(threat.data);
+    // the mean image reaches an attack only as a known prior (the server's), or for the methods built on it
+    const attackMean = threat.server.mean ?? (attack.method === "adaptive" || attack.method === "analytic" ? mean : undefined);
+    return attackObservation(
+      { model, params, target, observed, sent: sentStep.stats, grads },
+      attack,
+      { dummy: rng.fork("dummy"), victimLoss: threat.victim.loss, mean, batchPrior, cacheKey: String(threat.seed), describe: describeThreat(threat) },
+      hooks,
+      attackMean,
+    );
   } finally {
     optimizer.dispose();
     tf.dispose([...grads, ...observed, ...params]);
   }
+}
+
+/**
+ * The attack on exactly what was observed, scored against exactly the victim's images: every
+ * snapshot's readings, the final one judged by the recovery rule, reconstructions matched to
+ * targets. The federated server's attack at any round (trial/fl_attack.ts) calls it on the upload it kept.
+ * `attackMean` is the prior handed to the attack (default: the view's mean image).
+ */
+export function attackObservation(obs: Observation, attack: AttackSpec, view: AttackerView, hooks: TrialHooks = {}, attackMean: Float32Array | undefined = view.mean): TrialRecord {
+  const { model, params, target, observed, sent: stats } = obs;
+  const B = target.size;
+  const totals = sumStats(stats);
+  if (hooks.onStart) hooks.onStart({ guess: attackGuess(attack, observed), ...totals, stats, observed: observed.map((g) => g.dataSync().slice() as Float32Array) });
+  const inferred = view.batchPrior ? batchLabels(model, params, observed, B, view.victimLoss, view.batchPrior, view.cacheKey) : undefined;
+  const labels = inferred && !((view.keepDlgStart ?? true) && attack.method === "dlg" && attack.labelInit === "ones") ? labelRows(inferred.labels) : undefined;
+  const shape = { batch: B, height: IMAGE_SIZE, width: IMAGE_SIZE };
+  const records: AttackRecord[] = [];
+  const result = runAttackMethod(attack, { model, params, observed, batch: B, rng: view.dummy, mean: attackMean, labels }, (it, d, snap) => {
+    let rec: AttackRecord | undefined;
+    if (snap) {
+      rec = {
+        iteration: it, distance: d, ...attackMetrics(snap.x, target.x, shape, snap.y, target.y),
+        ssim8: ssim8(snap.x, target.x, shape), signAware: signAware(snap.x, target.x, shape),
+      };
+      records.push(rec);
+    }
+    hooks.onIteration?.(it, d, rec, snap);
+  });
+  const baselinePsnr = psnr(tiled(view.mean, B), target.x);
+  const final = records.length > 0 ? records[records.length - 1] : null;
+  const matched = matchReconstructions(result.x, target.x, B, IMAGE_SIZE);
+  const targetBaselines = Array.from({ length: B }, (_, i) => psnr(view.mean, target.x.subarray(i * PIXELS, (i + 1) * PIXELS)));
+  const recoveredCount = matched.pairs.filter((p) => isRecovered(p.psnr, targetBaselines[p.target])).length;
+  return {
+    target, guess: result.guess, sent: stats,
+    fullGradients: (obs.grads ?? []).map((g) => g.dataSync().slice() as Float32Array),
+    observedGradients: observed.map((g) => g.dataSync().slice() as Float32Array),
+    snapshots: result.snapshots, records, distances: result.distances, seconds: result.seconds,
+    labels: result.labels, analytic: result.analytic, inferred,
+    threat: view.describe, attack, reconstruction: result.x, dummyY: result.y, final, baselinePsnr,
+    recovered: B === 1 ? final !== null && isRecovered(final.psnr, baselinePsnr) : recoveredCount === B,
+    matched, targetBaselines, recoveredCount,
+    sentNothing: totals.sent === 0,
+  };
 }
 
 function tiled(image: Float32Array, times: number): Float32Array {
