@@ -18,7 +18,10 @@ import { runFL, setupFL } from "../lib/trial/fl_run";
 import { roundLogLine } from "../lib/threat/federated/simulation";
 import { demoView, type FLConfig } from "../lib/trial/fl_config";
 import { UsageError } from "./args";
-import { ConfigError } from "../lib/core/errors";
+import { ConfigError, inTermsOf } from "../lib/core/errors";
+
+/** The library's names of the settings its errors can name, as this command's flags. */
+const FLAGS = { attackBatchSize: "--attack_batch_size", attackRound: "--attack_round", alpha: "--alpha" };
 import { flArgumentsLine, parseFLArgs } from "./fl_args";
 import { clearProgress, failWith, makeProgress } from "./progress";
 
@@ -92,6 +95,7 @@ async function saveImages(cfg: FLConfig, target: Float32Array, x: Float32Array, 
 
 main().catch((e: unknown) => {
   // the folder can change during the run (another run's files appear): refused as before the work
-  if (e instanceof ResultDirError || e instanceof ConfigError) fail(2, e.message);
+  if (e instanceof ResultDirError) fail(2, e.message);
+  if (e instanceof ConfigError) fail(2, inTermsOf(e, FLAGS));
   fail(1, e instanceof Error ? e.message : String(e));
 });

@@ -123,5 +123,5 @@ test("the victim's batch is never cut: an epoch's short tail is refused before a
   assert.throws(() => attempt(3, 11), (e: Error) => e instanceof ConfigError && /only 10 images left in its epoch in round 3 \(100 images in batches of 30\)/.test(e.message));
   assert.equal(attempt(5, 70).size, 70);
   assert.throws(() => attempt(5, 71), /only 70 images left in its epoch in round 5/);
-  assert.throws(() => attempt(0, 101), /--attack_batch_size 101 is more than client 0's 100 images \(its shard of the iid split\)/);
+  assert.throws(() => attempt(0, 101), /attackBatchSize 101 is more than client 0's 100 images \(its shard of the iid split\)/); // the library's words; fl says --attack_batch_size
 });

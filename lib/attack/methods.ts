@@ -69,8 +69,8 @@ export function defaultLr(optimizer: AttackOptimizer | "none"): number {
 /** Throws AttackSetupError when the method cannot apply to this model and batch size. */
 export function checkApplicable(method: AttackMethod, model: Model, batch: number): void {
   if (method !== "analytic") return;
-  if (!analyticApplies(model.paramShapes)) throw new AttackSetupError(`--attack_method analytic needs a first layer that is Linear with a bias; ${model.kind}'s is a convolution`);
-  if (batch !== 1) throw new AttackSetupError(`--attack_method analytic recovers one image; the attacked batch has ${batch}`);
+  if (!analyticApplies(model.paramShapes)) throw new AttackSetupError(`the analytic attack needs a first layer that is Linear with a bias; ${model.kind}'s is a convolution`);
+  if (batch !== 1) throw new AttackSetupError(`the analytic attack recovers one image; the attacked batch has ${batch}`);
 }
 
 /**
@@ -107,7 +107,7 @@ export function runAttackMethod(spec: AttackSpec, input: AttackInput, onIteratio
   if (spec.method === "analytic") {
     return spec.analytic?.fill === "prior" ? runAnalyticPlain(input, spec.analytic.dense, onIteration) : runAnalytic(spec, input, attackGuess(spec, input.observed), onIteration);
   }
-  if (spec.optimizer === "none") throw new AttackSetupError(`--attack_method ${spec.method} needs an optimizer (gd, adam or lbfgs)`);
+  if (spec.optimizer === "none") throw new AttackSetupError(`method ${spec.method} needs an optimizer (gd, adam or lbfgs)`);
   const recipe = attackRecipe(spec, input.model);
   if (spec.method === "dlg" && spec.optimizer === "lbfgs" && recipe.labelStart === "noise") return paperLbfgsDlg(spec, input, onIteration);
   const { batch: B } = input;

@@ -93,7 +93,7 @@ export function autoBackend(workload?: Workload): "tensorflow" | "wasm" {
 export async function initBackend(choice: BackendChoice, workload?: Workload): Promise<string> {
   const name = choice === "auto" ? autoBackend(workload) : choice;
   if (name === "tensorflow" && !tryLoadTfjsNode()) {
-    throw new Error(`backend 'tensorflow' is not available: @tensorflow/tfjs-node did not load (${nodeError ?? "not installed"}); run 'npm run setup:tfjs-node' or use --backend wasm`);
+    throw new Error(`backend 'tensorflow' is not available: @tensorflow/tfjs-node did not load (${nodeError ?? "not installed"}); run 'npm run setup:tfjs-node' or choose the backend wasm`);
   }
   if (name === "wasm") loadWasm();
   const ok = await tf.setBackend(name);

@@ -5,7 +5,22 @@
  * Messages name the setting as the caller spelt it (`check*` take that name): the CLIs pass their
  * flags (`--train_lr`), the library its own terms.
  */
-export class ConfigError extends Error {}
+export class ConfigError extends Error {
+  /**
+   * The setting the message names, in the library's words (`attackBatchSize`, `alpha`), so that a
+   * command line can say it in its own (`--attack_batch_size`): see `inTermsOf`.
+   */
+  constructor(message: string, readonly setting?: string) {
+    super(message);
+  }
+}
+
+/** The error's message with the library's setting names (whole words) as the caller names them (a CLI: its flags). */
+export function inTermsOf(e: Error, names: Readonly<Record<string, string>>): string {
+  let m = e.message;
+  for (const [setting, name] of Object.entries(names)) m = m.replace(new RegExp(`\\b${setting}\\b`, "g"), name);
+  return m;
+}
 
 export class DivergenceError extends Error {}
 

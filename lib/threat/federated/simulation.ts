@@ -119,11 +119,11 @@ export function clientStream(rng: Rng, c: number): Rng {
  */
 function checkVictimBatch(w: WatchSpec, shard: number, trainBatch: number, split: SplitKind): void {
   const c = w.client;
-  if (shard < w.batchSize) throw new ConfigError(`--attack_batch_size ${w.batchSize} is more than client ${c}'s ${shard} images (its shard of the ${split} split)`);
+  if (shard < w.batchSize) throw new ConfigError(`attackBatchSize ${w.batchSize} is more than client ${c}'s ${shard} images (its shard of the ${split} split)`, "attackBatchSize");
   const perEpoch = Math.ceil(shard / trainBatch);
   const left = shard - (w.round % perEpoch) * trainBatch;
   if (left < w.batchSize) {
-    throw new ConfigError(`--attack_batch_size ${w.batchSize}: client ${c} has only ${left} images left in its epoch in round ${w.round} (${shard} images in batches of ${trainBatch}); choose another --attack_round or a smaller batch`);
+    throw new ConfigError(`attackBatchSize ${w.batchSize}: client ${c} has only ${left} images left in its epoch in round ${w.round} (${shard} images in batches of ${trainBatch}); choose another attackRound or a smaller batch`, "attackBatchSize");
   }
 }
 
