@@ -23,7 +23,7 @@ import { existsSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { oneLine } from "../cli/args";
-import { guardStdout } from "../lib/io/stdio";
+import { guardStdout, printable } from "../lib/io/stdio";
 import { ATTACKS, GridError, parseKey, SWEEP_MODELS, type SweepModel, type AttackName } from "../lib/study/keys";
 import { BACKENDS, type BackendChoice } from "../lib/core/backend";
 import { BUSY_EXIT, PARENT_ENV, runSweep } from "../lib/study/runner";
@@ -159,7 +159,7 @@ interface Opts {
 }
 
 function usage(msg: string): never {
-  process.stderr.write(`sweep: error: ${msg}\n`);
+  process.stderr.write(`sweep: error: ${printable(msg)}\n`);
   process.exit(2);
 }
 

@@ -179,6 +179,45 @@ export function ensureWritableDir(dir: string, what: string): void {
   }
 }
 
+/**
+ * Throws ResultDirError (one line, naming `what`) unless `dir` is a writable folder or could be
+ * created as one: its nearest existing ancestor a folder this process may write in (a read-only
+ * file system, a file in the way, no permission are all said here, before any work). Creates nothing.
+ */
+export function checkOutputDir(dir: string, what: string): void {
+  if (dir === "") throw new ResultDirError(`${what} must not be empty`);
+  const abs = resolve(dir);
+  checkLength(abs, `${what} ${dir}`);
+  for (let p = abs; ; p = dirname(p)) {
+    let st;
+    try {
+      st = statSync(p);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== "ENOENT") throw new ResultDirError(`${what} ${dir} cannot be created (${errnoLine(e)})`);
+      if (lstatExists(p)) throw new ResultDirError(`${what} ${dir} cannot be created: ${p} is a symlink to a missing folder`);
+      if (dirname(p) === p) throw new ResultDirError(`${what} ${dir} cannot be created`);
+      continue;
+    }
+    if (!st.isDirectory()) throw new ResultDirError(p === abs ? `${what} ${dir} is not a directory` : `${what} ${dir} cannot be created: ${p} is not a directory`);
+    try {
+      accessSync(p, constants.W_OK | constants.X_OK);
+    } catch (e) {
+      throw new ResultDirError(`${what} ${dir} is not writable (${p}: ${errnoLine(e)})`);
+    }
+    return;
+  }
+}
+
+function lstatExists(p: string): boolean {
+  try {
+    lstatSync(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Throws ResultDirError (one line) unless `dir` is an existing folder (to read results from). */
 export function requireDir(dir: string, what: string): void {
   if (dir === "") throw new ResultDirError(`${what} must not be empty`);
