@@ -131,3 +131,24 @@ test("report.js killed with SIGKILL mid-run: the executor and its kernel stop, n
   }
   assert.deepEqual(readdirSync(out), [], "files or the work folder left behind");
 });
+
+test("JupyterLab's configuration starts tslab only: python3 (the venv's ipykernel) is refused by name, not just hidden", { skip: noJupyter }, () => {
+  const check = `
+from traitlets.config.loader import PyFileConfigLoader
+from jupyter_client.kernelspec import NoSuchKernel
+cfg = PyFileConfigLoader("jupyter_lab_config.py", path=${JSON.stringify(join(ROOT, "scripts"))}).load_config()
+ksm = cfg.ServerApp.kernel_spec_manager_class(config=cfg)
+assert ksm.get_kernel_spec("tslab").display_name == "TypeScript"
+for name in ("python3", "Python3", "bogus"):
+    try:
+        ksm.get_kernel_spec(name)
+        raise SystemExit("started: " + name)
+    except NoSuchKernel:
+        pass
+print(sorted(ksm.find_kernel_specs()))
+`;
+  const r = spawnSync(join(ROOT, ".venv", "bin", "python"), ["-c", check], { encoding: "utf8", env: { ...process.env, JUPYTER_PATH: join(ROOT, ".venv", "share", "jupyter") } });
+  assert.equal(r.status, 0, r.stderr + r.stdout);
+  assert.equal(r.stdout.trim(), "['tslab']");
+  assert.match(readFileSync(join(ROOT, "scripts", "lab.sh"), "utf8"), /--config="\$PWD\/scripts\/jupyter_lab_config\.py"/);
+});
