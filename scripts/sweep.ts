@@ -265,7 +265,11 @@ async function main(): Promise<void> {
     out: o.out,
     jobs: o.jobs,
     childArgs,
-    log: (line) => console.log(line),
+    log: (line) => {
+      console.log(line);
+      // a job of --only (a child of --jobs N, whose stdout nobody reads): its failure on stderr too, for the parent to quote
+      if (o.only && / failed: /.test(line)) process.stderr.write(`sweep: error: ${printable(line.replace(/^\[\d+\/\d+\] /, ""))}\n`);
+    },
     failKeys: new Set(o.failKey?.split(",") ?? []),
     // a child of a sweep with --jobs N: it stops, writing nothing, if that sweep is gone
     ...(o.only && process.env[PARENT_ENV] ? { parentPid: Number(process.env[PARENT_ENV]) } : {}),

@@ -122,8 +122,8 @@ export type LockAttempt = { held: HeldLock } | { busy: LockOwner | null };
 
 function linkNew(path: string, owner: LockOwner): boolean {
   const tmp = `${path}.${owner.token}.tmp`;
-  writeFileSync(tmp, `${JSON.stringify(owner)}\n`);
   try {
+    writeFileSync(tmp, `${JSON.stringify(owner)}\n`);
     linkSync(tmp, path);
     return true;
   } catch (e) {

@@ -256,7 +256,8 @@ async function runChildren(todo: readonly JobConfig[], opts: SweepOptions, repor
         } catch (e) {
           // its record could not be read or written: failed, and the sweep goes on
           report.failed.push(cfg.key);
-          log(`[${++finished}/${todo.length}] ${cfg.key}: failed: job process ${how}; its record cannot be written (${oneLine(e)})`);
+          const last = stderr.trim().split("\n").pop();
+          log(`[${++finished}/${todo.length}] ${cfg.key}: failed: job process ${how}${last ? ` (${last.replace(/^sweep: error: /, "")})` : ""}; its record cannot be written here either (${oneLine(e)})`);
           resolve();
         }
       };
