@@ -318,6 +318,18 @@ test("pid reuse: a staging folder whose pid now names a process that started lat
   assert.deepEqual(visible(dir), ["a.png"]);
 });
 
+test("pid reuse: a commit lock naming pid 1 from before a reboot is taken over at once, not waited on for a minute", async () => {
+  const dir = tmp("reuse-lock");
+  writeFileSync(join(dir, ".results.lock"), JSON.stringify({ host: hostname(), pid: 1, startedAt: "2026-01-01T00:00:00Z", token: "ab" }));
+  const out = new StagedDir(dir);
+  await out.write("a.png", "a");
+  const t0 = Date.now();
+  out.commit();
+  assert.ok(Date.now() - t0 < 5000, `the commit waited ${Date.now() - t0} ms`);
+  assert.deepEqual(visible(dir), ["a.png"]);
+  assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith(".results.lock")), []);
+});
+
 test("a result directory whose name is too long for the file system is refused before the work", () => {
   const parent = tmp("long");
   const dir = join(parent, "x".repeat(300));
