@@ -110,6 +110,7 @@ async function attack(ctx: RunContext, data: MnistSplit, test: MnistSplit): Prom
       await out.write("matched.png", await matchedGridPng(run.target.x, [last.x], matched.pairs));
     }
     out.commit();
+    for (const k of out.kept) console.log(`${cfg.result_dir}: kept ${k}, which appeared during the run (not this run's; it was not replaced)`);
   } catch (e) {
     out.abort();
     throw e;

@@ -41,19 +41,30 @@ async function main(): Promise<void> {
     throw e;
   }
   const rounds = cfg.rounds;
-  console.log(flArgumentsLine(cfg));
+  // the Namespace and backend lines wait for the first round: input errors found while the clients
+  // are dealt (a Dirichlet shard too small, say) come before any output, alone on one line
+  let header = [flArgumentsLine(cfg)];
   const ctx = await setupFL(cfg);
-  console.log(`backend: ${describeBackend(ctx.backend)}, seed: ${ctx.seed}`);
+  header.push(`backend: ${describeBackend(ctx.backend)}, seed: ${ctx.seed}`);
+  const printHeader = () => {
+    for (const line of header) console.log(line);
+    header = [];
+  };
   const mean = meanImage(data.train);
   const bar = makeProgress("fl");
   const run = runFL(ctx, data, mean, {
     onRound: (r) => {
+      printHeader();
       bar.log(roundLogLine(r));
       bar.update(r.round + 1, rounds, `acc ${r.testAccuracy?.toFixed(4) ?? "-"}`);
     },
-    onRecord: (rec) => bar.log(attackLogLine(rec)),
+    onRecord: (rec) => {
+      printHeader();
+      bar.log(attackLogLine(rec));
+    },
   });
   bar.stop();
+  printHeader();
   const last = run.fed.rounds[run.fed.rounds.length - 1];
   console.log(`Training cost time in seconds: ${pyFloat(run.fed.seconds)}`);
   if (last.testAccuracy !== null) console.log(`test accuracy ${pyFloat(last.testAccuracy)}`);
@@ -87,6 +98,7 @@ async function saveImages(cfg: FLConfig, target: Float32Array, x: Float32Array, 
     const rows = [target, ...(steps.length ? steps : [x])].map((s) => Array.from({ length: B }, (_, i) => img(s, i)));
     await out.write("grid.png", await gridPng(B === 1 ? [rows.map((r) => r[0])] : rows));
     out.commit();
+    for (const k of out.kept) console.log(`${cfg.result_dir}: kept ${k}, which appeared during the run (not this run's; it was not replaced)`);
   } catch (e) {
     out.abort();
     throw e;

@@ -5,6 +5,7 @@
  * SIGKILL. `clearProgress` wipes the bar's line so an error message starts on a line of its own.
  */
 import { SingleBar, Presets } from "cli-progress";
+import { printable } from "../lib/io/stdio";
 
 export interface Progress {
   update(done: number, total: number, info?: string): void;
@@ -25,7 +26,7 @@ export function clearProgress(): void {
 export function failWith(prog: string): (code: number, msg: string) => never {
   return (code, msg) => {
     clearProgress();
-    process.stderr.write(`${prog}: error: ${msg}\n`);
+    process.stderr.write(`${prog}: error: ${printable(msg)}\n`);
     process.exit(code);
   };
 }

@@ -13,10 +13,35 @@ and .html) with the error in place, and the run exits 1. An error thrown later b
 promise rejected with nobody listening, fails the notebook too (tslab itself only logs them): a
 hidden first snippet records them and a hidden last one reports them.
 SIGTERM/SIGINT: the kernels are shut down, nothing of the unfinished notebook is written, exit 143/130.
+With REPORT_PARENT=<pid> (report.ts sets it) the same happens when that process is gone, SIGKILL
+included (PR_SET_PDEATHSIG, and a thread watching getppid()), and the work folder goes too.
 Output files appear atomically, mode 0666 & ~umask (0644 by default), never 0600.
 """
-import argparse, asyncio, importlib, json, os, re, signal, sys, tempfile, threading, time
+import argparse, asyncio, importlib, json, os, re, shutil, signal, sys, tempfile, threading, time
 
+
+def watch_parent():
+    """Stops this executor (SIGTERM: kernels shut down, nothing written) when report.ts is gone, even
+    killed with SIGKILL: the kernel's PR_SET_PDEATHSIG where there is one, and a thread that checks."""
+    parent = os.environ.get("REPORT_PARENT")
+    if not parent or not parent.isdigit():
+        return
+    try:
+        import ctypes
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except Exception:
+        pass
+
+    def check():
+        while True:
+            if os.getppid() != int(parent):
+                os.kill(os.getpid(), signal.SIGTERM)
+                return
+            time.sleep(0.5)
+    threading.Thread(target=check, daemon=True).start()
+
+
+watch_parent()  # before the slow imports: a parent killed meanwhile is seen at once
 from jupyter_client.manager import AsyncKernelManager
 
 # nbformat (through jsonschema's format checkers) and nbconvert take ~0.8 s and ~0.5 s to import:
@@ -202,6 +227,10 @@ def main():
     finally:
         loop.close()
     if got:
+        # report.ts's work folder (.report-<host>-<pid>-…) holding the jobs: gone with the run, whoever stopped it
+        work = os.path.dirname(os.path.abspath(a.jobs))
+        if os.path.basename(work).startswith(".report-"):
+            shutil.rmtree(work, ignore_errors=True)
         print(f"report: stopped by {signal.Signals(got[0]).name}; kernels shut down, nothing written for the unfinished notebook", file=sys.stderr)
         sys.exit(128 + got[0])
     # every kernel is shut down and every file written: skip the interpreter's ~0.3 s teardown of

@@ -8,6 +8,7 @@ node scripts/build-if-stale.mjs   # notebooks import the compiled library from d
 export JUPYTER_PATH="$PWD/.venv/share/jupyter"
 root=()
 [ "$(id -u)" = 0 ] && root=(--allow-root)
-# only tslab is offered: the venv's ipykernel (a dependency of the Jupyter tools) would add "Python 3"
-exec .venv/bin/jupyter lab "${root[@]}" --ServerApp.ip=127.0.0.1 --notebook-dir="$PWD/notebooks" \
-  --KernelSpecManager.allowed_kernelspecs=tslab --MappingKernelManager.default_kernel_name=tslab "$@"
+# only tslab is offered and only tslab starts (scripts/jupyter_lab_config.py): the venv's ipykernel (a
+# dependency of the Jupyter tools) would add "Python 3", and could be started through the REST API
+exec .venv/bin/jupyter lab "${root[@]}" --config="$PWD/scripts/jupyter_lab_config.py" --ServerApp.ip=127.0.0.1 \
+  --notebook-dir="$PWD/notebooks" "$@"

@@ -8,19 +8,32 @@
  * then goes to every notebook that declares it.
  *
  * Every parameter of every notebook is checked before any kernel starts (names, types, allowed
- * values, and the demo's own ranges for the flags it shares with dgc_demo), so a typo costs no
- * run. The notebooks then run headless in the tslab kernel of the project's .venv
+ * values, the ranges its declaration states, and the demo's own ranges for the flags it shares with
+ * dgc_demo), so a typo costs no run. A declaration states its range in its comment:
+ * `@int [1, 60000]`, `@number (0, 1)`, `@int [0, rounds)` (a bound may name another parameter,
+ * `rounds-attack_round` too), `@ints [0, )` (a comma-separated list), `@oneof a|b|c`, `@file` (a
+ * file that must exist, relative to the notebook). --out is checked before any kernel starts too
+ * (writable, never the folder holding a source notebook nor notebooks/ unless --into-source-folder). The notebooks then run headless in the tslab kernel of the project's .venv
  * (scripts/execute_notebook.py), never with errors allowed; each one's executed .ipynb and a
  * standalone .html land in --out (reports/), written atomically, also when a cell failed (with the
- * error in place). SIGINT/SIGTERM stop the kernels and leave nothing of the unfinished notebook.
+ * error in place). SIGINT/SIGTERM/SIGHUP stop the kernels and leave nothing of the unfinished
+ * notebook; so does any other end of this process, SIGKILL included (the executor is told by the
+ * kernel, PR_SET_PDEATHSIG, and shuts its kernels down), and its `.report-<pid>-…` folder goes then
+ * or at the next run into that --out.
  * Exit codes: 0 done; 1 a cell failed (named on stderr); 2 bad arguments; 128 + signal when stopped.
  */
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
+import { realpathSync } from "node:fs";
 import { Command } from "commander";
 import { DEFAULTS, validateConfig, type DemoConfig } from "../lib/trial/demo_config";
 import { ConfigError } from "../lib/core/errors";
+import { checkOutputDir, ResultDirError } from "../lib/io/results";
+import { ownerDead } from "../lib/io/lock";
+import { guardStdout, printable } from "../lib/io/stdio";
+import { oneLine } from "../cli/args";
+import { hostname } from "node:os";
 
 const ROOT = resolve(__dirname, "../..");
 
@@ -38,12 +51,38 @@ interface Notebook {
 }
 
 type ParamType = "number" | "boolean" | "string";
+/** A declared range, `@int [lo, hi)`: bounds are numbers or sums of other parameters' names and numbers; absent = unbounded. */
+interface Range {
+  int: boolean;
+  /** A comma-separated list of such numbers (`@ints`). */
+  list: boolean;
+  lo?: string;
+  hi?: string;
+  loOpen: boolean;
+  hiOpen: boolean;
+  text: string;
+}
 export interface Parameter {
   literal: string;
   type: ParamType;
-  /** The declaration's type annotation (kept in the injected line), and the values it allows if a union of literals. */
+  /** The declaration's type annotation (kept in the injected line), and the values it allows if a union of literals (or `@oneof`). */
   annotation?: string;
   allowed?: string[];
+  range?: Range;
+  /** `@file`: names a file that must exist (relative to the notebook's folder). */
+  file?: boolean;
+}
+
+/** The `@…` declarations of a parameter's comment. */
+function readDeclarations(comment: string, where: string): Pick<Parameter, "range" | "allowed" | "file"> {
+  const out: Pick<Parameter, "range" | "allowed" | "file"> = {};
+  const r = /@(int|number|ints)\s*([[(])\s*([^,\])]*?)\s*,\s*([^,\])]*?)\s*([\])])/.exec(comment);
+  if (r) out.range = { int: r[1] !== "number", list: r[1] === "ints", lo: r[3] || undefined, hi: r[4] || undefined, loOpen: r[2] === "(", hiOpen: r[5] === ")", text: `${r[2]}${r[3]}, ${r[4]}${r[5]}` };
+  else if (/@(int|number|ints)\b/.test(comment)) throw new ReportError(`${where}: cannot read the range in '${comment.trim()}' (write e.g. @int [1, 100] or @number (0, 1))`);
+  const o = /@oneof\s+(\S+)/.exec(comment);
+  if (o) out.allowed = o[1].split("|");
+  if (/@file\b/.test(comment)) out.file = true;
+  return out;
 }
 
 export class ReportError extends Error {}
@@ -56,7 +95,7 @@ function literalValue(literal: string): string {
   return /^["']/.test(literal) ? literal.slice(1, -1) : literal;
 }
 
-/** The `const name[: annotation] = literal;` declarations of the parameters cell. */
+/** The `const name[: annotation] = literal; // … @int [lo, hi]` declarations of the parameters cell. */
 export function readParameters(nb: Notebook): Map<string, Parameter> {
   const cell = nb.cells.find((c) => tagged(c, "parameters"));
   if (!cell) throw new ReportError("the notebook has no cell tagged 'parameters'");
@@ -68,7 +107,8 @@ export function readParameters(nb: Notebook): Map<string, Parameter> {
     const type: ParamType = /^(true|false)$/.test(literal) ? "boolean" : /^["']/.test(literal) ? "string" : "number";
     const union = m[2]?.split("|").map((s) => s.trim());
     const allowed = union && union.every((u) => /^(["']).*\1$/.test(u)) ? union.map(literalValue) : undefined;
-    params.set(m[1], { literal, type, ...(m[2] ? { annotation: m[2] } : {}), ...(allowed ? { allowed } : {}) });
+    const declared = readDeclarations(m[4] ?? "", `parameter ${m[1]}`);
+    params.set(m[1], { literal, type, ...(m[2] ? { annotation: m[2] } : {}), ...(allowed ? { allowed } : {}), ...declared });
   }
   return params;
 }
@@ -83,7 +123,8 @@ export function unquote(value: string): string {
 export function toLiteral(name: string, value: string, p: Parameter): string {
   const v = unquote(value);
   if (p.type === "number") {
-    if (v.trim() === "" || !Number.isFinite(Number(v))) throw new ReportError(`--param ${name}=${value}: expected a number`);
+    // plain decimals: Number() would take 0x10, 0b1, "" and " " too
+    if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(v.trim()) || !Number.isFinite(Number(v))) throw new ReportError(`--param ${name}=${value}: expected a number`);
     return String(Number(v));
   }
   if (p.type === "boolean") {
@@ -91,7 +132,55 @@ export function toLiteral(name: string, value: string, p: Parameter): string {
     return v.toLowerCase();
   }
   if (p.allowed && !p.allowed.includes(v)) throw new ReportError(`--param ${name}=${value}: expected ${p.allowed.map((a) => `"${a}"`).join(" or ")}`);
-  return JSON.stringify(v);
+  // JSON leaves U+2028/U+2029 raw, which TypeScript takes for line ends inside a string literal
+  return JSON.stringify(v).replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029");
+}
+
+/** A literal's value as the notebook sees it (numbers, booleans, strings). */
+function valueOf(literal: string, p: Parameter): number | boolean | string {
+  return p.type === "number" ? Number(literal) : p.type === "boolean" ? literal === "true" : (JSON.parse(literal.replace(/^'(.*)'$/, '"$1"')) as string);
+}
+
+/** Every declared range, choice and file, with the values the notebook will run with. */
+function checkDeclared(path: string, known: Map<string, Parameter>, literals: Map<string, string>): void {
+  const nb = basename(path);
+  const number = (name: string): number | undefined => {
+    const p = known.get(name);
+    const l = literals.get(name);
+    return p && l !== undefined && p.type === "number" ? Number(l) : undefined;
+  };
+  const bound = (expr: string, name: string): number => {
+    const terms = expr.replace(/\s+/g, "").match(/[+-]?[^+-]+/g) ?? [];
+    let sum = 0;
+    for (const t of terms) {
+      const sign = t.startsWith("-") ? -1 : 1;
+      const body = t.replace(/^[+-]/, "");
+      const v = /^\d+(\.\d+)?([eE][+-]?\d+)?$/.test(body) ? Number(body) : number(body);
+      if (v === undefined) throw new ReportError(`${nb}: parameter ${name}'s range names '${body}', which is not a number parameter of this notebook`);
+      sum += sign * v;
+    }
+    return sum;
+  };
+  for (const [name, p] of known) {
+    const literal = literals.get(name)!;
+    const v = valueOf(literal, p);
+    if (p.allowed && typeof v === "string" && !p.allowed.includes(v)) throw new ReportError(`${nb}: parameter ${name} must be ${p.allowed.map((a) => `"${a}"`).join(" or ")}, got ${JSON.stringify(v)}`);
+    if (p.file && typeof v === "string" && !existsSync(resolve(dirname(path), v))) throw new ReportError(`${nb}: parameter ${name}: no file ${v} (relative to ${dirname(path)})`);
+    const r = p.range;
+    if (!r) continue;
+    const values = r.list ? String(v).split(",").map((x) => x.trim()) : [String(v)];
+    for (const x of values) {
+      const n = r.list ? (/^[+-]?\d+$/.test(x) ? Number(x) : NaN) : Number(v);
+      const lo = r.lo === undefined ? -Infinity : bound(r.lo, name);
+      const hi = r.hi === undefined ? Infinity : bound(r.hi, name);
+      const inside = Number.isFinite(n) && (r.loOpen ? n > lo : n >= lo) && (r.hiOpen ? n < hi : n <= hi) && (!r.int || Number.isSafeInteger(n));
+      if (!inside) {
+        const bounds = `${r.loOpen ? "(" : "["}${r.lo === undefined ? "" : lo}, ${r.hi === undefined ? "" : hi}${r.hiOpen ? ")" : "]"}`;
+        const named = /[A-Za-z_]/.test(`${r.lo ?? ""}${r.hi ?? ""}`) ? ` (${r.text})` : "";
+        throw new ReportError(`${nb}: parameter ${name} must be ${r.list ? "a comma-separated list of integers, each" : r.int ? "an integer" : "a number"} in ${bounds}${named}, got ${r.list ? JSON.stringify(String(v)) : String(v)}`);
+      }
+    }
+  }
 }
 
 /**
@@ -129,6 +218,7 @@ export function injectParameters(nb: Notebook, given: Record<string, string>, pa
     lines.push(`const ${name}${p.annotation ? `: ${p.annotation}` : ""} = ${literal};`);
   }
   checkValues(path, known, literals);
+  checkDeclared(path, known, literals);
   const cells = nb.cells.filter((c) => !tagged(c, "injected-parameters"));
   if (lines.length) {
     const at = cells.findIndex((c) => tagged(c, "parameters")) + 1;
@@ -143,6 +233,7 @@ export function injectParameters(nb: Notebook, given: Record<string, string>, pa
 
 /** Reads and checks every notebook (and every --param against them) before anything runs. */
 export function prepare(notebooks: string[], given: Record<string, string>): { path: string; nb: Notebook }[] {
+  for (const name of Object.keys(given)) if (!/^[A-Za-z_$][\w$]*$/.test(name)) throw new ReportError(`--param ${name}=…: not a parameter name (a TypeScript identifier)`);
   const prepared = notebooks.map((notebook) => {
     const path = resolve(notebook);
     if (!existsSync(path)) throw new ReportError(`${notebook}: no such notebook`);
@@ -184,7 +275,8 @@ export function runReports(prepared: { path: string; nb: Notebook }[], outDir: s
   const python = join(ROOT, ".venv", "bin", "python");
   if (!existsSync(python)) throw new ReportError("no .venv: run 'npm run setup:jupyter' first");
   const created = mkdirSync(outDir, { recursive: true });
-  const tmp = mkdtempSync(join(outDir, ".report-"));
+  removeStaleWorkFolders(outDir);
+  const tmp = mkdtempSync(join(outDir, `.report-${hostname()}-${process.pid}-`));
   const jobs = prepared.map(({ path, nb }) => {
     const name = basename(path, ".ipynb");
     const input = join(tmp, `${name}.ipynb`);
@@ -193,14 +285,23 @@ export function runReports(prepared: { path: string; nb: Notebook }[], outDir: s
   });
   writeFileSync(join(tmp, "jobs.json"), JSON.stringify(jobs));
   const child = spawn(python, [join(ROOT, "scripts", "execute_notebook.py"), join(tmp, "jobs.json")], {
-    env: { ...process.env, JUPYTER_PATH: join(ROOT, ".venv", "share", "jupyter") },
+    // REPORT_PARENT: the executor stops (kernels down, nothing written) when this process is gone, SIGKILL included
+    env: { ...process.env, JUPYTER_PATH: join(ROOT, ".venv", "share", "jupyter"), REPORT_PARENT: String(process.pid) },
     stdio: ["ignore", "pipe", "pipe"],
   });
   const forward = (sig: NodeJS.Signals) => () => child.kill(sig);
   const onInt = forward("SIGINT");
   const onTerm = forward("SIGTERM");
+  const onHup = forward("SIGTERM");
+  // any other end of this process (an exception, process.exit): the executor goes too, and its work folder
+  const onExitHook = () => {
+    child.kill("SIGTERM");
+    rmSync(tmp, { recursive: true, force: true });
+  };
   process.on("SIGINT", onInt);
   process.on("SIGTERM", onTerm);
+  process.on("SIGHUP", onHup);
+  process.on("exit", onExitHook);
   const results: ReportResult[] = [];
   let stderr = "";
   let buffered = "";
@@ -223,6 +324,8 @@ export function runReports(prepared: { path: string; nb: Notebook }[], outDir: s
     child.on("close", (code, signal) => {
       process.off("SIGINT", onInt);
       process.off("SIGTERM", onTerm);
+      process.off("SIGHUP", onHup);
+      process.off("exit", onExitHook);
       rmSync(tmp, { recursive: true, force: true });
       if (created && !results.length) removeEmpty(outDir, created);
       if (code !== null && code >= 128) {
@@ -239,6 +342,40 @@ export function runReports(prepared: { path: string; nb: Notebook }[], outDir: s
       res(results);
     });
   });
+}
+
+/** `.report-<host>-<pid>-…` work folders of runs of this host that died (SIGKILL) before removing theirs. */
+function removeStaleWorkFolders(outDir: string): void {
+  for (const e of readdirSync(outDir)) {
+    const m = /^\.report-(.+)-(\d+)-\w+$/.exec(e);
+    if (m && ownerDead(m[1], Number(m[2]))) rmSync(join(outDir, e), { recursive: true, force: true });
+  }
+}
+
+/**
+ * Throws ReportError (one line) unless `outDir` can take the reports: a writable folder (or one that
+ * can be created), and — unless `intoSource` — neither notebooks/ nor a folder holding one of the
+ * source notebooks (an executed copy would replace the source, its parameters injected).
+ */
+export function checkOutDir(outDir: string, notebooks: string[], intoSource = false): void {
+  try {
+    checkOutputDir(outDir, "--out");
+  } catch (e) {
+    if (e instanceof ResultDirError) throw new ReportError(e.message);
+    throw e;
+  }
+  if (intoSource) return;
+  const real = (p: string) => {
+    try {
+      return realpathSync(p);
+    } catch {
+      return resolve(p);
+    }
+  };
+  const out = real(outDir);
+  const sources = [join(ROOT, "notebooks"), ...notebooks.map((n) => dirname(resolve(n)))].map(real);
+  const hit = sources.find((d) => d === out);
+  if (hit) throw new ReportError(`--out ${outDir} is ${hit === real(join(ROOT, "notebooks")) ? "the project's notebooks/ folder" : "the folder of a source notebook"}: the executed copies would replace the sources; choose another folder, or pass --into-source-folder`);
 }
 
 /** Removes `dir` and its parents up to `top` while they are empty (folders this run created). */
@@ -258,7 +395,9 @@ export async function report(notebook: string, given: Record<string, string>, ou
 }
 
 async function main() {
-  const params: Record<string, string> = {};
+  guardStdout("report");
+  // no prototype: --param __proto__=1 is a name like any other (refused: not declared)
+  const params: Record<string, string> = Object.create(null) as Record<string, string>;
   const cmd = new Command("report")
     .argument("[notebooks...]", "notebooks to run (default with --all: every notebook in notebooks/)")
     .option("--param <name=value>", "override a parameter (repeatable); one level of quotes is stripped", (v: string) => {
@@ -269,6 +408,7 @@ async function main() {
     })
     .option("--out <dir>", "output folder", join(ROOT, "reports"))
     .option("--all", "every notebook in notebooks/")
+    .option("--into-source-folder", "allow --out to be notebooks/ or a source notebook's folder (the executed copies replace the sources)")
     .exitOverride()
     .configureOutput({ writeErr: () => undefined, outputError: () => undefined });
   let prepared: { path: string; nb: Notebook }[];
@@ -280,10 +420,13 @@ async function main() {
       : cmd.args;
     if (!nbs.length) throw new ReportError("name a notebook, or --all");
     prepared = prepare(nbs, params);
+    checkOutDir(o.out as string, nbs, Boolean(o.intoSourceFolder));
   } catch (e) {
     const code = (e as { code?: string }).code;
     if (code === "commander.helpDisplayed" || code === "commander.help") return;
-    console.error(`report: ${(e as Error).message.replace(/^error: /, "")}`);
+    // one line, whatever a value or file name holds (a newline, U+2028)
+    const msg = (e as Error).message;
+    console.error(`report: ${code?.startsWith("commander.") ? oneLine(msg) : printable(msg)}`);
     process.exit(2);
   }
   const t0 = performance.now();
@@ -293,11 +436,11 @@ async function main() {
       if (r.ok) console.log(`${basename(r.notebook)}: ${r.ipynb}, ${r.html} (${r.seconds.toFixed(1)} s, cells ${r.compute.toFixed(1)} s)`);
       else {
         failed++;
-        console.error(`report: ${basename(r.notebook)}: ${r.error}; the executed notebook with the error: ${r.ipynb}`);
+        console.error(`report: ${printable(`${basename(r.notebook)}: ${r.error}; the executed notebook with the error: ${r.ipynb}`)}`);
       }
     });
   } catch (e) {
-    console.error(`report: ${(e as Error).message}`);
+    console.error(`report: ${printable((e as Error).message)}`);
     process.exit((e as { exitCode?: number }).exitCode ?? 1);
   }
   if (prepared.length > 1) console.log(`${prepared.length - failed} of ${prepared.length} notebooks in ${((performance.now() - t0) / 1000).toFixed(1)} s`);

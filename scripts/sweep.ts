@@ -23,10 +23,10 @@ import { existsSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { oneLine } from "../cli/args";
-import { guardStdout } from "../lib/io/stdio";
+import { guardStdout, printable } from "../lib/io/stdio";
 import { ATTACKS, GridError, parseKey, SWEEP_MODELS, type SweepModel, type AttackName } from "../lib/study/keys";
 import { BACKENDS, type BackendChoice } from "../lib/core/backend";
-import { BUSY_EXIT, runSweep } from "../lib/study/runner";
+import { BUSY_EXIT, PARENT_ENV, runSweep } from "../lib/study/runner";
 import { buildSummary, summaryMarkdown, readSummary, type Summary } from "../lib/study/summary";
 import { ensureWritableDir, requireDir, ResultDirError } from "../lib/io/results";
 import { DEFAULT_COMMON, expandGrid, jobConfig, type CommonSettings, type JobConfig } from "../lib/study/grid";
@@ -60,7 +60,8 @@ function sparsities(s: string): number[] {
   const xs = s.split(",").map((x) => x.trim());
   return xs.map((x) => {
     const v = Number(x);
-    if (x === "" || !Number.isFinite(v) || v < 0 || v >= 1) throw new InvalidArgumentError(`sparsity '${x}' is not a number in [0, 1)`);
+    // plain decimals only: Number() would take 0x0, 0b0, 1e-1 spelled oddly, and "" as 0
+    if (!/^(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(x) || !Number.isFinite(v) || v < 0 || v >= 1) throw new InvalidArgumentError(`sparsity '${x}' is not a number in [0, 1)`);
     return v;
   });
 }
@@ -92,13 +93,17 @@ function seeds(s: string): number[] {
   return Array.from({ length: n }, (_, i) => i + 1);
 }
 
-function positiveInt(min: number) {
+function positiveInt(min: number, max = Number.MAX_SAFE_INTEGER, why = "") {
   return (s: string): number => {
     if (!/^\d+$/.test(s.trim()) || Number(s) < min) throw new InvalidArgumentError(`'${s}' is not an integer >= ${min}`);
     if (!Number.isSafeInteger(Number(s))) throw new InvalidArgumentError(`'${s.trim()}' is beyond 2^53 − 1`);
+    if (Number(s) > max) throw new InvalidArgumentError(`'${s.trim()}' is more than ${max}${why}`);
     return Number(s);
   };
 }
+
+/** MNIST's training set: a larger subset would be the whole set under another name (and another settings row). */
+const TRAIN_IMAGES = 60_000;
 
 function command(): Command {
   return new Command("sweep")
@@ -113,7 +118,7 @@ function command(): Command {
     .addOption(new Option("--out <dir>", "result folder").default("sweep-results"))
     .addOption(new Option("--iterations <n>", "attack iterations, every attack (default: 2000 each)").argParser(positiveInt(1)))
     .addOption(new Option("--epochs <n>", "training epochs per job (0: no training)").argParser(positiveInt(0)).default(DEFAULT_COMMON.epochs))
-    .addOption(new Option("--train-subset <n>", "train on the first N training images only (quick runs)").argParser(positiveInt(1)))
+    .addOption(new Option("--train-subset <n>", "train on the first N training images only (quick runs)").argParser(positiveInt(1, TRAIN_IMAGES, `, the training set's size`)))
     .addOption(new Option("--backend <name>", "tfjs backend").choices(BACKENDS).default(DEFAULT_COMMON.backend))
     .addOption(new Option("--only <key>", "run just this job (e.g. s0.9-dlg-seed-seed3)"))
     .addOption(new Option("--list", "print the grid's job keys, one a line, and exit"))
@@ -154,7 +159,7 @@ interface Opts {
 }
 
 function usage(msg: string): never {
-  process.stderr.write(`sweep: error: ${msg}\n`);
+  process.stderr.write(`sweep: error: ${printable(msg)}\n`);
   process.exit(2);
 }
 
@@ -260,16 +265,25 @@ async function main(): Promise<void> {
     out: o.out,
     jobs: o.jobs,
     childArgs,
-    log: (line) => console.log(line),
+    log: (line) => {
+      console.log(line);
+      // a job of --only (a child of --jobs N, whose stdout nobody reads): its failure on stderr too, for the parent to quote
+      if (o.only && / failed: /.test(line)) process.stderr.write(`sweep: error: ${printable(line.replace(/^\[\d+\/\d+\] /, ""))}\n`);
+    },
     failKeys: new Set(o.failKey?.split(",") ?? []),
+    // a child of a sweep with --jobs N: it stops, writing nothing, if that sweep is gone
+    ...(o.only && process.env[PARENT_ENV] ? { parentPid: Number(process.env[PARENT_ENV]) } : {}),
   });
   if (!o.only) {
     const secs = (performance.now() - t0) / 1000;
     const busy = report.busy.length ? `, ${report.busy.length} left to other processes (running there)` : "";
     console.log(`sweep: ${report.done.length} done, ${report.failed.length} failed, ${report.skipped.length} already done${busy}; ${secs.toFixed(1)} s`);
   }
-  if (report.failed.length) process.exitCode = 1;
-  else if (o.only && report.busy.length) process.exitCode = BUSY_EXIT;
+  if (report.failed.length) {
+    // the other jobs ran: the count, and each one's reason above
+    if (!o.only) process.stderr.write(`sweep: error: ${report.failed.length} of ${configs.length} jobs failed (${report.failed.slice(0, 3).join(", ")}${report.failed.length > 3 ? ", …" : ""}); see their lines above\n`);
+    process.exitCode = 1;
+  } else if (o.only && report.busy.length) process.exitCode = BUSY_EXIT;
 }
 
 main().catch((e) => {

@@ -43,7 +43,7 @@ test("fl on a terminal: the error line stands alone, not glued to the progress b
 test("fl: stdout that cannot be written is one line on stderr and exit 1 (a full disk, a closed pipe)", (t) =>
   assertStdoutGuarded(t, CLI, "fl", [["--help"], ["--clients", "1", "--rounds", "1", "--seed", "1"]]));
 
-test("fl's result folder: dgc_demo's rule before any work; --overwrite; an earlier run's files replaced", () => {
+test("fl's result folder: dgc_demo's rule before any work; --overwrite; an earlier run's files replaced, a manifest-less folder refused", () => {
   const dir = join(tmp("dir"), "out");
   mkdirSync(dir);
   writeFileSync(join(dir, "notes.txt"), "mine");
@@ -59,11 +59,14 @@ test("fl's result folder: dgc_demo's rule before any work; --overwrite; an earli
   assert.match(replaced.stdout, /overwrite=True/);
   assert.deepEqual(readdirSync(dir).sort(), [MANIFEST, "grid.png", "result_0.png", "target_0.png"]);
 
-  // a folder dgc_demo filled before manifests (./att_results is both commands' default): an earlier run's
+  // a folder without a manifest, its files named like a run's (the user's own, or an older version's run): refused, --overwrite replaces
   const old = join(tmp("old"), "att_results");
   mkdirSync(old);
   for (const f of ["target_0.png", "result_0_0.png", "result_100_0.png", "grid.png"]) writeFileSync(join(old, f), "");
-  const again = run([...ATTACK, "--result_dir", old]);
+  const own = run([...ATTACK, "--result_dir", old]);
+  assert.equal(own.code, 2, own.stderr);
+  assert.match(own.stderr, /^fl: error: .*named like a run's.*--overwrite/);
+  const again = run([...ATTACK, "--result_dir", old, "--overwrite"]);
   assert.equal(again.code, 0, again.stderr);
   assert.deepEqual(readdirSync(old).sort(), [MANIFEST, "grid.png", "result_0.png", "target_0.png"]);
 });
@@ -95,9 +98,12 @@ test("fl: bad input is one line and exit 2 (float32 rates, clients beyond the tr
     [["--split", "dirichlet", "--alpha", "0.01", "--clients", "3000"], /dirichlet split: some client got no data in 100 draws \(alpha 0.01, 3000 clients\); raise --alpha/],
     // one client, 938 batches of 64 an epoch: round 937 is the epoch's tail of 32 images
     [["--dlg_attack", "True", "--clients", "1", "--rounds", "938", "--attack_round", "937", "--attack_batch_size", "64"], /--attack_batch_size 64: client 0 has only 32 images left in its epoch in round 937 \(60000 images in batches of 64\)/],
+    // the history attacker's rounds must all be run: never cut silently
+    [["--dlg_attack", "True", "--attack_method", "history", "--history_rounds", "100", "--rounds", "3"], /--history_rounds 100 after --attack_round 0 needs 101 rounds; --rounds is 3 \(at most 2\)/],
   ] as const) {
     const r = run(["--rounds", "1", "--seed", "1", "--result_dir", dir, ...args]); // the case's flags last: they win
     assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
+    assert.equal(r.stdout, "", `${args.join(" ")}: the Namespace and backend lines came before the error`);
     oneLine(r.stderr);
     assert.match(r.stderr, new RegExp(`^fl: error: ${msg.source}.*\\n$`));
   }

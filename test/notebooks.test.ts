@@ -242,8 +242,8 @@ async function startLab(files: Record<string, unknown>): Promise<{ base: string;
   const token = `t${Date.now()}`;
   lab = spawn(JUPYTER, ["lab", "--allow-root", "--no-browser", `--ServerApp.token=${token}`, "--ServerApp.ip=127.0.0.1", `--ServerApp.port=${port}`,
     `--notebook-dir=${join(dir, "notebooks")}`,
-    // as scripts/lab.sh: only tslab, and it is the default (a default outside the allowed list makes JupyterLab ask for a kernel)
-    "--KernelSpecManager.allowed_kernelspecs=tslab", "--MappingKernelManager.default_kernel_name=tslab"], {
+    // as scripts/lab.sh: its configuration (only tslab is offered and starts, and it is the default)
+    `--config=${join(ROOT, "scripts", "jupyter_lab_config.py")}`], {
     env: { ...process.env, JUPYTER_PATH: join(ROOT, ".venv", "share", "jupyter") },
     stdio: "ignore",
   });

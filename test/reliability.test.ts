@@ -6,6 +6,7 @@
  */
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -62,6 +63,7 @@ test("bad input: one line, exit 2, for learning rates beyond float32, attack bat
     [["--train_lr", "1e-50"], /--train_lr must be a number > 0 within float32's range/],
     [["--dlg_attack", "t", "--attack_lr", "4e38"], /--attack_lr must be a number > 0 within float32's range/],
     [["--dlg_attack", "t", "--attack_batch_size", "100000"], /--attack_batch_size must be an integer from 1 to 60000/],
+    [["--train_batch_size", "100000"], /--train_batch_size must be an integer from 1 to 60000 \(the training set\), got 100000/],
     [["--seed", "9007199254740993"], /beyond 2\^53 − 1/],
     [["--train_rl", "0.1"], /^dgc_demo: error: unknown option '--train_rl' \(did you mean --train_lr\?\)$/],
   ];
@@ -92,6 +94,13 @@ test("data files: a folder in a file's place and a lone .gz are named in the mes
   const r2 = run(["--data_dir", gz]);
   assert.equal(r2.code, 2);
   assert.match(r2.stderr, new RegExp(`^dgc_demo: error: ${join(gz, "train-images-idx3-ubyte.gz")} \\(uncompressed\\): 17 bytes, expected 47040016 .*truncated\\n$`));
+  // a FIFO named like an MNIST file: refused at once (before, the read waited for a writer for ever)
+  const fifo = tmp("fifo");
+  if (spawnSync("mkfifo", [join(fifo, "train-images-idx3-ubyte")]).status === 0) {
+    const r4 = spawnSync(process.execPath, [CLI, "--data_dir", fifo], { encoding: "utf8", timeout: 20_000 });
+    assert.equal(r4.status, 2, "hung on the FIFO");
+    assert.equal(r4.stderr, `dgc_demo: error: ${join(fifo, "train-images-idx3-ubyte")}: is not a regular file (a FIFO), not an IDX file\n`);
+  }
 });
 
 test("stdout that cannot be written: one line on stderr and exit 1 (a full disk, a closed pipe)", (t) =>

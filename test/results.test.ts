@@ -6,10 +6,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { MANIFEST, ResultDirError, StagedDir, checkResultDir, recoverResultDir } from "../lib/io/results";
+import { MANIFEST, ResultDirError, StagedDir, checkResultDir, foreignEntries, readResultDir, recoverResultDir } from "../lib/io/results";
 import { tryLock } from "../lib/io/lock";
 
 const CLI = resolve(__dirname, "../cli/dgc_demo.js");
@@ -121,8 +121,9 @@ test("recovery: a dead process's staging folder is removed, its interrupted comm
   mkdirSync(join(dir, `.partial-${hostname()}-${pid}-0def`));
   const live = `.partial-${hostname()}-${process.pid}-0aaa`;
   mkdirSync(join(dir, live));
-  checkResultDir(dir); // the pending commit's files count as a run's, not foreign
+  assert.deepEqual(foreignEntries(dir), [], "the pending commit's files count as a run's, not foreign");
   assert.equal(recoverResultDir(dir).length, 2);
+  checkResultDir(dir);
   assert.deepEqual(visible(dir), ["grid.png", "new_2.png"]);
   assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith(".")).sort(), [MANIFEST, live].sort());
 
@@ -139,38 +140,206 @@ test("recovery: a dead process's staging folder is removed, its interrupted comm
   assert.deepEqual(visible(inner), ["ok.png"]);
 });
 
-// The kill lands just before the commit point (a .partial- folder: the old run stands) or within the
-// move (a .commit- folder, the folder a mix of old and new): either way recovery must leave one whole run.
-test("SIGKILL during the commit of 4000 files: the next run into the folder finds one whole run, never a mix", async () => {
-  const dir = tmp("kill9");
+/** A child running `script` (CommonJS, in this folder) with DGC_TEST_PAUSE=`pause`; resolves once it announced the pause. */
+function pausedChild(script: string, pause: string, args: string[] = []) {
+  const child = spawn(process.execPath, script === CLI ? [CLI, ...args] : ["-e", script], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, DGC_TEST_PAUSE: pause } });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+  const paused = new Promise<void>((ok, fail) => {
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()).includes("dgc-test-pause:") && ok());
+    child.once("exit", () => fail(new Error(`exited before the pause: ${stderr}`)));
+  });
+  const exit = new Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }>((ok) => child.once("close", (code, signal) => ok({ code, signal, stdout, stderr })));
+  return { child, paused, exit };
+}
+const RESULTS_JS = JSON.stringify(resolve(__dirname, "../lib/io/results.js"));
+/** A script that stages `names` into `dir` and commits them. */
+const stageAndCommit = (dir: string, names: string[]) => `
+  const { StagedDir } = require(${RESULTS_JS});
+  (async () => {
+    const out = new StagedDir(${JSON.stringify(dir)});
+    for (const n of ${JSON.stringify(names)}) await out.write(n, "new");
+    out.commit();
+    await new Promise((r) => setTimeout(r, 5000)); // (killed before)
+  })();`;
+async function oldRun(dir: string, n = 50): Promise<string[]> {
   const old = new StagedDir(dir);
-  for (let i = 0; i < 50; i++) await old.write(`old_${i}.png`, "old");
+  const names = Array.from({ length: n }, (_, i) => `old_${i}.png`);
+  for (const f of names) await old.write(f, "old");
   old.commit();
-  const names = Array.from({ length: 4000 }, (_, i) => `new_${i}.png`);
-  const script = `
-    const { StagedDir } = require(${JSON.stringify(resolve(__dirname, "../lib/results.js"))});
-    (async () => {
-      const out = new StagedDir(${JSON.stringify(dir)});
-      const names = ${JSON.stringify(names)};
-      for (let i = 0; i < names.length; i += 500) await Promise.all(names.slice(i, i + 500).map((n) => out.write(n, "new")));
-      process.stdout.write("commit\\n");
-      out.commit();
-      await new Promise((r) => setTimeout(r, 5000)); // (killed before)
-    })();`;
-  const child = spawn(process.execPath, ["-e", script], { stdio: ["ignore", "pipe", "inherit"] });
-  await new Promise<void>((ok) => child.stdout.on("data", () => ok()));
-  child.kill("SIGKILL");
-  await new Promise((ok) => child.once("exit", ok));
-  const pending = readdirSync(dir).filter((f) => f.startsWith(".partial-") || f.startsWith(".commit-"));
+  return names.sort();
+}
+const pendingOf = (dir: string) => readdirSync(dir).filter((f) => f.startsWith(".partial-") || f.startsWith(".commit-"));
+
+// The kill lands inside the commit (DGC_TEST_PAUSE holds the process after the commit point and the
+// first file moved): the folder is a mix of old and new until someone reads it, and any reader
+// (readResultDir, the check before the next run's work) first rolls the commit forward.
+test("SIGKILL inside a commit: a .commit- folder is pending, the folder a mix; the next reader finds the new run whole", async () => {
+  const dir = tmp("kill9");
+  const oldNames = await oldRun(dir);
+  const names = Array.from({ length: 200 }, (_, i) => `new_${i}.png`).sort();
+  const run = pausedChild(stageAndCommit(dir, names), "commit");
+  await run.paused;
+  run.child.kill("SIGKILL");
+  await run.exit;
+  const pending = pendingOf(dir);
+  assert.equal(pending.length, 1);
+  assert.match(pending[0], /^\.commit-/, "the kill came before the commit point");
   const mixed = visible(dir);
+  assert.ok(mixed.some((f) => f.startsWith("new_")) && mixed.length !== names.length, `not a mix: ${mixed.length} files`);
+  assert.deepEqual(readResultDir(dir).sort(), names);
+  assert.deepEqual(visible(dir), names);
+  assert.deepEqual(pendingOf(dir), []);
+  // the same through the check a run makes before its work (another kill, another folder)
+  const dir2 = tmp("kill9b");
+  await oldRun(dir2, 5);
+  const run2 = pausedChild(stageAndCommit(dir2, names), "commit");
+  await run2.paused;
+  run2.child.kill("SIGKILL");
+  await run2.exit;
+  checkResultDir(dir2);
+  assert.deepEqual(visible(dir2), names);
+  assert.ok(!oldNames.some((f) => existsSync(join(dir2, f))));
+});
+
+test("SIGTERM inside a commit waits for it: the new run stands whole, then the process dies by the signal", async () => {
+  const dir = tmp("term-commit");
+  await oldRun(dir);
+  const names = Array.from({ length: 20 }, (_, i) => `new_${i}.png`).sort();
+  const run = pausedChild(stageAndCommit(dir, names), "commit:1500");
+  await run.paused;
+  run.child.kill("SIGTERM");
+  const r = await run.exit;
+  assert.equal(r.signal, "SIGTERM", r.stderr);
+  assert.deepEqual(pendingOf(dir), []);
+  assert.deepEqual(visible(dir), names);
+});
+
+for (const sig of ["SIGHUP", "SIGINT"] as const) {
+  test(`${sig} while files are staged: the process dies by it, the old run stands, no staging left`, async () => {
+    const dir = tmp(`stage-${sig}`);
+    const oldNames = await oldRun(dir, 5);
+    const run = pausedChild(stageAndCommit(dir, ["a.png", "b.png"]), "write");
+    await run.paused;
+    run.child.kill(sig);
+    const r = await run.exit;
+    assert.equal(r.signal, sig, r.stderr);
+    assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith(".")), [MANIFEST]);
+    assert.deepEqual(visible(dir), oldNames);
+  });
+}
+
+test("dgc_demo: SIGTERM during its write phase leaves the earlier run whole and no staging", async () => {
+  const dir = join(tmp("cli-write"), "res");
+  const base = ["--dlg_attack", "True", "--attack_epoch", "10", "--seed", "1", "--result_dir", dir];
+  assert.equal(runCli([...base, "--return_epoch", "5"]).code, 0);
+  const before = visible(dir);
+  const run = pausedChild(CLI, "write", [...base, "--return_epoch", "2"]);
+  await run.paused;
+  run.child.kill("SIGTERM");
+  const r = await run.exit;
+  assert.equal(r.signal, "SIGTERM", r.stderr);
+  assert.deepEqual(visible(dir), before);
+  assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith(".")), [MANIFEST]);
+});
+
+test("a file that appears in the folder during a run is never deleted: kept and named, or the commit refused", async () => {
+  const dir = tmp("appears");
+  await oldRun(dir, 3);
+  const run = new StagedDir(dir);
+  await run.write("grid.png", "new");
+  writeFileSync(join(dir, "notes.txt"), "mine"); // while the run is staged
+  run.commit();
+  assert.deepEqual(run.kept, ["notes.txt"]);
+  assert.deepEqual(visible(dir), ["grid.png", "notes.txt"]);
+  // one with a name of the run's: nothing committed, the user's file as it was
+  const next = new StagedDir(dir, { overwrite: true }); // approves notes.txt (seen at the start)
+  await next.write("grid.png", "newer");
+  await next.write("target_0.png", "newer");
+  writeFileSync(join(dir, "target_0.png"), "mine");
+  assert.throws(() => next.commit(), /target_0\.png appeared during the run .*nothing was committed/);
+  next.abort();
+  assert.equal(readFileSync(join(dir, "target_0.png"), "utf8"), "mine");
+  assert.equal(readFileSync(join(dir, "grid.png"), "utf8"), "new");
+  assert.deepEqual(pendingOf(dir), []);
+  // through the CLI: notes.txt written while dgc_demo stages its files
+  const cdir = join(tmp("appears-cli"), "R");
+  const args = ["--dlg_attack", "True", "--attack_epoch", "10", "--return_epoch", "5", "--seed", "2", "--result_dir", cdir];
+  assert.equal(runCli(args).code, 0);
+  const c = pausedChild(CLI, "write:300", args);
+  await c.paused;
+  writeFileSync(join(cdir, "notes.txt"), "x");
+  const r = await c.exit;
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /R: kept notes\.txt, which appeared during the run/);
+  assert.equal(readFileSync(join(cdir, "notes.txt"), "utf8"), "x");
+});
+
+test("a folder without a manifest holding the user's own target_0.png and grid.png is not replaced without --overwrite", () => {
+  const dir = tmp("own");
+  writeFileSync(join(dir, "target_0.png"), "mine");
+  writeFileSync(join(dir, "grid.png"), "mine");
+  const r = runCli(["--dlg_attack", "True", "--attack_epoch", "5", "--seed", "1", "--result_dir", dir]);
+  assert.equal(r.code, 2, r.stderr);
+  assert.equal(r.stdout, "");
+  assert.match(r.stderr, /^dgc_demo: error: result directory .* holds files no earlier run wrote \(grid\.png, target_0\.png\) \(named like a run's.*--overwrite.*\n$/);
+  assert.deepEqual(readdirSync(dir).sort(), ["grid.png", "target_0.png"]);
+  assert.equal(readFileSync(join(dir, "grid.png"), "utf8"), "mine");
+});
+
+test("a pending commit from before the replace list, and a file that took one of its names: the user's file stays", () => {
+  const dir = tmp("rollfwd-user");
+  writeFileSync(join(dir, "old.png"), "old");
+  writeFileSync(join(dir, "mine.txt"), "mine"); // not the old run's: never removed
+  writeFileSync(join(dir, MANIFEST), JSON.stringify({ files: ["old.png"] }));
+  const committed = join(dir, `.commit-${hostname()}-${deadPid()}-0abc`);
+  mkdirSync(committed);
+  writeFileSync(join(committed, "a.png"), "new");
+  writeFileSync(join(committed, "b.png"), "new");
+  writeFileSync(join(committed, MANIFEST), JSON.stringify({ files: ["a.png", "b.png"], replaces: ["old.png"] }));
+  writeFileSync(join(dir, "b.png"), "users"); // appeared after the commit point
   recoverResultDir(dir);
-  const after = visible(dir);
-  const oldNames = Array.from({ length: 50 }, (_, i) => `old_${i}.png`).sort();
-  assert.ok(
-    JSON.stringify(after) === JSON.stringify([...names].sort()) || JSON.stringify(after) === JSON.stringify(oldNames),
-    `after recovery: ${after.length} files (${after.slice(0, 3).join(", ")} …); before it: ${mixed.length}, pending ${pending.join(", ")}`,
-  );
-  assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith(".partial-") || f.startsWith(".commit-")), []);
+  assert.deepEqual(visible(dir), ["a.png", "b.png", "mine.txt"]);
+  assert.equal(readFileSync(join(dir, "b.png"), "utf8"), "users");
+  assert.deepEqual(readResultDir(dir), ["a.png"]);
+});
+
+test("pid reuse: a staging folder whose pid now names a process that started later is recovered", () => {
+  const dir = tmp("reuse");
+  writeFileSync(join(dir, MANIFEST), JSON.stringify({ files: [] }));
+  // pid 1 is alive, but started long after this folder was last changed (a reboot since)
+  const committed = join(dir, `.commit-${hostname()}-1-0abc`);
+  mkdirSync(committed);
+  writeFileSync(join(committed, "a.png"), "new");
+  writeFileSync(join(committed, MANIFEST), JSON.stringify({ files: ["a.png"] }));
+  utimesSync(committed, new Date("2020-01-01"), new Date("2020-01-01"));
+  assert.equal(recoverResultDir(dir).length, 1);
+  assert.deepEqual(visible(dir), ["a.png"]);
+});
+
+test("pid reuse: a commit lock naming pid 1 from before a reboot is taken over at once, not waited on for a minute", async () => {
+  const dir = tmp("reuse-lock");
+  writeFileSync(join(dir, ".results.lock"), JSON.stringify({ host: hostname(), pid: 1, startedAt: "2026-01-01T00:00:00Z", token: "ab" }));
+  const out = new StagedDir(dir);
+  await out.write("a.png", "a");
+  const t0 = Date.now();
+  out.commit();
+  assert.ok(Date.now() - t0 < 5000, `the commit waited ${Date.now() - t0} ms`);
+  assert.deepEqual(visible(dir), ["a.png"]);
+  assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith(".results.lock")), []);
+});
+
+test("a result directory whose name is too long for the file system is refused before the work", () => {
+  const parent = tmp("long");
+  const dir = join(parent, "x".repeat(300));
+  assert.throws(() => checkResultDir(dir), /the name x{24}… is 300 bytes long; a file system takes at most 255/);
+  const deep = join(parent, ...Array.from({ length: 20 }, () => "y".repeat(200)));
+  assert.throws(() => checkResultDir(deep), /files in it would pass the 4096-byte limit of a path/);
+  const r = runCli(["--dlg_attack", "True", "--attack_epoch", "5", "--result_dir", dir]);
+  assert.equal(r.code, 2);
+  assert.equal(r.stdout, "", "refused after the work began");
+  assert.match(r.stderr, /^dgc_demo: error: result directory .* is 300 bytes long; a file system takes at most 255\n$/);
 });
 
 test("two runs committing into one folder take turns: a commit waits for the other's to end", async () => {
@@ -178,7 +347,7 @@ test("two runs committing into one folder take turns: a commit waits for the oth
   const held = tryLock(join(dir, ".results.lock")); // as a run in the middle of its commit holds it
   assert.ok("held" in held);
   const script = `
-    const { StagedDir } = require(${JSON.stringify(resolve(__dirname, "../lib/results.js"))});
+    const { StagedDir } = require(${RESULTS_JS});
     (async () => {
       const out = new StagedDir(${JSON.stringify(dir)});
       await out.write("mine.png", "x");
@@ -203,7 +372,7 @@ test("two runs committing into one folder take turns: a commit waits for the oth
 test("SIGTERM while staging: the process dies by the signal and leaves nothing", async () => {
   const parent = tmp("sigterm");
   const script = `
-    const { StagedDir } = require(${JSON.stringify(resolve(__dirname, "../lib/results.js"))});
+    const { StagedDir } = require(${RESULTS_JS});
     (async () => {
       const out = new StagedDir(${JSON.stringify(join(parent, "res"))});
       await out.write("a.png", "a");
@@ -234,10 +403,14 @@ test("dgc_demo --result_dir <symlink into /dev/shm> exits 0 with its files there
   assert.match(refused.stderr, /^dgc_demo: error: result directory .* holds files no earlier run wrote \(notes\.txt\).*\n$/);
   assert.equal(runCli([...base, "--overwrite"]).code, 0);
   assert.deepEqual(visible(x.real), ["grid.png", "result_0_0.png", "target_0.png"]);
-  // a folder an older version filled (its files, no manifest) is an earlier run's, replaced without a flag
+  // a folder without a manifest holding files named like a run's (the user's own target_0.png, grid.png,
+  // or an older version's run) is refused without --overwrite: they may be the user's
   rmSync(join(x.real, MANIFEST));
   writeFileSync(join(x.real, "result_1900_0.png"), "old");
-  assert.equal(runCli(base).code, 0);
+  const own = runCli(base);
+  assert.equal(own.code, 2);
+  assert.match(own.stderr, /^dgc_demo: error: result directory .* holds files no earlier run wrote \(grid\.png, result_0_0\.png, result_1900_0\.png, … \(4 in all\)\) \(named like a run's, but with no manifest they may be your own, or an older version's run\); .*--overwrite/);
+  assert.equal(runCli([...base, "--overwrite"]).code, 0);
   assert.deepEqual(visible(x.real), ["grid.png", "result_0_0.png", "target_0.png"]);
   rmSync(x.real, { recursive: true });
 });

@@ -6,7 +6,7 @@
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, utimesSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { buildSummary, summaryMarkdown } from "../lib/study/summary";
@@ -52,7 +52,7 @@ test("a lock of a dead process is taken over; a live one leaves the job to its h
   const grid = ["--sparsity", "0.5", "--seeds", "1", "--attack", "dlg", "--iterations", "20", "--epochs", "0", "--backend", "wasm", "--out", out];
   const key = "s0.5-dlg-seed-seed1";
   const dead = spawnSync(process.execPath, ["-e", ""]).pid!;
-  const lock = (pid: number) => writeFileSync(lockPath(out, key), JSON.stringify({ host: hostname(), pid, startedAt: "2026-01-01T00:00:00Z", token: "0123" }));
+  const lock = (pid: number) => writeFileSync(lockPath(out, key), JSON.stringify({ host: hostname(), pid, startedAt: new Date().toISOString(), token: "0123" }));
   // alive: this test process holds it
   lock(process.pid);
   const held = cli(grid);
@@ -67,6 +67,54 @@ test("a lock of a dead process is taken over; a live one leaves the job to its h
   assert.equal(taken.status, 0, taken.stderr);
   assert.deepEqual(ran(taken.stdout), [key]);
   assert.deepEqual(readdirSync(out), [`${key}.json`]);
+});
+
+test("a job lock whose pid was reused (after a reboot) is taken over: the job runs", () => {
+  const out = tmp("reused");
+  const grid = ["--sparsity", "0.5", "--seeds", "1", "--attack", "dlg", "--iterations", "5", "--epochs", "0", "--backend", "wasm", "--out", out];
+  const key = "s0.5-dlg-seed-seed1";
+  writeFileSync(lockPath(out, key), JSON.stringify({ host: hostname(), pid: 1, startedAt: "2020-01-01T00:00:00Z", token: "0123" }));
+  for (const jobs of ["1", "2"]) {
+    const r = cli([...grid, "--jobs", jobs, "--seeds", jobs === "1" ? "1" : "1-2"]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.doesNotMatch(r.stdout, /running elsewhere/);
+    assert.equal(read(out, key).status, "done");
+  }
+});
+
+test("one failing job never stops a sweep: a folder where its record goes, --jobs 1 and 2; the rest run, the count on stderr", () => {
+  for (const jobs of ["1", "2"]) {
+    const out = tmp(`fail${jobs}`);
+    const grid = ["--sparsity", "0.5,0.8", "--seeds", "1-2", "--attack", "dlg", "--iterations", "5", "--epochs", "0", "--backend", "wasm", "--out", out, "--jobs", jobs];
+    mkdirSync(join(out, "s0.5-dlg-seed-seed2.json")); // EISDIR when its record is written
+    const r = cli(grid);
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stdout, /s0\.5-dlg-seed-seed2: failed: .*s0\.5-dlg-seed-seed2\.json is a folder, not a record: move it away/);
+    assert.equal(r.stderr, "sweep: error: 1 of 4 jobs failed (s0.5-dlg-seed-seed2); see their lines above\n");
+    for (const k of ["s0.5-dlg-seed-seed1", "s0.8-dlg-seed-seed1", "s0.8-dlg-seed-seed2"]) assert.equal(read(out, k).status, "done", k);
+    assert.deepEqual(readdirSync(out).filter((f) => f.includes(".lock")), [], "locks left behind");
+  }
+});
+
+test("no child outlives its sweep: the parent killed with SIGKILL, its children stop and write no record", async () => {
+  const out = tmp("orphan");
+  const grid = ["--sparsity", "0.5,0.8", "--seeds", "1", "--attack", "dlg", "--iterations", "100000", "--epochs", "0", "--backend", "wasm", "--out", out, "--jobs", "2"];
+  const parent = spawn(process.execPath, [SCRIPT, ...grid], { stdio: "ignore" });
+  const locks = () => readdirSync(out).filter((f) => f.endsWith(".lock"));
+  for (let t0 = Date.now(); locks().length < 2; await new Promise((r) => setTimeout(r, 50))) assert.ok(Date.now() - t0 < 30_000, "the children never took their jobs");
+  const pids = locks().map((f) => JSON.parse(readFileSync(join(out, f), "utf8")).pid as number);
+  parent.kill("SIGKILL");
+  const alive = (pid: number) => {
+    try {
+      process.kill(pid, 0);
+      return !/^\S+ \(.*\) [ZX]/.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
+    } catch {
+      return false;
+    }
+  };
+  // the children's jobs are 100,000 iterations: they notice within their next check (each iteration yields rarely; give them 60 s)
+  for (let t0 = Date.now(); pids.some(alive); await new Promise((r) => setTimeout(r, 100))) assert.ok(Date.now() - t0 < 60_000, `children still running: ${pids.filter(alive)}`);
+  assert.deepEqual(readdirSync(out).filter((f) => f.endsWith(".json")), [], "an orphan wrote a record");
 });
 
 test("tryLock: one holder at a time; dead owners, and non-lock files a minute old, are taken over; other hosts respected", () => {
@@ -85,6 +133,19 @@ test("tryLock: one holder at a time; dead owners, and non-lock files a minute ol
   taken.held.release();
   put({ host: `not-${hostname()}`, pid: 1 << 22 });
   assert.ok("busy" in tryLock(path), "another host's lock was taken");
+  // pid reuse: pid 1 is alive but is not the lock's owner (it started after the lock was made: a reboot since)
+  put({ host: hostname(), pid: 1, startedAt: "2020-01-01T00:00:00Z" });
+  const reused = tryLock(path);
+  assert.ok("held" in reused, "a lock whose pid now names a later process was kept");
+  reused.held.release();
+  // this very process's pid, in a lock from another boot, or with another start time
+  put({ host: hostname(), pid: process.pid, startedAt: new Date().toISOString(), boot: "another-boot", start: 1 });
+  assert.ok("held" in tryLock(path), "a lock from another boot was kept");
+  rmSync(path);
+  const mine = tryLock(path);
+  assert.ok("held" in mine && typeof mine.held.owner.start === "number" && typeof mine.held.owner.boot === "string", "a new lock records its owner's start");
+  assert.ok("busy" in tryLock(path), "a live owner's lock (the same start) was taken");
+  mine.held.release();
   writeFileSync(path, "");
   assert.deepEqual(tryLock(path), { busy: null }, "a fresh non-lock file may be someone's in the making");
   utimesSync(path, new Date(Date.now() - 120_000), new Date(Date.now() - 120_000));
@@ -139,6 +200,8 @@ test("bad --seeds and --out: one line on stderr, exit 2, nothing created", () =>
     [["--seeds", "1", "--attack", "dlg", "--sparsity", "0.5", "--out", ""], /--out must not be empty/],
     [["--summary", "--out", join(dir, "nope")], /--out .*nope cannot be read \(ENOENT/],
     [["--sparsty", "0.5"], /^sweep: error: unknown option '--sparsty' \(did you mean --sparsity\?\)$/],
+    [["--list", "--train-subset", "60001"], /'60001' is more than 60000, the training set's size/],
+    [["--list", "--sparsity", "0x0"], /sparsity '0x0' is not a number in \[0, 1\)/],
   ];
   for (const [args, want] of cases) {
     const r = cli(args);

@@ -5,7 +5,7 @@
  * and a file that is plainly MNIST by name but has other bytes is reported.
  */
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { closeSync, constants, existsSync, fstatSync, openSync, readFileSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { DataError, parseIdx } from "./idx";
@@ -59,15 +59,25 @@ export function sha256(buf: Uint8Array): string {
   return createHash("sha256").update(buf).digest("hex");
 }
 
-/** Reads a file, or throws DataError naming it (a folder in its place, no permission, …). */
+/**
+ * Reads a file, or throws DataError naming it (a folder in its place, a FIFO or device, no
+ * permission, …). Opened without blocking and checked to be a regular file before any read, so a
+ * FIFO of that name cannot hang the run.
+ */
 function readNamed(file: string): Buffer {
+  let fd: number | undefined;
   try {
-    if (statSync(file).isDirectory()) throw new DataError(`${file}: is a directory, not an IDX file`);
-    return readFileSync(file);
+    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
+    const st = fstatSync(fd);
+    if (st.isDirectory()) throw new DataError(`${file}: is a directory, not an IDX file`);
+    if (!st.isFile()) throw new DataError(`${file}: is not a regular file (a ${st.isFIFO() ? "FIFO" : st.isSocket() ? "socket" : "device"}), not an IDX file`);
+    return readFileSync(fd);
   } catch (e) {
     if (e instanceof DataError) throw e;
     const err = e as NodeJS.ErrnoException;
     throw new DataError(`${file}: cannot read (${err.code ?? err.message})`);
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }
 

@@ -1,6 +1,8 @@
 /**
  * Exclusive file locks between processes, for work that must run once however many workers
- * share a folder (the sweep's jobs). A lock is a small JSON file naming its owner (host, pid);
+ * share a folder (the sweep's jobs). A lock is a small JSON file naming its owner (host, pid, and
+ * where there is a /proc the boot and the process's start time, so a pid reused later is not taken
+ * for the owner);
  * it is created with link(2), which either makes the whole file appear at once or fails if
  * one is there, so no reader ever sees a half-written lock. A lock whose owner is a dead process
  * on this host is stale and is taken over; a lock from another host is always respected (its
@@ -16,6 +18,38 @@ export interface LockOwner {
   startedAt: string;
   /** Random per acquisition, so a process can tell its own lock from an older one of the same pid. */
   token: string;
+  /** /proc/sys/kernel/random/boot_id when the lock was made (absent without /proc). */
+  boot?: string;
+  /** The owner's start time in clock ticks since boot (/proc/<pid>/stat field 22; absent without /proc). */
+  start?: number;
+}
+
+/** This boot's id, or null without /proc. */
+export function bootId(): string | null {
+  try {
+    return readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim() || null;
+  } catch {
+    return null;
+  }
+}
+
+/** Clock ticks per second of /proc's times (USER_HZ, 100 on every Linux port that matters). */
+const USER_HZ = 100;
+
+/**
+ * When the process `pid` started: its ticks since boot (/proc/<pid>/stat field 22) and the wall
+ * time in ms (boot time from /proc/stat, so ±1 s); null without /proc or if there is no such process.
+ */
+export function processStart(pid: number): { ticks: number; ms: number } | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const ticks = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19]);
+    const btime = Number(/^btime (\d+)$/m.exec(readFileSync("/proc/stat", "utf8"))?.[1]);
+    if (!Number.isFinite(ticks) || !Number.isFinite(btime)) return null;
+    return { ticks, ms: btime * 1000 + (ticks * 1000) / USER_HZ };
+  } catch {
+    return null;
+  }
 }
 
 /**
@@ -37,9 +71,35 @@ export function processAlive(pid: number): boolean {
   }
 }
 
-/** Whether a process named by (host, pid) is known to be dead: only decidable on this host. */
-export function ownerDead(host: string, pid: number): boolean {
-  return host === hostname() && pid !== process.pid && !processAlive(pid);
+/** What is known of when an owner lived, to tell it from a later process given the same pid. */
+export interface OwnerEvidence {
+  /** A moment (ms since the epoch) at which the owner was alive: a process that started later is another. */
+  aliveAt?: number;
+  /** The boot the owner ran in (boot_id) and its start time in ticks since that boot. */
+  boot?: string;
+  start?: number;
+}
+
+/**
+ * Whether a process named by (host, pid) is known to be gone: only decidable on this host. A live
+ * process with that pid is another one (the pid reused, after a reboot say) when it started after
+ * the owner was known to be alive, or in another boot, or at another tick.
+ */
+export function ownerDead(host: string, pid: number, evidence: OwnerEvidence = {}): boolean {
+  if (host !== hostname()) return false;
+  const boot = bootId();
+  if (evidence.boot && boot && evidence.boot !== boot) return true;
+  if (pid !== process.pid && !processAlive(pid)) return true;
+  const now = processStart(pid);
+  if (!now) return false;
+  if (evidence.start !== undefined && evidence.boot && boot === evidence.boot) return now.ticks !== evidence.start;
+  // started more than 2 s (boot time is whole seconds) after a moment the owner was alive: not the owner
+  return evidence.aliveAt !== undefined && Number.isFinite(evidence.aliveAt) && now.ms > evidence.aliveAt + 2000;
+}
+
+/** Whether a lock's owner is known to be gone (ownerDead with what the lock says of its owner). */
+export function lockOwnerDead(o: LockOwner): boolean {
+  return ownerDead(o.host, o.pid, { aliveAt: Date.parse(o.startedAt), boot: o.boot, start: o.start });
 }
 
 export function readLock(path: string): LockOwner | null {
@@ -62,8 +122,8 @@ export type LockAttempt = { held: HeldLock } | { busy: LockOwner | null };
 
 function linkNew(path: string, owner: LockOwner): boolean {
   const tmp = `${path}.${owner.token}.tmp`;
-  writeFileSync(tmp, `${JSON.stringify(owner)}\n`);
   try {
+    writeFileSync(tmp, `${JSON.stringify(owner)}\n`);
     linkSync(tmp, path);
     return true;
   } catch (e) {
@@ -75,12 +135,18 @@ function linkNew(path: string, owner: LockOwner): boolean {
 }
 
 /**
- * Takes the lock at `path` unless a live process holds it. A stale lock (dead owner on this host,
+ * Takes the lock at `path` unless a live process holds it. A stale lock (dead owner on this host —
+ * a live process that has the owner's pid but started later is not the owner —
  * or a file at its place that is no lock at all and a minute old) is moved aside first; if what
  * was moved turns out to be a fresh lock someone else took meanwhile, it is put back.
  */
 export function tryLock(path: string): LockAttempt {
-  const owner: LockOwner = { host: hostname(), pid: process.pid, startedAt: new Date().toISOString(), token: randomBytes(6).toString("hex") };
+  const boot = bootId();
+  const start = processStart(process.pid)?.ticks;
+  const owner: LockOwner = {
+    host: hostname(), pid: process.pid, startedAt: new Date().toISOString(), token: randomBytes(6).toString("hex"),
+    ...(boot && start !== undefined ? { boot, start } : {}),
+  };
   for (let attempt = 0; attempt < 3; attempt++) {
     if (linkNew(path, owner)) {
       return {
@@ -93,7 +159,7 @@ export function tryLock(path: string): LockAttempt {
       };
     }
     const current = readLock(path);
-    if (current && !ownerDead(current.host, current.pid)) return { busy: current };
+    if (current && !lockOwnerDead(current)) return { busy: current };
     if (!current) {
       if (!existsSync(path)) continue; // released meanwhile
       // link(2) makes every real lock whole, so this file was not written by a sweep: stale once a minute old

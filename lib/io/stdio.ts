@@ -14,3 +14,11 @@ export function guardStdout(prog: string, beforeError: () => void = () => undefi
     }
   });
 }
+
+/**
+ * `text` as one printable line: line ends (\n, \r, U+2028, U+2029) and other control characters
+ * written as escapes (`\n`, `\u2028`), so a value or a file name cannot break an error line in two.
+ */
+export function printable(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f\u2028\u2029]/g, (c) => (c === "\n" ? "\\n" : c === "\r" ? "\\r" : c === "\t" ? "\\t" : `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`));
+}

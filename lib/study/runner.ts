@@ -8,13 +8,22 @@
  * Any number of sweep processes may share one `out` (the fan-out docs/sweep.md shows): a job runs
  * only under its lock `<out>/<key>.lock` (lib/lock.ts), and its record is looked at again once the
  * lock is held, so no job ever runs twice at once or again after another process finished it.
- * A lock left by a dead process on this host is taken over.
+ * A lock left by a dead process on this host is taken over (a live process that got the dead one's
+ * pid later is told apart by its start time).
+ *
+ * Nothing one job does stops the others: a job that throws, a record that cannot be written (a
+ * full disk, a folder where the record goes), a child that crashes — each ends as `failed` in the
+ * report (and in a record where one can be written), and the rest run. Children never outlive
+ * the sweep: they are killed when it exits (a signal included), and a child whose parent is gone
+ * (killed with SIGKILL) writes no record and stops.
  */
-import { spawn } from "node:child_process";
-import { mkdirSync } from "node:fs";
+import { spawn, type ChildProcess } from "node:child_process";
+import { lstatSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { describeOwner, ownerDead, readLock, tryLock } from "../io/lock";
-import { currentVersions, inspectRecord, RECORD_SCHEMA, writeRecord, type JobRecord } from "./record";
+import { Worker } from "node:worker_threads";
+import { onExit } from "signal-exit";
+import { describeOwner, lockOwnerDead, readLock, tryLock } from "../io/lock";
+import { currentVersions, inspectRecord, recordPath, RECORD_SCHEMA, writeRecord, type JobRecord } from "./record";
 import { loadSweepData, runJob, type SweepData } from "./job";
 import type { JobConfig } from "./grid";
 
@@ -27,7 +36,15 @@ export interface SweepOptions {
   log?: (line: string) => void;
   /** Test-only: these keys throw instead of running (to exercise failure handling). */
   failKeys?: ReadonlySet<string>;
+  /** In a child: the sweep that started it; if it is gone, the child writes nothing and exits. */
+  parentPid?: number;
 }
+
+/** The environment variable a parent names itself in for its `--only` children. */
+export const PARENT_ENV = "DGC_SWEEP_PARENT";
+
+/** Exit status of a child that found its parent gone (it wrote nothing). */
+const ORPHAN_EXIT = 70;
 
 export interface SweepReport {
   /** Jobs that ran and ended done / failed in this call. */
@@ -68,6 +85,25 @@ function oneLine(e: unknown): string {
   return (e instanceof Error ? e.message : String(e)).split("\n")[0];
 }
 
+/** Exits (writing nothing) if this is a child whose parent sweep is gone. */
+function exitIfOrphaned(opts: SweepOptions, cleanup: () => void = () => undefined): void {
+  if (opts.parentPid !== undefined && process.ppid !== opts.parentPid) {
+    cleanup();
+    process.stderr.write(`sweep: the parent sweep (pid ${opts.parentPid}) is gone; this job stops and writes nothing\n`);
+    process.exit(ORPHAN_EXIT);
+  }
+}
+
+/** Why a job's record could not be kept at its place, checked before the job runs (a folder there, say). */
+function recordPlaceProblem(out: string, key: string): string | null {
+  try {
+    const st = lstatSync(recordPath(out, key));
+    return st.isFile() ? null : `${recordPath(out, key)} is ${st.isDirectory() ? "a folder" : "not a regular file"}, not a record: move it away`;
+  } catch {
+    return null;
+  }
+}
+
 export function describeRecord(r: JobRecord): string {
   if (r.status === "failed") return `failed: ${r.error}`;
   const f = (x: number | null | undefined, d: number) => (x === null || x === undefined ? "–" : x.toFixed(d));
@@ -103,34 +139,75 @@ function sweepData(subset: number | null): SweepData {
   return shared.data;
 }
 
+/**
+ * In a child: a thread that ends the process (SIGKILL: it writes nothing more) once the parent
+ * sweep is gone. A thread, because a job is synchronous work: a timer in this one would wait for it.
+ */
+function watchParent(parentPid: number): Worker {
+  const w = new Worker(
+    `const { workerData } = require("node:worker_threads");
+     setInterval(() => {
+       if (process.ppid !== workerData) {
+         process.stderr.write("sweep: the parent sweep (pid " + workerData + ") is gone; this job stops and writes nothing\\n");
+         process.kill(process.pid, "SIGKILL");
+       }
+     }, 250);`,
+    { eval: true, workerData: parentPid, stdout: false, stderr: false },
+  );
+  w.unref();
+  return w;
+}
+
 async function runHere(todo: readonly JobConfig[], opts: SweepOptions, report: SweepReport, log: (l: string) => void): Promise<void> {
-  for (const [i, cfg] of todo.entries()) {
-    const attempt = tryLock(lockPath(opts.out, cfg.key));
-    if ("busy" in attempt) {
-      report.busy.push(cfg.key);
-      log(`[${i + 1}/${todo.length}] ${cfg.key}: running elsewhere (${describeOwner(attempt.busy)}); left to it`);
-      continue;
-    }
-    try {
-      if (inspectRecord(opts.out, cfg).state === "done") {
-        report.skipped.push(cfg.key); // another process finished it since we looked
-        log(`[${i + 1}/${todo.length}] ${cfg.key}: done meanwhile by another process`);
-        continue;
-      }
-      const startedAt = new Date();
-      let record: JobRecord;
+  const watch = opts.parentPid !== undefined ? watchParent(opts.parentPid) : undefined;
+  try {
+    for (const [i, cfg] of todo.entries()) {
       try {
-        if (opts.failKeys?.has(cfg.key)) throw new Error(`injected failure for ${cfg.key} (test-only)`);
-        record = await runJob(cfg, sweepData(cfg.training.subset));
+        await runOneHere(cfg, `[${i + 1}/${todo.length}] ${cfg.key}`, opts, report, log);
       } catch (e) {
-        record = failedRecord(cfg, oneLine(e), startedAt);
+        // the job ran (or not) but nothing could be recorded: a full disk, an unwritable folder
+        report.failed.push(cfg.key);
+        log(`[${i + 1}/${todo.length}] ${cfg.key}: failed: ${oneLine(e)}`);
       }
-      await writeRecord(opts.out, record);
-      (record.status === "done" ? report.done : report.failed).push(cfg.key);
-      log(`[${i + 1}/${todo.length}] ${cfg.key}: ${describeRecord(record)}`);
-    } finally {
-      attempt.held.release();
     }
+  } finally {
+    void watch?.terminate();
+  }
+}
+
+async function runOneHere(cfg: JobConfig, label: string, opts: SweepOptions, report: SweepReport, log: (l: string) => void): Promise<void> {
+  const place = recordPlaceProblem(opts.out, cfg.key);
+  if (place) throw new Error(place);
+  const attempt = tryLock(lockPath(opts.out, cfg.key));
+  if ("busy" in attempt) {
+    report.busy.push(cfg.key);
+    log(`${label}: running elsewhere (${describeOwner(attempt.busy)}); left to it`);
+    return;
+  }
+  try {
+    if (inspectRecord(opts.out, cfg).state === "done") {
+      report.skipped.push(cfg.key); // another process finished it since we looked
+      log(`${label}: done meanwhile by another process`);
+      return;
+    }
+    const startedAt = new Date();
+    let record: JobRecord;
+    try {
+      if (opts.failKeys?.has(cfg.key)) throw new Error(`injected failure for ${cfg.key} (test-only)`);
+      record = await runJob(cfg, sweepData(cfg.training.subset));
+    } catch (e) {
+      record = failedRecord(cfg, oneLine(e), startedAt);
+    }
+    exitIfOrphaned(opts, () => attempt.held.release());
+    try {
+      await writeRecord(opts.out, record);
+    } catch (e) {
+      throw new Error(`${record.status === "done" ? "done, but" : `${record.error}; and`} its record cannot be written (${oneLine(e)})`);
+    }
+    (record.status === "done" ? report.done : report.failed).push(cfg.key);
+    log(`${label}: ${describeRecord(record)}`);
+  } finally {
+    attempt.held.release();
   }
 }
 
@@ -139,17 +216,29 @@ async function runChildren(todo: readonly JobConfig[], opts: SweepOptions, repor
   const childArgs = opts.childArgs;
   const queue = [...todo];
   let finished = 0;
+  // no child outlives the sweep: killed on any exit of this process (Ctrl-C, SIGTERM, SIGHUP, a crash)
+  const live = new Set<ChildProcess>();
+  const unhook = onExit(() => {
+    for (const c of live) c.kill("SIGKILL");
+  });
   const runOne = (cfg: JobConfig): Promise<void> =>
     new Promise((resolve) => {
+      const place = recordPlaceProblem(opts.out, cfg.key);
+      if (place) {
+        report.failed.push(cfg.key);
+        log(`[${++finished}/${todo.length}] ${cfg.key}: failed: ${place}`);
+        return resolve();
+      }
       // a live lock: another process runs this job, so no child is started for it
       const holder = readLock(lockPath(opts.out, cfg.key));
-      if (holder && !ownerDead(holder.host, holder.pid)) {
+      if (holder && !lockOwnerDead(holder)) {
         report.busy.push(cfg.key);
         log(`[${++finished}/${todo.length}] ${cfg.key}: running elsewhere (${describeOwner(holder)}); left to it`);
         return resolve();
       }
       const startedAt = new Date();
-      const child = spawn(process.execPath, childArgs(cfg.key), { stdio: ["ignore", "ignore", "pipe"] });
+      const child = spawn(process.execPath, childArgs(cfg.key), { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, [PARENT_ENV]: String(process.pid) } });
+      live.add(child);
       let stderr = "";
       child.stderr.on("data", (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
       let settled = false;
@@ -161,6 +250,18 @@ async function runChildren(todo: readonly JobConfig[], opts: SweepOptions, repor
       const settle = async (how: string, code: number | null) => {
         if (settled) return; // "error" and "exit" can both fire
         settled = true;
+        live.delete(child);
+        try {
+          await settleJob(how, code);
+        } catch (e) {
+          // its record could not be read or written: failed, and the sweep goes on
+          report.failed.push(cfg.key);
+          const last = stderr.trim().split("\n").pop();
+          log(`[${++finished}/${todo.length}] ${cfg.key}: failed: job process ${how}${last ? ` (${last.replace(/^sweep: error: /, "")})` : ""}; its record cannot be written here either (${oneLine(e)})`);
+          resolve();
+        }
+      };
+      const settleJob = async (how: string, code: number | null) => {
         if (code === BUSY_EXIT) return busy("another process");
         // the child writes its own record; if it could not (killed, crashed), record why here, under the job's lock
         let st = inspectRecord(opts.out, cfg);
@@ -194,5 +295,9 @@ async function runChildren(todo: readonly JobConfig[], opts: SweepOptions, repor
   const worker = async () => {
     for (let cfg = queue.shift(); cfg; cfg = queue.shift()) await runOne(cfg);
   };
-  await Promise.all(Array.from({ length: Math.min(opts.jobs, todo.length) }, worker));
+  try {
+    await Promise.all(Array.from({ length: Math.min(opts.jobs, todo.length) }, worker));
+  } finally {
+    unhook();
+  }
 }

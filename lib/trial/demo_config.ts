@@ -82,7 +82,7 @@ export const INT_FIELDS: ReadonlySet<keyof DemoConfig> = new Set<keyof DemoConfi
 /** Throws ConfigError with a one-line message for the first value out of range. */
 export function validateConfig(c: DemoConfig): DemoConfig {
   checkInt("train_epoch", c.train_epoch, 0);
-  checkInt("train_batch_size", c.train_batch_size, 1);
+  checkInt("train_batch_size", c.train_batch_size, 1, SPLIT_SIZES.train, "the training set");
   checkRate("train_lr", c.train_lr);
   check(c.sparsity >= 0 && c.sparsity < 1, `--sparsity must be in [0, 1), got ${c.sparsity}`);
   checkInt("attack_batch_size", c.attack_batch_size, 1, SPLIT_SIZES.train, "the training set");

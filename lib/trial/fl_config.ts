@@ -90,6 +90,8 @@ export function validateFLConfig(c: FLConfig): FLConfig {
   check((FL_ATTACKS as readonly string[]).includes(c.attack_method), `--attack_method must be one of ${FL_ATTACKS.join(", ")}, got ${c.attack_method}`);
   if (c.dlg_attack) {
     check(c.attack_round < c.rounds, `--attack_round must be below --rounds (${c.rounds}), got ${c.attack_round}`);
+    // the history attacker keeps rounds attack_round .. attack_round + history_rounds: all must be run, never cut silently
+    if (c.attack_method === "history") check(c.attack_round + c.history_rounds < c.rounds, `--history_rounds ${c.history_rounds} after --attack_round ${c.attack_round} needs ${c.attack_round + c.history_rounds + 1} rounds; --rounds is ${c.rounds} (at most ${c.rounds - 1 - c.attack_round})`);
     check(c.local_steps === 1, `--dlg_attack needs FedSGD (--local_steps 1): a FedAvg upload is a weight delta of several steps`);
     // the victim's batch comes from its own shard: never cut it silently (a Dirichlet shard's size is checked when dealt, simulation.ts)
     const shard = Math.floor(n / c.clients);
