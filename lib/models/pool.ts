@@ -69,17 +69,24 @@ function winners(x: tf.Tensor, oh: number, ow: number): Int32Array {
   const [B, H, W, C] = x.shape as [number, number, number, number];
   const src = x.dataSync() as Float32Array;
   const win = new Int32Array(B * oh * ow * C);
+  const row = W * C;
   for (let b = 0, o = 0; b < B; b++)
     for (let i = 0; i < oh; i++)
-      for (let j = 0; j < ow; j++)
+      for (let j = 0; j < ow; j++) {
+        const corner = ((b * H + 2 * i) * W + 2 * j) * C;
         for (let c = 0; c < C; c++, o++) {
-          let best = ((b * H + 2 * i) * W + 2 * j) * C + c;
-          for (const [a, d] of [[0, 1], [1, 0], [1, 1]]) {
-            const at = ((b * H + 2 * i + a) * W + 2 * j + d) * C + c;
-            if (src[at] > src[best]) best = at;
-          }
+          // the window's entries in (row, column) order; a later one wins only if strictly larger
+          const p0 = corner + c;
+          const p1 = p0 + C;
+          const p2 = p0 + row;
+          const p3 = p2 + C;
+          let best = p0;
+          if (src[p1] > src[best]) best = p1;
+          if (src[p2] > src[best]) best = p2;
+          if (src[p3] > src[best]) best = p3;
           win[o] = best;
         }
+      }
   return win;
 }
 
