@@ -9,6 +9,7 @@ import { closeSync, constants, existsSync, fstatSync, openSync, readFileSync, st
 import { join, resolve } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { DataError, parseIdx } from "./idx";
+import type { DatasetShape } from "./dataset";
 
 export const IMAGE_SIZE = 28;
 export const PIXELS = IMAGE_SIZE * IMAGE_SIZE;
@@ -16,6 +17,17 @@ export const NUM_CLASSES = 10;
 /** The seed normalizes with mean 127.5 and std 127.5, so pixels land in [-1, 1]. */
 export const PIXEL_MEAN = 127.5;
 export const PIXEL_STD = 127.5;
+
+/** MNIST as a generic data set shape (lib/data/dataset.ts): 1 × 28 × 28 in [−1, 1], the digits 0–9. */
+export const MNIST_SHAPE: DatasetShape = {
+  name: "mnist",
+  channels: 1,
+  height: IMAGE_SIZE,
+  width: IMAGE_SIZE,
+  classes: NUM_CLASSES,
+  classNames: ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"],
+  range: [-1, 1],
+};
 
 export type Split = "train" | "test";
 

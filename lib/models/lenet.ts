@@ -36,6 +36,8 @@ export function lenetModel(): Model {
     kind: "lenet",
     paramNames: names,
     paramShapes: shapes,
+    inputShape: [1, IMAGE_SIZE, IMAGE_SIZE],
+    classes: NUM_CLASSES,
     init(rng: Rng) {
       return shapes.map((s) => tf.tensor(rng.uniformArray(numel(s), -0.5, 0.5), s));
     },

@@ -4,7 +4,7 @@
  * Parameter order: [weight [784, 10], bias [10]].
  */
 import { tf } from "../core/tf";
-import { NUM_CLASSES, PIXELS } from "../data/mnist";
+import { IMAGE_SIZE, NUM_CLASSES, PIXELS } from "../data/mnist";
 import type { Model } from "./model";
 import type { Rng } from "../core/rng";
 import { linearClosedForm } from "./linear_closed_form";
@@ -19,6 +19,8 @@ export function linearModel(): Model {
     kind: "linear",
     paramNames: ["weight", "bias"],
     paramShapes: [[PIXELS, NUM_CLASSES], [NUM_CLASSES]],
+    inputShape: [1, IMAGE_SIZE, IMAGE_SIZE],
+    classes: NUM_CLASSES,
     init(rng: Rng) {
       return [tf.tensor2d(xavierUniform(rng, PIXELS, NUM_CLASSES), [PIXELS, NUM_CLASSES]), tf.zeros([NUM_CLASSES])];
     },

@@ -6,16 +6,21 @@
 import type { tf } from "../core/tf";
 import type { Rng } from "../core/rng";
 
-export type ModelKind = "linear" | "lenet";
+/** The seed's Linear and the DLG paper's LeNet (MNIST); LeNet for 3 × 32 × 32 and a small ReLU ConvNet (CIFAR-10). */
+export type ModelKind = "linear" | "lenet" | "lenet-cifar" | "convnet";
 
 export interface Model {
   readonly kind: ModelKind;
   /** Parameter names in their fixed order (the order of `init`, `forward` and every gradient list). */
   readonly paramNames: readonly string[];
   readonly paramShapes: readonly (readonly number[])[];
+  /** The images it takes: [channels, height, width] (each row of `forward`'s x holds c·h·w values, CHW). */
+  readonly inputShape: readonly [number, number, number];
+  /** Number of classes (the logits' width). */
+  readonly classes: number;
   /** Fresh initial parameters drawn from rng. */
   init(rng: Rng): tf.Tensor[];
-  /** x: [B, 784] images in [-1, 1]; returns logits [B, 10]. */
+  /** x: [B, c·h·w] images, CHW (MNIST: [B, 784] in [-1, 1]); returns logits [B, classes]. */
   forward(params: readonly tf.Tensor[], x: tf.Tensor, opts?: ForwardOptions): tf.Tensor;
   /**
    * Optional closed-form gradients: the same numbers as autodiff (test/fastpath.test.ts) with far

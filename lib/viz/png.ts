@@ -99,3 +99,29 @@ export function columnsAsImages(m: Float32Array, cols = 10): Float32Array[] {
     return img;
   });
 }
+
+/**
+ * Colour images (CIFAR-10): one [0, 1] image in CHW order (3 planes of width × height, as the loader
+ * and the models hold it) as interleaved 8-bit RGB, round(255·x) clamped to [0, 255] — the inverse
+ * of the loader's v / 255, so a loaded image gives back its file's bytes exactly.
+ */
+export function rgbBytes(x: ArrayLike<number>, width: number, height: number): Uint8Array {
+  const n = width * height;
+  if (x.length !== 3 * n) throw new Error(`rgbBytes: ${x.length} values do not make a 3 × ${height} × ${width} image`);
+  const out = new Uint8Array(3 * n);
+  for (let c = 0; c < 3; c++) for (let p = 0; p < n; p++) out[3 * p + c] = Math.max(0, Math.min(255, Math.round(x[c * n + p] * 255)));
+  return out;
+}
+
+/** A colour PNG of one [0, 1] CHW image (default 32 × 32), optionally upscaled (nearest neighbour). */
+export async function rgbPng(x: ArrayLike<number>, width = 32, height = 32, scale = 1): Promise<Buffer> {
+  return encode(rgbBytes(x, width, height), width, height, 3, scale);
+}
+
+/** A grid of [0, 1] CHW colour images (rows × columns) as one RGB PNG with white gaps (default 32 × 32 cells, scale 2). */
+export async function rgbGridPng(rows: ArrayLike<number>[][], opts: GridOptions = {}): Promise<Buffer> {
+  const w = opts.width ?? 32;
+  const h = opts.height ?? 32;
+  const { canvas, W, H } = layout(rows.map((r) => r.map((x) => rgbBytes(x, w, h))), w, h, opts.gap ?? 2, 3);
+  return encode(canvas, W, H, 3, opts.scale ?? 2);
+}

@@ -1,0 +1,32 @@
+/**
+ * What a data set's images look like, so that models, attacks and figures need not assume MNIST.
+ * Images are kept flat, one row of channels × height × width values per image, in channel-major
+ * (C, H, W) order — PyTorch's [N, C, H, W] layout; for one channel that is the row-major image.
+ */
+
+export interface DatasetShape {
+  /** "mnist", "cifar10", … */
+  readonly name: string;
+  readonly channels: number;
+  readonly height: number;
+  readonly width: number;
+  /** Number of classes; labels are 0 … classes − 1. */
+  readonly classes: number;
+  /** The class names in label order. */
+  readonly classNames: readonly string[];
+  /** The range the loader maps pixels to: MNIST [−1, 1] (the seed's), CIFAR-10 [0, 1] (ToTensor). */
+  readonly range: readonly [number, number];
+}
+
+/** Values per image: channels × height × width. */
+export function imageSize(s: Pick<DatasetShape, "channels" | "height" | "width">): number {
+  return s.channels * s.height * s.width;
+}
+
+/** One split of a data set: images flat ([n × channels·height·width], CHW) and labels. */
+export interface ImageSplit {
+  split: "train" | "test";
+  n: number;
+  images: Float32Array;
+  labels: Uint8Array;
+}
