@@ -128,6 +128,8 @@ export interface AttackRecord {
   /** Beside the seed's (not on its log line): SSIM of the 8-bit PNG images, and the sign-aware reading. */
   ssim8: number;
   signAware: SignAwareReading;
+  /** The last iteration, recorded although return_epoch does not land on it (not a line of the seed's log). */
+  offSchedule?: true;
 }
 
 export interface AttackRun {
@@ -167,7 +169,29 @@ export function attackSpec(cfg: DemoConfig): AttackSpec {
 
 /** The seed's line for one snapshot. mse and ssim are float32 in the original, so printed as such. */
 export function attackLogLine(r: AttackRecord): string {
-  return `Attack Iteration ${r.iteration}: data_mse_loss = ${pyFloat(Math.fround(r.mse))}, data_psnr = ${pyFloat(r.psnr)}, data_ssim = ${pyFloat(Math.fround(r.ssim))}, labels_acc = ${pyFloat(r.labelAcc)}`;
+  return `Attack Iteration ${r.iteration}: ${attackReadings(r)}`;
+}
+
+function attackReadings(r: AttackRecord): string {
+  return `data_mse_loss = ${pyFloat(Math.fround(r.mse))}, data_psnr = ${pyFloat(r.psnr)}, data_ssim = ${pyFloat(Math.fround(r.ssim))}, labels_acc = ${pyFloat(r.labelAcc)}`;
+}
+
+/**
+ * The line for the last iteration when return_epoch does not land on it: not one of the seed's
+ * lines (the seed stops at the last multiple of return_epoch, e.g. 1900 of 2000), so marked as ours.
+ */
+export function attackFinalLine(r: AttackRecord, returnEvery: number): string {
+  return `Final iteration ${r.iteration} (not in the seed's log, which prints every return_epoch = ${returnEvery}): ${attackReadings(r)}`;
+}
+
+/** What the attack ended with: the record of its last iteration (whatever return_epoch). */
+export function finalRecord(run: { records: readonly AttackRecord[] }): AttackRecord | undefined {
+  return run.records[run.records.length - 1];
+}
+
+/** The records the seed would have logged (iteration % return_epoch == 0): the final one aside. */
+export function scheduleRecords(records: readonly AttackRecord[]): AttackRecord[] {
+  return records.filter((r) => !r.offSchedule);
 }
 
 /** The attacked step: the victim's batch, the fresh model, and what its optimizer sent. */
@@ -189,8 +213,10 @@ export interface VictimStep {
 export function victimStep(
   ctx: RunContext, data: MnistSplit, loss: VictimLoss = "sse", dgc: DGCRefinements = {},
   makeOpt: OptimizerFactory = () => makeRunOptimizer(ctx.cfg, ctx.cfg.train_lr, dgc),
+  /** The batch to attack; default: the seed's victim (`victimBatch`). */
+  victim?: Batch,
 ): VictimStep {
-  const target = victimBatch(ctx, data);
+  const target = victim ?? victimBatch(ctx, data);
   const params = initParams(ctx);
   const optimizer = makeOpt();
   try {
@@ -210,6 +236,7 @@ export function victimStep(
  * analytic's fill for pixels it cannot recover). For a batch (B > 1) with `batchPrior` (labelled
  * public data), each sample gets its own label from the inferred label counts — the fixed label of
  * idlg/ig/adaptive and DLG's start under `--label_init guess` (the seed's all-ones start stays).
+ * `victim` replaces the seed's victim batch: that batch is the one attacked and scored.
  */
 export function runAttack(
   ctx: RunContext,
@@ -223,9 +250,10 @@ export function runAttack(
   mean?: Float32Array,
   batchPrior?: PublicPrior,
   makeOpt?: OptimizerFactory,
+  victimBatchOverride?: Batch,
 ): AttackRun {
   const { cfg, model } = ctx;
-  const victim = victimStep(ctx, data, cfg.victim_loss, dgc, makeOpt);
+  const victim = victimStep(ctx, data, cfg.victim_loss, dgc, makeOpt, victimBatchOverride);
   const { target, params, grads, observed, sent: stats } = victim;
   try {
     const B = target.size;
@@ -245,6 +273,7 @@ export function runAttack(
           rec = {
             iteration: it, distance: d, ...attackMetrics(snap.x, target.x, shape, snap.y, target.y),
             ssim8: ssim8(snap.x, target.x, shape), signAware: signAware(snap.x, target.x, shape),
+            ...(snap.offSchedule ? { offSchedule: true as const } : {}),
           };
           records.push(rec);
         }
