@@ -37,7 +37,7 @@ export { ATTACK_METHODS, ATTACK_OPTIMIZERS, type AttackMethod, type AttackOptimi
 
 // trial: one experiment
 export { makeConfig, type DemoConfig } from "./trial/demo_config";
-export { setupRun, loadData, runAttack, firstBatch, victimBatch, type AttackRun } from "./trial/demo";
+export { setupRun, loadData, runAttack, firstBatch, victimBatch, finalRecord, scheduleRecords, attackLogLine, type AttackRun, type AttackRecord } from "./trial/demo";
 export { runBatchAttack, matchedLines, type BatchAttackName } from "./trial/batch";
 export { runFL, setupFL } from "./trial/fl_run";
 
@@ -61,6 +61,6 @@ export { anchorFigure, anchorMarkdown } from "./study/anchor";
 export { studyConfig } from "./study/federated";
 
 // notebook: live work in the background worker, the story's call-outs, the seed's published numbers
-export { galleryPng, liveAttack, liveGallery, liveTraining } from "./notebook/tasks";
+export { galleryPng, liveAttack, liveAttacks, liveBatchAttack, liveDefenseGallery, liveFederated, liveGallery, liveTraining } from "./notebook/tasks";
 export { attackCallouts, attackSetting, meanImageBaseline, seedDifferences, summaryPivot, trainingCallouts, trainingSetting } from "./notebook/story";
 export { attackComparison, trainingComparison } from "./notebook/seed_results";

@@ -190,7 +190,12 @@ export function frontierFigure(points: readonly FrontierPoint[], attack: string,
  * order of `defenses`) and a caption naming each with its PSNR.
  */
 export async function defenseGallery(
-  data: SweepData, opts: { seed: number; defenses: readonly DefenseSpec[]; attack: AttackName; iterations: number; model?: SweepModel },
+  data: SweepData,
+  opts: {
+    seed: number; defenses: readonly DefenseSpec[]; attack: AttackName; iterations: number; model?: SweepModel;
+    /** After each defense's attack: its cell, the victim, and how many of the defenses are done. */
+    onCell?: (cell: { label: string; psnr: number | null; x: Float32Array }, target: Float32Array, done: number) => void;
+  },
 ): Promise<DefenseGallery> {
   const common = { ...DEFAULT_COMMON, iterations: opts.iterations, epochs: 0 };
   const model = opts.model === "lenet" ? ({ model: "lenet" } as const) : {};
@@ -204,6 +209,7 @@ export async function defenseGallery(
     const r = runJobAttack(cfg, await jobContext(cfg), data);
     target = r.target.subarray(0, PIXELS);
     cells.push({ label: defenseLabel(cfg), psnr: r.attack.psnr, x: r.reconstruction.subarray(0, PIXELS) });
+    opts.onCell?.(cells[cells.length - 1], target, cells.length);
   }
   const dB = (p: number | null) => (p === null ? "∞ dB" : `${p.toFixed(1)} dB`);
   const caption = `victim ${opts.seed}, then what the ${opts.attack} attacker (${opts.iterations} ${opts.model === "lenet" ? "steps, LeNet" : "iterations"}) reconstructs under each defense; PSNR against the victim under each image (recovered: at least 3 dB above the training set's mean image)`;

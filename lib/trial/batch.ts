@@ -10,7 +10,7 @@
 import { IMAGE_SIZE, PIXELS, type MnistSplit } from "../data/mnist";
 import type { Batch } from "../data/batcher";
 import { victimStep, type DGCRefinements, type RunContext } from "./demo";
-import { runAttackMethod, type AttackSpec } from "../attack/methods";
+import { runAttackMethod, type AttackSpec, type IterationHook } from "../attack/methods";
 import { batchLabels, labelCounts, labelRows, type BatchLabels, type PublicPrior } from "../attack/label_counts";
 import { matchReconstructions, multisetLabelAccuracy, type MatchedMetrics } from "../metrics/match";
 import { psnr } from "../metrics/image";
@@ -57,6 +57,8 @@ export interface BatchAttackOptions {
   /** dlg only: iterations per sample (the seed's 200). */
   windowSize?: number;
   dgc?: DGCRefinements;
+  /** Every iteration of the attack (progress, a live image at its snapshots). */
+  onIteration?: IterationHook;
 }
 
 export interface BatchAttackRun extends BatchLabels {
@@ -87,7 +89,7 @@ export function runBatchAttack(ctx: RunContext, train: MnistSplit, prior: Public
   const B = target.size;
   try {
     const inferred = batchLabels(model, params, observed, B, spec.victimLoss, prior, String(ctx.seed));
-    const out = runAttackMethod(spec, { model, params, observed, batch: B, rng: ctx.rng.fork("dummy"), mean: prior.mean, labels: labelRows(inferred.labels) });
+    const out = runAttackMethod(spec, { model, params, observed, batch: B, rng: ctx.rng.fork("dummy"), mean: prior.mean, labels: labelRows(inferred.labels) }, opts.onIteration);
     const finalLabels = Int32Array.from(out.labels);
     const matched = matchReconstructions(out.x, target.x, B, IMAGE_SIZE);
     const baselinePsnr = Array.from({ length: B }, (_, i) => psnr(prior.mean, target.x.subarray(i * PIXELS, (i + 1) * PIXELS)));
