@@ -15,6 +15,7 @@ export { ConfigError, DivergenceError } from "./core/errors";
 
 // data
 export { loadMnist, meanImage, type MnistSplit } from "./data/mnist";
+export { gatherBatch, type Batch } from "./data/batcher";
 
 // metrics: the recovery rule and readings
 export { RECOVERY_MARGIN_DB } from "./metrics/readings";
@@ -33,7 +34,7 @@ export { parseDefenseArg, DEFENSES, type DefenseSpec, type DefenseName } from ".
 
 // attack
 export { publicData } from "./attack/label_counts";
-export { ATTACK_METHODS, ATTACK_OPTIMIZERS, type AttackMethod, type AttackOptimizer, type AttackSpec } from "./attack/methods";
+export { ATTACK_METHODS, ATTACK_OPTIMIZERS, defaultOptimizer, type AttackMethod, type AttackOptimizer, type AttackSpec } from "./attack/methods";
 
 // trial: one experiment
 export { makeConfig, type DemoConfig } from "./trial/demo_config";
@@ -49,7 +50,7 @@ export { matchedGridPng, matchedPsnrFigure } from "./viz/matched";
 export { attackFigure, trainingFigure } from "./viz/plots";
 export { attackSummaryRows, iterationGrid } from "./viz/attacks";
 export { historyFigure, roundsFigure } from "./viz/federated_figures";
-export { showMarkdown, showPlot, showPng, showTable } from "./viz/display";
+export { showFolded, showMarkdown, showPlot, showPng, showTable } from "./viz/display";
 
 // study: grids, summaries, frontiers
 export { loadSweepData } from "./study/job";
@@ -62,5 +63,5 @@ export { studyConfig } from "./study/federated";
 
 // notebook: live work in the background worker, the story's call-outs, the seed's published numbers
 export { galleryPng, liveAttack, liveAttacks, liveBatchAttack, liveDefenseGallery, liveFederated, liveGallery, liveTraining } from "./notebook/tasks";
-export { attackCallouts, attackSetting, meanImageBaseline, seedDifferences, summaryPivot, trainingCallouts, trainingSetting } from "./notebook/story";
+export { attackCallouts, attackName, attackSetting, plural, meanImageBaseline, seedDifferences, summaryPivot, trainingCallouts, trainingSetting } from "./notebook/story";
 export { attackComparison, trainingComparison } from "./notebook/seed_results";

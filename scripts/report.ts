@@ -19,7 +19,7 @@ import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { Command } from "commander";
-import { DEFAULTS, validateConfig, type DemoConfig } from "../lib/trial/demo_config";
+import { DEFAULTS, makeConfig, type DemoConfig } from "../lib/trial/demo_config";
 import { ConfigError } from "../lib/core/errors";
 
 const ROOT = resolve(__dirname, "../..");
@@ -99,14 +99,16 @@ export function toLiteral(name: string, value: string, p: Parameter): string {
  * shares with dgc_demo go through the demo's own validation, so out-of-range values fail here.
  */
 function checkValues(path: string, known: Map<string, Parameter>, literals: Map<string, string>): void {
-  const cfg: Record<string, unknown> = { ...DEFAULTS };
+  const given: Record<string, unknown> = {};
   for (const [name, literal] of literals) {
     if (!(name in DEFAULTS)) continue;
     const p = known.get(name)!;
-    cfg[name] = p.type === "number" ? Number(literal) : p.type === "boolean" ? literal === "true" : JSON.parse(literal.replace(/^'(.*)'$/, '"$1"'));
+    // "auto": the notebook lets makeConfig pick the attack method's own optimizer (and its lr)
+    if (name === "attack_optimizer" && literalValue(literal) === "auto") continue;
+    given[name] = p.type === "number" ? Number(literal) : p.type === "boolean" ? literal === "true" : JSON.parse(literal.replace(/^'(.*)'$/, '"$1"'));
   }
   try {
-    validateConfig(cfg as unknown as DemoConfig);
+    makeConfig(given as Partial<DemoConfig>);
   } catch (e) {
     if (e instanceof ConfigError) throw new ReportError(`${basename(path)}: ${e.message.replace(/^--(\w+)/, "parameter $1")}`);
     throw e;

@@ -16,7 +16,9 @@ import type { BatchAttackName, BatchAttackRun } from "../trial/batch";
 import type { FLRun } from "../trial/fl_run";
 import type { FLConfig } from "../trial/fl_config";
 import { runInBackground } from "./background";
+import { plural } from "./story";
 import { progressBar, liveImage } from "../viz/progress";
+import { showFolded, showTable } from "../viz/display";
 import { splitImages } from "../viz/png";
 import { tileGridPng } from "../viz/tiles";
 
@@ -55,12 +57,13 @@ export async function liveAttack(cfg: DemoConfig, target: Batch): Promise<Attack
   const images = serial();
   const targets = splitImages(target.x, target.size);
   let done = 0;
+  const lines: string[] = [];
   const run = await settle(runInBackground<{ cfg: DemoConfig; target: Batch }, AttackRun>("attackTask", { cfg, target }, (p) => {
     if (p.start) {
       const s = p.start as { guess: number; sent: number; total: number };
       console.log(`label guess ${s.guess}; the victim sent ${s.sent} of ${s.total} gradient entries`);
     }
-    if (p.log) console.log(p.log);
+    if (p.log) lines.push(p.log as string);
     if (typeof p.done === "number") {
       done = p.done;
       bar.update(done, `gradient distance ${(p.distance as number).toExponential(3)}`);
@@ -77,22 +80,42 @@ export async function liveAttack(cfg: DemoConfig, target: Batch): Promise<Attack
   await images.flush();
   image.clear();
   bar.finish(`done in ${run.seconds.toFixed(1)} s`, cfg.attack_epoch);
+  showAttackLog(run.records, lines, cfg.return_epoch);
   return run;
 }
 
-/** Runs the config's training in the background: a progress bar over all batches and the seed's log lines. */
+/**
+ * The attack's snapshots as a compact table (iteration, PSNR, SSIM, MSE, labels_acc; the final
+ * iteration marked), with the seed-format log lines folded under it, one click away.
+ */
+export function showAttackLog(records: readonly AttackRecord[], lines: readonly string[], returnEvery: number): void {
+  if (!records.length) return;
+  showTable([
+    ["iteration", "PSNR (dB)", "SSIM", "MSE", "labels_acc"],
+    ...records.map((r) => [r.offSchedule ? `${r.iteration} (final)` : String(r.iteration), r.psnr.toFixed(2), r.ssim.toFixed(3), r.mse.toPrecision(3), r.labelAcc.toFixed(2)]),
+  ]);
+  const seedLines = lines.filter((l) => l.startsWith("Attack Iteration")).length;
+  showFolded(`the full log lines (${plural(seedLines, "line")} in the seed's format, one every ${plural(returnEvery, "iteration")}${lines.length > seedLines ? ", and the final iteration's" : ""}): click to open`, lines);
+}
+
+/**
+ * Runs the config's training in the background: a progress bar over all batches, then the seed's
+ * log lines folded (one click opens them).
+ */
 export async function liveTraining(cfg: DemoConfig): Promise<TrainResult> {
   let bar: ReturnType<typeof progressBar> | undefined;
   let done = 0;
+  const lines: string[] = [];
   const run = await runInBackground<{ cfg: DemoConfig }, TrainResult>("trainingTask", { cfg }, (p) => {
-    if (p.log) console.log(p.log);
+    if (p.log) lines.push(p.log as string);
     if (typeof p.done === "number") {
       bar ??= progressBar(`training ${cfg.model} with ${cfg.use_dgc ? "DGCMomentum" : "Momentum"}`, p.total as number, "batch", 250, "batches");
       done = p.done;
       bar.update(done, p.note as string);
     }
-  }, () => `interrupted at batch ${done} of ${cfg.train_epoch} epoch(s)`);
+  }, () => `interrupted at batch ${done} of ${plural(cfg.train_epoch, "epoch")}`);
   bar?.finish(`done in ${run.seconds.toFixed(1)} s`);
+  if (lines.length) showFolded(`the training's log lines in the seed's format (${plural(lines.length, "line")}, every 100 batches): click to open`, lines);
   return run;
 }
 
@@ -128,7 +151,6 @@ export function galleryPng(g: { target: Float32Array; cells: GalleryCell[][] }, 
 }
 
 const METHOD_NAMES: Record<DemoConfig["attack_method"], string> = { dlg: "DLG", idlg: "iDLG", ig: "Inverting Gradients", adaptive: "adaptive (DGC-aware)", analytic: "analytic" };
-const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
 /**
  * Several attacks, one after the other, in the background (a notebook's loop over configs): one
