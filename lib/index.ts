@@ -56,7 +56,7 @@ export { showFolded, showMarkdown, showPlot, showPng, showTable } from "./viz/di
 export { loadSweepData } from "./study/job";
 export { readSummary } from "./study/summary";
 export { bytesFigure, galleryCaption, tradeoffFigure } from "./study/figures";
-export { defenseGallery, frontierFigure, frontierMarkdown, frontierPoints, galleryGrid } from "./study/frontier";
+export { attacksLegend, defenseGallery, frontierFigure, frontierMarkdown, frontierPoints, frontierSkipReason, frontierVerdict, galleryGrid } from "./study/frontier";
 export { frontierMapFigure } from "./study/frontier_map";
 export { anchorFigure, anchorMarkdown } from "./study/anchor";
 export { studyConfig } from "./study/federated";

@@ -55,6 +55,10 @@ export function anchorFigure(rows: readonly AnchorRow[], marginDb = 3): Figure {
 
 /** A study:anchor result (docs/defense-anchor*.json) as a Markdown table, its setting first. */
 export function anchorMarkdown(a: { attack?: string; seeds: number; steps: number; backend: string; rows: readonly AnchorRow[] }): string {
-  const head = `${a.attack ?? "lbfgs"} on LeNet: ${a.seeds} victims, ${a.steps} steps each, backend ${a.backend}\n\n| defense | median PSNR dB | recovered |\n|---|---|---|`;
+  // name the optimizer: "adaptive" here is Adam (scripts/study_anchor.ts), the LeNet frontier's is L-BFGS
+  const attack = (a.attack ?? "lbfgs") === "lbfgs"
+    ? `lbfgs (the DLG paper's DLG: L-BFGS over image and label, ${a.steps} steps)`
+    : `${a.attack} (the defense-aware attacker, Adam, ${a.steps} iterations)`;
+  const head = `${attack} on LeNet: ${a.seeds} victims, backend ${a.backend}\n\n| defense | median PSNR dB | recovered |\n|---|---|---|`;
   return [head, ...a.rows.map((r) => `| ${r.defense} | ${r.psnr === null ? "∞" : f(r.psnr, 1)} | ${r.recovered}/${r.n} |`)].join("\n");
 }
