@@ -9,7 +9,7 @@ import { loadMnist } from "../lib/data/mnist";
 import { gatherBatch } from "../lib/data/batcher";
 import { makeConfig } from "../lib/trial/demo_config";
 import { finalRecord, runAttack, setupRun, victimBatch, type AttackRecord } from "../lib/trial/demo";
-import { attackCallouts, meanImageBaseline } from "../lib/notebook/story";
+import { attackCallouts, attackSetting, meanImageBaseline, trainingCallouts, trainingSetting } from "../lib/notebook/story";
 import { attackComparison } from "../lib/notebook/seed_results";
 import { liveAttack } from "../lib/notebook/tasks";
 import { stopBackground } from "../lib/notebook/background";
@@ -64,4 +64,15 @@ test("liveAttack attacks the image it is given: the displayed target, the PSNR's
   for (let i = 0; i < 784; i++) worst = Math.max(worst, Math.abs(x[i] - chosen.x[i]));
   assert.ok(worst <= 1e-5, `max |x − chosen| = ${worst}`);
   assert.equal(run.labels[0], chosen.y[0]);
+});
+
+test("call-outs quote the seed only under the seed's flags; plurals are right", () => {
+  const history = [{ epoch: 0, batch: 0, loss: 66.15, acc: 0.1, sent: 10, total: 7850, bytes: 80 }];
+  const seedCfg = makeConfig({ use_dgc: true, train_lr: 0.001, sparsity: 0.8 });
+  assert.match(trainingCallouts(seedCfg, history)[0], /the seed's single run peaked at 12\.5/);
+  const other = makeConfig({ use_dgc: true, train_lr: 0.001, sparsity: 0.99, train_epoch: 1 });
+  assert.doesNotMatch(trainingCallouts(other, history).join("\n"), /seed/);
+  assert.match(trainingSetting(other), /\*\*1 epoch\*\*/);
+  assert.match(attackSetting(makeConfig({ dlg_attack: true })), /one batch of 1 image,/);
+  assert.match(attackSetting(makeConfig({ dlg_attack: true, attack_batch_size: 4 })), /one batch of 4 images,/);
 });

@@ -257,6 +257,6 @@ export async function liveFederated(cfg: FLConfig, opts: { stopAtLeak?: boolean;
   }, () => `interrupted at step ${done} of ${total} (${cfg.rounds} rounds, then the attack)`), images);
   await images.flush();
   image.clear();
-  bar.finish(`done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  bar.finish(`done in ${((performance.now() - t0) / 1000).toFixed(1)} s${done < total ? " (the history attacker stopped at the first leak)" : ""}`);
   return run;
 }
