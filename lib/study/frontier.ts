@@ -17,7 +17,7 @@ import { jobContext, runJobAttack, type SweepData } from "./job";
 import { PIXELS } from "../data/mnist";
 import type { DefenseSpec } from "../threat/channel/defenses";
 import { gaussianGuarantee } from "../optim/rdp";
-import type { Figure } from "../viz/plots";
+import { bytesTickText, type Figure } from "../viz/plots";
 import type { LabelledGrid } from "../viz/labelled";
 
 export interface FrontierPoint {
@@ -213,6 +213,9 @@ export const FAMILY_SYMBOL: Record<string, string> = {
   laplace: "hourglass", fp16: "triangle-up", int8: "triangle-down", signsgd: "star",
 };
 
+/** The integer decades in [lo, hi] (log10 units), for a colour bar labelled in bytes. */
+const decadeTicks = (lo: number, hi: number) => Array.from({ length: Math.max(0, Math.floor(hi) - Math.ceil(lo) + 1) }, (_, i) => Math.ceil(lo) + i);
+
 /**
  * One attack's frontier: attack PSNR (x) against test accuracy (y), bytes per step as the colour
  * (log10), a symbol per defense family, the Pareto front ringed and joined; hover names each point.
@@ -236,7 +239,8 @@ export function frontierFigure(points: readonly FrontierPoint[], attack: string,
       text: qs.map(hover), hovertemplate: "%{text}<extra></extra>",
       marker: {
         size: 13, symbol: FAMILY_SYMBOL[fam] ?? "circle", color: qs.map((p) => Math.log10(p.bytesPerStep!)), cmin, cmax, colorscale: "Viridis",
-        showscale: i === 0 && several, colorbar: { title: { text: "log10 bytes / step" } },
+        showscale: i === 0 && several,
+        colorbar: { title: { text: "bytes / step" }, tickvals: decadeTicks(cmin, cmax), ticktext: decadeTicks(cmin, cmax).map((e) => bytesTickText(10 ** e)) },
         // a visible outline on every marker: the top of Viridis (the largest uploads) is a pale yellow
         line: { width: qs.map((p) => (p.pareto ? 3 : 1.5)), color: "#222" },
       },

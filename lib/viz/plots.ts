@@ -37,12 +37,18 @@ export function logTickText(m: number, k: number): string {
   return m === 1 ? p : `${m}×${p}`;
 }
 
+/** A byte count as a tick: "20 B", "500 B", "1 kB", "50 kB", "2 MB". */
+export function bytesTickText(v: number): string {
+  const [n, u] = v >= 1e6 ? [v / 1e6, "MB"] : v >= 1e3 ? [v / 1e3, "kB"] : [v, "B"];
+  return `${Number(n.toPrecision(3))} ${u}`;
+}
+
 /**
  * A log axis with its ticks spelled out (`logTickText`): at most about six decade labels (every
  * second or third decade over a wide span), with 2 and 5 between them when the data spans at most
  * three decades; a linear axis under one decade (a log axis would show no label inside the data).
  */
-export function logAxis(ys: number[]): Record<string, unknown> {
+export function logAxis(ys: number[], unit?: "bytes", minor = true): Record<string, unknown> {
   const pos = ys.filter((y) => y > 0 && Number.isFinite(y));
   const decades = pos.length ? Math.log10(Math.max(...pos)) - Math.log10(Math.min(...pos)) : 0;
   if (decades < 1) return { type: "linear" };
@@ -52,10 +58,10 @@ export function logAxis(ys: number[]): Record<string, unknown> {
   const tickvals: number[] = [];
   const ticktext: string[] = [];
   for (let k = lo; k <= hi; k++) {
-    for (const m of hi - lo <= 3 ? [1, 2, 5] : [1]) {
+    for (const m of minor && hi - lo <= 3 ? [1, 2, 5] : [1]) {
       if (m === 1 && (k - lo) % step !== 0) continue;
       tickvals.push(m * 10 ** k);
-      ticktext.push(logTickText(m, k));
+      ticktext.push(unit === "bytes" ? bytesTickText(m * 10 ** k) : logTickText(m, k));
     }
   }
   return { type: "log", tickmode: "array", tickvals, ticktext };
