@@ -12,6 +12,7 @@ import type { BatchRecord } from "../optim/train";
 import { meanImage, type MnistSplit } from "../data/mnist";
 import { psnr } from "../metrics/image";
 import type { Summary } from "../study/summary";
+import { attacksLegend } from "../study/frontier";
 import { isRecovered, RECOVERY_MARGIN_DB } from "../metrics/readings";
 
 /** "1 image", "4 images". */
@@ -136,7 +137,8 @@ export function summaryPivot(s: Summary, variant: string): { rows: string[][]; n
   const iters = [...new Set(sel.flatMap((r) => r.iterations))].join(", ");
   const epochs = [...new Set(sel.flatMap((r) => r.epochs))].join(", ");
   const base = sel.find((r) => r.baselinePsnr !== null)?.baselinePsnr;
-  const note = `DGC variant "${variant}"; medians over ${Math.max(...sel.map((r) => r.n))} seeds; ${iters} attack iterations, ${epochs} training epochs; the mean image scores ${base === undefined ? "–" : base!.toFixed(1)} dB, so "recovered" means at least ${base === undefined ? "–" : (base! + s.recoveryMarginDb).toFixed(1)} dB.`;
+  const legend = attacksLegend(sel.map((r) => ({ attack: r.attack, iterations: r.iterations, model: r.settings?.startsWith("lenet") ? ("lenet" as const) : ("linear" as const) })));
+  const note = `${legend} DGC variant "${variant}"; medians over ${Math.max(...sel.map((r) => r.n))} seeds; ${iters} attack iterations, ${epochs} training epochs; the mean image scores ${base === undefined ? "–" : base!.toFixed(1)} dB, so "recovered" means at least ${base === undefined ? "–" : (base! + s.recoveryMarginDb).toFixed(1)} dB.`;
   return { rows, note };
 }
 

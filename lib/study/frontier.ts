@@ -143,7 +143,7 @@ export function frontierMarkdown(points: readonly FrontierPoint[], rounds = FRON
  * What each attack column is: method, optimizer and iterations (from the points' rows), so two
  * tables of "adaptive" with different optimizers cannot be read as one.
  */
-export function attacksLegend(points: readonly FrontierPoint[], model?: "linear" | "lenet"): string {
+export function attacksLegend(points: readonly Pick<FrontierPoint, "attack" | "iterations" | "model">[], model?: "linear" | "lenet"): string {
   const lenet = model === "lenet" || points.some((p) => p.model === "lenet");
   const its = (a: string) => {
     const xs = [...new Set(points.filter((p) => p.attack === a).flatMap((p) => p.iterations ?? []))];
