@@ -223,22 +223,22 @@ test("dgc_demo --result_dir <symlink into /dev/shm> exits 0 with its files there
   const base = ["--dlg_attack", "True", "--attack_epoch", "20", "--seed", "1", "--result_dir", x.link];
   const r = runCli([...base, "--return_epoch", "5"]);
   assert.equal(r.code, 0, r.stderr);
-  assert.deepEqual(visible(x.real), ["grid.png", "result_0_0.png", "result_10_0.png", "result_15_0.png", "result_5_0.png", "target_0.png"]);
+  assert.deepEqual(visible(x.real), ["grid.png", "result_0_0.png", "result_10_0.png", "result_15_0.png", "result_19_0.png", "result_5_0.png", "target_0.png"]);
   const again = runCli(base);
   assert.equal(again.code, 0, again.stderr);
-  assert.deepEqual(visible(x.real), ["grid.png", "result_0_0.png", "target_0.png"]);
+  assert.deepEqual(visible(x.real), ["grid.png", "result_0_0.png", "result_19_0.png", "target_0.png"]);
   writeFileSync(join(x.real, "notes.txt"), "mine");
   const refused = runCli(base);
   assert.equal(refused.code, 2);
   assert.equal(refused.stdout, "");
   assert.match(refused.stderr, /^dgc_demo: error: result directory .* holds files no earlier run wrote \(notes\.txt\).*\n$/);
   assert.equal(runCli([...base, "--overwrite"]).code, 0);
-  assert.deepEqual(visible(x.real), ["grid.png", "result_0_0.png", "target_0.png"]);
+  assert.deepEqual(visible(x.real), ["grid.png", "result_0_0.png", "result_19_0.png", "target_0.png"]);
   // a folder an older version filled (its files, no manifest) is an earlier run's, replaced without a flag
   rmSync(join(x.real, MANIFEST));
   writeFileSync(join(x.real, "result_1900_0.png"), "old");
   assert.equal(runCli(base).code, 0);
-  assert.deepEqual(visible(x.real), ["grid.png", "result_0_0.png", "target_0.png"]);
+  assert.deepEqual(visible(x.real), ["grid.png", "result_0_0.png", "result_19_0.png", "target_0.png"]);
   rmSync(x.real, { recursive: true });
 });
 
