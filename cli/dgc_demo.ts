@@ -7,7 +7,7 @@
 import { ResultDirError, StagedDir, checkResultDir } from "../lib/io/results";
 import { DataError } from "../lib/data/idx";
 import { describeBackend } from "../lib/core/backend";
-import { ATTACK_RESULT_FILES, argumentsLine, attackLogLine, loadData, runAttack, runTraining, setupRun, type RunContext } from "../lib/trial/demo";
+import { ATTACK_RESULT_FILES, argumentsLine, attackFinalLine, attackLogLine, loadData, runAttack, runTraining, setupRun, type RunContext } from "../lib/trial/demo";
 import { guardStdout } from "../lib/io/stdio";
 import { grayPng, gridPng } from "../lib/viz/png";
 import { matchedGridPng } from "../lib/viz/matched";
@@ -75,7 +75,8 @@ async function attack(ctx: RunContext, data: MnistSplit, test: MnistSplit): Prom
   const run = runAttack(ctx, data, {
     onStart: (info) => bar.log(`${startLine(cfg, info.guess)}; sent ${info.sent} of ${info.total} gradient entries`),
     onIteration: (it, d, rec) => {
-      if (rec) bar.log(attackLogLine(rec));
+      // the seed's lines; the last iteration, when off the return_epoch schedule, on one marked line
+      if (rec) bar.log(rec.offSchedule ? attackFinalLine(rec, cfg.return_epoch) : attackLogLine(rec));
       if (it % 10 === 0 || it === cfg.attack_epoch - 1) bar.update(it + 1, cfg.attack_epoch, `D ${d.toExponential(3)}`);
     },
   }, {}, batchPrior?.mean, batchPrior);

@@ -9,7 +9,7 @@ import { checkResultDir, ResultDirError, StagedDir } from "../lib/io/results";
 import { DataError } from "../lib/data/idx";
 import { describeBackend } from "../lib/core/backend";
 import { meanImage, type MnistSplit } from "../lib/data/mnist";
-import { ATTACK_RESULT_FILES, attackLogLine, loadData } from "../lib/trial/demo";
+import { ATTACK_RESULT_FILES, attackFinalLine, attackLogLine, loadData } from "../lib/trial/demo";
 import { guardStdout } from "../lib/io/stdio";
 import { matchedLines } from "../lib/trial/batch";
 import { pyFloat } from "../lib/io/pyfmt";
@@ -60,7 +60,7 @@ async function main(): Promise<void> {
     },
     onRecord: (rec) => {
       printHeader();
-      bar.log(attackLogLine(rec));
+      bar.log(rec.offSchedule ? attackFinalLine(rec, cfg!.return_epoch) : attackLogLine(rec));
     },
   });
   bar.stop();

@@ -15,6 +15,7 @@ export { ConfigError, DivergenceError } from "./core/errors";
 
 // data
 export { loadMnist, meanImage, type MnistSplit } from "./data/mnist";
+export { gatherBatch, type Batch } from "./data/batcher";
 
 // metrics: the recovery rule and readings
 export { RECOVERY_MARGIN_DB } from "./metrics/readings";
@@ -35,13 +36,13 @@ export { parseDefenseArg, DEFENSES, type DefenseSpec, type DefenseName } from ".
 
 // attack
 export { publicData } from "./attack/label_counts";
-export { ATTACK_METHODS, ATTACK_OPTIMIZERS, type AttackMethod, type AttackOptimizer, type AttackSpec } from "./attack/methods";
+export { ATTACK_METHODS, ATTACK_OPTIMIZERS, defaultOptimizer, type AttackMethod, type AttackOptimizer, type AttackSpec } from "./attack/methods";
 
 // trial: one experiment — runTrial(threat, attack) → TrialRecord; attackImage is its one-call form
 export { runTrial, type TrialRecord, type TrialHooks, type AttackRecord } from "./trial/run";
 export { attackImage, attackSpecOf, type AttackImageOptions } from "./trial/attack_image";
 export { makeConfig, type DemoConfig } from "./trial/demo_config";
-export { setupRun, loadData, runAttack, firstBatch, victimBatch, type AttackRun } from "./trial/demo";
+export { setupRun, loadData, runAttack, firstBatch, victimBatch, finalRecord, scheduleRecords, attackLogLine, type AttackRun } from "./trial/demo";
 export { runBatchAttack, matchedLines, type BatchAttackName } from "./trial/batch";
 export { runFL, setupFL } from "./trial/fl_run";
 
@@ -54,18 +55,18 @@ export { matchedGridPng, matchedPsnrFigure } from "./viz/matched";
 export { attackFigure, trainingFigure } from "./viz/plots";
 export { attackSummaryRows, iterationGrid } from "./viz/attacks";
 export { historyFigure, roundsFigure } from "./viz/federated_figures";
-export { showMarkdown, showPlot, showPng, showTable } from "./viz/display";
+export { showFolded, showMarkdown, showPlot, showPng, showTable } from "./viz/display";
 
 // study: grids, summaries, frontiers
 export { loadSweepData } from "./study/job";
 export { readSummary } from "./study/summary";
 export { bytesFigure, galleryCaption, tradeoffFigure } from "./study/figures";
-export { defenseGallery, frontierFigure, frontierMarkdown, frontierPoints, galleryGrid } from "./study/frontier";
+export { attacksLegend, defenseGallery, frontierFigure, frontierMarkdown, frontierPoints, frontierSkipReason, frontierVerdict, galleryGrid } from "./study/frontier";
 export { frontierMapFigure } from "./study/frontier_map";
 export { anchorFigure, anchorMarkdown } from "./study/anchor";
 export { studyConfig } from "./study/federated";
 
 // notebook: live work in the background worker, the story's call-outs, the seed's published numbers
-export { galleryPng, liveAttack, liveGallery, liveTraining } from "./notebook/tasks";
-export { attackCallouts, attackSetting, meanImageBaseline, seedDifferences, summaryPivot, trainingCallouts, trainingSetting } from "./notebook/story";
+export { galleryPng, liveAttack, liveAttacks, liveBatchAttack, liveDefenseGallery, liveFederated, liveGallery, liveTraining } from "./notebook/tasks";
+export { attackCallouts, attackName, attackSetting, plural, meanImageBaseline, seedDifferences, summaryPivot, trainingCallouts, trainingSetting } from "./notebook/story";
 export { attackComparison, trainingComparison } from "./notebook/seed_results";

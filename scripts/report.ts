@@ -27,7 +27,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSyn
 import { basename, dirname, join, resolve } from "node:path";
 import { realpathSync } from "node:fs";
 import { Command } from "commander";
-import { DEFAULTS, validateConfig, type DemoConfig } from "../lib/trial/demo_config";
+import { DEFAULTS, makeConfig, type DemoConfig } from "../lib/trial/demo_config";
 import { ConfigError } from "../lib/core/errors";
 import { checkOutputDir, ResultDirError } from "../lib/io/results";
 import { ownerDead } from "../lib/io/lock";
@@ -188,14 +188,16 @@ function checkDeclared(path: string, known: Map<string, Parameter>, literals: Ma
  * shares with dgc_demo go through the demo's own validation, so out-of-range values fail here.
  */
 function checkValues(path: string, known: Map<string, Parameter>, literals: Map<string, string>): void {
-  const cfg: Record<string, unknown> = { ...DEFAULTS };
+  const given: Record<string, unknown> = {};
   for (const [name, literal] of literals) {
     if (!(name in DEFAULTS)) continue;
     const p = known.get(name)!;
-    cfg[name] = p.type === "number" ? Number(literal) : p.type === "boolean" ? literal === "true" : JSON.parse(literal.replace(/^'(.*)'$/, '"$1"'));
+    // "auto": the notebook lets makeConfig pick the attack method's own optimizer (and its lr)
+    if (name === "attack_optimizer" && literalValue(literal) === "auto") continue;
+    given[name] = p.type === "number" ? Number(literal) : p.type === "boolean" ? literal === "true" : JSON.parse(literal.replace(/^'(.*)'$/, '"$1"'));
   }
   try {
-    validateConfig(cfg as unknown as DemoConfig);
+    makeConfig(given as Partial<DemoConfig>);
   } catch (e) {
     if (e instanceof ConfigError) throw new ReportError(`${basename(path)}: ${e.message.replace(/^--(\w+)/, "parameter $1")}`);
     throw e;

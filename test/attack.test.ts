@@ -76,7 +76,9 @@ test("DLG: snapshots after the update at iteration % return_epoch == 0; round-ro
   const run = (iterations: number, windowSize: number, closedForm = true) =>
     dlgAttack(model, params, observed, 2, { iterations, lr: 0.2, returnEvery: 100, windowSize, labelStart: initialLabels("ones", 2, 0), rng: new Rng(3), closedForm });
   const r = run(250, 200);
-  assert.deepEqual(r.snapshots.map((s) => s.iteration), [0, 100, 200]);
+  // the seed's schedule, then the last iteration (off the schedule): what the attack ends with
+  assert.deepEqual(r.snapshots.map((s) => s.iteration), [0, 100, 200, 249]);
+  assert.deepEqual(r.snapshots.map((s) => s.offSchedule ?? false), [false, false, false, true]);
   // iterations 0..199 move sample 0 only; sample 1 still holds its N(0,1) start at snapshot 100
   const x0 = new Rng(3).normalArray(2 * 784);
   assert.deepEqual(Array.from(r.snapshots[1].x.subarray(784)), Array.from(x0.subarray(784)));
@@ -96,7 +98,9 @@ test("Examples 1 and 2 at seed 1: Momentum reconstructs (PSNR ≥ 25, SSIM ≥ 0
   const last = async (use_dgc: boolean, train_lr: number) => {
     const ctx = await setupRun(makeConfig({ dlg_attack: true, use_dgc, train_lr, seed: 1, backend: "wasm" }));
     const run = runAttack(ctx, train);
-    assert.deepEqual(run.records.map((r) => r.iteration), Array.from({ length: 20 }, (_, i) => i * 100));
+    // the seed's 20 lines (0 … 1900), then the final iteration, off the schedule
+    assert.deepEqual(run.records.map((r) => r.iteration), [...Array.from({ length: 20 }, (_, i) => i * 100), 1999]);
+    assert.deepEqual(run.records.map((r) => r.offSchedule ?? false), [...new Array(20).fill(false), true]);
     return run.records[19];
   };
   const momentum = await last(false, 0.01);
@@ -116,7 +120,12 @@ test("CLI attack: seed-format lines, target/result PNGs; a diverging attack writ
   assert.equal(its.length, 3);
   assert.match(its[2], /^Attack Iteration 200: data_mse_loss = [0-9.e-]+, data_psnr = [0-9.e-]+, data_ssim = [0-9.e-]+, labels_acc = (0\.0|1\.0)$/);
   assert.match(lines[lines.length - 1], /^Attack cost time in seconds: [0-9.]+$/);
-  assert.deepEqual(readdirSync(out).filter((f) => f.endsWith(".png") && !f.startsWith("grid")).sort(), ["result_0_0.png", "result_100_0.png", "result_200_0.png", "target_0.png"]);
+  // the seed's lines stay as they are; the final iteration (299) comes on one marked line of its own
+  const finals = lines.filter((l) => l.startsWith("Final iteration"));
+  assert.equal(finals.length, 1, r.stdout);
+  assert.match(finals[0], /^Final iteration 299 \(not in the seed's log, which prints every return_epoch = 100\): data_mse_loss = [0-9.e-]+, data_psnr = /);
+  assert.ok(lines.indexOf(finals[0]) > lines.indexOf(its[2]), "the final line comes after the seed's lines");
+  assert.deepEqual(readdirSync(out).filter((f) => f.endsWith(".png") && !f.startsWith("grid")).sort(), ["result_0_0.png", "result_100_0.png", "result_200_0.png", "result_299_0.png", "target_0.png"]);
   assert.deepEqual(readdirSync(dir), ["res"], "no staging folder left behind");
 
   const bad = join(dir, "diverged");

@@ -48,7 +48,8 @@ test("dlg + gd is dlgAttack: the same snapshots and distances, bit for bit, also
     const out = runAttackMethod(spec({ iterations: 250, returnEvery: 100 }), { model, params: v.params, observed: v.observed, batch: B, rng: new Rng(7) });
     assert.deepEqual(out.distances, ref.distances);
     assert.deepEqual(out.snapshots, ref.snapshots);
-    assert.deepEqual(out.x, ref.snapshots[2].x);
+    assert.deepEqual(out.x, ref.snapshots[3].x);
+    assert.equal(ref.snapshots[3].iteration, 249);
     v.dispose();
   }
 });
@@ -64,7 +65,9 @@ test("every method × optimizer on Linear: runs, lowers its objective, leaves no
       const before = tf.memory().numTensors;
       const out = run();
       assert.equal(tf.memory().numTensors, before, `${method}/${optimizer} left tensors behind`);
-      assert.deepEqual(out.snapshots.map((x) => x.iteration), [0, 4], `${method}/${optimizer}`);
+      assert.deepEqual(out.snapshots.map((x) => x.iteration), [0, 4, 7], `${method}/${optimizer}`);
+      // the last snapshot is what the attack returns
+      assert.deepEqual(out.snapshots[2].x, out.x, `${method}/${optimizer}: final snapshot`);
       assert.ok(out.distances[7] < out.distances[0], `${method}/${optimizer}: objective ${out.distances[0]} → ${out.distances[7]}`);
       if (method !== "dlg") assert.deepEqual(out.labels, [v.batch.y[0]], `${method}/${optimizer}: label`);
     }

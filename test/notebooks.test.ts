@@ -37,7 +37,7 @@ const out = mkdtempSync(join(tmpdir(), "reports-"));
 declare const document: { querySelector(s: string): { getAttribute(a: string): string | null } | null; querySelectorAll(s: string): ArrayLike<{ textContent: string | null }> & Iterable<{ textContent: string | null }> };
 
 type Output = { output_type: string; data?: Record<string, unknown>; text?: string | string[]; name?: string; ename?: string };
-type Nb = { cells: { cell_type: string; source: string | string[]; outputs?: Output[]; metadata: { tags?: string[] } }[]; metadata: { ci_parameters?: Record<string, string> } };
+type Nb = { cells: { cell_type: string; source: string | string[]; outputs?: Output[]; metadata: { tags?: string[] } }[]; metadata: { ci_parameters?: Record<string, string>; ci_interrupt_parameters?: Record<string, string> } };
 const readNb = (file: string) => JSON.parse(readFileSync(file, "utf8")) as Nb;
 const outputs = (file: string) => readNb(file).cells.flatMap((c) => c.outputs ?? []);
 const textOf = (o: Output) => (Array.isArray(o.text) ? o.text.join("") : (o.text ?? ""));
@@ -45,6 +45,8 @@ const markdownOf = (file: string) => outputs(file).map((o) => String(o.data?.["t
 
 const NOTEBOOKS = readdirSync(join(ROOT, "notebooks")).filter((f) => f.endsWith(".ipynb")).sort().map((f) => join(ROOT, "notebooks", f));
 const ciParams = (path: string) => readNb(path).metadata.ci_parameters ?? {};
+/** Code cells tagged `long` (they run in the background worker: a bar, and Interrupt stops them), by index among the code cells. */
+const longCells = (nb: Nb) => nb.cells.filter((c) => c.cell_type === "code").flatMap((c, i) => (c.metadata.tags?.includes("long") ? [i] : []));
 const withCi = (path: string) => ({ path, nb: injectParameters(readNb(path) as never, ciParams(path), path) as unknown as Nb });
 
 let executed: Promise<ReportResult[]> | undefined;
@@ -91,6 +93,12 @@ test("--param sparsity=0.95 shows the 'sent nothing' call-out; model=\"lenet\" (
   const mdl = markdownOf(join(dir, "lenet", "example1_dlg_vs_dgc.ipynb"));
   assert.match(mdl, /the DLG paper's LeNet/);
   assert.match(mdl, /did not converge to the victim/);
+  // the README's headline, from the notebook's own parameters: the DGC-aware attacker recovers the victim at 0.9
+  const adaptive = spawnSync(process.execPath, [REPORT, e1, "--param", "sparsity=0.9", "--param", 'attack_method="adaptive"', "--param", "attack_epoch=200", "--out", join(dir, "adaptive")], { encoding: "utf8" });
+  assert.equal(adaptive.status, 0, adaptive.stderr);
+  const mda = markdownOf(join(dir, "adaptive", "example1_dlg_vs_dgc.ipynb"));
+  assert.match(mda, /the DGC-aware adaptive attack \(Adam, lr 0\.1\)/);
+  assert.match(mda, /\*\*Recovered\*\*: final PSNR \d+\.\d+ dB/);
 });
 
 test("parameters: one level of quotes stripped; a bad name or value anywhere fails in < 2 s, exit 2, before anything is written", { skip: noJupyter }, () => {
@@ -276,6 +284,11 @@ async function menu(page: Page, top: string, item: string) {
   await page.click(`.lm-Menu-itemLabel:text-is("${item}")`);
 }
 
+const runAll: string[] = [];
+after(() => {
+  if (runAll.length) console.log(`Run All in JupyterLab with the CI parameters (kernel already idle): ${runAll.join("; ")}`);
+});
+
 test("JupyterLab: Run All on every notebook — no error output, its plots and images present, the TypeScript kernel only", { skip: noBrowser, timeout: 900000 }, async () => {
   const files = Object.fromEntries(NOTEBOOKS.map((p) => [basename(p), withCi(p).nb]));
   const { base, token } = await startLab(files);
@@ -284,6 +297,7 @@ test("JupyterLab: Run All on every notebook — no error output, its plots and i
   mkdirSync(SHOTS, { recursive: true });
   for (const name of Object.keys(files)) {
     const page = await openNotebook(base, token, name);
+    const t0 = performance.now();
     await menu(page, "Run", "Run All Cells");
     const code = (files[name] as Nb).cells.filter((c) => c.cell_type === "code").length;
     try {
@@ -296,6 +310,7 @@ test("JupyterLab: Run All on every notebook — no error output, its plots and i
       }, code, { timeout: 300000, polling: 500 });
       const prompts = await page.locator(".jp-CodeCell .jp-InputPrompt").allTextContents();
       assert.ok(prompts.every((t) => /\[\d+\]/.test(t)), `${name}: cells not run: ${prompts.join(" ")}`);
+      runAll.push(`${name}: ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     } catch (e) {
       await page.screenshot({ path: join(SHOTS, `jupyterlab_failure_${basename(name, ".ipynb")}.png`), clip: { x: 0, y: 0, width: 1400, height: 3000 } });
       throw e;
@@ -306,51 +321,99 @@ test("JupyterLab: Run All on every notebook — no error output, its plots and i
     const source = (files[name] as Nb).cells.map((c) => [c.source].flat().join("")).join("\n");
     if (/showPlot\(/.test(source)) await page.waitForSelector(".jp-Notebook .js-plotly-plot .main-svg", { state: "attached", timeout: 60000 });
     if (/showPng\(/.test(source)) assert.ok((await page.locator(".jp-OutputArea-output img").count()) >= 1, `${name}: images`);
-    const figure = page.locator(".js-plotly-plot, .jp-OutputArea-output img").first();
-    await figure.scrollIntoViewIfNeeded();
-    const box = (await figure.boundingBox())!;
-    const shot = join(SHOTS, `jupyterlab_${basename(name, ".ipynb")}.png`);
-    await page.screenshot({ path: shot, clip: { x: 0, y: Math.max(0, box.y - 200), width: 1400, height: 1000 } });
-    assert.ok((await sharp(shot).stats()).channels[0].stdev > 20, `${shot} looks blank`);
+    // every long cell ran in the background worker and shows its (finished) bar
+    const cells = page.locator(".jp-Notebook .jp-CodeCell");
+    for (const i of longCells(files[name] as Nb)) {
+      await cells.nth(i).scrollIntoViewIfNeeded();
+      assert.equal(await cells.nth(i).locator(".dgc-progress progress").count() >= 1, true, `${name}: long cell ${i} shows no progress bar`);
+    }
+    // the whole notebook at 1400 px, in viewport-high slices (the panel scrolls inside the page)
+    const stem = basename(name, ".ipynb");
+    const scroller = ".jp-NotebookPanel .jp-WindowedPanel-outer";
+    const height = Number(await page.evaluate(`document.querySelector(${JSON.stringify(scroller)})?.scrollHeight ?? 0`));
+    // slices 7600 px apart (the panel shows ~7900 px) until one reaches the end: no blank slice past it
+    for (let k = 0, top = 0; k === 0 || top - 7600 + 7900 < height; k++, top += 7600) {
+      await page.evaluate(`document.querySelector(${JSON.stringify(scroller)}).scrollTop = ${top}`);
+      await page.waitForTimeout(300);
+      const shot = join(SHOTS, `jupyterlab_${stem}_${k + 1}.png`);
+      await page.screenshot({ path: shot });
+      if (k === 0) assert.ok((await sharp(shot).stats()).channels[0].stdev > 20, `${shot} looks blank`);
+    }
     await page.close();
   }
 });
 
-test("JupyterLab: a long cell shows the kernel busy and a live progress bar, and Interrupt stops it with one line", { skip: noBrowser, timeout: 300000 }, async () => {
-  const e1 = injectParameters(readNb(join(ROOT, "notebooks", "example1_dlg_vs_dgc.ipynb")) as never, { model: "lenet", attack_epoch: "20000" });
+test("JupyterLab: every long cell of every notebook shows a moving bar and stops on Interrupt within 2 s, with one line; busy while a cell runs alone", { skip: noBrowser, timeout: 900000 }, async () => {
+  // each notebook with its ci_interrupt_parameters: its long cells would run for minutes
+  const files = Object.fromEntries(NOTEBOOKS.map((p) => [basename(p), injectParameters(readNb(p) as never, readNb(p).metadata.ci_interrupt_parameters ?? {}, p) as unknown as Nb]));
   lab?.kill("SIGTERM");
-  const { base, token } = await startLab({ "long.ipynb": e1 });
-  const page = await openNotebook(base, token, "long.ipynb");
-  await menu(page, "Run", "Run All Cells");
-  const attackCell = page.locator('.jp-CodeCell:has-text("liveAttack(cfg, victim)")');
-  const progressing = async () => {
-    const bar = attackCell.locator(".dgc-progress progress");
-    await bar.waitFor({ state: "attached", timeout: 120000 });
-    const v1 = Number(await bar.getAttribute("value"));
-    await page.waitForFunction((v) => Number(document.querySelector(".dgc-progress progress")?.getAttribute("value")) > v, v1, { timeout: 30000 });
-    assert.match((await attackCell.locator(".dgc-progress").textContent()) ?? "", /ETA/);
-    assert.match((await attackCell.locator(".jp-InputPrompt").textContent()) ?? "", /\*/);
-  };
-  const interrupted = async (n: number) => {
-    await menu(page, "Kernel", "Interrupt Kernel");
-    await page.waitForFunction((k) => [...document.querySelectorAll(".jp-OutputArea-output")].filter((o) => (o.textContent ?? "").includes("Interrupted: interrupted at iteration")).length >= k, n, { timeout: 30000 });
-    await page.waitForSelector('.jp-Notebook-ExecutionIndicator[data-status="idle"]', { timeout: 30000 });
-    const text = (await page.locator('.jp-OutputArea-output:has-text("Interrupted: interrupted at iteration")').last().textContent()) ?? "";
-    assert.match(text, /Interrupted: interrupted at iteration \d+ of 20000; the background computation was stopped, the kernel is ready/);
-    assert.ok(!/Interrupted asynchronously/.test((await page.locator(".jp-Notebook").textContent()) ?? ""), "tslab's own interrupt trace");
-  };
-  // Run All: the cell runs in the background, its bar moves, Interrupt stops it
-  await progressing();
-  await interrupted(1);
-  // the same cell alone (Shift+Enter): the kernel is busy while it works (under Run All tslab
-  // reports idle between its queued requests), and Interrupt stops it again
-  await new Promise((r) => setTimeout(r, 1500)); // tslab aborts whatever arrives within 200 ms of a failed cell
-  await attackCell.locator(".jp-InputPrompt").click();
-  await page.keyboard.press("Shift+Enter");
-  await page.waitForSelector('.jp-Notebook-ExecutionIndicator[data-status="busy"]', { timeout: 30000 });
-  await progressing();
-  assert.equal(await page.locator('.jp-Notebook-ExecutionIndicator[data-status="busy"]').count(), 1, "busy while the attack runs");
-  await interrupted(1);
-  await page.screenshot({ path: join(SHOTS, "jupyterlab_interrupt.png"), clip: { x: 0, y: 0, width: 1400, height: 2500 } });
-  await page.close();
+  const { base, token } = await startLab(files);
+  const times: string[] = [];
+  for (const [name, nb] of Object.entries(files)) {
+    const long = longCells(nb);
+    assert.ok(long.length >= 1, `${name}: no cell tagged "long"`);
+    const page = await openNotebook(base, token, name);
+    const cells = page.locator(".jp-Notebook .jp-CodeCell");
+    try {
+      for (const [k, i] of long.entries()) {
+        const cell = cells.nth(i);
+        if (k === 0) await menu(page, "Run", "Run All Cells");
+        else {
+          await new Promise((r) => setTimeout(r, 1500)); // tslab aborts whatever arrives within 200 ms of a failed cell
+          await cell.locator(".jp-InputPrompt").click();
+          await menu(page, "Run", "Run Selected Cell and All Below");
+        }
+        await cell.scrollIntoViewIfNeeded();
+        const bar = cell.locator(".dgc-progress");
+        await bar.waitFor({ state: "attached", timeout: 180000 });
+        assert.match((await cell.locator(".jp-InputPrompt").textContent()) ?? "", /\*/, `${name}: cell ${i} is not running`);
+        // the worker is computing: the bar has left 0 (a gallery's bar counts whole attacks: give it 3 s)
+        const value = async () => Number(await bar.locator("progress").getAttribute("value"));
+        if (/defense|attacks/.test((await bar.textContent()) ?? "")) await page.waitForTimeout(3000);
+        else for (let t = 0; t < 240 && (await value()) === 0; t++) await page.waitForTimeout(250);
+        if (name.startsWith("example1") && k === 0) {
+          // a bar that moves, with rate and ETA
+          const v1 = await value();
+          for (let t = 0; t < 40 && (await value()) <= v1; t++) await page.waitForTimeout(250);
+          assert.ok((await value()) > v1, `${name}: the bar did not move`);
+          assert.match((await bar.textContent()) ?? "", /ETA/);
+        }
+        const t0 = performance.now();
+        await menu(page, "Kernel", "Interrupt Kernel");
+        const line = cell.locator('.jp-OutputArea-output:has-text("Interrupted: ")');
+        await line.first().waitFor({ state: "attached", timeout: 30000 });
+        const ms = performance.now() - t0;
+        times.push(`${name} cell ${i}: ${ms.toFixed(0)} ms`);
+        const text = ((await line.last().textContent()) ?? "").trim();
+        assert.match(text, /^\[?Interrupted: [^\n]+; the background computation was stopped, the kernel is ready\]?$/, `${name} cell ${i}: ${text}`);
+        assert.ok(!/Interrupted asynchronously/.test((await page.locator(".jp-Notebook").textContent()) ?? ""), `${name}: tslab's own interrupt trace`);
+        assert.ok(ms < 2000, `${name} cell ${i}: Interrupt took ${ms.toFixed(0)} ms`);
+        await page.waitForSelector('.jp-Notebook-ExecutionIndicator[data-status="idle"]', { timeout: 30000 });
+      }
+      if (name.startsWith("example1")) {
+        // the same cell alone (Shift+Enter): the kernel is busy while it works (under Run All tslab
+        // reports idle between its queued requests), and Interrupt stops it again
+        await new Promise((r) => setTimeout(r, 1500));
+        const cell = cells.nth(long[0]);
+        await cell.locator(".jp-InputPrompt").click();
+        await page.keyboard.press("Shift+Enter");
+        await page.waitForSelector('.jp-Notebook-ExecutionIndicator[data-status="busy"]', { timeout: 30000 });
+        await cell.locator(".dgc-progress").waitFor({ state: "attached", timeout: 60000 });
+        await page.waitForTimeout(1500);
+        assert.equal(await page.locator('.jp-Notebook-ExecutionIndicator[data-status="busy"]').count(), 1, "busy while the attack runs");
+        await menu(page, "Kernel", "Interrupt Kernel");
+        await page.waitForSelector('.jp-Notebook-ExecutionIndicator[data-status="idle"]', { timeout: 30000 });
+        await page.screenshot({ path: join(SHOTS, "jupyterlab_interrupt.png"), clip: { x: 0, y: 0, width: 1400, height: 2500 } });
+      }
+    } catch (e) {
+      mkdirSync(SHOTS, { recursive: true });
+      await page.screenshot({ path: join(SHOTS, `jupyterlab_interrupt_failure_${basename(name, ".ipynb")}.png`), clip: { x: 0, y: 0, width: 1400, height: 3000 } });
+      throw e;
+    }
+    // free the kernel (and its worker) before the next notebook
+    const sessions = (await fetch(`${base}/api/sessions?token=${token}`).then((r) => r.json())) as { id: string; path: string }[];
+    for (const x of sessions.filter((x) => x.path.endsWith(name))) await fetch(`${base}/api/sessions/${x.id}?token=${token}`, { method: "DELETE" });
+    await page.close();
+  }
+  console.log(`Interrupt → "Interrupted:" line: ${times.join("; ")}`);
 });

@@ -392,26 +392,26 @@ test("dgc_demo --result_dir <symlink into /dev/shm> exits 0 with its files there
   const base = ["--dlg_attack", "True", "--attack_epoch", "20", "--seed", "1", "--result_dir", x.link];
   const r = runCli([...base, "--return_epoch", "5"]);
   assert.equal(r.code, 0, r.stderr);
-  assert.deepEqual(visible(x.real), ["grid.png", "result_0_0.png", "result_10_0.png", "result_15_0.png", "result_5_0.png", "target_0.png"]);
+  assert.deepEqual(visible(x.real), ["grid.png", "result_0_0.png", "result_10_0.png", "result_15_0.png", "result_19_0.png", "result_5_0.png", "target_0.png"]);
   const again = runCli(base);
   assert.equal(again.code, 0, again.stderr);
-  assert.deepEqual(visible(x.real), ["grid.png", "result_0_0.png", "target_0.png"]);
+  assert.deepEqual(visible(x.real), ["grid.png", "result_0_0.png", "result_19_0.png", "target_0.png"]);
   writeFileSync(join(x.real, "notes.txt"), "mine");
   const refused = runCli(base);
   assert.equal(refused.code, 2);
   assert.equal(refused.stdout, "");
   assert.match(refused.stderr, /^dgc_demo: error: result directory .* holds files no earlier run wrote \(notes\.txt\).*\n$/);
   assert.equal(runCli([...base, "--overwrite"]).code, 0);
-  assert.deepEqual(visible(x.real), ["grid.png", "result_0_0.png", "target_0.png"]);
+  assert.deepEqual(visible(x.real), ["grid.png", "result_0_0.png", "result_19_0.png", "target_0.png"]);
   // a folder without a manifest holding files named like a run's (the user's own target_0.png, grid.png,
   // or an older version's run) is refused without --overwrite: they may be the user's
   rmSync(join(x.real, MANIFEST));
   writeFileSync(join(x.real, "result_1900_0.png"), "old");
   const own = runCli(base);
   assert.equal(own.code, 2);
-  assert.match(own.stderr, /^dgc_demo: error: result directory .* holds files no earlier run wrote \(grid\.png, result_0_0\.png, result_1900_0\.png, … \(4 in all\)\) \(named like a run's, but with no manifest they may be your own, or an older version's run\); .*--overwrite/);
+  assert.match(own.stderr, /^dgc_demo: error: result directory .* holds files no earlier run wrote \(grid\.png, result_0_0\.png, result_1900_0\.png, … \(5 in all\)\) \(named like a run's, but with no manifest they may be your own, or an older version's run\); .*--overwrite/);
   assert.equal(runCli([...base, "--overwrite"]).code, 0);
-  assert.deepEqual(visible(x.real), ["grid.png", "result_0_0.png", "target_0.png"]);
+  assert.deepEqual(visible(x.real), ["grid.png", "result_0_0.png", "result_19_0.png", "target_0.png"]);
   rmSync(x.real, { recursive: true });
 });
 

@@ -7,7 +7,9 @@
  *
  * With several samples only one (updater_idx) moves at a time; it advances every `windowSize`
  * iterations; `windowSize` 0 moves every sample at every iteration (the DLG paper's batch attack).
- * A snapshot is taken when iteration % returnEvery == 0, after that iteration's update.
+ * A snapshot is taken when iteration % returnEvery == 0, after that iteration's update, and
+ * always after the last iteration (marked `offSchedule` when returnEvery does not land on it), so
+ * what an attack ends with is always a snapshot: the final result is never an earlier one.
  */
 import { tf, variableFrom } from "../core/tf";
 import { NUM_CLASSES, PIXELS } from "../data/mnist";
@@ -39,6 +41,17 @@ export interface DLGSnapshot {
   y: Float32Array;
   /** The gradient-matching distance D before this iteration's update. */
   distance: number;
+  /**
+   * true: the last iteration, snapshotted although iteration % returnEvery != 0 (the seed logs
+   * only the schedule's snapshots; this one is the attack's final result).
+   */
+  offSchedule?: true;
+}
+
+/** Whether iteration `it` of `iterations` is snapshotted, and whether off the returnEvery schedule. */
+export function snapshotAt(it: number, iterations: number, returnEvery: number): { take: boolean; offSchedule: boolean } {
+  const onSchedule = it % returnEvery === 0;
+  return { take: onSchedule || it === iterations - 1, offSchedule: !onSchedule };
 }
 
 export interface DLGResult {
@@ -156,8 +169,9 @@ export function dlgAttack(
       distances[it] = d;
       if (!Number.isFinite(d)) throw new DivergenceError(`DLG diverged: gradient distance is ${d} at iteration ${it}`);
       let snap: DLGSnapshot | undefined;
-      if (it % opts.returnEvery === 0) {
-        snap = { iteration: it, ...dummy.read(), distance: d };
+      const at = snapshotAt(it, opts.iterations, opts.returnEvery);
+      if (at.take) {
+        snap = { iteration: it, ...dummy.read(), distance: d, ...(at.offSchedule ? { offSchedule: true as const } : {}) };
         if (!snap.x.every(Number.isFinite) || !snap.y.every(Number.isFinite)) {
           throw new DivergenceError(`DLG diverged: dummy data is not finite at iteration ${it}`);
         }

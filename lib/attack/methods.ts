@@ -19,7 +19,8 @@
  * a line search for dlg/idlg (the papers' torch default) and with strong Wolfe for ig/adaptive,
  * whose scale-free cosine and non-smooth TV terms make unit steps overshoot (measured: the
  * objective rose without it).
- * A snapshot is taken when iteration % returnEvery == 0, after that iteration's update; the
+ * A snapshot is taken when iteration % returnEvery == 0, after that iteration's update, and after
+ * the last iteration whatever returnEvery (marked `offSchedule`: what the attack ends with); the
  * distance recorded for an iteration is the objective before its update (L-BFGS: at the step's start).
  */
 import { argmaxRows } from "../metrics/labels";
@@ -30,7 +31,7 @@ import { makeStepper } from "./steppers";
 import { runAnalytic, runAnalyticPlain } from "./analytic_attack";
 import { lbfgsDlg } from "./lbfgs_dlg";
 import { analyticApplies } from "./analytic";
-import { dlgAttack, initialLabels, type DLGSnapshot } from "./dlg";
+import { dlgAttack, initialLabels, snapshotAt, type DLGSnapshot } from "./dlg";
 import { ADAPTIVE_ATTACK } from "./adaptive";
 import { IG_ATTACK } from "./ig";
 import { inferLabel, inversionObjective, meanStart, noiseStart, type InversionAttack } from "./invert";
@@ -117,9 +118,9 @@ export function runAttackMethod(spec: AttackSpec, input: AttackInput, onIteratio
       iterations: spec.iterations, lr: spec.lr, returnEvery: spec.returnEvery, windowSize: spec.windowSize,
       labelStart: input.labels ?? initialLabels(spec.labelInit, B, guess), rng: input.rng,
     }, onIteration);
+    // dlgAttack keeps only snapshots, and always one after the last iteration: that is the result
     const last = r.snapshots[r.snapshots.length - 1];
     const y = last?.y ?? input.labels ?? initialLabels(spec.labelInit, B, guess);
-    // dlgAttack keeps only snapshots; with no snapshot at the last iteration the start stands in
     return { x: last?.x ?? new Float32Array(B * PIXELS), y, labels: argmaxRows(y, B), guess, snapshots: r.snapshots, distances: r.distances, seconds: r.seconds };
   }
   const start = recipe.start === "mean" ? meanStart(requireMean(input), B) : noiseStart(input.rng, B);
@@ -163,10 +164,12 @@ function optimize(spec: AttackSpec, recipe: AttackRecipe, input: AttackInput, st
       const d = stepper.step(it);
       distances[it] = d;
       let snap: DLGSnapshot | undefined;
-      if (it % spec.returnEvery === 0) {
-        const { x, y } = stepper.read();
+      const at = snapshotAt(it, spec.iterations, spec.returnEvery);
+      if (at.take) {
+        // the last iteration's snapshot is what the attack ends with (stepper.final())
+        const { x, y } = it === spec.iterations - 1 ? stepper.final() : stepper.read();
         if (!x.every(Number.isFinite) || !y.every(Number.isFinite)) throw new DivergenceError(`${spec.method} diverged: dummy data is not finite at iteration ${it}`);
-        snapshots.push((snap = { iteration: it, x, y, distance: d }));
+        snapshots.push((snap = { iteration: it, x, y, distance: d, ...(at.offSchedule ? { offSchedule: true as const } : {}) }));
       }
       onIteration?.(it, d, snap);
     }

@@ -50,15 +50,22 @@ export type SeedExample = keyof typeof SEED_EXAMPLES;
 
 const f4 = (x: number) => (Number.isFinite(x) ? x.toFixed(4) : pyFloat(x));
 
-/** Rows (header first) setting our last attack snapshot beside the seed's iteration 1900. */
-export function attackComparison(example: "example1" | "example2", ours: AttackRecord): string[][] {
+/**
+ * Rows (header first) setting ours beside the seed's last line (iteration 1900 of 2000): ours at the
+ * same iteration, and what our attack ended with (its last iteration, which the seed never logs).
+ */
+export function attackComparison(example: "example1" | "example2", records: readonly AttackRecord[]): string[][] {
   const s = SEED_EXAMPLES[example];
+  const final = records[records.length - 1];
+  const same = records.find((r) => r.iteration === 1900 && !r.offSchedule) ?? [...records].reverse().find((r) => !r.offSchedule) ?? final;
+  const withFinal = final !== same;
+  const cols = (f: (r: AttackRecord) => string, seed: string, over: string) => [f(same), seed, ...(withFinal ? [f(final)] : []), over];
   return [
-    ["", `ours (iteration ${ours.iteration})`, "seed (iteration 1900)", "the original over seeds"],
-    ["MSE", f4(ours.mse), f4(s.last.mse), ""],
-    ["PSNR (dB)", ours.psnr.toFixed(2), s.last.psnr.toFixed(2), s.overSeeds],
-    ["SSIM", f4(ours.ssim), f4(s.last.ssim), ""],
-    ["labels_acc", ours.labelAcc.toFixed(1), s.last.labelAcc.toFixed(1), ""],
+    ["", `ours (iteration ${same.iteration})`, "seed (iteration 1900)", ...(withFinal ? [`ours, final (iteration ${final.iteration})`] : []), "the original over seeds"],
+    ["MSE", ...cols((r) => f4(r.mse), f4(s.last.mse), "")],
+    ["PSNR (dB)", ...cols((r) => r.psnr.toFixed(2), s.last.psnr.toFixed(2), s.overSeeds)],
+    ["SSIM", ...cols((r) => f4(r.ssim), f4(s.last.ssim), "")],
+    ["labels_acc", ...cols((r) => r.labelAcc.toFixed(1), s.last.labelAcc.toFixed(1), "")],
   ];
 }
 

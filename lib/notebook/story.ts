@@ -12,7 +12,11 @@ import type { BatchRecord } from "../optim/train";
 import { meanImage, type MnistSplit } from "../data/mnist";
 import { psnr } from "../metrics/image";
 import type { Summary } from "../study/summary";
+import { attacksLegend } from "../study/frontier";
 import { isRecovered, RECOVERY_MARGIN_DB } from "../metrics/readings";
+
+/** "1 image", "4 images". */
+export const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
 
 /** The flags each seed example ran with (../shared/seed/gradient_compress.md); seed and backend aside. */
 export const SEED_FLAGS: Record<"example1" | "example2" | "example3" | "example4", Partial<DemoConfig>> = {
@@ -41,7 +45,7 @@ export function attackSetting(cfg: DemoConfig): string {
   const client = cfg.use_dgc
     ? `**DGCMomentum at sparsity ${cfg.sparsity}**: each step sends at most ${(100 * (1 - cfg.sparsity)).toFixed(cfg.sparsity > 0.99 ? 2 : 0)}% of the gradient's entries (those of the accumulator \`u\` above the threshold), the rest is zero`
     : "**plain Momentum**: it shares its full gradient";
-  return `This run attacks a client that trains with ${client}. ${modelSentence(cfg)} The attacker knows the model and its weights, sees what the client sent for one step on one batch of ${cfg.attack_batch_size} image(s), and runs ${attackName(cfg)} for ${cfg.attack_epoch} iterations${cfg.attack_optimizer === "lbfgs" ? " (L-BFGS steps, each up to 20 evaluations)" : ""}.`;
+  return `This run attacks a client that trains with ${client}. ${modelSentence(cfg)} The attacker knows the model and its weights, sees what the client sent for one step on one batch of ${plural(cfg.attack_batch_size, "image")}, and runs ${attackName(cfg)} for ${cfg.attack_epoch} iterations${cfg.attack_optimizer === "lbfgs" ? " (L-BFGS steps, each up to 20 evaluations)" : ""}.`;
 }
 
 /** The attack and its optimizer in words: "DLG (plain gradient descent, lr 0.2)". */
@@ -98,7 +102,9 @@ export function trainingCallouts(cfg: DemoConfig, history: readonly BatchRecord[
   if (!history.length) return [`> **Nothing was trained** (\`train_epoch\` = ${cfg.train_epoch}): the test accuracy is the untrained model's.`];
   let peak = history[0];
   for (const r of history) if (r.loss > peak.loss) peak = r;
-  const out = [`The loss peaked at **${peak.loss.toFixed(2)}** at epoch ${peak.epoch}, batch ${peak.batch}${cfg.use_dgc ? " (DGC's loss spikes; the seed's single run peaked at 12.5 in epoch 0)" : ""}.`];
+  // the seed's peak is a number of its own flags: quoted only when this run has them all
+  const seedRun = cfg.use_dgc && seedDifferences("example4", cfg).length === 0;
+  const out = [`The loss peaked at **${peak.loss.toFixed(2)}** at epoch ${peak.epoch}, batch ${peak.batch}${seedRun ? " (DGC's loss spikes; the seed's single run peaked at 12.5 in epoch 0)" : cfg.use_dgc ? " (DGC's loss spikes)" : ""}.`];
   const sent = history.reduce((a, r) => a + r.sent, 0);
   if (sent === 0) out.push("> **No step sent anything**: the model never changed — silence, not training.");
   return out;
@@ -131,7 +137,8 @@ export function summaryPivot(s: Summary, variant: string): { rows: string[][]; n
   const iters = [...new Set(sel.flatMap((r) => r.iterations))].join(", ");
   const epochs = [...new Set(sel.flatMap((r) => r.epochs))].join(", ");
   const base = sel.find((r) => r.baselinePsnr !== null)?.baselinePsnr;
-  const note = `DGC variant "${variant}"; medians over ${Math.max(...sel.map((r) => r.n))} seeds; ${iters} attack iterations, ${epochs} training epochs; the mean image scores ${base === undefined ? "–" : base!.toFixed(1)} dB, so "recovered" means at least ${base === undefined ? "–" : (base! + s.recoveryMarginDb).toFixed(1)} dB.`;
+  const legend = attacksLegend(sel.map((r) => ({ attack: r.attack, iterations: r.iterations, model: r.settings?.startsWith("lenet") ? ("lenet" as const) : ("linear" as const) })));
+  const note = `${legend} DGC variant "${variant}"; medians over ${Math.max(...sel.map((r) => r.n))} seeds; ${iters} attack iterations, ${epochs} training epochs; the mean image scores ${base === undefined ? "–" : base!.toFixed(1)} dB, so "recovered" means at least ${base === undefined ? "–" : (base! + s.recoveryMarginDb).toFixed(1)} dB.`;
   return { rows, note };
 }
 
@@ -140,5 +147,5 @@ export function trainingSetting(cfg: DemoConfig): string {
   const opt = cfg.use_dgc
     ? `**DGCMomentum at sparsity ${cfg.sparsity}** (each step sends at most ${(100 * (1 - cfg.sparsity)).toFixed(cfg.sparsity > 0.99 ? 2 : 0)}% of the gradient's entries)`
     : "**Momentum** (each step sends the full gradient)";
-  return `This run trains for **${cfg.train_epoch} epoch(s)** with ${opt}, lr ${cfg.train_lr}, batch ${cfg.train_batch_size}. ${modelSentence(cfg)}`;
+  return `This run trains for **${plural(cfg.train_epoch, "epoch")}** with ${opt}, lr ${cfg.train_lr}, batch ${cfg.train_batch_size}. ${modelSentence(cfg)}`;
 }

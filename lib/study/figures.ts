@@ -5,7 +5,7 @@
 import { jobConfig, DEFAULT_COMMON, type AttackName, type VariantName } from "./grid";
 import { jobContext, runJobAttack, type SweepData } from "./job";
 import { isDgcRow, type SummaryRow } from "./summary";
-import type { Figure } from "../viz/plots";
+import { logAxis, type Figure } from "../viz/plots";
 
 const ATTACK_COLORS: Record<string, string> = { dlg: "#1f77b4", ig: "#d62728", adaptive: "#2ca02c" };
 
@@ -73,7 +73,7 @@ export function bytesFigure(rows: readonly SummaryRow[]): Figure {
     layout: {
       title: { text: "Bytes per step against test accuracy" },
       height: 420,
-      xaxis: { title: { text: "bytes sent per step (float32 values + indices or bitmap, lib/federated/bytes.ts)" }, type: "log", dtick: 1, exponentformat: "power" },
+      xaxis: { title: { text: "bytes sent per step (float32 values + indices or bitmap, lib/federated/bytes.ts)" }, ...logAxis(data.flatMap((t) => (t as { x: number[] }).x), "bytes"), type: "log" },
       yaxis: { title: { text: "test accuracy" } },
       legend: { orientation: "h", y: -0.25 },
     },

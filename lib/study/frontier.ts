@@ -17,7 +17,7 @@ import { jobContext, runJobAttack, type SweepData } from "./job";
 import { PIXELS } from "../data/mnist";
 import type { DefenseSpec } from "../threat/channel/defenses";
 import { gaussianGuarantee } from "../optim/rdp";
-import type { Figure } from "../viz/plots";
+import { bytesTickText, type Figure } from "../viz/plots";
 import type { LabelledGrid } from "../viz/labelled";
 
 export interface FrontierPoint {
@@ -37,6 +37,9 @@ export interface FrontierPoint {
   pareto: boolean;
   /** For the `strongest` points: the attack that did best on this defense. */
   via?: string;
+  /** The attack's iterations (L-BFGS: steps), and the model, from the summary row. */
+  iterations?: number[];
+  model?: "linear" | "lenet";
 }
 
 /** Training rounds of the study (2 epochs of ceil(60000/64) = 938 steps) and its δ, for the `gaussian` points' ε. */
@@ -62,6 +65,7 @@ export function frontierPoints(rows: readonly SummaryRow[], variant = "seed"): F
       defense: r.defense, attack: r.attack, n: r.n, recovered: r.recovered, psnr: r.psnr, baselinePsnr: r.baselinePsnr,
       privacyPsnr: r.psnr === null ? null : Math.max(r.psnr, r.baselinePsnr ?? -Infinity),
       testAccuracy: t?.testAccuracy ?? null, bytesPerStep: t?.bytesPerStep ?? null, attackedStepValues: r.attackedStepValues, pareto: false,
+      iterations: r.iterations, model: r.settings?.startsWith("lenet") ? "lenet" : "linear",
     };
   });
   points.push(...strongest(points));
@@ -101,6 +105,8 @@ const cmp = (a: [number, number], b: [number, number]) => a[0] - b[0] || a[1] - 
 export function markPareto(points: FrontierPoint[]): void {
   const full = points.filter((p) => p.privacyPsnr !== null && p.testAccuracy !== null && p.bytesPerStep !== null);
   for (const p of points) p.pareto = false;
+  // one point alone is no front: nothing to compare it with
+  if (full.length < 2) return;
   for (const p of full) {
     p.pareto = !full.some((q) => {
       const l = cmp(leak(q), leak(p));
@@ -130,7 +136,74 @@ export function frontierMarkdown(points: readonly FrontierPoint[], rounds = FRON
     });
     return `| ${d} | ${fmtBytes(any.bytesPerStep)} | ${f(any.testAccuracy, 3)} | ${Math.round(any.attackedStepValues)} | ${cells.join(" | ")} | ${privacyNote(d, rounds)} |`;
   });
-  return [head, rule, ...lines].join("\n");
+  return [head, rule, ...lines, "", attacksLegend(points)].join("\n");
+}
+
+/**
+ * What each attack column is: method, optimizer and iterations (from the points' rows), so two
+ * tables of "adaptive" with different optimizers cannot be read as one.
+ */
+export function attacksLegend(points: readonly Pick<FrontierPoint, "attack" | "iterations" | "model">[], model?: "linear" | "lenet"): string {
+  const lenet = model === "lenet" || points.some((p) => p.model === "lenet");
+  const its = (a: string) => {
+    const xs = [...new Set(points.filter((p) => p.attack === a).flatMap((p) => p.iterations ?? []))];
+    return xs.length ? xs.join("/") : "?";
+  };
+  const what = (a: string): string => {
+    switch (a) {
+      case "dlg": return `the seed's DLG (plain gradient descent, lr 0.2, ${its(a)} iterations)`;
+      case "ig": return `Inverting Gradients (cosine + TV, Adam, ${its(a)} iterations)`;
+      case "adaptive": return lenet ? `the defense-aware attacker (L-BFGS, ${its(a)} steps)` : `the defense-aware attacker (Adam, ${its(a)} iterations)`;
+      case "lbfgs": return `the DLG paper's DLG (L-BFGS over image and label, ${its(a)} steps)`;
+      case "analytic": return "the analytic attack (one division per pixel, no optimization)";
+      case STRONGEST: return "per defense, whichever attack above did best";
+      default: return a;
+    }
+  };
+  return `Attacks: ${[...new Set(points.map((p) => p.attack))].map((a) => `**${a}** = ${what(a)}`).join("; ")}.`;
+}
+
+/**
+ * Why one attack's frontier is not drawn (fewer than two points with PSNR, accuracy and bytes:
+ * a frontier of one point says nothing), or null when it is.
+ */
+export function frontierSkipReason(points: readonly FrontierPoint[], attack: string): string | null {
+  const all = points.filter((p) => p.attack === attack);
+  const ps = all.filter((p) => p.psnr !== null && p.testAccuracy !== null && p.bytesPerStep !== null);
+  if (ps.length >= 2) return null;
+  const missing = all.filter((p) => p.testAccuracy === null || p.bytesPerStep === null).map((p) => p.defense);
+  return `No frontier is drawn against ${attack}: only ${ps.length === 1 ? `one defense (${ps[0].defense}) has` : "no defense has"} an attack PSNR, a test accuracy and a byte count together${missing.length ? ` (${missing.join(", ")} ${missing.length === 1 ? "was" : "were"} attacked but not trained in this summary)` : ""}, and a frontier needs at least two points.`;
+}
+
+/**
+ * The frontier's answer, computed from its points (the `strongest` attack per defense, or `attack`):
+ * which defenses stop every attack measured, at what accuracy and bytes, and where DGC stands.
+ */
+export function frontierVerdict(points: readonly FrontierPoint[], attack = STRONGEST): string {
+  const ps = points.filter((p) => p.attack === attack);
+  if (!ps.length) return `No points for ${attack}.`;
+  const none = ps.find((p) => p.defense === "none");
+  const stops = ps.filter((p) => p.recovered === 0);
+  const leaks = ps.filter((p) => p.recovered > 0);
+  const acc = (p: FrontierPoint) => (p.testAccuracy === null ? "accuracy not measured" : `test accuracy ${p.testAccuracy.toFixed(3)}`);
+  const desc = (p: FrontierPoint) => `${p.defense} (${acc(p)}, ${fmtBytes(p.bytesPerStep)} per step${p.attackedStepValues === 0 ? "; its attacked step sent nothing — silence, not protection" : ""})`;
+  const best = [...stops].filter((p) => p.testAccuracy !== null && p.attackedStepValues > 0).sort((a, b) => b.testAccuracy! - a.testAccuracy!)[0];
+  const dgc = ps.filter((p) => p.defense.startsWith("dgc:"));
+  const dgcStops = dgc.filter((p) => p.recovered === 0);
+  const lines = [
+    `**The answer, from the ${ps.length} rows above** (defense × strength, "none" included; each against ${attack === STRONGEST ? "the strongest attack measured on it" : attack}, ${ps[0].n} victims):`,
+    `- **${stops.length} of ${ps.length}** stop every attack measured (no victim recovered): ${stops.length ? stops.map(desc).join("; ") : "none"}.`,
+    `- **${leaks.length}** leak at least one victim: ${leaks.map((p) => `${p.defense} (${p.recovered}/${p.n} by ${p.via ?? attack})`).join(", ") || "none"}.`,
+    best ? `- The most accurate defense that stops every attack while still sending something: **${best.defense}**, ${acc(best)}${none?.testAccuracy != null ? ` (no defense: ${none.testAccuracy.toFixed(3)})` : ""}, ${fmtBytes(best.bytesPerStep)} per step${none?.bytesPerStep != null ? ` (no defense: ${fmtBytes(none.bytesPerStep)})` : ""}.` : "- No defense stops every attack while still sending something.",
+    dgc.length
+      ? `- **DGC**: ${dgc.map((p) => `${p.defense} ${p.recovered}/${p.n} recovered`).join(", ")}. ${
+          dgcStops.some((p) => p.attackedStepValues > 0)
+            ? `DGC stops every attack measured at ${dgcStops.filter((p) => p.attackedStepValues > 0).map((p) => p.defense).join(", ")} while sending values; elsewhere it leaks.`
+            : `${dgcStops.length ? `DGC stops the attacks only at ${dgcStops.map((p) => p.defense).join(", ")}, where the attacked step sent nothing (the values leave in later steps); every other DGC point leaks` : "Every DGC point leaks"}: in these measurements gradient compression is a bandwidth technique, not a privacy mechanism to rely on.`
+        }`
+      : "- No DGC point in this summary.",
+  ];
+  return lines.join("\n");
 }
 
 /** A Plotly marker symbol per defense family (frontier.ts's and frontier_map.ts's figures). */
@@ -139,6 +212,9 @@ export const FAMILY_SYMBOL: Record<string, string> = {
   none: "circle", dgc: "diamond", topk: "square", randk: "hexagon", gaussian: "cross", gaussvar: "x",
   laplace: "hourglass", fp16: "triangle-up", int8: "triangle-down", signsgd: "star",
 };
+
+/** The integer decades in [lo, hi] (log10 units), for a colour bar labelled in bytes. */
+const decadeTicks = (lo: number, hi: number) => Array.from({ length: Math.max(0, Math.floor(hi) - Math.ceil(lo) + 1) }, (_, i) => Math.ceil(lo) + i);
 
 /**
  * One attack's frontier: attack PSNR (x) against test accuracy (y), bytes per step as the colour
@@ -153,6 +229,8 @@ export function frontierFigure(points: readonly FrontierPoint[], attack: string,
     `${p.attackedStepValues === 0 ? "<br>attacked step sent nothing" : ""}${p.pareto ? "<br>★ Pareto" : ""}`;
   const allBytes = ps.map((p) => Math.log10(p.bytesPerStep!));
   const [cmin, cmax] = [Math.min(...allBytes), Math.max(...allBytes)];
+  // a colour bar of one value, or a "front" of one point, would say nothing (frontierSkipReason)
+  const several = ps.length >= 2 && cmax > cmin;
   const data: Record<string, unknown>[] = families.map((fam, i) => {
     const qs = ps.filter((p) => p.defense.split(":")[0] === fam);
     return {
@@ -161,13 +239,14 @@ export function frontierFigure(points: readonly FrontierPoint[], attack: string,
       text: qs.map(hover), hovertemplate: "%{text}<extra></extra>",
       marker: {
         size: 13, symbol: FAMILY_SYMBOL[fam] ?? "circle", color: qs.map((p) => Math.log10(p.bytesPerStep!)), cmin, cmax, colorscale: "Viridis",
-        showscale: i === 0, colorbar: { title: { text: "log10 bytes / step" } },
+        showscale: i === 0 && several,
+        colorbar: { title: { text: "bytes / step" }, tickvals: decadeTicks(cmin, cmax), ticktext: decadeTicks(cmin, cmax).map((e) => bytesTickText(10 ** e)) },
         // a visible outline on every marker: the top of Viridis (the largest uploads) is a pale yellow
         line: { width: qs.map((p) => (p.pareto ? 3 : 1.5)), color: "#222" },
       },
     };
   });
-  const front = ps.filter((p) => p.pareto).sort((a, b) => a.psnr! - b.psnr!);
+  const front = ps.length >= 2 ? ps.filter((p) => p.pareto).sort((a, b) => a.psnr! - b.psnr!) : [];
   data.push({ type: "scatter", mode: "lines", name: "Pareto front", x: front.map((p) => p.psnr), y: front.map((p) => p.testAccuracy), line: { color: "#000", dash: "dot", width: 1 }, hoverinfo: "skip" });
   const base = ps.find((p) => p.baselinePsnr !== null)?.baselinePsnr ?? undefined;
   return {
@@ -190,7 +269,12 @@ export function frontierFigure(points: readonly FrontierPoint[], attack: string,
  * order of `defenses`) and a caption naming each with its PSNR.
  */
 export async function defenseGallery(
-  data: SweepData, opts: { seed: number; defenses: readonly DefenseSpec[]; attack: AttackName; iterations: number; model?: SweepModel },
+  data: SweepData,
+  opts: {
+    seed: number; defenses: readonly DefenseSpec[]; attack: AttackName; iterations: number; model?: SweepModel;
+    /** After each defense's attack: its cell, the victim, and how many of the defenses are done. */
+    onCell?: (cell: { label: string; psnr: number | null; x: Float32Array }, target: Float32Array, done: number) => void;
+  },
 ): Promise<DefenseGallery> {
   const common = { ...DEFAULT_COMMON, iterations: opts.iterations, epochs: 0 };
   const model = opts.model === "lenet" ? ({ model: "lenet" } as const) : {};
@@ -204,6 +288,7 @@ export async function defenseGallery(
     const r = runJobAttack(cfg, await jobContext(cfg), data);
     target = r.target.subarray(0, PIXELS);
     cells.push({ label: defenseLabel(cfg), psnr: r.attack.psnr, x: r.reconstruction.subarray(0, PIXELS) });
+    opts.onCell?.(cells[cells.length - 1], target, cells.length);
   }
   const dB = (p: number | null) => (p === null ? "∞ dB" : `${p.toFixed(1)} dB`);
   const caption = `victim ${opts.seed}, then what the ${opts.attack} attacker (${opts.iterations} ${opts.model === "lenet" ? "steps, LeNet" : "iterations"}) reconstructs under each defense; PSNR against the victim under each image (recovered: at least 3 dB above the training set's mean image)`;

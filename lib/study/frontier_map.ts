@@ -9,7 +9,7 @@
  */
 import { FAMILY_SYMBOL as SYMBOL, STRONGEST, type FrontierPoint } from "./frontier";
 import { fmtBytes } from "./summary";
-import type { Figure } from "../viz/plots";
+import { logAxis, type Figure } from "../viz/plots";
 
 /** Red (every victim recovered) through yellow to green (none): the attack's success. */
 const LEAK_SCALE = [[0, "#1a9850"], [0.5, "#fee08b"], [1, "#d73027"]];
@@ -113,12 +113,14 @@ export function frontierMapFigure(points: readonly FrontierPoint[], opts: Fronti
     data,
     layout: {
       title: {
-        text: `Defenses${opts.model ? ` on ${opts.model}` : ""}: bandwidth, accuracy and what ${who} recovers (${n} victims a point)` +
-          `<br><sup>up and left: fewer bytes and more accuracy; green: no victim recovered (against these attacks, not a guarantee)</sup>`,
+        text: `Defenses${opts.model ? ` on ${opts.model}` : ""}: bandwidth, accuracy, and what ${who} recovers` +
+          `<br><sup>${n} victims a point; up and left: fewer bytes and more accuracy; green: no victim recovered (against these attacks, not a guarantee)</sup>`,
       },
       height, annotations,
       margin: { t: 90, r: 40, l: 70, b: 110 },
       xaxis: {
+        // ticks spelled out with their unit ("100 B", "1 kB"), never a bare minor "2" or "5"
+        ...logAxis(ps.map((p) => p.bytesPerStep!), "bytes"),
         type: "log", title: { text: "bytes one client uploads per step (log scale)" },
         range: xr,
       },

@@ -10,7 +10,7 @@
 import type { MnistSplit } from "../data/mnist";
 import type { Batch } from "../data/batcher";
 import { seedThreat, type DGCRefinements, type RunContext } from "./demo";
-import { type AttackSpec } from "../attack/methods";
+import { type AttackSpec, type IterationHook } from "../attack/methods";
 import { labelCounts, type BatchLabels, type PublicPrior } from "../attack/label_counts";
 import { multisetLabelAccuracy, type MatchedMetrics } from "../metrics/match";
 import { sumStats } from "../optim/optimizer";
@@ -56,6 +56,8 @@ export interface BatchAttackOptions {
   /** dlg only: iterations per sample (the seed's 200). */
   windowSize?: number;
   dgc?: DGCRefinements;
+  /** Every iteration of the attack (progress, a live image at its snapshots). */
+  onIteration?: IterationHook;
 }
 
 export interface BatchAttackRun extends BatchLabels {
@@ -83,7 +85,8 @@ export function runBatchAttack(ctx: RunContext, train: MnistSplit, prior: Public
   if (opts.windowSize !== undefined && opts.attack === "dlg") spec.windowSize = opts.windowSize;
   const threat = seedThreat(ctx, train, opts.dgc, prior.mean);
   threat.victim.loss = spec.victimLoss;
-  const r = runTrial(threat, spec, {}, prior);
+  const hook = opts.onIteration;
+  const r = runTrial(threat, spec, hook ? { onIteration: (it, d, _rec, snap) => hook(it, d, snap) } : {}, prior);
   const inferred = r.inferred!;
   const finalLabels = Int32Array.from(r.labels);
   return {

@@ -141,7 +141,29 @@ export function attackSpec(cfg: DemoConfig): AttackSpec {
 
 /** The seed's line for one snapshot. mse and ssim are float32 in the original, so printed as such. */
 export function attackLogLine(r: AttackRecord): string {
-  return `Attack Iteration ${r.iteration}: data_mse_loss = ${pyFloat(Math.fround(r.mse))}, data_psnr = ${pyFloat(r.psnr)}, data_ssim = ${pyFloat(Math.fround(r.ssim))}, labels_acc = ${pyFloat(r.labelAcc)}`;
+  return `Attack Iteration ${r.iteration}: ${attackReadings(r)}`;
+}
+
+function attackReadings(r: AttackRecord): string {
+  return `data_mse_loss = ${pyFloat(Math.fround(r.mse))}, data_psnr = ${pyFloat(r.psnr)}, data_ssim = ${pyFloat(Math.fround(r.ssim))}, labels_acc = ${pyFloat(r.labelAcc)}`;
+}
+
+/**
+ * The line for the last iteration when return_epoch does not land on it: not one of the seed's
+ * lines (the seed stops at the last multiple of return_epoch, e.g. 1900 of 2000), so marked as ours.
+ */
+export function attackFinalLine(r: AttackRecord, returnEvery: number): string {
+  return `Final iteration ${r.iteration} (not in the seed's log, which prints every return_epoch = ${returnEvery}): ${attackReadings(r)}`;
+}
+
+/** What the attack ended with: the record of its last iteration (whatever return_epoch). */
+export function finalRecord(run: { records: readonly AttackRecord[] }): AttackRecord | undefined {
+  return run.records[run.records.length - 1];
+}
+
+/** The records the seed would have logged (iteration % return_epoch == 0): the final one aside. */
+export function scheduleRecords(records: readonly AttackRecord[]): AttackRecord[] {
+  return records.filter((r) => !r.offSchedule);
 }
 
 /** The attacked step: the victim's batch, the fresh model, and what its optimizer sent. */
@@ -163,8 +185,10 @@ export interface VictimStep {
 export function victimStep(
   ctx: RunContext, data: MnistSplit, loss: VictimLoss = "sse", dgc: DGCRefinements = {},
   makeOpt: OptimizerFactory = () => makeRunOptimizer(ctx, ctx.cfg.train_lr, dgc),
+  /** The batch to attack; default: the seed's victim (`victimBatch`). */
+  victim?: Batch,
 ): VictimStep {
-  const target = victimBatch(ctx, data);
+  const target = victim ?? victimBatch(ctx, data);
   const params = initParams(ctx);
   const optimizer = makeOpt();
   try {
@@ -183,6 +207,7 @@ export function victimStep(
  * Momentum, or `--defense`) to the network; the attacker infers the label and runs the chosen attack
  * on what it observed. `mean` overrides the training set's mean image the server knows; `batchPrior`
  * (labelled public data) gives each sample of a batch its own label (trial/run.ts).
+ * `victim` replaces the seed's victim batch: that batch is the one attacked and scored.
  */
 export function runAttack(
   ctx: RunContext,
@@ -191,16 +216,17 @@ export function runAttack(
   dgc: DGCRefinements = {},
   mean?: Float32Array,
   batchPrior?: PublicPrior,
+  victim?: Batch,
 ): TrialRecord {
-  return runTrial(seedThreat(ctx, data, dgc, mean), attackSpec(ctx.cfg), hooks, batchPrior);
+  return runTrial(seedThreat(ctx, data, dgc, mean, victim), attackSpec(ctx.cfg), hooks, batchPrior);
 }
 
-/** The threat model of a demo run: its flags, its seed, its data. */
-export function seedThreat(ctx: RunContext, data: MnistSplit, dgc: DGCRefinements = {}, mean?: Float32Array): ThreatModel {
+/** The threat model of a demo run: its flags, its seed, its data; the victim its first shuffled batch unless `victim` is given. */
+export function seedThreat(ctx: RunContext, data: MnistSplit, dgc: DGCRefinements = {}, mean?: Float32Array, victim?: Batch): ThreatModel {
   const { cfg } = ctx;
   return {
     data, model: cfg.model, seed: ctx.seed,
-    victim: { images: { kind: "first-batch", size: cfg.attack_batch_size }, loss: cfg.victim_loss },
+    victim: { images: victim ? { kind: "given", x: victim.x, y: victim.y } : { kind: "first-batch", size: cfg.attack_batch_size }, loss: cfg.victim_loss },
     channel: { defense: clientDefense(cfg), lr: cfg.train_lr, dgc },
     server: mean ? { mean } : {},
   };

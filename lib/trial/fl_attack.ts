@@ -62,6 +62,8 @@ export interface FLAttackOptions {
    * off the upload's bias entries (label_counts.ts; exact scale only for a plain gradient upload).
    */
   publicLabelled?: PublicData;
+  /** History attacker: each h as it is tried (progress). */
+  onHistoryStep?: (step: HistoryStep) => void;
 }
 
 export interface HistoryStep {
@@ -159,11 +161,13 @@ export function attackWatched(model: Model, watched: Watched, opts: FLAttackOpti
         const received = nonZero(sum);
         if (received === 0) {
           history.push({ h, received, psnr: null, recovered: false, x: null });
+          opts.onHistoryStep?.(history[history.length - 1]);
           continue;
         }
         ({ x, y, guess } = invert(sum));
         const p = psnr(x, target.x);
         history.push({ h, received, psnr: p, recovered: leaks(p), x });
+        opts.onHistoryStep?.(history[history.length - 1]);
         if (leaks(p) && firstLeakRound === null) {
           firstLeakRound = watched.round + h;
           if (opts.stopAtLeak ?? true) break;

@@ -7,7 +7,7 @@ import { initParams, setupRun, type RunContext } from "./demo";
 import type { MnistSplit } from "../data/mnist";
 import type { AttackRecord } from "./demo";
 import { runFederated, type FederatedOptions, type FederatedResult, type RoundRecord } from "../threat/federated/simulation";
-import { attackWatched, type FLAttackOutcome } from "./fl_attack";
+import { attackWatched, type FLAttackOutcome, type HistoryStep } from "./fl_attack";
 import { publicData } from "../attack/label_counts";
 import { demoView, flDefense, type FLConfig } from "./fl_config";
 
@@ -56,7 +56,7 @@ export function runFL(
   ctx: FLContext,
   data: { train: MnistSplit; test?: MnistSplit },
   mean: Float32Array,
-  hooks: { onRound?: (r: RoundRecord) => void; onRecord?: (r: AttackRecord) => void; stopAtLeak?: boolean } = {},
+  hooks: { onRound?: (r: RoundRecord) => void; onRecord?: (r: AttackRecord) => void; stopAtLeak?: boolean; onHistoryStep?: (s: HistoryStep) => void } = {},
 ): FLRun {
   const cfg = ctx.fl;
   const params = initParams(ctx);
@@ -77,6 +77,7 @@ export function runFL(
           mean,
           defense: flDefense(cfg),
           stopAtLeak: hooks.stopAtLeak,
+          onHistoryStep: hooks.onHistoryStep,
           publicLabelled: data.test && cfg.attack_batch_size > 1 ? publicData(data.test) : undefined,
         }, hooks.onRecord)
       : null;

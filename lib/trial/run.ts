@@ -42,6 +42,8 @@ export interface AttackRecord {
   /** Beside the seed's (not on its log line): SSIM of the 8-bit PNG images, and the sign-aware reading. */
   ssim8: number;
   signAware: SignAwareReading;
+  /** The last iteration, recorded although return_epoch does not land on it (not a line of the seed's log). */
+  offSchedule?: true;
 }
 
 export interface AttackRun {
@@ -184,6 +186,7 @@ export function attackObservation(obs: Observation, attack: AttackSpec, view: At
       rec = {
         iteration: it, distance: d, ...attackMetrics(snap.x, target.x, shape, snap.y, target.y),
         ssim8: ssim8(snap.x, target.x, shape), signAware: signAware(snap.x, target.x, shape),
+        ...(snap.offSchedule ? { offSchedule: true as const } : {}),
       };
       records.push(rec);
     }

@@ -98,6 +98,15 @@ export function showMarkdown(md: string): void {
 
 const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 
+/**
+ * Text folded behind one line (HTML <details>: a click opens it), e.g. the seed's full log lines
+ * under a compact table; the plain-text form has them all.
+ */
+export function showFolded(summary: string, lines: readonly string[]): void {
+  const html = `<details><summary>${esc(summary)}</summary><pre>${esc(lines.join("\n"))}</pre></details>`;
+  showBundle({ "text/html": html, "text/plain": [summary, ...lines].join("\n") }, [summary, ...lines].join("\n"));
+}
+
 /** A table (first row: header) as HTML, with a plain-text form for the console. */
 export function showTable(rows: (string | number)[][]): void {
   const [head, ...body] = rows.map((r) => r.map(String));

@@ -25,13 +25,46 @@ export interface Panel {
   vlines?: { x: number; label: string }[];
 }
 
-/** A log axis: one tick label per decade when the data spans two or more, labels at 1, 2 and 5 from one, a linear axis below one. */
-function logAxis(ys: number[]): Record<string, unknown> {
+const SUPERSCRIPT: Record<string, string> = { "-": "⁻", 0: "⁰", 1: "¹", 2: "²", 3: "³", 4: "⁴", 5: "⁵", 6: "⁶", 7: "⁷", 8: "⁸", 9: "⁹" };
+
+/**
+ * The label of m·10^k, unambiguous on its own: the plain number from 0.001 to 10000 ("0.01", "20",
+ * "500"), otherwise a power of ten ("10⁻⁵", "2×10⁶") — never Plotly's bare minor "2" or "5".
+ */
+export function logTickText(m: number, k: number): string {
+  if (k >= -3 && k <= 4) return String(Number((m * 10 ** k).toFixed(Math.max(0, -k))));
+  const p = `10${String(k).split("").map((ch) => SUPERSCRIPT[ch]).join("")}`;
+  return m === 1 ? p : `${m}×${p}`;
+}
+
+/** A byte count as a tick: "20 B", "500 B", "1 kB", "50 kB", "2 MB". */
+export function bytesTickText(v: number): string {
+  const [n, u] = v >= 1e6 ? [v / 1e6, "MB"] : v >= 1e3 ? [v / 1e3, "kB"] : [v, "B"];
+  return `${Number(n.toPrecision(3))} ${u}`;
+}
+
+/**
+ * A log axis with its ticks spelled out (`logTickText`): at most about six decade labels (every
+ * second or third decade over a wide span), with 2 and 5 between them when the data spans at most
+ * three decades; a linear axis under one decade (a log axis would show no label inside the data).
+ */
+export function logAxis(ys: number[], unit?: "bytes", minor = true): Record<string, unknown> {
   const pos = ys.filter((y) => y > 0 && Number.isFinite(y));
   const decades = pos.length ? Math.log10(Math.max(...pos)) - Math.log10(Math.min(...pos)) : 0;
-  // under a decade a log axis has no 1-2-5 tick inside the data, hence no label at all: plot it linear
   if (decades < 1) return { type: "linear" };
-  return { type: "log", exponentformat: "power", dtick: decades >= 2 ? 1 : "D2" };
+  const lo = Math.floor(Math.log10(Math.min(...pos)));
+  const hi = Math.ceil(Math.log10(Math.max(...pos)));
+  const step = Math.max(1, Math.ceil((hi - lo) / 6));
+  const tickvals: number[] = [];
+  const ticktext: string[] = [];
+  for (let k = lo; k <= hi; k++) {
+    for (const m of minor && hi - lo <= 3 ? [1, 2, 5] : [1]) {
+      if (m === 1 && (k - lo) % step !== 0) continue;
+      tickvals.push(m * 10 ** k);
+      ticktext.push(unit === "bytes" ? bytesTickText(m * 10 ** k) : logTickText(m, k));
+    }
+  }
+  return { type: "log", tickmode: "array", tickvals, ticktext };
 }
 
 /** A linear axis that shows at least `span` around the data (Plotly would zoom into a 0.0006 dB wiggle). */
@@ -53,8 +86,10 @@ export interface Figure {
 const COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"];
 
 /** Panels side by side, each with its own axes; series of the same name share a colour and legend entry. */
-export function panelsFigure(title: string, panels: Panel[], height = 360): Figure {
+export function panelsFigure(title: string, panels: Panel[], height?: number): Figure {
   const names = [...new Set(panels.flatMap((p) => p.series.map((s) => s.name)))];
+  const legend = names.length > 1;
+  height ??= legend ? 410 : 360;
   const data = panels.flatMap((p, i) =>
     p.series.map((s) => ({
       type: "scatter", mode: "lines", name: s.name, x: s.x, y: s.y,
@@ -66,9 +101,11 @@ export function panelsFigure(title: string, panels: Panel[], height = 360): Figu
   const layout: Record<string, unknown> = {
     title: { text: title },
     height,
-    margin: { t: 70, l: 60, r: 20, b: 50 },
-    grid: { rows: 1, columns: panels.length, pattern: "independent" },
-    legend: { orientation: "h", y: -0.2 },
+    // room between the panels for each one's tick labels and y title; the legend (several runs)
+    // under the x titles, not over them
+    margin: { t: 70, l: 70, r: 20, b: legend ? 105 : 55 },
+    grid: { rows: 1, columns: panels.length, pattern: "independent", xgap: panels.length > 2 ? 0.16 : 0.12 },
+    legend: { orientation: "h", x: 0, xanchor: "left", y: -(58 / Math.max(120, height - 70 - 105)), yanchor: "top" },
     annotations: panels.map((p, i) => ({
       text: `<b>${p.title}</b>`, showarrow: false, xref: `x${i ? i + 1 : ""} domain`, yref: `y${i ? i + 1 : ""} domain`, x: 0.5, y: 1.08,
     })),
@@ -79,7 +116,7 @@ export function panelsFigure(title: string, panels: Panel[], height = 360): Figu
     const ax = i ? String(i + 1) : "";
     const ys = p.series.flatMap((s) => s.y).concat((p.hlines ?? []).map((h) => h.y));
     layout[`xaxis${ax}`] = { title: { text: p.xTitle } };
-    layout[`yaxis${ax}`] = { title: { text: p.yTitle }, ...(p.logY ? logAxis(ys) : linearAxis(ys, p.minSpan)) };
+    layout[`yaxis${ax}`] = { title: { text: p.yTitle, standoff: 6 }, automargin: true, ...(p.logY ? logAxis(ys) : linearAxis(ys, p.minSpan)) };
     for (const h of p.hlines ?? []) {
       shapes.push({ type: "line", xref: `x${ax} domain`, x0: 0, x1: 1, yref: `y${ax}`, y0: h.y, y1: h.y, line: { color: "#888", dash: "dash", width: 1 } });
       notes.push({ text: h.label, showarrow: false, xref: `x${ax} domain`, x: 1, xanchor: "right", yref: `y${ax}`, y: h.y, yanchor: "bottom", font: { size: 10, color: "#555" } });
@@ -112,11 +149,11 @@ export function attackFigure(runs: Record<string, readonly AttackRecord[]>, titl
     Object.entries(runs).map(([name, rs]) => ({ name, x: rs.map((r) => r.iteration), y: rs.map(f) }));
   return panelsFigure(title, [
     { title: "gradient distance D", xTitle: "iteration", yTitle: "D (before the update)", series: series((r) => r.distance), logY: true },
-    { title: "MSE to the target", xTitle: "iteration", yTitle: "mse", series: series((r) => r.mse), logY: true },
+    { title: "MSE to the target", xTitle: "iteration", yTitle: "MSE", series: series((r) => r.mse), logY: true },
     {
       title: "PSNR", xTitle: "iteration", yTitle: "dB", series: series((r) => r.psnr), minSpan: 2,
       hlines: recoveredAt === undefined ? [] : [{ y: recoveredAt, label: "recovered above" }],
     },
-    { title: "SSIM", xTitle: "iteration", yTitle: "ssim", series: series((r) => r.ssim), minSpan: 0.05 },
+    { title: "SSIM", xTitle: "iteration", yTitle: "SSIM", series: series((r) => r.ssim), minSpan: 0.05 },
   ]);
 }

@@ -64,6 +64,9 @@ export function progressBar(title: string, total: number, unit: string, everyMs 
       "text/html": `<div class="dgc-progress"><b>${esc(title)}</b> <progress value="${done}" max="${total}" style="width:40%;vertical-align:middle"></progress> ${esc(nums)}${esc(tail)}</div>`,
     });
   };
+  // shown at once (0 of total): a long first unit (one gallery cell) must not leave the cell blank
+  draw(0, "starting", false);
+  last = performance.now();
   return {
     update(done, note = "") {
       lastDone = done;
