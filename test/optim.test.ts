@@ -1,7 +1,7 @@
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
-import { DGCMomentum, initBackend, kthLargestAbs, kthLargestAbsTopk, Momentum, quickselectDescending, Rng, tf, topkCount, tryLoadTfjsNode, variableFrom, warmupSparsity } from "../lib";
-import { assertClose, useBackend, values } from "./helpers";
+import { DGCMomentum, initBackend, kthLargestAbs, kthLargestAbsTopk, Momentum, quickselectDescending, Rng, tf, topkCount, variableFrom, warmupSparsity } from "../lib";
+import { assertClose, backendsHere, useBackend, values } from "./helpers";
 
 before(useBackend);
 
@@ -21,9 +21,9 @@ test("Momentum: velocity = 0.9 v + g; param -= lr v (hand-computed)", () => {
   opt.dispose();
 });
 
-test("Momentum in JS arrays equals the tfjs-op formulation bit for bit over 25 steps, on every backend here, leaving no tensors", async () => {
+test("Momentum in JS arrays equals the tfjs-op formulation bit for bit over 25 steps, on every backend here, leaving no tensors", async (t) => {
   const home = tf.getBackend();
-  for (const backend of ["wasm", "cpu", ...(tryLoadTfjsNode() ? ["tensorflow"] : [])]) {
+  for (const backend of backendsHere(t)) {
     await initBackend(backend as "wasm");
     const before = tf.memory().numTensors;
     const rng = new Rng(5);
