@@ -49,6 +49,7 @@ async function main() {
     .option("--run <name=command>", "a command to time (repeatable; the first is the numerator of every ratio)", (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option("--pairs <n>", "rounds at least", "7")
     .option("--max-pairs <n>", "rounds at most (more are run while the ratios have not settled)", "15")
+    .option("--max-seconds <s>", "add no round after this much wall time once --pairs rounds are done (0: no limit)", "0")
     .option("--warmup", "one untimed round first (file caches)", true)
     .option("--no-warmup", "no untimed round")
     .option("--out <file>", "JSON output", "reports/paired.json")
@@ -78,19 +79,31 @@ async function main() {
   if (!(Number.isInteger(minPairs) && minPairs >= 1 && Number.isInteger(maxPairs) && maxPairs >= minPairs)) throw new BadInput("--pairs and --max-pairs: integers, 1 ≤ pairs ≤ max-pairs");
 
   const load0 = loadavg();
+  const t0 = performance.now();
+  const maxSeconds = Number(o.maxSeconds);
   if (o.warmup) for (const [, cmd] of runs) timed(cmd);
   const times: number[][] = runs.map(() => []);
   const ratios = () => runs.slice(1).map((_, j) => times[0].map((t, i) => t / times[j + 1][i]));
+  const out = resolve(o.out);
+  mkdirSync(dirname(out), { recursive: true });
+  // written after every round, so an interrupted run keeps what it measured
+  const report = (load1: number[], done: boolean) => {
+    const sides = runs.map(([name, cmd], i) => ({ name, cmd, s: times[i], spread: spread(times[i]) }));
+    const ratioStats = ratios().map((r, j) => ({ of: `${runs[0][0]} / ${runs[j + 1][0]}`, ratios: r, spread: spread(r), wild: wildPairs(r), settled: settled(r) }));
+    writeFileAtomic.sync(out, JSON.stringify({ date: new Date().toISOString(), done, cpu: cpus()[0]?.model, cores: cpus().length, node: process.version, loadavg: [load0, load1], rounds: times[0].length, sides, ratios: ratioStats }, null, 2));
+    return { sides, ratioStats };
+  };
   for (let round = 0; round < maxPairs; round++) {
     const order = runs.map((_, i) => i);
     if (round % 2) order.reverse();
     for (const i of order) times[i].push(timed(runs[i][1]));
-    console.error(`round ${round + 1}: ${runs.map(([n], i) => `${n} ${times[i][round].toFixed(2)} s`).join(", ")}`);
+    console.error(`round ${round + 1}: ${runs.map(([n], i) => `${n} ${times[i][round].toFixed(2)} s`).join(", ")} (load ${loadavg()[0].toFixed(1)})`);
+    report(loadavg(), false);
     if (round + 1 >= minPairs && ratios().every((r) => settled(r))) break;
+    if (round + 1 >= minPairs && maxSeconds > 0 && (performance.now() - t0) / 1000 > maxSeconds) break;
   }
   const load1 = loadavg();
-  const sides = runs.map(([name, cmd], i) => ({ name, cmd, s: times[i], spread: spread(times[i]) }));
-  const ratioStats = ratios().map((r, j) => ({ of: `${runs[0][0]} / ${runs[j + 1][0]}`, ratios: r, spread: spread(r), wild: wildPairs(r), settled: settled(r) }));
+  const { sides, ratioStats } = report(load1, true);
   const n = times[0].length;
   console.log(`\n${new Date().toISOString().slice(0, 16)}Z, ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, ${n} rounds (order reversed every other round${o.warmup ? ", after one untimed round" : ""}), load average ${load0[0].toFixed(1)} → ${load1[0].toFixed(1)}\n`);
   console.log("| side | min | median | max | command |");
@@ -100,9 +113,6 @@ async function main() {
   console.log("\n| ratio, per round | median (min–max) | rounds > 1.5× off the median |");
   console.log("|---|---|---|");
   for (const r of ratioStats) console.log(`| ${r.of} | ${fmtRatio(r.spread)}${r.settled ? "" : " — not settled"} | ${r.wild.length ? `**${r.wild.map((i) => i + 1).join(", ")}** (${r.wild.map((i) => r.ratios[i].toFixed(2) + "×").join(", ")})` : "none"} |`);
-  const out = resolve(o.out);
-  mkdirSync(dirname(out), { recursive: true });
-  writeFileAtomic.sync(out, JSON.stringify({ date: new Date().toISOString(), cpu: cpus()[0]?.model, cores: cpus().length, node: process.version, loadavg: [load0, load1], rounds: n, sides, ratios: ratioStats }, null, 2));
   console.log(`\nwrote ${out}`);
 }
 
