@@ -153,6 +153,15 @@ async function main() {
   if (!o.pytorch && typeof started !== "string") started.torch.stop();
   const load0 = loadavg();
   const entries: Record<string, Entry> = {};
+  const out = resolve(o.out);
+  mkdirSync(dirname(out), { recursive: true });
+  // written after every workload too (done: false), so an interrupted run keeps what it measured
+  const write = (load1: number[], grid: number | undefined, done: boolean) =>
+    writeFileAtomic.sync(out, JSON.stringify({
+      date: new Date().toISOString(), done, sizes: sz, pairs: { min: minPairs, max: maxPairs, wild_factor: 1.5 }, threads, tf_intraop_threads: process.env.TF_NUM_INTRAOP_THREADS ?? null,
+      cpu: cpus()[0]?.model, cores: cpus().length, node: process.version, loadavg: [load0, load1],
+      pytorch: typeof started === "string" ? started : started.info, workloads: entries, ...(grid !== undefined ? { study_grid: { size: gridSize, s: grid } } : {}),
+    }, null, 2));
   const log = (name: string, round: number, side: string, m: Measured) =>
     console.error(`${name} round ${round + 1} ${side}: ${fmt(m.s)}${m.evals ? ` (${m.evals} evaluations)` : ""}`);
   for (const name of names) {
@@ -203,6 +212,7 @@ async function main() {
       e.ratio_auto = e.ours[e.auto]?.ratio;
       e.ratio_best = Math.min(...Object.values(e.ours).map((v) => v.ratio!));
     }
+    write(loadavg(), undefined, false);
   }
   torch?.stop();
   const grid = gridSize ? studyGrid(gridSize) : undefined;
@@ -233,12 +243,7 @@ async function main() {
     console.log(`| study_grid: ${what}, wall time | ${fmt(grid)} |${" |".repeat(backends.length + 7)}`);
   }
   if (torchNote) console.log(`\nPyTorch: ${torchNote}`);
-  const out = resolve(o.out);
-  mkdirSync(dirname(out), { recursive: true });
-  writeFileAtomic.sync(out, JSON.stringify({
-    date: new Date().toISOString(), sizes: sz, pairs: { min: minPairs, max: maxPairs, wild_factor: 1.5 }, threads, tf_intraop_threads: tfThreads ?? null, cpu: cpus()[0]?.model, cores: cpus().length, node: process.version, loadavg: [load0, load1],
-    pytorch: typeof started === "string" ? started : started.info, workloads: entries, ...(grid !== undefined ? { study_grid: { size: gridSize, s: grid } } : {}),
-  }, null, 2));
+  write(load1, grid, true);
   console.log(`\nwrote ${out}`);
 }
 
