@@ -1,10 +1,14 @@
 /**
  * `npm run bench`: our workloads (scripts/bench_workloads.ts) on every tfjs backend that loads here,
  * beside the same workloads in PyTorch (bench/reference.py, from the project's .venv). The machine
- * is shared, so runs are interleaved: each repeat runs a workload on every backend and then in
- * PyTorch, one after another, and the ratio reported is the median over repeats of ours / PyTorch
- * from the same repeat (per objective evaluation for L-BFGS). Not a test: CI runs only `--tiny`.
- *   npm run bench -- [--repeats 3] [--backends tensorflow,wasm,cpu] [--only a,b] [--threads n] [--tiny] [--out reports/bench.json]
+ * is shared, so the two sides alternate: for each workload, round after round, ours (every backend)
+ * then PyTorch, the order reversed every other round, at least `--pairs` rounds and then more until
+ * the median of the per-round ratios ours / PyTorch has settled (its interquartile range within
+ * ±10 % of it, fewer than a quarter of the rounds flagged; scripts/spread.ts) or `--max-pairs` is
+ * reached. Reported per workload: min/median/max of each side and of the ratio (per objective
+ * evaluation for L-BFGS), the rounds whose ratio is more than 1.5× off the median (flagged, not
+ * silently medianed), and the load average before and after. Not a test: CI runs only `--tiny`.
+ *   npm run bench -- [--pairs 7] [--max-pairs 15] [--backends tensorflow,wasm,cpu] [--only a,b] [--threads n] [--tiny] [--out reports/bench.json]
  * `--threads n` caps PyTorch's and TensorFlow's (tfjs-node) thread pools; wasm is single-threaded.
  * `--grid` also times the full study grid (docs/sweep.md: 240 jobs, `--jobs 2`, about 20 minutes),
  * once, with no PyTorch counterpart; `--grid tiny` runs 2 tiny jobs the same way (the CI smoke).
@@ -19,6 +23,7 @@ import writeFileAtomic from "write-file-atomic";
 import { autoBackend, initBackend, tryLoadTfjsNode, type BackendChoice } from "../lib/core/backend";
 import { loadMnist } from "../lib/data/mnist";
 import { FULL, TINY, WORKLOADS, type Measured, type Sizes } from "./bench_workloads";
+import { median, settled, spread, wildPairs, type Spread } from "./spread";
 
 const ROOT = resolve(__dirname, "../..");
 /** Bad input: one line on stderr, exit 2. */
@@ -75,27 +80,44 @@ function studyGrid(size: string): number {
   }
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 /** What a ratio compares: seconds, or seconds per evaluation when the run counts evaluations. */
 const unit = (m: Measured) => (m.evals ? m.s / m.evals : m.s);
 const fmt = (s: number) => (s < 0.1 ? `${(s * 1000).toFixed(2)} ms` : `${s.toFixed(3)} s`);
 
+interface Side {
+  median_s: number;
+  /** min/median/max of the runs (seconds as measured) */
+  spread: Spread;
+  runs: Measured[];
+}
+interface Ours extends Side {
+  /** median over rounds of this backend / PyTorch from the same round */
+  ratio?: number;
+  ratio_spread?: Spread;
+  /** per-round ratios, in round order */
+  ratios?: number[];
+  /** rounds (0-based) whose ratio is more than 1.5× off the median: flagged, not dropped */
+  wild?: number[];
+  settled?: boolean;
+}
 interface Entry {
   what: string;
   auto: string;
-  ours: Record<string, { median_s: number; runs: Measured[]; ratio?: number }>;
-  pytorch?: { median_s: number; runs: Measured[] };
-  /** median over repeats of (ours on `auto`) / PyTorch */
+  /** rounds run (each: every backend and PyTorch once) */
+  pairs: number;
+  ours: Record<string, Ours>;
+  pytorch?: Side;
+  /** median over rounds of (ours on `auto`) / PyTorch */
   ratio_auto?: number;
   ratio_best?: number;
+  loadavg: [number[], number[]];
 }
 
 async function main() {
   const o = new Command()
-    .option("--repeats <n>", "interleaved runs per workload (median)", "3")
+    .option("--pairs <n>", "rounds per workload at least (ours and PyTorch alternating)", "7")
+    .option("--max-pairs <n>", "rounds per workload at most (more are run while a ratio has not settled)", "15")
+    .option("--repeats <n>", "the same as --pairs n --max-pairs n (the old option)")
     .option("--backends <list>", "backends to try", "tensorflow,wasm")
     .option("--only <list>", "workloads to run (default: all)")
     .option("--threads <n>", "PyTorch's and TensorFlow's threads (0: their defaults)", "0")
@@ -105,9 +127,11 @@ async function main() {
     .option("--out <file>", "JSON output", "reports/bench.json")
     .parse()
     .opts();
-  const repeats = Number(o.repeats);
+  const minPairs = Number(o.repeats ?? o.pairs);
+  const maxPairs = o.repeats !== undefined ? minPairs : Math.max(minPairs, Number(o.maxPairs));
   const threads = Number(o.threads);
-  if (!Number.isInteger(repeats) || repeats < 1) throw new BadInput(`--repeats must be an integer >= 1, got ${o.repeats}`);
+  if (!Number.isInteger(minPairs) || minPairs < 1) throw new BadInput(`--pairs must be an integer >= 1, got ${o.repeats ?? o.pairs}`);
+  if (!Number.isInteger(maxPairs)) throw new BadInput(`--max-pairs must be an integer, got ${o.maxPairs}`);
   if (!Number.isInteger(threads) || threads < 0) throw new BadInput(`--threads must be an integer >= 0, got ${o.threads}`);
   for (const b of String(o.backends).split(",")) if (!["tensorflow", "wasm", "cpu"].includes(b)) throw new BadInput(`unknown backend '${b}' (tensorflow, wasm or cpu)`);
   if (threads > 0) process.env.TF_NUM_INTRAOP_THREADS = process.env.TF_NUM_INTEROP_THREADS = String(threads); // read when tfjs-node loads
@@ -130,64 +154,97 @@ async function main() {
   if (!o.pytorch && typeof started !== "string") started.torch.stop();
   const load0 = loadavg();
   const entries: Record<string, Entry> = {};
-  for (let r = 0; r < repeats; r++) {
-    for (const name of names) {
-      const w = WORKLOADS[name];
-      const e = (entries[name] ??= { what: w.what, auto: autoBackend(w.workload), ours: {} });
+  const out = resolve(o.out);
+  mkdirSync(dirname(out), { recursive: true });
+  // written after every workload too (done: false), so an interrupted run keeps what it measured
+  const write = (load1: number[], grid: number | undefined, done: boolean) =>
+    writeFileAtomic.sync(out, JSON.stringify({
+      date: new Date().toISOString(), done, sizes: sz, pairs: { min: minPairs, max: maxPairs, wild_factor: 1.5 }, threads, tf_intraop_threads: process.env.TF_NUM_INTRAOP_THREADS ?? null,
+      cpu: cpus()[0]?.model, cores: cpus().length, node: process.version, loadavg: [load0, load1],
+      pytorch: typeof started === "string" ? started : started.info, workloads: entries, ...(grid !== undefined ? { study_grid: { size: gridSize, s: grid } } : {}),
+    }, null, 2));
+  const log = (name: string, round: number, side: string, m: Measured) =>
+    console.error(`${name} round ${round + 1} ${side}: ${fmt(m.s)}${m.evals ? ` (${m.evals} evaluations)` : ""}`);
+  for (const name of names) {
+    const w = WORKLOADS[name];
+    const e: Entry = (entries[name] = { what: w.what, auto: autoBackend(w.workload), pairs: 0, ours: {}, loadavg: [loadavg(), []] });
+    const runOurs = async (round: number) => {
       for (const b of backends) {
         await initBackend(b as BackendChoice);
         const m = w.run(data, sz);
-        (e.ours[b] ??= { median_s: 0, runs: [] }).runs.push(m);
-        console.error(`repeat ${r + 1}/${repeats} ${name} ${b}: ${fmt(m.s)}${m.evals ? ` (${m.evals} evaluations)` : ""}`);
+        (e.ours[b] ??= { median_s: 0, spread: spread([0]), runs: [] }).runs.push(m);
+        log(name, round, b, m);
       }
-      if (torch) {
-        const m = await torch.run(name);
-        (e.pytorch ??= { median_s: 0, runs: [] }).runs.push(m);
-        console.error(`repeat ${r + 1}/${repeats} ${name} pytorch: ${fmt(m.s)}${m.evals ? ` (${m.evals} evaluations)` : ""}`);
+    };
+    const runTorch = async (round: number) => {
+      if (!torch) return;
+      const m = await torch.run(name);
+      (e.pytorch ??= { median_s: 0, spread: spread([0]), runs: [] }).runs.push(m);
+      log(name, round, "pytorch", m);
+    };
+    const ratiosOf = (v: Ours) => v.runs.map((m, i) => unit(m) / unit(e.pytorch!.runs[i]));
+    for (let round = 0; round < maxPairs; round++) {
+      // A B, then B A: neither side always runs first (after the other's caches, or its heat)
+      if (round % 2 === 0) {
+        await runOurs(round);
+        await runTorch(round);
+      } else {
+        await runTorch(round);
+        await runOurs(round);
+      }
+      e.pairs = round + 1;
+      if (e.pairs >= minPairs && (!torch || Object.values(e.ours).every((v) => settled(ratiosOf(v))))) break;
+    }
+    e.loadavg[1] = loadavg();
+    for (const v of Object.values(e.ours)) {
+      v.spread = spread(v.runs.map((m) => m.s));
+      v.median_s = v.spread.median;
+      if (e.pytorch) {
+        v.ratios = ratiosOf(v);
+        v.ratio_spread = spread(v.ratios);
+        v.ratio = v.ratio_spread.median;
+        v.wild = wildPairs(v.ratios);
+        v.settled = settled(v.ratios);
       }
     }
-  }
-  torch?.stop();
-  const grid = gridSize ? studyGrid(gridSize) : undefined;
-  for (const e of Object.values(entries)) {
-    for (const v of Object.values(e.ours)) v.median_s = median(v.runs.map((m) => m.s));
     if (e.pytorch) {
-      e.pytorch.median_s = median(e.pytorch.runs.map((m) => m.s));
-      const ref = e.pytorch.runs;
-      for (const v of Object.values(e.ours)) v.ratio = median(v.runs.map((m, i) => unit(m) / unit(ref[i])));
+      e.pytorch.spread = spread(e.pytorch.runs.map((m) => m.s));
+      e.pytorch.median_s = e.pytorch.spread.median;
       e.ratio_auto = e.ours[e.auto]?.ratio;
       e.ratio_best = Math.min(...Object.values(e.ours).map((v) => v.ratio!));
     }
+    write(loadavg(), undefined, false);
   }
+  torch?.stop();
+  const grid = gridSize ? studyGrid(gridSize) : undefined;
   const load1 = loadavg();
   const torchThreads = typeof started === "string" ? undefined : started.info.threads;
   const tfThreads = process.env.TF_NUM_INTRAOP_THREADS;
   const threadsNote = threads
     ? `threads ${threads} (PyTorch and TensorFlow)`
     : `PyTorch ${torchThreads ?? "?"} threads (its default), TensorFlow ${tfThreads ?? "?"} intra-op thread${tfThreads === "1" ? "" : "s"} (ours, lib/backend.ts)`;
-  const cell = (v: { median_s: number; runs: Measured[]; ratio?: number }) => {
+  const cell = (v: Side) => {
     const evals = v.runs[0].evals ? `, ${median(v.runs.map((m) => m.evals!))} evals` : "";
-    return `${fmt(v.median_s)}${evals}${v.ratio !== undefined ? ` (${v.ratio.toFixed(2)}×)` : ""}`;
+    return `${fmt(v.median_s)} (${fmt(v.spread.min)}–${fmt(v.spread.max)})${evals}`;
   };
+  const pairsNote = minPairs === maxPairs ? `${minPairs} rounds` : `${minPairs}–${maxPairs} rounds, until the ratio settles`;
   console.log(`\n${new Date().toISOString().slice(0, 16)}Z, ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, Node ${process.version}, ` +
-    `median of ${repeats} interleaved repeats${o.tiny ? " (tiny sizes)" : ""}, ${threadsNote}, load average ${load0[0].toFixed(1)} → ${load1[0].toFixed(1)}\n`);
-  console.log(`| workload | ${backends.join(" | ")} | PyTorch | auto | auto / PyTorch | best / PyTorch |`);
-  console.log(`|---|${backends.map(() => "---|").join("")}---|---|---|---|`);
+    `ours and PyTorch alternating (${pairsNote})${o.tiny ? " (tiny sizes)" : ""}, ${threadsNote}, load average ${load0[0].toFixed(1)} → ${load1[0].toFixed(1)}\n`);
+  console.log(`| workload | ${backends.join(" | ")} | PyTorch | auto | auto / PyTorch | auto / PyTorch, min–max | best / PyTorch | rounds | flagged rounds | load |`);
+  console.log(`|---|${backends.map(() => "---|").join("")}---|---|---|---|---|---|---|---|`);
   for (const [name, e] of Object.entries(entries)) {
     const r = (x?: number) => (x === undefined ? "n/a" : `${x.toFixed(2)}×`);
-    console.log(`| ${name}: ${e.what} | ${backends.map((b) => cell(e.ours[b])).join(" | ")} | ${e.pytorch ? cell(e.pytorch) : "n/a"} | ${e.auto} | ${r(e.ratio_auto)} | ${r(e.ratio_best)} |`);
+    const a = e.ours[e.auto];
+    const range = a?.ratio_spread ? `${a.ratio_spread.min.toFixed(2)}–${a.ratio_spread.max.toFixed(2)}${a.settled ? "" : " (not settled)"}` : "n/a";
+    const flagged = Object.entries(e.ours).flatMap(([b, v]) => (v.wild ?? []).map((i) => `${b} #${i + 1} ${v.ratios![i].toFixed(2)}×`));
+    console.log(`| ${name}: ${e.what} | ${backends.map((b) => cell(e.ours[b])).join(" | ")} | ${e.pytorch ? cell(e.pytorch) : "n/a"} | ${e.auto} | ${r(e.ratio_auto)} | ${range} | ${r(e.ratio_best)} | ${e.pairs} | ${flagged.length ? flagged.join(", ") : "none"} | ${e.loadavg[0][0].toFixed(1)} → ${e.loadavg[1][0].toFixed(1)} |`);
   }
   if (grid !== undefined) {
     const what = gridSize === "full" ? "the full sweep (240 jobs, --jobs 2)" : "2 tiny sweep jobs";
-    console.log(`| study_grid: ${what}, wall time | ${fmt(grid)} |${" |".repeat(backends.length + 3)}`);
+    console.log(`| study_grid: ${what}, wall time | ${fmt(grid)} |${" |".repeat(backends.length + 7)}`);
   }
   if (torchNote) console.log(`\nPyTorch: ${torchNote}`);
-  const out = resolve(o.out);
-  mkdirSync(dirname(out), { recursive: true });
-  writeFileAtomic.sync(out, JSON.stringify({
-    date: new Date().toISOString(), sizes: sz, repeats, threads, tf_intraop_threads: tfThreads ?? null, cpu: cpus()[0]?.model, cores: cpus().length, node: process.version, loadavg: [load0, load1],
-    pytorch: typeof started === "string" ? started : started.info, workloads: entries, ...(grid !== undefined ? { study_grid: { size: gridSize, s: grid } } : {}),
-  }, null, 2));
+  write(load1, grid, true);
   console.log(`\nwrote ${out}`);
 }
 

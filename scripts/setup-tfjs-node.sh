@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Optional: the `tensorflow` backend (@tensorflow/tfjs-node) without Google's download, which this
 # network cannot reach. Its native addon is built from source against the TensorFlow C library
-# shipped inside the tensorflow-cpu wheel on PyPI. Not part of the default install (the wheel is
-# 274 MB); `--backend auto` uses tensorflow only where it measured faster. Idempotent.
+# shipped inside the tensorflow-cpu wheel on PyPI. Not part of `npm ci` (the wheel is 274 MB); `npm run
+# setup` runs it and goes on without it if it fails (scripts/setup.sh); `--backend auto` uses
+# tensorflow only where it measured faster. Idempotent. Exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -13,7 +14,7 @@ mkdir -p .cache/tf
 wheel=$(ls .cache/tf/tensorflow_cpu-2.21.0-*.whl 2>/dev/null | head -1 || true)
 if [ -z "$wheel" ]; then
   say "downloading the tensorflow-cpu 2.21.0 wheel (274 MB) from PyPI"
-  .venv/bin/pip download --quiet --no-deps tensorflow-cpu==2.21.0 -d .cache/tf 2> >(grep -v "is ignored: it is neither" >&2)
+  .venv/bin/pip download --quiet --no-deps --timeout 30 --retries 2 tensorflow-cpu==2.21.0 -d .cache/tf 2> >(grep -v "is ignored: it is neither" >&2)
   wheel=$(ls .cache/tf/tensorflow_cpu-2.21.0-*.whl | head -1)
 fi
 say "installing @tensorflow/tfjs-node@4.22.0 without its download script"

@@ -16,7 +16,7 @@ import { lossAndGrads } from "../lib/optim/train";
 import { oneHot, softmaxCrossEntropy } from "../lib/models/losses";
 import { Rng } from "../lib/core/rng";
 import { tf } from "../lib/core/tf";
-import { assertClose, useBackend, values } from "./helpers";
+import { assertClose, backendsHere, useBackend, values } from "./helpers";
 
 let home = "wasm";
 before(async () => {
@@ -26,16 +26,14 @@ after(async () => {
   await initBackend(home as "wasm");
 });
 
-const backendsHere = () => ["wasm", "cpu", ...(tryLoadTfjsNode() ? ["tensorflow"] : [])] as const;
-
 /** value and first-order gradients of Σ (conv(x) ⊙ r) for random r, wrt x, filter and bias. */
 function convGrads(conv: (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) => tf.Tensor, x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, r: tf.Tensor) {
   const { value, grads } = tf.valueAndGrads((xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) => tf.sum(tf.mul(conv(xx, ww, bb), r)) as tf.Scalar)([x, w, b]);
   return [value, ...grads].map(values);
 }
 
-test("conv2dFirstOrder equals the im2col conv2d (forward, ∂x, ∂filter, ∂bias) on every route of every backend here", async () => {
-  for (const backend of backendsHere()) {
+test("conv2dFirstOrder equals the im2col conv2d (forward, ∂x, ∂filter, ∂bias) on every route of every backend here", async (t) => {
+  for (const backend of backendsHere(t)) {
     await initBackend(backend as "wasm");
     const saved = FIRST_ORDER_ROUTES[backend];
     for (const input of ["native", "im2col", "conv"] as const) {
@@ -85,10 +83,10 @@ test("crossEntropyJS equals lib/losses.ts's softmax cross-entropy and its gradie
   });
 });
 
-test("LeNet training step: the first-order path (native convs, JS cross-entropy) equals the any-order path on every backend here, leaving no tensors", async () => {
+test("LeNet training step: the first-order path (native convs, JS cross-entropy; on tensorflow the hand back-propagation of lenet_tensorflow.ts) equals the any-order path on every backend here, leaving no tensors", async (t) => {
   const data = loadMnist("train");
   const batch = gatherBatch(data, Int32Array.from({ length: 16 }, (_, i) => 3 * i));
-  for (const backend of backendsHere()) {
+  for (const backend of backendsHere(t)) {
     await initBackend(backend as "wasm");
     const model = lenetModel();
     const before = tf.memory().numTensors;
@@ -105,7 +103,8 @@ test("LeNet training step: the first-order path (native convs, JS cross-entropy)
   }
 });
 
-test("auto picks wasm for Linear and for attacks, and tensorflow for LeNet training exactly when tfjs-node loads", () => {
+test("auto picks wasm for Linear and for attacks, and tensorflow for LeNet training exactly when tfjs-node loads", (t) => {
+  t.diagnostic(`auto for LeNet training: ${autoBackend({ model: "lenet", task: "train" })}`);
   assert.equal(autoBackend(), "wasm");
   assert.equal(autoBackend({ model: "linear", task: "train" }), "wasm");
   assert.equal(autoBackend({ model: "linear", task: "attack" }), "wasm");

@@ -4,6 +4,7 @@
  */
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
+import { crossEntropyJS } from "../lib/models/cross_entropy";
 import { dlgAttack, gradientDistance, initialLabels } from "../lib/attack/dlg";
 import { gatherBatch } from "../lib/data/batcher";
 import { linearModel } from "../lib/models/linear";
@@ -30,6 +31,33 @@ test("cross-entropy: loss, correct count and gradients equal autodiff's", () => 
     fast.grads.forEach((g, i) => assertClose(values(g), values(slow.grads[i]), 1e-4, `grad ${i}`));
   });
   tf.dispose(params);
+});
+
+test("cross-entropy's ∂W is the plain product xᵀ·∂logits bit for bit when a saturated softmax makes ∂logits subnormal", () => {
+  // logits tens apart (as DGC's Example 4 reaches): ∂logits = p/B has subnormal entries; class 3's
+  // bias 90 below the rest makes its whole column subnormal (the column recomputed with them)
+  const rows = Int32Array.from({ length: 400 }, (_, i) => i).filter((i) => data.labels[i] !== 3).slice(0, 64);
+  const batch = gatherBatch(data, rows);
+  for (const [scale, bias3] of [[40, 0], [1, -90]]) {
+    const params = tf.tidy(() => {
+      const [w, b] = model.init(new Rng(8));
+      const bb = b.dataSync().slice();
+      bb[3] = bias3;
+      return [tf.mul(w, scale), tf.tensor1d(bb)];
+    });
+    tf.tidy(() => {
+      const x = tf.tensor2d(batch.x, [batch.size, 784]);
+      const logits = tf.add(tf.matMul(x, params[0] as tf.Tensor2D), params[1]).dataSync();
+      const { d } = crossEntropyJS(logits, batch.y, 10);
+      const subnormal = d.filter((v) => v !== 0 && Math.abs(v) < 2 ** -126).length;
+      assert.ok(subnormal > 0, `scale ${scale}, bias ${bias3}: ∂logits has subnormals`);
+      const plain = tf.matMul(tf.transpose(x), tf.tensor2d(d, [batch.size, 10])).dataSync();
+      const fast = lossAndGrads(model, params, batch, true).grads[0].dataSync();
+      assert.equal(fast.length, plain.length);
+      for (let i = 0; i < plain.length; i++) assert.ok(Object.is(fast[i], plain[i]), `scale ${scale}, bias ${bias3}: ∂W[${i}] ${fast[i]} vs ${plain[i]}`);
+    });
+    tf.dispose(params);
+  }
 });
 
 test("DLG distance and its gradients wrt x' and y' equal autodiff's (batch 1 and 3)", () => {

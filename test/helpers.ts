@@ -3,12 +3,41 @@ import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import { closeSync, openSync } from "node:fs";
 import type { TestContext } from "node:test";
-import { initBackend } from "../lib/core/backend";
+import { initBackend, tryLoadTfjsNode } from "../lib/core/backend";
 import { tf } from "../lib/core/tf";
 
 /** Tests run on the backend named by TEST_BACKEND (default wasm, the default for Linear). */
 export async function useBackend(): Promise<string> {
   return initBackend((process.env.TEST_BACKEND as "wasm" | "cpu" | undefined) ?? "wasm");
+}
+
+/**
+ * The backends a cross-backend test runs on: wasm and cpu always, tensorflow when tfjs-node loads.
+ * A tfjs-node that is installed (`npm run setup` builds it) but does not load fails the test
+ * instead of being skipped, so CI cannot silently test wasm twice; one that is not installed
+ * (`npm ci` alone, offline) is skipped. Says which ran in the test's output (a TAP diagnostic).
+ */
+export function backendsHere(t?: TestContext): ("wasm" | "cpu" | "tensorflow")[] {
+  const loads = tryLoadTfjsNode();
+  let installed = false;
+  try {
+    require.resolve("@tensorflow/tfjs-node");
+    installed = true;
+  } catch {
+    // not installed: npm dropped the optional package (its download failed) and setup did not build it
+  }
+  if (installed && !loads) {
+    let why = "";
+    try {
+      require("@tensorflow/tfjs-node");
+    } catch (e) {
+      why = e instanceof Error ? e.message.split("\n")[0] : String(e);
+    }
+    assert.fail(`@tensorflow/tfjs-node is installed but does not load (${why}): rebuild it with npm run setup:tfjs-node`);
+  }
+  const list: ("wasm" | "cpu" | "tensorflow")[] = ["wasm", "cpu", ...(loads ? ["tensorflow" as const] : [])];
+  t?.diagnostic(`backends: ${list.join(", ")}${loads ? "" : " (tensorflow: @tensorflow/tfjs-node not installed; npm run setup:tfjs-node)"}`);
+  return list;
 }
 
 export function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol = 1e-5, msg = ""): void {

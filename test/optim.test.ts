@@ -1,12 +1,12 @@
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import { DGCMomentum, topkCount, warmupSparsity } from "../lib/optim/dgc";
-import { initBackend, tryLoadTfjsNode } from "../lib/core/backend";
+import { initBackend } from "../lib/core/backend";
 import { kthLargestAbs, kthLargestAbsTopk, quickselectDescending } from "../lib/optim/topk";
 import { Momentum } from "../lib/optim/momentum";
 import { Rng } from "../lib/core/rng";
 import { tf, variableFrom } from "../lib/core/tf";
-import { assertClose, useBackend, values } from "./helpers";
+import { assertClose, backendsHere, useBackend, values } from "./helpers";
 
 before(useBackend);
 
@@ -26,9 +26,9 @@ test("Momentum: velocity = 0.9 v + g; param -= lr v (hand-computed)", () => {
   opt.dispose();
 });
 
-test("Momentum in JS arrays equals the tfjs-op formulation bit for bit over 25 steps, on every backend here, leaving no tensors", async () => {
+test("Momentum in JS arrays equals the tfjs-op formulation bit for bit over 25 steps, on every backend here, leaving no tensors", async (t) => {
   const home = tf.getBackend();
-  for (const backend of ["wasm", "cpu", ...(tryLoadTfjsNode() ? ["tensorflow"] : [])]) {
+  for (const backend of backendsHere(t)) {
     await initBackend(backend as "wasm");
     const before = tf.memory().numTensors;
     const rng = new Rng(5);

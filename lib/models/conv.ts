@@ -118,13 +118,13 @@ export const FIRST_ORDER_ROUTES: Record<string, { input: Route; filter: Route; l
 /**
  * ∂filter as a forward convolution, for backends with a fast Conv2D but no Conv2DBackpropFilter
  * (wasm: XNNPACK): ∂W[a, b, c, o] = Σ_{n,i,j} xp[n, s·i + a, s·j + b, c] · dz[n, i, j, o] is the
- * VALID convolution of xp with channels and batch swapped ([C, Hp, Wp, B]) by the filter dz
+ * VALID convolution of xp (x padded) with channels and batch swapped ([C, Hp, Wp, B]) by the filter dz
  * ([outH, outW, B, O]) dilated by the stride s; its [C, ·, ·, O] output, cut to k × k (a last
  * padded row the forward pass never read drops out), transposed to [k, k, C, O].
  */
-function filterGradByConv(xp: tf.Tensor, dz: tf.Tensor, k: number, stride: number): tf.Tensor {
-  const [C, O] = [xp.shape[3]!, dz.shape[3]!];
-  const out = tf.conv2d(tf.transpose(xp, [3, 1, 2, 0]) as tf.Tensor4D, tf.transpose(dz, [1, 2, 0, 3]) as tf.Tensor4D, 1, "valid", "NHWC", stride);
+function filterGradByConv(x: tf.Tensor, pad: number, dz: tf.Tensor, k: number, stride: number): tf.Tensor {
+  const [C, O] = [x.shape[3]!, dz.shape[3]!];
+  const out = tf.conv2d(padTransposed(x, pad), tf.transpose(dz, [1, 2, 0, 3]) as tf.Tensor4D, 1, "valid", "NHWC", stride);
   const cut = out.shape[1] === k && out.shape[2] === k ? out : tf.slice(out, [0, 0, 0, 0], [C, k, k, O]);
   return tf.transpose(cut, [1, 2, 0, 3]);
 }
@@ -149,20 +149,47 @@ function im2colTransposed(x: tf.Tensor, plan: Im2colPlan): tf.Tensor2D {
   return tf.tensor2d(out, [kkC, cols]);
 }
 
-/** The adjoint of im2col onto the unpadded x: dcols [B·outH·outW, k·k·C] → [B, H, W, C] (padding dropped). */
+/**
+ * The adjoint of im2col onto the unpadded x: dcols [B·outH·outW, k·k·C] → [B, H, W, C] (padding dropped).
+ * A column's C channels of one tap are contiguous on both sides, so it adds runs of C; each pixel
+ * still receives its terms in the order of the columns (the same sums, bit for bit, as entry by entry).
+ */
 function col2imUnpadded(dcols: tf.Tensor, plan: Im2colPlan, shape: [number, number, number, number]): tf.Tensor4D {
   const [B, H, W, C] = shape;
   const src = dcols.dataSync() as Float32Array;
   const nX = H * W * C;
   const out = new Float32Array(B * nX);
+  const { rawIndex, nCol } = plan;
   for (let b = 0, o = 0; b < B; b++) {
     const base = b * nX;
-    for (let j = 0; j < plan.nCol; j++, o++) {
-      const to = plan.rawIndex[j];
-      if (to >= 0) out[base + to] += src[o];
+    for (let j = 0; j < nCol; j += C, o += C) {
+      const to = rawIndex[j];
+      if (to < 0) continue;
+      const at = base + to;
+      for (let c = 0; c < C; c++) out[at + c] += src[o + c];
     }
   }
   return tf.tensor4d(out, shape);
+}
+
+/**
+ * x [B, H, W, C] zero-padded by `pad` and transposed to [C, H + 2·pad, W + 2·pad, B] in one JS pass:
+ * what `tf.transpose(tf.pad(x, …), [3, 1, 2, 0])` gives (data movement only, so the same values),
+ * without the two kernels (wasm's Pad was 8 % of a LeNet step).
+ */
+function padTransposed(x: tf.Tensor, pad: number): tf.Tensor4D {
+  const [B, H, W, C] = x.shape;
+  const src = x.dataSync() as Float32Array;
+  const [Hp, Wp] = [H + 2 * pad, W + 2 * pad];
+  const out = new Float32Array(C * Hp * Wp * B);
+  for (let b = 0; b < B; b++)
+    for (let i = 0; i < H; i++)
+      for (let j = 0; j < W; j++) {
+        const from = ((b * H + i) * W + j) * C;
+        const to = ((i + pad) * Wp + (j + pad)) * B + b;
+        for (let c = 0; c < C; c++) out[c * Hp * Wp * B + to] = src[from + c];
+      }
+  return tf.tensor4d(out, [C, Hp, Wp, B]);
 }
 
 function planFor(H: number, W: number, C: number, k: number, stride: number, pad: number): Im2colPlan {
@@ -205,7 +232,7 @@ export function conv2dFirstOrder(
         if (route.filter === "native") {
           dw = tf.engine().runKernel("Conv2DBackpropFilter", { x: tf.pad(xs, padding), dy: dz }, { strides: stride, pad: "valid", dataFormat: "NHWC", filterShape: [k, k, C, O] });
         } else if (route.filter === "conv") {
-          dw = filterGradByConv(tf.pad(xs, padding), dz, k, stride);
+          dw = filterGradByConv(xs, pad, dz, k, stride);
         } else {
           dw = tf.reshape(tf.matMul(im2colTransposed(xs, plan), tf.reshape(dz, [B * outH * outW, O]) as tf.Tensor2D), [k, k, C, O]);
         }

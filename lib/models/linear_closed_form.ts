@@ -24,7 +24,59 @@ function crossEntropy(params: readonly tf.Tensor[], x: tf.Tensor2D, labels: Int3
   for (let i = 0; i < B; i++) for (let j = 0; j < C; j++) db[j] += d[i * C + j];
   // ∂W = xᵀ·d with xᵀ as the left factor: XNNPACK (wasm) repacks the *right* factor of every
   // matMul, and a fresh batch on the right costs ~3× this transpose-then-multiply (measured).
-  return { loss, correct, grads: [tf.matMul(tf.transpose(x), tf.tensor2d(d, [B, C])), tf.tensor1d(db)] };
+  return { loss, correct, grads: [productWithSubnormals(tf.transpose(x) as tf.Tensor2D, d, B, C), tf.tensor1d(db)] };
+}
+
+const MIN_NORMAL = 1.1754943508222875e-38; // 2^-126, the smallest normal float32
+/** Below this a column of xᵀ·d is recomputed with d's subnormals (2^-90: far above what they can add). */
+const SMALL = 2 ** -90;
+
+/**
+ * xᵀ·d (xᵀ [P, B], d [B, C]) as the plain matMul computes it, without its cost on subnormals. When
+ * training saturates the softmax (DGC's Example 4: logits tens apart), ∂/∂logits = p/B has ~70
+ * subnormal float32 entries (|p/B| < 2^-126) in a batch of 640, and x86 computes every product
+ * with a subnormal operand in a slow microcode assist that wasm cannot turn off (no FTZ/DAZ):
+ * xᵀ·d took 2.5 ms instead of 0.15 ms. So the product runs on d with its subnormals zeroed. They
+ * add at most 64 × 2^-126 to an entry, which a float32 sum of magnitude above ~2^-100 rounds
+ * away; the columns where the zeroed product has an entry below 2^-90 (a sum that cancelled, or a
+ * class every row of the batch gives a tiny probability) are recomputed with the subnormals, so
+ * every entry is the plain product's (bitwise: every step of Examples 3 and 4 checked, and
+ * test/fastpath.test.ts).
+ */
+function productWithSubnormals(xt: tf.Tensor2D, d: Float32Array, B: number, C: number): tf.Tensor2D {
+  let flushed: Float32Array | undefined;
+  const hasSubnormal = new Uint8Array(C);
+  for (let i = 0; i < d.length; i++) {
+    const a = Math.abs(d[i]);
+    if (a < MIN_NORMAL && a !== 0) {
+      flushed ??= d.slice();
+      flushed[i] = 0;
+      hasSubnormal[i % C] = 1;
+    }
+  }
+  if (!flushed) return tf.matMul(xt, tf.tensor2d(d, [B, C]));
+  const fast = tf.matMul(xt, tf.tensor2d(flushed, [B, C])) as tf.Tensor2D;
+  const r = fast.dataSync() as Float32Array;
+  const P = xt.shape[0];
+  const redo: number[] = [];
+  for (let j = 0; j < C; j++) {
+    if (!hasSubnormal[j]) continue;
+    for (let i = 0; i < P; i++) {
+      if (Math.abs(r[i * C + j]) < SMALL) {
+        redo.push(j);
+        break;
+      }
+    }
+  }
+  if (redo.length === 0) return fast;
+  // the plain product of those columns, one matMul on d's columns `redo` (each entry's sum over the batch is the same)
+  const sub = new Float32Array(B * redo.length);
+  for (let k = 0; k < B; k++) for (let c = 0; c < redo.length; c++) sub[k * redo.length + c] = d[k * C + redo[c]];
+  const exact = tf.matMul(xt, tf.tensor2d(sub, [B, redo.length])).dataSync();
+  const out = r.slice();
+  for (let i = 0; i < P; i++) for (let c = 0; c < redo.length; c++) out[i * C + redo[c]] = exact[i * redo.length + c];
+  fast.dispose();
+  return tf.tensor2d(out, [P, C]);
 }
 
 /**
