@@ -35,6 +35,7 @@ import type { Rng } from "../core/rng";
 import { HISTORY_INVERSION, type FLAttack } from "./fl_config";
 import type { Watched } from "../threat/federated/simulation";
 import { awareAttack } from "../attack/aware";
+import { checkFedAvgApplicable, fedavgLabels, knowledgeLine, unrolledDelta, type FedAvgKnowledge } from "../attack/fedavg";
 import type { DefenseSpec } from "../threat/channel/defenses";
 
 export interface FLAttackOptions {
@@ -62,6 +63,8 @@ export interface FLAttackOptions {
    * off the upload's bias entries (label_counts.ts; exact scale only for a plain gradient upload).
    */
   publicLabelled?: PublicData;
+  /** FedAvg uploads: the attacker is granted the client's data order (default: it assumes index order). */
+  knowsOrder?: boolean;
 }
 
 export interface HistoryStep {
@@ -94,6 +97,8 @@ export interface FLAttackOutcome {
   seconds: number;
   /** B > 1: the reconstructions matched to the targets by optimal assignment (lib/metrics/match.ts). */
   matched?: MatchedMetrics;
+  /** FedAvg: exactly what the attacker was given about the local training (attack/fedavg.ts), and its one-line statement. */
+  fedavg?: { knowledge: Omit<FedAvgKnowledge, "order"> & { knowsOrder: boolean }; line: string };
 }
 
 const tensorsOf = (arrays: readonly Float32Array[], model: Model) => arrays.map((a, i) => tf.tensor(a, model.paramShapes[i] as number[]));
@@ -123,6 +128,12 @@ export function attackWatched(model: Model, watched: Watched, opts: FLAttackOpti
   const leaks = (p: number) => isRecovered(p, baselinePsnr);
   const params = tensorsOf(watched.models[0], model);
   const dummy = opts.rng.fork("dummy");
+  // FedAvg: the upload is Δ after E local steps; the attacker simulates them (attack/fedavg.ts)
+  const knowledge: FedAvgKnowledge | null = watched.local
+    ? { training: watched.local.training, n: B, loss: opts.victimLoss, order: opts.knowsOrder ? watched.local.schedule : null }
+    : null;
+  if (knowledge) checkFedAvgApplicable(opts.method, knowledge.training.steps);
+  const gradsOf = knowledge ? unrolledDelta(model, params, knowledge) : undefined;
   const spec: AttackSpec = {
     method: opts.method === "history" ? HISTORY_INVERSION : opts.method,
     optimizer: opts.optimizer, iterations: opts.iterations, lr: opts.lr, returnEvery: opts.returnEvery, windowSize: opts.windowSize,
@@ -133,10 +144,11 @@ export function attackWatched(model: Model, watched: Watched, opts: FLAttackOpti
   const invert = (observed: readonly Float32Array[], onSnapshot?: (r: AttackRecord) => void) => {
     const tensors = tensorsOf(observed, model);
     try {
-      const labels = B > 1 && opts.publicLabelled && opts.method !== "history"
-        ? labelRows(batchLabels(model, params, tensors, B, opts.victimLoss, { labelled: opts.publicLabelled, mean: opts.mean }).labels)
+      const prior = opts.publicLabelled ? { labelled: opts.publicLabelled, mean: opts.mean } : null;
+      const labels = B > 1 && prior && opts.method !== "history"
+        ? labelRows((knowledge ? fedavgLabels(model, params, tensors, knowledge, prior) : batchLabels(model, params, tensors, B, opts.victimLoss, prior)).labels)
         : undefined;
-      return runAttackMethod(spec, { model, params, observed: tensors, batch: B, rng: dummy, mean: opts.mean, labels }, (it, d, snap) => {
+      return runAttackMethod(spec, { model, params, observed: tensors, batch: B, rng: dummy, mean: opts.mean, labels, gradsOf }, (it, d, snap) => {
         if (snap && onSnapshot) {
           onSnapshot({
             iteration: it, distance: d, ...attackMetrics(snap.x, target.x, shape, snap.y, target.y),
@@ -183,6 +195,7 @@ export function attackWatched(model: Model, watched: Watched, opts: FLAttackOpti
       firstLeakRound: opts.method === "history" ? firstLeakRound : leaks(metrics.psnr) ? watched.round : null,
       seconds: (performance.now() - t0) / 1000,
       ...(B > 1 ? { matched: matchReconstructions(x, target.x, B, IMAGE_SIZE) } : {}),
+      ...(knowledge ? { fedavg: { knowledge: { training: knowledge.training, n: knowledge.n, loss: knowledge.loss, knowsOrder: knowledge.order !== null }, line: knowledgeLine(knowledge) } } : {}),
     };
   } finally {
     tf.dispose(params);

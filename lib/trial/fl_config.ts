@@ -9,6 +9,9 @@ import { ATTACK_METHODS, type AttackMethod } from "../attack/methods";
 import type { VictimLoss } from "../models/losses";
 import { DefenseError, parseDefenseArg, type DefenseSpec } from "../threat/channel/defenses";
 import type { SplitKind } from "../threat/federated/split";
+import { checkLocalTraining, MAX_LOCAL_STEPS, type LocalTraining } from "../threat/federated/local";
+import { checkFedAvgApplicable } from "../attack/fedavg";
+import { AttackSetupError } from "../attack/spec";
 
 /** The attack registry's methods (lib/attack/methods.ts) and the history attacker. */
 export const FL_ATTACKS: readonly FLAttack[] = [...ATTACK_METHODS, "history"];
@@ -31,6 +34,14 @@ export interface FLConfig extends Omit<DemoConfig, "attack_method"> {
   history_rounds: number;
   /** `NAME[:v]` (lib/optim/defenses.ts) every client sends through; null: the seed's use_dgc/sparsity. */
   defense: string | null;
+  /** FedAvg (local_steps > 1), the attacked client's round: images per local step; null: all its attack_batch_size images. */
+  local_batch: number | null;
+  /** FedAvg's local learning rate η; null: train_lr. */
+  local_lr: number | null;
+  /** FedAvg's local momentum μ (0: plain SGD). */
+  local_momentum: number;
+  /** FedAvg attacker: granted the order the client walked through its images (default: index order assumed). */
+  attack_knows_order: boolean;
 }
 
 export const FL_DEFAULTS: FLConfig = {
@@ -45,7 +56,17 @@ export const FL_DEFAULTS: FLConfig = {
   attack_method: "dlg",
   history_rounds: 10,
   defense: null,
+  local_batch: null,
+  local_lr: null,
+  local_momentum: 0.9,
+  attack_knows_order: false,
 };
+
+/** The attacked client's local training in a FedAvg run (local_steps > 1); null for FedSGD. */
+export function flLocalTraining(c: Pick<FLConfig, "local_steps" | "local_batch" | "local_lr" | "local_momentum" | "train_lr" | "attack_batch_size">): LocalTraining | null {
+  if (c.local_steps <= 1) return null;
+  return { steps: c.local_steps, batch: c.local_batch ?? c.attack_batch_size, lr: c.local_lr ?? c.train_lr, momentum: c.local_momentum };
+}
 
 /** dgc_demo's flags with no meaning here. */
 export const FL_UNUSED: readonly (keyof DemoConfig)[] = ["train_epoch"];
@@ -104,7 +125,10 @@ export function validateFLConfig(c: FLConfig): FLConfig {
   const n = SPLIT_SIZES.train;
   checkInt("clients", c.clients, 1, n, "every client needs an image of the training set");
   checkInt("rounds", c.rounds, 1);
-  checkInt("local_steps", c.local_steps, 1);
+  checkInt("local_steps", c.local_steps, 1, MAX_LOCAL_STEPS);
+  if (c.local_batch !== null) checkInt("local_batch", c.local_batch, 1);
+  check(c.local_lr === null || (Number.isFinite(c.local_lr) && c.local_lr > 0), `--local_lr must be a finite number > 0, got ${c.local_lr}`);
+  check(Number.isFinite(c.local_momentum) && c.local_momentum >= 0 && c.local_momentum < 1, `--local_momentum must be in [0, 1), got ${c.local_momentum}`);
   check(c.split === "iid" || c.split === "dirichlet", `--split must be iid or dirichlet, got ${c.split}`);
   check(Number.isFinite(c.alpha) && c.alpha > 0, `--alpha must be a finite number > 0, got ${c.alpha}`);
   checkInt("attack_round", c.attack_round, 0);
@@ -116,7 +140,15 @@ export function validateFLConfig(c: FLConfig): FLConfig {
   check((FL_ATTACKS as readonly string[]).includes(c.attack_method), `--attack_method must be one of ${FL_ATTACKS.join(", ")}, got ${c.attack_method}`);
   if (c.dlg_attack) {
     check(c.attack_round < c.rounds, `--attack_round must be below --rounds (${c.rounds}), got ${c.attack_round}`);
-    check(c.local_steps === 1, `--dlg_attack needs FedSGD (--local_steps 1): a FedAvg upload is a weight delta of several steps`);
+    const local = flLocalTraining(c);
+    // FedAvg: E steps of b of the client's n = attack_batch_size images; the analytic attack reads one gradient only
+    if (local) checkLocalTraining(local, c.attack_batch_size);
+    try {
+      checkFedAvgApplicable(c.attack_method, c.local_steps);
+    } catch (e) {
+      if (e instanceof AttackSetupError) throw new ConfigError(e.message);
+      throw e;
+    }
     // the victim's batch comes from its own shard: never cut it silently (a Dirichlet shard's size is checked when dealt, simulation.ts)
     const shard = Math.floor(n / c.clients);
     if (c.split === "iid") checkInt("attack_batch_size", c.attack_batch_size, 1, shard, `a client's share of the training set with --clients ${c.clients}`);
