@@ -22,7 +22,7 @@ import { parameterGradients, oneHot, victimLoss } from "../lib/models/losses";
 import type { Model } from "../lib/models/model";
 import { l2Distance, cosineDistance } from "../lib/attack/objectives";
 import { inversionObjective } from "../lib/attack/invert";
-import { checkFedAvgApplicable, deltaScale, fedavgLabels, unrolledDelta, type FedAvgKnowledge } from "../lib/attack/fedavg";
+import { checkFedAvgApplicable, deltaScale, fedavgAttackInput, fedavgLabels, unrolledDelta, type FedAvgKnowledge } from "../lib/attack/fedavg";
 import { AttackSetupError } from "../lib/attack/spec";
 import { checkLocalTraining, localSchedule, localUpdate, stepWeights, type LocalTraining } from "../lib/threat/federated/local";
 import { clientOptimizer } from "../lib/threat/federated/defense";
@@ -134,7 +134,12 @@ for (const [name, make] of MODELS) {
     const fedavgL2 = inversionObjective(model, params, upload, ys, { ...settings, tvWeight: 0, distance: "l2sum" }, undefined, unrolledDelta(model, params, k))(dummy).dataSync()[0];
     const fedsgdL2 = inversionObjective(model, params, scaled, ys, { ...settings, tvWeight: 0, distance: "l2sum" })(dummy).dataSync()[0];
     assert.ok(Math.abs(fedavgL2 - t.lr ** 2 * fedsgdL2) <= 1e-4 * fedavgL2, `l2: ${fedavgL2} vs η²·${fedsgdL2}`);
-    tf.dispose([xs, ys, dummy, ga, gb, ...params, ...delta, ...grads, ...upload, ...scaled]);
+    // the attack's input at one gradient's scale: Δ/η is the gradient, and so is the simulation's
+    const fa = fedavgAttackInput(model, params, upload, k);
+    assert.equal(fa.scale, t.lr);
+    const simScaled = fa.gradsOf(xs, ys);
+    assert.ok(relErr(read(fa.observed), read(grads)) < 1e-5 && relErr(read(simScaled), read(grads)) < 1e-5, "Δ/η is not the gradient");
+    tf.dispose([xs, ys, dummy, ga, gb, ...params, ...delta, ...grads, ...upload, ...scaled, ...fa.observed, ...simScaled]);
   });
 
   test(`${name}: ∂D/∂x' through two unrolled steps matches finite differences; cutting the path through the moved weights does not`, () => {

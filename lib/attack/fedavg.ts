@@ -157,6 +157,24 @@ export function fedavgLabels(model: Model, params: readonly tf.Tensor[], observe
   return { counts, labels: countsToLabels(counts), biasSent };
 }
 
+/**
+ * The attack's input for a FedAvg upload: the observed Δ and the simulation Δ', both divided by
+ * η Σ_s c_s w_s (deltaScale), i.e. brought back to one gradient's scale. Nothing changes for a
+ * scale-free distance (cosine) or for the mask (zeros stay zeros), but the L2 objective is no longer
+ * η²-small: L-BFGS's tolerances are absolute (|Δf| < 1e-9 ends a step), and on the raw delta at
+ * η = 0.1 it stopped after a few steps (LeNet, E = 2 and 5: 20 dB where the same attack on a
+ * gradient reached 54). The caller owns the returned `observed`.
+ */
+export function fedavgAttackInput(model: Model, params: readonly tf.Tensor[], observed: readonly tf.Tensor[], k: FedAvgKnowledge): { observed: tf.Tensor[]; gradsOf: (x: tf.Tensor, y: tf.Tensor) => tf.Tensor[]; scale: number } {
+  const scale = deltaScale(k);
+  const sim = unrolledDelta(model, params, k);
+  return {
+    observed: tf.tidy(() => observed.map((o) => tf.div(o, scale))),
+    gradsOf: (x, y) => sim(x, y).map((d) => tf.div(d, scale)),
+    scale,
+  };
+}
+
 /** Throws AttackSetupError when the method cannot apply to a FedAvg delta of E steps. */
 export function checkFedAvgApplicable(method: AttackMethod | "history", steps: number): void {
   if (method === "analytic" && steps > 1) {

@@ -35,7 +35,7 @@ import type { Rng } from "../core/rng";
 import { HISTORY_INVERSION, type FLAttack } from "./fl_config";
 import type { Watched } from "../threat/federated/simulation";
 import { awareAttack } from "../attack/aware";
-import { checkFedAvgApplicable, fedavgLabels, knowledgeLine, unrolledDelta, type FedAvgKnowledge } from "../attack/fedavg";
+import { checkFedAvgApplicable, fedavgAttackInput, fedavgLabels, knowledgeLine, type FedAvgKnowledge } from "../attack/fedavg";
 import type { DefenseSpec } from "../threat/channel/defenses";
 
 export interface FLAttackOptions {
@@ -133,7 +133,6 @@ export function attackWatched(model: Model, watched: Watched, opts: FLAttackOpti
     ? { training: watched.local.training, n: B, loss: opts.victimLoss, order: opts.knowsOrder ? watched.local.schedule : null }
     : null;
   if (knowledge) checkFedAvgApplicable(opts.method, knowledge.training.steps);
-  const gradsOf = knowledge ? unrolledDelta(model, params, knowledge) : undefined;
   const spec: AttackSpec = {
     method: opts.method === "history" ? HISTORY_INVERSION : opts.method,
     optimizer: opts.optimizer, iterations: opts.iterations, lr: opts.lr, returnEvery: opts.returnEvery, windowSize: opts.windowSize,
@@ -142,12 +141,20 @@ export function attackWatched(model: Model, watched: Watched, opts: FLAttackOpti
     ...(opts.method === "history" ? { recipe: { distance: "cosine" as const } } : opts.method === "adaptive" && opts.defense ? { recipe: awareRecipe(opts.defense) } : {}),
   };
   const invert = (observed: readonly Float32Array[], onSnapshot?: (r: AttackRecord) => void) => {
-    const tensors = tensorsOf(observed, model);
+    const raw = tensorsOf(observed, model);
+    let tensors = raw;
     try {
       const prior = opts.publicLabelled ? { labelled: opts.publicLabelled, mean: opts.mean } : null;
       const labels = B > 1 && prior && opts.method !== "history"
-        ? labelRows((knowledge ? fedavgLabels(model, params, tensors, knowledge, prior) : batchLabels(model, params, tensors, B, opts.victimLoss, prior)).labels)
+        ? labelRows((knowledge ? fedavgLabels(model, params, raw, knowledge, prior) : batchLabels(model, params, raw, B, opts.victimLoss, prior)).labels)
         : undefined;
+      // FedAvg: Δ and the simulated Δ' at one gradient's scale (fedavgAttackInput)
+      const fa = knowledge ? fedavgAttackInput(model, params, raw, knowledge) : null;
+      if (fa) {
+        tf.dispose(raw);
+        tensors = fa.observed;
+      }
+      const gradsOf = fa?.gradsOf;
       return runAttackMethod(spec, { model, params, observed: tensors, batch: B, rng: dummy, mean: opts.mean, labels, gradsOf }, (it, d, snap) => {
         if (snap && onSnapshot) {
           onSnapshot({
