@@ -22,7 +22,7 @@ import { parameterGradients, oneHot, victimLoss } from "../lib/models/losses";
 import type { Model } from "../lib/models/model";
 import { l2Distance, cosineDistance } from "../lib/attack/objectives";
 import { inversionObjective } from "../lib/attack/invert";
-import { checkFedAvgApplicable, deltaScale, fedavgAttackInput, fedavgLabels, unrolledDelta, type FedAvgKnowledge } from "../lib/attack/fedavg";
+import { attackerSchedule, checkFedAvgApplicable, deltaScale, fedavgAttackInput, knowledgeLine, fedavgLabels, unrolledDelta, type FedAvgKnowledge } from "../lib/attack/fedavg";
 import { AttackSetupError } from "../lib/attack/spec";
 import { checkLocalTraining, localSchedule, localUpdate, stepWeights, type LocalTraining } from "../lib/threat/federated/local";
 import { clientOptimizer } from "../lib/threat/federated/defense";
@@ -218,6 +218,17 @@ test("labels from a delta: iDLG's sign rule for n = 1, the count rule scaled bac
   assert.equal(Array.from(db).findIndex((v) => v < 0), 4);
   assert.equal(Array.from(db).filter((v) => v < 0).length, 1);
   tf.dispose([...params, ...delta, ...one]);
+});
+
+test("what the attacker knows is stated: the order only when granted", () => {
+  const training: LocalTraining = { steps: 4, batch: 2, lr: 0.1, momentum: 0 };
+  const order = localSchedule(3, 2, 4, new Rng(1).fork("order"));
+  assert.equal(knowledgeLine({ training, n: 3, loss: "ce", order: null }), "FedAvg attacker knows η = 0.1, μ = 0, E = 4, b = 2, n = 3, loss ce, θ_0; data order not known (index order assumed)");
+  assert.match(knowledgeLine({ training, n: 3, loss: "ce", order }), /data order granted$/);
+  // without the order it simulates index order every epoch; with it, the client's
+  assert.deepEqual(attackerSchedule({ training, n: 3, loss: "ce", order: null }).map((s) => Array.from(s)), [[0, 1], [2], [0, 1], [2]]);
+  assert.deepEqual(attackerSchedule({ training, n: 3, loss: "ce", order }), order);
+  assert.throws(() => attackerSchedule({ training, n: 3, loss: "ce", order: order.slice(1) }), AttackSetupError);
 });
 
 test("bad input: E, b out of range, b > n, analytic on a delta of E > 1 steps", () => {
