@@ -29,6 +29,8 @@ import { clientOptimizer } from "../lib/threat/federated/defense";
 import type { DefenseSpec } from "../lib/threat/channel/defenses";
 import { ConfigError } from "../lib/core/errors";
 import { useBackend } from "./helpers";
+import { runFederated } from "../lib/threat/federated/simulation";
+import type { MnistSplit } from "../lib/data/mnist";
 
 before(useBackend);
 
@@ -218,6 +220,28 @@ test("labels from a delta: iDLG's sign rule for n = 1, the count rule scaled bac
   assert.equal(Array.from(db).findIndex((v) => v < 0), 4);
   assert.equal(Array.from(db).filter((v) => v < 0).length, 1);
   tf.dispose([...params, ...delta, ...one]);
+});
+
+test("in the simulation, at a later round under DGC: the victim's FedAvg upload is the attacker's simulation of its images, through the client's DGC state", () => {
+  const model = linearModel();
+  const rng = new Rng(3);
+  const N = 400;
+  const data: MnistSplit = { split: "train", n: N, images: rng.uniformArray(N * 784, -1, 1), labels: Uint8Array.from({ length: N }, (_, i) => i % 10) };
+  const params = model.init(rng.fork("init")).map((p) => tf.variable(p));
+  const local: LocalTraining = { steps: 4, batch: 2, lr: 0.05, momentum: 0.9 };
+  const watch = { client: 1, round: 2, batchSize: 3, loss: "ce" as const, historyRounds: 0, local };
+  const res = runFederated(model, params, data, { clients: 2, rounds: 3, localSteps: 4, split: "iid", alpha: 1, batchSize: 16, lr: 0.05, useDgc: true, sparsity: 0.9, watch }, rng);
+  const w = res.watched!;
+  assert.equal(w.target.size, 3);
+  assert.equal(w.local!.schedule.length, 4);
+  const theta = w.models[0].map((a, i) => tf.tensor(a, model.paramShapes[i] as number[]));
+  const k: FedAvgKnowledge = { training: local, n: 3, loss: "ce", order: w.local!.schedule };
+  const sim = read(tf.tidy(() => unrolledDelta(model, theta, k)(tf.tensor2d(w.target.x, [3, 784]), oneHot(w.target.y, 10))));
+  // the victim's Δ (its upload also carries DGC's residual from rounds 0–1, which the attacker is not given)
+  assert.ok(relErr(sim, w.fullGradient) < 2e-5, `simulated Δ off the victim's by ${relErr(sim, w.fullGradient)}`);
+  const sentCount = w.uploads[0].reduce((a, u) => a + u.reduce((c, v) => c + (v !== 0 ? 1 : 0), 0), 0);
+  assert.ok(sentCount > 0 && sentCount < 0.2 * 7850, `${sentCount} values sent`);
+  tf.dispose([...params, ...theta]);
 });
 
 test("what the attacker knows is stated: the order only when granted", () => {
