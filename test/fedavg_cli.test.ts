@@ -34,6 +34,7 @@ test("fl: bad FedAvg input is one line, exit 2, nothing written", () => {
     [[...attack, "--local_steps", "3", "--local_batch", "4", "--attack_batch_size", "2"], /--local_batch 4 is more than the client's 2 images/],
     [[...attack, "--local_steps", "3", "--local_lr", "0"], /--local_lr/],
     [[...attack, "--local_steps", "3", "--local_momentum", "1"], /--local_momentum/],
+    [[...attack, "--local_batch", "1"], /--local_batch and --local_lr apply to FedAvg/],
     [[...attack, "--local_steps", "3", "--attack_method", "analytic"], /analytic reads one gradient; a FedAvg delta of 3 local steps/],
   ] as [string[], RegExp][]) {
     const out = join(dir, "out");

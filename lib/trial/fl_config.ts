@@ -129,6 +129,7 @@ export function validateFLConfig(c: FLConfig): FLConfig {
   if (c.local_batch !== null) checkInt("local_batch", c.local_batch, 1);
   check(c.local_lr === null || (Number.isFinite(c.local_lr) && c.local_lr > 0), `--local_lr must be a finite number > 0, got ${c.local_lr}`);
   check(Number.isFinite(c.local_momentum) && c.local_momentum >= 0 && c.local_momentum < 1, `--local_momentum must be in [0, 1), got ${c.local_momentum}`);
+  check(c.local_steps > 1 || (c.local_batch === null && c.local_lr === null), `--local_batch and --local_lr apply to FedAvg (--local_steps > 1); with --local_steps 1 the client sends one gradient`);
   check(c.split === "iid" || c.split === "dirichlet", `--split must be iid or dirichlet, got ${c.split}`);
   check(Number.isFinite(c.alpha) && c.alpha > 0, `--alpha must be a finite number > 0, got ${c.alpha}`);
   checkInt("attack_round", c.attack_round, 0);
