@@ -14,6 +14,10 @@
  *     so far. Later batches of the same client land in A_h too: they are the noise this attacker
  *     has to live with. It reports the first h whose reconstruction leaks.
  *
+ * FedAvg (the watched upload is a delta of E local steps): every method but analytic runs on it through the
+ * FedAvg attacker's simulation of the client's steps (lib/attack/fedavg.ts), which knows η, μ, E, b, n and
+ * the loss, and the client's data order only with `knowsOrder`.
+ *
  * "Recovered" (the project's rule): PSNR at least 3 dB above the training set's mean image.
  */
 import { tf } from "../core/tf";

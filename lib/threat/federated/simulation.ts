@@ -15,7 +15,8 @@
  *
  * The server may watch one client (`watch`): from round R it keeps that client's uploads and the
  * models it broadcast (as Float32Arrays), for the attacks of attack.ts. In round R the watched
- * client uses `batchSize` images and back-propagates `loss` (the attacked step, as in dgc_demo).
+ * client uses `batchSize` images and back-propagates `loss` (the attacked step, as in dgc_demo); under
+ * FedAvg it trains those n images locally as `watch.local` says (local.ts) and uploads that Δ.
  */
 import { tf } from "../../core/tf";
 import type { Batch } from "../../data/batcher";
