@@ -76,6 +76,7 @@ async function main(): Promise<void> {
   for (const h of a.history) {
     console.log(`history: rounds ${w.round}..${w.round + h.h}, ${h.received} values received, psnr ${h.psnr === null ? "- (nothing sent)" : pyFloat(h.psnr)}${h.recovered ? " (recovered)" : ""}`);
   }
+  if (a.fedavg) console.log(a.fedavg.line);
   console.log(
     `attack ${a.method} on client ${w.client}, round ${w.round}: data_mse_loss = ${pyFloat(a.metrics.mse)}, data_psnr = ${pyFloat(a.metrics.psnr)}, data_ssim = ${pyFloat(a.metrics.ssim)}, labels_acc = ${pyFloat(a.metrics.labelAcc)}; mean image ${pyFloat(a.baselinePsnr)} dB; ${a.recovered ? "recovered" : "not recovered"}` +
       (a.method === "history" ? `; first leak: ${a.firstLeakRound === null ? `none by round ${w.round + w.uploads.length - 1}` : `round ${a.firstLeakRound}`}` : ""),

@@ -4,13 +4,13 @@
  * name (e.g. --victim_loss, --attack_method) is kept as dgc_demo defines it.
  */
 import { InvalidArgumentError, Option, type Command } from "commander";
-import { buildCommand, parseCommand, parseFloatPy, parseInt10, UsageError } from "./args";
+import { buildCommand, parseBool, parseCommand, parseFloatPy, parseInt10, UsageError } from "./args";
 import { FL_ATTACKS, FL_DEFAULTS, FL_UNUSED, resolveFLDefaults, validateFLConfig, type FLConfig } from "../lib/trial/fl_config";
 import { withDefense } from "../lib/trial/demo_config";
 import { INT_FIELDS } from "../lib/trial/demo_config";
 import { pyNamespace, type PyValue } from "../lib/io/pyfmt";
 
-const FL_INT_FIELDS = new Set(["clients", "rounds", "local_steps", "attack_round", "victim_client", "history_rounds"]);
+const FL_INT_FIELDS = new Set(["clients", "rounds", "local_steps", "local_batch", "attack_round", "victim_client", "history_rounds"]);
 
 function oneOf<T extends string>(values: readonly T[]) {
   return (s: string): T => {
@@ -35,6 +35,10 @@ export function buildFLCommand(): Command {
     new Option("--clients <int>", "number of clients K").argParser(parseInt10).default(d.clients),
     new Option("--rounds <int>", "communication rounds").argParser(parseInt10).default(d.rounds),
     new Option("--local_steps <int>", "local steps per round: 1 is FedSGD, E > 1 FedAvg").argParser(parseInt10).default(d.local_steps),
+    new Option("--local_batch <int>", "FedAvg: images per local step of the attacked client (default: all its --attack_batch_size images)").argParser(parseInt10),
+    new Option("--local_lr <float>", "FedAvg: the local learning rate η (default: --train_lr)").argParser(parseFloatPy),
+    new Option("--local_momentum <float>", "FedAvg: the local momentum μ, 0 for plain SGD").argParser(parseFloatPy).default(d.local_momentum),
+    new Option("--attack_knows_order <bool>", "FedAvg: the attacker is granted the order the client walked through its images").argParser(parseBool).default(d.attack_knows_order),
     new Option("--split <kind>", "how the training set is dealt: iid or dirichlet").argParser(oneOf(["iid", "dirichlet"] as const)).default(d.split),
     new Option("--alpha <float>", "Dirichlet concentration (--split dirichlet)").argParser(parseFloatPy).default(d.alpha),
     new Option("--attack_round <int>", "the round whose upload is attacked (with --dlg_attack True)").argParser(parseInt10).default(d.attack_round),
@@ -61,7 +65,7 @@ export function parseFLArgs(argv: string[]): FLConfig | null {
   if (o === null) return null;
   const given = (k: string) => (cmd.getOptionValueSource(k) === "default" ? undefined : o[k]);
   try {
-    const c = withDefense({ ...FL_DEFAULTS, ...o, seed: o.seed ?? null, data_dir: o.data_dir ?? null, defense: o.defense ?? null, attack_optimizer: o.attack_optimizer ?? FL_DEFAULTS.attack_optimizer } as FLConfig, { use_dgc: given("use_dgc"), sparsity: given("sparsity") });
+    const c = withDefense({ ...FL_DEFAULTS, ...o, seed: o.seed ?? null, data_dir: o.data_dir ?? null, defense: o.defense ?? null, local_batch: o.local_batch ?? null, local_lr: o.local_lr ?? null, attack_optimizer: o.attack_optimizer ?? FL_DEFAULTS.attack_optimizer } as FLConfig, { use_dgc: given("use_dgc"), sparsity: given("sparsity") });
     return validateFLConfig(resolveFLDefaults(c, { attack_optimizer: o.attack_optimizer, attack_lr: given("attack_lr"), victim_loss: given("victim_loss") }));
   } catch (e) {
     throw new UsageError((e as Error).message);

@@ -167,7 +167,7 @@ test("fl: one line per round with test accuracy and bytes; bad values exit 2 wit
   for (const bad of [
     ["--clients", "0"], ["--rounds", "0"], ["--local_steps", "0"], ["--split", "zipf"], ["--alpha", "0"],
     ["--victim_client", "3", "--clients", "3"], ["--dlg_attack", "True", "--attack_round", "5", "--rounds", "5"],
-    ["--dlg_attack", "True", "--local_steps", "2"], ["--attack_method", "magic"], ["--train_epoch", "2"], ["--sparsity", "1"],
+    ["--dlg_attack", "True", "--local_steps", "2", "--local_batch", "2"], ["--attack_method", "magic"], ["--train_epoch", "2"], ["--sparsity", "1"],
   ]) {
     const b = runCli("fl", [...bad, "--result_dir", join(dir, "out")]);
     assert.equal(b.status, 2, `${bad.join(" ")}: ${b.stderr}`);

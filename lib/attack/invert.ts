@@ -75,8 +75,10 @@ export function inversionObjective(
   labels: tf.Tensor,
   settings: Pick<InversionSettings, "victimLoss" | "distance" | "tvWeight" | "clipNorm">,
   mask?: ReturnType<typeof transmittedMask>,
+  /** What the attacker assumes was uploaded, as a function of (x', y); default the parameter gradient. */
+  simulate?: (x: tf.Tensor, y: tf.Tensor) => tf.Tensor[],
 ): (x: tf.Tensor) => tf.Scalar {
-  const gradsOf = parameterGradients(model, params, settings.victimLoss);
+  const gradsOf = simulate ?? parameterGradients(model, params, settings.victimLoss);
   const distance = settings.distance === "cosine" ? cosineDistance : settings.distance === "l2sum" ? l2Sum : l2Distance;
   const { clipNorm } = settings;
   return (x) => {

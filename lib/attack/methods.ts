@@ -113,7 +113,7 @@ export function runAttackMethod(spec: AttackSpec, input: AttackInput, onIteratio
   if (spec.method === "dlg" && spec.optimizer === "lbfgs" && recipe.labelStart === "noise") return paperLbfgsDlg(spec, input, onIteration);
   const { batch: B } = input;
   const guess = attackGuess(spec, input.observed);
-  if (spec.method === "dlg" && spec.optimizer === "gd" && spec.victimLoss === "sse" && !spec.recipe) {
+  if (spec.method === "dlg" && spec.optimizer === "gd" && spec.victimLoss === "sse" && !spec.recipe && !input.gradsOf) {
     const r = dlgAttack(input.model, input.params, input.observed, B, {
       iterations: spec.iterations, lr: spec.lr, returnEvery: spec.returnEvery, windowSize: spec.windowSize,
       labelStart: input.labels ?? initialLabels(spec.labelInit, B, guess), rng: input.rng,
@@ -138,7 +138,7 @@ function buildObjective(spec: AttackSpec, recipe: AttackRecipe, input: AttackInp
   const { model, params, observed, batch: B } = input;
   if (recipe.optimizeLabel) {
     if (recipe.distance === "cosine" || recipe.masked) throw new AttackSetupError("an attack that optimizes the label takes the unmasked l2 or l2sum distance");
-    const d = dlgObjective(model, params, observed, spec.victimLoss, recipe.distance);
+    const d = dlgObjective(model, params, observed, spec.victimLoss, recipe.distance, input.gradsOf);
     const f = (xs: tf.Tensor[]) => {
       const base = d(xs[0], xs[1]);
       return (recipe.tvWeight > 0 ? tf.add(base, tf.mul(totalVariation(xs[0]), recipe.tvWeight)) : base) as tf.Scalar;
@@ -147,7 +147,7 @@ function buildObjective(spec: AttackSpec, recipe: AttackRecipe, input: AttackInp
   }
   const labels = tf.tensor2d(labelRows, [B, NUM_CLASSES]);
   const mask = recipe.masked ? transmittedMask(observed) : undefined;
-  const g = inversionObjective(model, params, observed, labels, { ...recipe, victimLoss: spec.victimLoss }, mask);
+  const g = inversionObjective(model, params, observed, labels, { ...recipe, victimLoss: spec.victimLoss }, mask, input.gradsOf);
   return { f: (xs: tf.Tensor[]) => g(xs[0]), dispose: () => tf.dispose([labels, ...(mask ?? []).map((m) => m.mask)]) };
 }
 

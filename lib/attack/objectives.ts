@@ -89,8 +89,12 @@ function softmax(y: tf.Tensor): tf.Tensor {
  * DLG's objective D(x', y') under the given victim loss (ce: the dummy label goes through softmax),
  * with the seed's per-tensor mean ("l2") or the papers' plain sum ("l2sum").
  */
-export function dlgObjective(model: Model, params: readonly tf.Tensor[], observed: readonly tf.Tensor[], loss: VictimLoss, distance: "l2" | "l2sum" = "l2") {
-  const gradsOf = parameterGradients(model, params, loss);
+export function dlgObjective(
+  model: Model, params: readonly tf.Tensor[], observed: readonly tf.Tensor[], loss: VictimLoss, distance: "l2" | "l2sum" = "l2",
+  /** The dummy's gradient as the victim computed it, when not one plain gradient (FedAvg: attack/fedavg.ts's unrolled steps). */
+  simulate?: (x: tf.Tensor, y: tf.Tensor) => tf.Tensor[],
+) {
+  const gradsOf = simulate ?? parameterGradients(model, params, loss);
   return (x: tf.Tensor, y: tf.Tensor): tf.Scalar =>
     l2Distance(gradsOf(x, loss === "ce" ? softmax(y) : y), observed, undefined, distance === "l2sum" ? "sum" : "mean");
 }

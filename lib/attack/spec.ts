@@ -93,6 +93,12 @@ export interface AttackInput {
    * one guess every sample otherwise gets.
    */
   labels?: Float32Array;
+  /**
+   * What the attacker assumes the client computed from (x', y') and uploaded, kept on the tape; by
+   * default the parameter gradient ∂loss/∂θ (FedSGD). FedAvg: the unrolled local steps' delta
+   * (fedavg.ts `unrolledDelta`). Not with dlg + gd's closed-form path (it is skipped when given).
+   */
+  gradsOf?: (x: tf.Tensor, y: tf.Tensor) => tf.Tensor[];
 }
 
 export interface AttackOutput {

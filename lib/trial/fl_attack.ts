@@ -14,6 +14,10 @@
  *     so far. Later batches of the same client land in A_h too: they are the noise this attacker
  *     has to live with. It reports the first h whose reconstruction leaks.
  *
+ * FedAvg (the watched upload is a delta of E local steps): every method but analytic runs on it through the
+ * FedAvg attacker's simulation of the client's steps (lib/attack/fedavg.ts), which knows η, μ, E, b, n and
+ * the loss, and the client's data order only with `knowsOrder`.
+ *
  * "Recovered" (the project's rule): PSNR at least 3 dB above the training set's mean image.
  */
 import { tf } from "../core/tf";
@@ -26,7 +30,7 @@ import type { VictimLoss } from "../models/losses";
 import { attackMetrics, type AttackMetrics } from "../metrics/attack";
 import { matchReconstructions, type MatchedMetrics } from "../metrics/match";
 import { psnr } from "../metrics/image";
-import type { PublicData } from "../attack/label_counts";
+import { labelRows, type PublicData } from "../attack/label_counts";
 import type { AttackRecord } from "./demo";
 import { isRecovered } from "../metrics/readings";
 import type { LabelInit, LabelRule } from "./demo_config";
@@ -35,6 +39,7 @@ import type { Rng } from "../core/rng";
 import { HISTORY_INVERSION, type FLAttack } from "./fl_config";
 import type { Watched } from "../threat/federated/simulation";
 import { awareAttack } from "../attack/aware";
+import { checkFedAvgApplicable, fedavgAttackInput, fedavgLabels, knowledgeLine, type FedAvgKnowledge } from "../attack/fedavg";
 import type { DefenseSpec } from "../threat/channel/defenses";
 
 export interface FLAttackOptions {
@@ -64,6 +69,8 @@ export interface FLAttackOptions {
   publicLabelled?: PublicData;
   /** History attacker: each h as it is tried (progress). */
   onHistoryStep?: (step: HistoryStep) => void;
+  /** FedAvg uploads: the attacker is granted the client's data order (default: it assumes index order). */
+  knowsOrder?: boolean;
 }
 
 export interface HistoryStep {
@@ -96,6 +103,8 @@ export interface FLAttackOutcome {
   seconds: number;
   /** B > 1: the reconstructions matched to the targets by optimal assignment (lib/metrics/match.ts). */
   matched?: MatchedMetrics;
+  /** FedAvg: exactly what the attacker was given about the local training (attack/fedavg.ts), and its one-line statement. */
+  fedavg?: { knowledge: Omit<FedAvgKnowledge, "order"> & { knowsOrder: boolean }; line: string };
 }
 
 const tensorsOf = (arrays: readonly Float32Array[], model: Model) => arrays.map((a, i) => tf.tensor(a, model.paramShapes[i] as number[]));
@@ -125,6 +134,11 @@ export function attackWatched(model: Model, watched: Watched, opts: FLAttackOpti
   const leaks = (p: number) => isRecovered(p, baselinePsnr);
   const params = tensorsOf(watched.models[0], model);
   const dummy = opts.rng.fork("dummy");
+  // FedAvg: the upload is Δ after E local steps; the attacker simulates them (attack/fedavg.ts)
+  const knowledge: FedAvgKnowledge | null = watched.local
+    ? { training: watched.local.training, n: B, loss: opts.victimLoss, order: opts.knowsOrder ? watched.local.schedule : null }
+    : null;
+  if (knowledge) checkFedAvgApplicable(opts.method, knowledge.training.steps);
   const spec: AttackSpec = {
     method: opts.method === "history" ? HISTORY_INVERSION : opts.method,
     optimizer: opts.optimizer, iterations: opts.iterations, lr: opts.lr, returnEvery: opts.returnEvery, windowSize: opts.windowSize,
@@ -139,10 +153,22 @@ export function attackWatched(model: Model, watched: Watched, opts: FLAttackOpti
     describe: `${model.kind}, client ${watched.client}'s upload of round ${watched.round}`,
   };
   const invert = (observed: readonly Float32Array[], onSnapshot?: (r: AttackRecord) => void) => {
-    const tensors = tensorsOf(observed, model);
+    const raw = tensorsOf(observed, model);
+    let tensors = raw;
     try {
       const sent = { sent: observed.map((t) => t.reduce((a, v) => a + (v !== 0 ? 1 : 0), 0)), total: observed.map((t) => t.length) };
-      const r = attackObservation({ model, params, target, observed: tensors, sent }, spec, view, { onIteration: (_it, _d, rec) => rec && onSnapshot?.(rec) });
+      // labels of a batch: FedAvg reads the counts off Δ along the client's path, FedSGD off one gradient (label_counts.ts)
+      const prior = opts.publicLabelled ? { labelled: opts.publicLabelled, mean: opts.mean } : null;
+      const labels = knowledge && B > 1 && prior && opts.method !== "history" ? labelRows(fedavgLabels(model, params, raw, knowledge, prior).labels) : undefined;
+      // FedAvg: Δ and the simulated Δ' at one gradient's scale (fedavgAttackInput)
+      const fa = knowledge ? fedavgAttackInput(model, params, raw, knowledge) : null;
+      if (fa) {
+        tf.dispose(raw);
+        tensors = fa.observed;
+      }
+      const r = attackObservation({ model, params, target, observed: tensors, sent }, spec, { ...view, ...(knowledge ? { batchPrior: undefined, labels, gradsOf: fa?.gradsOf } : {}) }, {
+        onIteration: (_it, _d, rec) => rec && onSnapshot?.(rec),
+      });
       return { x: r.reconstruction, y: r.dummyY, guess: r.guess };
     } finally {
       tf.dispose(tensors);
@@ -185,6 +211,7 @@ export function attackWatched(model: Model, watched: Watched, opts: FLAttackOpti
       firstLeakRound: opts.method === "history" ? firstLeakRound : leaks(metrics.psnr) ? watched.round : null,
       seconds: (performance.now() - t0) / 1000,
       ...(B > 1 ? { matched: matchReconstructions(x, target.x, B, IMAGE_SIZE) } : {}),
+      ...(knowledge ? { fedavg: { knowledge: { training: knowledge.training, n: knowledge.n, loss: knowledge.loss, knowsOrder: knowledge.order !== null }, line: knowledgeLine(knowledge) } } : {}),
     };
   } finally {
     tf.dispose(params);

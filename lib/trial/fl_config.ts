@@ -3,11 +3,14 @@
  * train_epoch: rounds replace epochs) plus the federated ones, with defaults and validation.
  */
 import { DEFAULTS, resolveAttackDefaults, validateConfig, type DemoConfig, clientDefense } from "./demo_config";
-import { check, checkInt } from "../core/errors";
+import { check, checkInt, ConfigError } from "../core/errors";
 import { SPLIT_SIZES } from "../data/mnist";
 import { ATTACK_METHODS, type AttackMethod } from "../attack/methods";
 import type { VictimLoss } from "../models/losses";
 import type { SplitKind } from "../threat/federated/split";
+import { checkLocalTraining, MAX_LOCAL_STEPS, type LocalTraining } from "../threat/federated/local";
+import { checkFedAvgApplicable } from "../attack/fedavg";
+import { AttackSetupError } from "../attack/spec";
 
 /** The attack registry's methods (lib/attack/methods.ts) and the history attacker. */
 export const FL_ATTACKS: readonly FLAttack[] = [...ATTACK_METHODS, "history"];
@@ -30,6 +33,14 @@ export interface FLConfig extends Omit<DemoConfig, "attack_method"> {
   history_rounds: number;
   /** `NAME[:v]` (lib/optim/defenses.ts) every client sends through; null: the seed's use_dgc/sparsity. */
   defense: string | null;
+  /** FedAvg (local_steps > 1), the attacked client's round: images per local step; null: all its attack_batch_size images. */
+  local_batch: number | null;
+  /** FedAvg's local learning rate η; null: train_lr. */
+  local_lr: number | null;
+  /** FedAvg's local momentum μ (0: plain SGD). */
+  local_momentum: number;
+  /** FedAvg attacker: granted the order the client walked through its images (default: index order assumed). */
+  attack_knows_order: boolean;
 }
 
 export const FL_DEFAULTS: FLConfig = {
@@ -44,7 +55,17 @@ export const FL_DEFAULTS: FLConfig = {
   attack_method: "dlg",
   history_rounds: 10,
   defense: null,
+  local_batch: null,
+  local_lr: null,
+  local_momentum: 0.9,
+  attack_knows_order: false,
 };
+
+/** The attacked client's local training in a FedAvg run (local_steps > 1); null for FedSGD. */
+export function flLocalTraining(c: Pick<FLConfig, "local_steps" | "local_batch" | "local_lr" | "local_momentum" | "train_lr" | "attack_batch_size">): LocalTraining | null {
+  if (c.local_steps <= 1) return null;
+  return { steps: c.local_steps, batch: c.local_batch ?? c.attack_batch_size, lr: c.local_lr ?? c.train_lr, momentum: c.local_momentum };
+}
 
 /** dgc_demo's flags with no meaning here. */
 export const FL_UNUSED: readonly (keyof DemoConfig)[] = ["train_epoch"];
@@ -78,7 +99,11 @@ export function validateFLConfig(c: FLConfig): FLConfig {
   const n = SPLIT_SIZES.train;
   checkInt("clients", c.clients, 1, n, "every client needs an image of the training set");
   checkInt("rounds", c.rounds, 1);
-  checkInt("local_steps", c.local_steps, 1);
+  checkInt("local_steps", c.local_steps, 1, MAX_LOCAL_STEPS);
+  if (c.local_batch !== null) checkInt("local_batch", c.local_batch, 1);
+  check(c.local_lr === null || (Number.isFinite(c.local_lr) && c.local_lr > 0), `--local_lr must be a finite number > 0, got ${c.local_lr}`);
+  check(Number.isFinite(c.local_momentum) && c.local_momentum >= 0 && c.local_momentum < 1, `--local_momentum must be in [0, 1), got ${c.local_momentum}`);
+  check(c.local_steps > 1 || (c.local_batch === null && c.local_lr === null), `--local_batch and --local_lr apply to FedAvg (--local_steps > 1); with --local_steps 1 the client sends one gradient`);
   check(c.split === "iid" || c.split === "dirichlet", `--split must be iid or dirichlet, got ${c.split}`);
   check(Number.isFinite(c.alpha) && c.alpha > 0, `--alpha must be a finite number > 0, got ${c.alpha}`);
   checkInt("attack_round", c.attack_round, 0);
@@ -92,7 +117,15 @@ export function validateFLConfig(c: FLConfig): FLConfig {
     check(c.attack_round < c.rounds, `--attack_round must be below --rounds (${c.rounds}), got ${c.attack_round}`);
     // the history attacker keeps rounds attack_round .. attack_round + history_rounds: all must be run, never cut silently
     if (c.attack_method === "history") check(c.attack_round + c.history_rounds < c.rounds, `--history_rounds ${c.history_rounds} after --attack_round ${c.attack_round} needs ${c.attack_round + c.history_rounds + 1} rounds; --rounds is ${c.rounds} (at most ${c.rounds - 1 - c.attack_round})`);
-    check(c.local_steps === 1, `--dlg_attack needs FedSGD (--local_steps 1): a FedAvg upload is a weight delta of several steps`);
+    const local = flLocalTraining(c);
+    // FedAvg: E steps of b of the client's n = attack_batch_size images; the analytic attack reads one gradient only
+    if (local) checkLocalTraining(local, c.attack_batch_size);
+    try {
+      checkFedAvgApplicable(c.attack_method, c.local_steps);
+    } catch (e) {
+      if (e instanceof AttackSetupError) throw new ConfigError(e.message);
+      throw e;
+    }
     // the victim's batch comes from its own shard: never cut it silently (a Dirichlet shard's size is checked when dealt, simulation.ts)
     const shard = Math.floor(n / c.clients);
     if (c.split === "iid") checkInt("attack_batch_size", c.attack_batch_size, 1, shard, `a client's share of the training set with --clients ${c.clients}`);

@@ -9,7 +9,7 @@ import type { AttackRecord } from "./demo";
 import { runFederated, type FederatedOptions, type FederatedResult, type RoundRecord } from "../threat/federated/simulation";
 import { attackWatched, type FLAttackOutcome, type HistoryStep } from "./fl_attack";
 import { publicData } from "../attack/label_counts";
-import { demoView, flDefense, type FLConfig } from "./fl_config";
+import { demoView, flDefense, flLocalTraining, type FLConfig } from "./fl_config";
 
 export function federatedOptions(cfg: FLConfig, test?: MnistSplit): FederatedOptions {
   const attacking = cfg.dlg_attack;
@@ -32,6 +32,7 @@ export function federatedOptions(cfg: FLConfig, test?: MnistSplit): FederatedOpt
           batchSize: cfg.attack_batch_size,
           loss: cfg.victim_loss,
           historyRounds: cfg.attack_method === "history" ? cfg.history_rounds : 0,
+          ...(flLocalTraining(cfg) ? { local: flLocalTraining(cfg)! } : {}),
         }
       : undefined,
   };
@@ -79,6 +80,7 @@ export function runFL(
           stopAtLeak: hooks.stopAtLeak,
           onHistoryStep: hooks.onHistoryStep,
           publicLabelled: data.test && cfg.attack_batch_size > 1 ? publicData(data.test) : undefined,
+          knowsOrder: cfg.attack_knows_order,
         }, hooks.onRecord)
       : null;
     return { fed, attack, testAccuracy: fed.rounds[fed.rounds.length - 1]?.testAccuracy ?? null };

@@ -25,7 +25,7 @@ import { makeChannel } from "../threat/channel/registry";
 import { observedGradients, victimGradients, victimImages } from "../threat/victim";
 import { describeThreat, type ThreatModel } from "../threat/model";
 import { batchLabels, labelRows, type BatchLabels, type PublicPrior } from "../attack/label_counts";
-import { attackGuess, runAttackMethod, type AttackOutput, type AttackSpec } from "../attack/methods";
+import { attackGuess, runAttackMethod, type AttackInput, type AttackOutput, type AttackSpec } from "../attack/methods";
 import type { DLGSnapshot } from "../attack/dlg";
 import type { Batch } from "../data/batcher";
 import type { Model } from "../models/model";
@@ -127,6 +127,10 @@ export interface AttackerView {
   cacheKey?: string;
   /** DLG keeps its dummy-label start (the seed's all-ones) rather than the counts' rows; default true. */
   keepDlgStart?: boolean;
+  /** Label rows the attacker already holds ([B × classes]; FedAvg: read off the delta), in place of `batchPrior`'s. */
+  labels?: Float32Array;
+  /** The dummy's upload as the victim made it, when not one plain gradient (FedAvg: attack/fedavg.ts's unrolled steps). */
+  gradsOf?: AttackInput["gradsOf"];
   /** The threat model in one line, for the record. */
   describe: string;
 }
@@ -177,10 +181,10 @@ export function attackObservation(obs: Observation, attack: AttackSpec, view: At
   const totals = sumStats(stats);
   if (hooks.onStart) hooks.onStart({ guess: attackGuess(attack, observed), ...totals, stats, observed: observed.map((g) => g.dataSync().slice() as Float32Array) });
   const inferred = view.batchPrior ? batchLabels(model, params, observed, B, view.victimLoss, view.batchPrior, view.cacheKey) : undefined;
-  const labels = inferred && !((view.keepDlgStart ?? true) && attack.method === "dlg" && attack.labelInit === "ones") ? labelRows(inferred.labels) : undefined;
+  const labels = view.labels ?? (inferred && !((view.keepDlgStart ?? true) && attack.method === "dlg" && attack.labelInit === "ones") ? labelRows(inferred.labels) : undefined);
   const shape = { batch: B, height: IMAGE_SIZE, width: IMAGE_SIZE };
   const records: AttackRecord[] = [];
-  const result = runAttackMethod(attack, { model, params, observed, batch: B, rng: view.dummy, mean: attackMean, labels }, (it, d, snap) => {
+  const result = runAttackMethod(attack, { model, params, observed, batch: B, rng: view.dummy, mean: attackMean, labels, gradsOf: view.gradsOf }, (it, d, snap) => {
     let rec: AttackRecord | undefined;
     if (snap) {
       rec = {

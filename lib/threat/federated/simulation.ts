@@ -15,7 +15,8 @@
  *
  * The server may watch one client (`watch`): from round R it keeps that client's uploads and the
  * models it broadcast (as Float32Arrays), for the attacks of attack.ts. In round R the watched
- * client uses `batchSize` images and back-propagates `loss` (the attacked step, as in dgc_demo).
+ * client uses `batchSize` images and back-propagates `loss` (the attacked step, as in dgc_demo); under
+ * FedAvg it trains those n images locally as `watch.local` says (local.ts) and uploads that Δ.
  */
 import { tf } from "../../core/tf";
 import type { Batch } from "../../data/batcher";
@@ -35,6 +36,7 @@ import { splitClients, type SplitKind } from "./split";
 import { downloadBytes } from "../../optim/wire";
 import { defenseUploadBytes } from "../channel/defenses";
 import { clientOptimizer, clientPrivacy, runDefense, type ClientPrivacy } from "./defense";
+import { localSchedule, localUpdate, type LocalTraining } from "./local";
 
 export interface FederatedOptions {
   clients: number;
@@ -67,6 +69,11 @@ export interface WatchSpec {
   loss: VictimLoss;
   /** Keep uploads of rounds R .. R + historyRounds (0: round R only). */
   historyRounds: number;
+  /**
+   * FedAvg (localSteps > 1): the watched client's local training in round R (local.ts): E steps of
+   * b of its `batchSize` images, in an order drawn from its "order/c" stream; required with FedAvg.
+   */
+  local?: LocalTraining;
 }
 
 export interface RoundRecord {
@@ -96,6 +103,8 @@ export interface Watched {
   models: Float32Array[][];
   /** The values sent in round R + h. */
   sent: number[];
+  /** FedAvg: the client's local training in round R and the order it walked (schedule[s]: indices into `target`). */
+  local?: { training: LocalTraining; schedule: Int32Array[] };
 }
 
 export interface FederatedResult {
@@ -117,11 +126,11 @@ export function clientStream(rng: Rng, c: number): Rng {
  * round took `trainBatch`, an epoch's last batch short). Known before any work; never cut silently:
  * a shard smaller than the batch (a Dirichlet draw), or an epoch's short tail, is a ConfigError.
  */
-function checkVictimBatch(w: WatchSpec, shard: number, trainBatch: number, split: SplitKind): void {
+function checkVictimBatch(w: WatchSpec, shard: number, trainBatch: number, split: SplitKind, batchesPerRound = 1): void {
   const c = w.client;
   if (shard < w.batchSize) throw new ConfigError(`attackBatchSize ${w.batchSize} is more than client ${c}'s ${shard} images (its shard of the ${split} split)`, "attackBatchSize");
   const perEpoch = Math.ceil(shard / trainBatch);
-  const left = shard - (w.round % perEpoch) * trainBatch;
+  const left = shard - ((w.round * batchesPerRound) % perEpoch) * trainBatch;
   if (left < w.batchSize) {
     throw new ConfigError(`attackBatchSize ${w.batchSize}: client ${c} has only ${left} images left in its epoch in round ${w.round} (${shard} images in batches of ${trainBatch}); choose another attackRound or a smaller batch`, "attackBatchSize");
   }
@@ -142,9 +151,9 @@ export function runFederated(
   const t0 = performance.now();
   const shards = splitClients(data.labels, opts.clients, opts.split, opts.alpha, rng.fork("split"));
   const fedavg = opts.localSteps > 1;
-  // an attack inverts one gradient; a FedAvg upload is E steps' weight delta (not supported here)
-  if (fedavg && opts.watch) throw new RangeError("attacks need FedSGD (local_steps 1): a FedAvg upload is a weight delta of several steps");
-  if (opts.watch && opts.watch.client < shards.length) checkVictimBatch(opts.watch, shards[opts.watch.client].length, opts.batchSize, opts.split);
+  // FedAvg: the watched client trains locally on its n images in round R (local.ts)
+  if (fedavg && opts.watch && !opts.watch.local) throw new RangeError("a watched FedAvg client needs its local training (WatchSpec.local)");
+  if (opts.watch && opts.watch.client < shards.length) checkVictimBatch(opts.watch, shards[opts.watch.client].length, opts.batchSize, opts.split, fedavg ? opts.localSteps : 1);
   const defense = runDefense(opts);
   const clients = shards.map((shard, c) => new Client(c, data, shard, clientStream(rng, c), clientOptimizer(defense, opts.lr, fedavg, rng, c, opts.dgc)));
   const server = fedavg ? new Momentum(1, 0) : new Momentum(opts.lr, 0.9);
@@ -164,7 +173,20 @@ export function runFederated(
       for (const client of clients) {
         const attacked = w !== undefined && t === w.round && client.id === w.client;
         let up;
-        if (fedavg) {
+        if (fedavg && attacked) {
+          // the victim's n images, E local steps of b in an order drawn from its own stream, Δ through its defense
+          const batch = client.nextBatch(w.batchSize, t);
+          const schedule = localSchedule(batch.size, w.local!.batch, w.local!.steps, rng.fork(`order/${client.id}`));
+          const u = localUpdate(model, params, batch.x, batch.y, schedule, w.local!, w.loss);
+          try {
+            up = { ...client.optimizer.compress(u.delta), loss: u.loss, grads: read(u.delta) };
+          } finally {
+            tf.dispose(u.delta);
+          }
+          watched!.target = batch;
+          watched!.fullGradient = up.grads;
+          watched!.local = { training: { ...w.local! }, schedule };
+        } else if (fedavg) {
           up = client.fedavg(model, params, Array.from({ length: opts.localSteps }, (_, i) => client.nextBatch(attacked ? w.batchSize : opts.batchSize, i)), opts.lr);
         } else {
           const batch = client.nextBatch(attacked ? w.batchSize : opts.batchSize, t);
