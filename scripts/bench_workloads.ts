@@ -3,6 +3,7 @@
  * bench/reference.py (PyTorch): same model shapes, data, step counts and per-step host read-backs.
  * Each returns seconds (and, for L-BFGS, how many objective evaluations it made).
  */
+import { seedDefense } from "../lib/threat/channel/registry";
 import { DGCMomentum } from "../lib/optim/dgc";
 import { dlgAttack, initialLabels } from "../lib/attack/dlg";
 import { dlgObjective } from "../lib/attack/methods";
@@ -111,7 +112,7 @@ function lbfgsAttack(data: MnistSplit, steps: number): Measured {
  */
 function flRound(data: MnistSplit, rounds: number): Measured {
   const model = linearModel();
-  const opts = (r: number) => ({ clients: 10, rounds: r, localSteps: 1, split: "iid" as const, alpha: 1, batchSize: 64, lr: 0.001, useDgc: true, sparsity: 0.8 });
+  const opts = (r: number) => ({ clients: 10, rounds: r, localSteps: 1, split: "iid" as const, alpha: 1, batchSize: 64, lr: 0.001, defense: seedDefense(true, 0.8) });
   const params = model.init(new Rng(1)).map((t) => variableFrom(t, true));
   runFederated(model, params, data, opts(1), new Rng(2));
   const s = seconds(() => runFederated(model, params, data, opts(rounds), new Rng(2)));

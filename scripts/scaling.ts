@@ -6,6 +6,7 @@
  * client, DGC 0.8) against clients × rounds, Linear on `auto`'s training backend and LeNet on its own.
  *   npm run scaling -- [--repeats 3] [--out docs/scaling.json] [--png docs/scaling.png]
  */
+import { seedDefense } from "../lib/threat/channel/registry";
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { loadavg } from "node:os";
@@ -42,7 +43,7 @@ function attackSeconds(data: MnistSplit, model: Model, batch: number, iterations
 /** Seconds of a whole FedSGD run: `clients` DGC 0.8 clients for `rounds` rounds (the seed's lr 0.001). */
 function federatedSeconds(data: MnistSplit, model: Model, clients: number, rounds: number, seed: number): number {
   const params = model.init(new Rng(seed)).map((t) => variableFrom(t, true));
-  const opts = { clients, rounds, localSteps: 1, split: "iid" as const, alpha: 1, batchSize: 64, lr: 0.001, useDgc: true, sparsity: 0.8 };
+  const opts = { clients, rounds, localSteps: 1, split: "iid" as const, alpha: 1, batchSize: 64, lr: 0.001, defense: seedDefense(true, 0.8) };
   const r = runFederated(model, params, data, opts, new Rng(seed));
   tf.dispose(params);
   return r.seconds;

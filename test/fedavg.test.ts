@@ -12,6 +12,7 @@
  *     cuts the path through the moved weights does not;
  *   - the schedule, the label rule on a delta, and bad input.
  */
+import { seedDefense } from "../lib/threat/channel/registry";
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import { tf } from "../lib/core/tf";
@@ -230,7 +231,7 @@ test("in the simulation, at a later round under DGC: the victim's FedAvg upload 
   const params = model.init(rng.fork("init")).map((p) => tf.variable(p));
   const local: LocalTraining = { steps: 4, batch: 2, lr: 0.05, momentum: 0.9 };
   const watch = { client: 1, round: 2, batchSize: 3, loss: "ce" as const, historyRounds: 0, local };
-  const res = runFederated(model, params, data, { clients: 2, rounds: 3, localSteps: 4, split: "iid", alpha: 1, batchSize: 16, lr: 0.05, useDgc: true, sparsity: 0.9, watch }, rng);
+  const res = runFederated(model, params, data, { clients: 2, rounds: 3, localSteps: 4, split: "iid", alpha: 1, batchSize: 16, lr: 0.05, defense: seedDefense(true, 0.9), watch }, rng);
   const w = res.watched!;
   assert.equal(w.target.size, 3);
   assert.equal(w.local!.schedule.length, 4);

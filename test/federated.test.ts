@@ -26,7 +26,7 @@ const small = subsetSplit(full, 640);
 const model = linearModel();
 const freshParams = (seed: number) => tf.tidy(() => model.init(new Rng(seed).fork("init"))).map((t) => variableFrom(t, true));
 const read = (ps: tf.Tensor[]) => ps.map((p) => Array.from(p.dataSync()));
-const base: FederatedOptions = { clients: 2, rounds: 1, localSteps: 1, split: "iid", alpha: 1, batchSize: 64, lr: 0.01, useDgc: false, sparsity: 0 };
+const base: FederatedOptions = { clients: 2, rounds: 1, localSteps: 1, split: "iid", alpha: 1, batchSize: 64, lr: 0.01, defense: seedDefense(false, 0) };
 
 test("upload bytes: the cheapest of dense, 32-bit indices and a bitmap, per tensor", () => {
   assert.deepEqual(tensorBytes(7840, 78, true), { bytes: 8 * 78, encoding: "indices" });
@@ -91,7 +91,7 @@ test("one client, FedSGD: the same model as dgc_demo's training (Momentum and DG
     const b = freshParams(2);
     const rng = new Rng(9);
     const lr = useDgc ? 0.001 : 0.01;
-    runFederated(model, a, small, { ...base, clients: 1, rounds: 10, useDgc, sparsity: 0.8, lr }, rng);
+    runFederated(model, a, small, { ...base, clients: 1, rounds: 10, defense: seedDefense(useDgc, 0.8), lr }, rng);
     const opt = makeChannel(seedDefense(useDgc, 0.8), lr, new Rng(0));
     train(model, b, opt, small, { epochs: 1, batchSize: 64, rng: rng.fork("shuffle") });
     opt.dispose();
@@ -107,7 +107,7 @@ test("DGC clients: bytes follow what was sent; same seed, same run; no tensors l
     const before = tf.memory().numTensors;
     const counts: number[] = [];
     const opts: FederatedOptions = {
-      ...base, clients: 3, rounds: 6, useDgc: true, sparsity: 0.9, lr: 0.001,
+      ...base, clients: 3, rounds: 6, defense: seedDefense(true, 0.9), lr: 0.001,
       watch: { client: 1, round: 2, batchSize: 1, loss: "ce", historyRounds: 3 },
     };
     const res = runFederated(model, params, small, opts, new Rng(seed), () => counts.push(tf.memory().numTensors));
@@ -198,7 +198,7 @@ test("the analytic attack on round 20 under Momentum recovers the victim to floa
 test("history attacker: nothing sent in round 0 under DGC 0.99 (reported, not inverted), later rounds release values", () => {
   const params = freshParams(1);
   const watch = { client: 0, round: 0, batchSize: 1, loss: "ce" as const, historyRounds: 4 };
-  const res = runFederated(model, params, small, { ...base, clients: 2, rounds: 5, useDgc: true, sparsity: 0.99, lr: 0.001, watch }, new Rng(1));
+  const res = runFederated(model, params, small, { ...base, clients: 2, rounds: 5, defense: seedDefense(true, 0.99), lr: 0.001, watch }, new Rng(1));
   tf.dispose(params);
   const w = res.watched!;
   assert.equal(w.sent[0], 0, "one image's gradient has tied magnitudes: the strict mask sends nothing");
@@ -271,7 +271,7 @@ test("FedAvg, one client, 2 local steps: w − Δ is the local model (dense), an
   opt.dispose();
   assertClose(dense[0].dataSync(), local[0].dataSync(), 1e-6, "W");
   const sparse = freshParams(6);
-  runFederated(model, sparse, data, { ...opts, useDgc: true, sparsity: 0.9 }, new Rng(8));
+  runFederated(model, sparse, data, { ...opts, defense: seedDefense(true, 0.9) }, new Rng(8));
   for (let t = 0; t < 2; t++) {
     const delta = w0[t].map((v, i) => v - local[t].dataSync()[i]);
     const k = delta.length - Math.floor(0.9 * delta.length);

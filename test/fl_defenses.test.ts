@@ -3,6 +3,7 @@
  * steps by the mean of the defenses' decoded uploads), FedAvg's Δ through the transform, bytes per
  * upload, (ε, δ) for gaussian, determinism under --seed, no tensor leak over rounds, and `fl --defense`.
  */
+import { seedDefense } from "../lib/threat/channel/registry";
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -34,7 +35,7 @@ const full = loadMnist("train");
 const model = linearModel();
 const freshParams = (seed: number) => tf.tidy(() => model.init(new Rng(seed).fork("init"))).map((t) => variableFrom(t, true));
 const read = (ps: readonly tf.Tensor[]) => ps.map((p) => p.dataSync().slice() as Float32Array);
-const base: FederatedOptions = { clients: 2, rounds: 1, localSteps: 1, split: "iid", alpha: 1, batchSize: 10, lr: 0.01, useDgc: false, sparsity: 0 };
+const base: FederatedOptions = { clients: 2, rounds: 1, localSteps: 1, split: "iid", alpha: 1, batchSize: 10, lr: 0.01, defense: seedDefense(false, 0) };
 const EVERY: DefenseSpec[] = ["none", "dgc:0.9", "topk:0.9", "randk:0.9", "gaussian:0.1", "gaussvar:0.0001", "laplace:0.0001", "fp16", "int8", "signsgd"].flatMap(parseDefenseArg);
 const label = (d: DefenseSpec) => (d.strength === null ? d.name : `${d.name}:${d.strength}`);
 

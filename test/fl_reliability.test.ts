@@ -6,6 +6,7 @@
  * beyond float32, clients beyond the training set, a victim batch beyond the victim's shard) is one
  * line and exit 2. Kept small: one or a few rounds, a few attack iterations.
  */
+import { seedDefense } from "../lib/threat/channel/registry";
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
@@ -95,7 +96,7 @@ test("fl: bad input is one line and exit 2 (float32 rates, clients beyond the tr
     [["--dlg_attack", "True", "--clients", "10", "--attack_batch_size", "6001"], /--attack_batch_size must be an integer from 1 to 6000 \(a client's share of the training set with --clients 10\), got 6001/],
     // a Dirichlet shard's size is known once dealt (seed 1, α 0.1: client 1 holds 1048 images)
     [["--dlg_attack", "True", "--split", "dirichlet", "--alpha", "0.1", "--clients", "10", "--victim_client", "1", "--attack_batch_size", "2000"], /--attack_batch_size 2000 is more than client 1's 1048 images \(its shard of the dirichlet split\)/],
-    [["--split", "dirichlet", "--alpha", "0.01", "--clients", "3000"], /dirichlet split: some client got no data in 100 draws \(alpha 0.01, 3000 clients\); raise --alpha/],
+    [["--split", "dirichlet", "--alpha", "0.01", "--clients", "3000"], /dirichlet split: some client got no data in 100 draws \(α = 0.01, 3000 clients\); raise --alpha/],
     // one client, 938 batches of 64 an epoch: round 937 is the epoch's tail of 32 images
     [["--dlg_attack", "True", "--clients", "1", "--rounds", "938", "--attack_round", "937", "--attack_batch_size", "64"], /--attack_batch_size 64: client 0 has only 32 images left in its epoch in round 937 \(60000 images in batches of 64\)/],
     // the history attacker's rounds must all be run: never cut silently
@@ -114,7 +115,7 @@ test("the victim's batch is never cut: an epoch's short tail is refused before a
   // one client, 100 images in batches of 30: rounds 0–3 take 30, 30, 30, 10 (the tail), round 5 has 70 left
   const data = subsetSplit(loadMnist("train"), 100);
   const model = linearModel();
-  const opts: FederatedOptions = { clients: 1, rounds: 6, localSteps: 1, split: "iid", alpha: 1, batchSize: 30, lr: 0.01, useDgc: false, sparsity: 0 };
+  const opts: FederatedOptions = { clients: 1, rounds: 6, localSteps: 1, split: "iid", alpha: 1, batchSize: 30, lr: 0.01, defense: seedDefense(false, 0) };
   const attempt = (round: number, batchSize: number) => {
     const params = tf.tidy(() => model.init(new Rng(1).fork("init"))).map((t) => variableFrom(t, true));
     try {

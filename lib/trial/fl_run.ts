@@ -21,8 +21,6 @@ export function federatedOptions(cfg: FLConfig, test?: MnistSplit): FederatedOpt
     alpha: cfg.alpha,
     batchSize: cfg.train_batch_size,
     lr: cfg.train_lr,
-    useDgc: cfg.use_dgc,
-    sparsity: cfg.sparsity,
     defense: flDefense(cfg),
     test,
     watch: attacking

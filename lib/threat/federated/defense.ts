@@ -12,20 +12,16 @@
  * Privacy of `gaussian:σ`: every client that uploaded in T rounds is (ε, δ)-DP for its participation
  * (add/remove one client, lib/optim/rdp.ts), composed over the T rounds it took part in.
  */
-import { defenseLabel, makeChannel, seedDefense } from "../channel/registry";
+import { defenseLabel, makeChannel } from "../channel/registry";
 import { type Optimizer } from "../../optim/optimizer";
 import { gaussianGuarantee } from "../../optim/rdp";
-import { checkDefense, type DefenseSpec } from "../channel/defenses";
+import type { DefenseSpec } from "../channel/defenses";
 import type { DGCOptions } from "../../optim/dgc";
 import type { Rng } from "../../core/rng";
 
 /** δ of the (ε, δ) reported for `gaussian` clients. */
 export const FL_DELTA = 1e-5;
 
-/** The defense of a run: `defense` when given, else the seed's flags (DGC at `sparsity`, or none). */
-export function runDefense(o: { defense?: DefenseSpec | null; useDgc: boolean; sparsity: number }): DefenseSpec {
-  return checkDefense(o.defense ?? seedDefense(o.useDgc, o.sparsity));
-}
 
 /** Client c's own random stream for its defense's draws. */
 export function defenseStream(rng: Rng, c: number): Rng {

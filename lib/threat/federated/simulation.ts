@@ -25,8 +25,8 @@ import { accuracy } from "../../optim/train";
 import { DivergenceError } from "../../core/errors";
 import { Momentum } from "../../optim/momentum";
 import { sumStats } from "../../optim/optimizer";
-import { type DGCOptions } from "../../optim/dgc";
-import type { DefenseSpec } from "../channel/defenses";
+import { checkDefense, type DefenseSpec } from "../channel/defenses";
+import type { DGCSettings } from "../../optim/variants";
 import type { Model } from "../../models/model";
 import type { VictimLoss } from "../../models/losses";
 import { ConfigError } from "../../core/errors";
@@ -35,7 +35,7 @@ import { Client } from "./client";
 import { splitClients, type SplitKind } from "./split";
 import { downloadBytes } from "../../optim/wire";
 import { defenseUploadBytes } from "../channel/defenses";
-import { clientOptimizer, clientPrivacy, runDefense, type ClientPrivacy } from "./defense";
+import { clientOptimizer, clientPrivacy, type ClientPrivacy } from "./defense";
 import { localSchedule, localUpdate, type LocalTraining } from "./local";
 
 export interface FederatedOptions {
@@ -48,12 +48,10 @@ export interface FederatedOptions {
   alpha: number;
   batchSize: number;
   lr: number;
-  useDgc: boolean;
-  sparsity: number;
-  /** What every client sends its update through (defense.ts); when absent, DGC at `sparsity` if useDgc, else none. */
-  defense?: DefenseSpec | null;
+  /** What every client sends its update through: a defense of the registry (threat/channel/registry.ts; the seed's DGC is `dgc:s`). */
+  defense: DefenseSpec;
   /** DGC refinements beyond the seed's (lib/optim/variants.ts); none by default. */
-  dgc?: Omit<DGCOptions, "lr" | "sparsity" | "rng">;
+  dgc?: DGCSettings;
   /** Test accuracy after every round when given. */
   test?: MnistSplit;
   watch?: WatchSpec;
@@ -154,7 +152,7 @@ export function runFederated(
   // FedAvg: the watched client trains locally on its n images in round R (local.ts)
   if (fedavg && opts.watch && !opts.watch.local) throw new RangeError("a watched FedAvg client needs its local training (WatchSpec.local)");
   if (opts.watch && opts.watch.client < shards.length) checkVictimBatch(opts.watch, shards[opts.watch.client].length, opts.batchSize, opts.split, fedavg ? opts.localSteps : 1);
-  const defense = runDefense(opts);
+  const defense = checkDefense(opts.defense);
   const clients = shards.map((shard, c) => new Client(c, data, shard, clientStream(rng, c), clientOptimizer(defense, opts.lr, fedavg, rng, c, opts.dgc)));
   const server = fedavg ? new Momentum(1, 0) : new Momentum(opts.lr, 0.9);
   const total = params.map((p) => p.size);

@@ -82,7 +82,7 @@ export function dirichletSplit(labels: ArrayLike<number>, clients: number, alpha
     if (parts.every((p) => p.length > 0)) return parts.map((p) => Int32Array.from(p).sort());
   }
   // bad input (too many clients for this alpha), not a failure of the run: the CLI exits 2
-  throw new ConfigError(`dirichlet split: some client got no data in ${maxTries} draws (alpha ${alpha}, ${clients} clients); raise alpha`, "alpha");
+  throw new ConfigError(`dirichlet split: some client got no data in ${maxTries} draws (α = ${alpha}, ${clients} clients); raise alpha`, "alpha");
 }
 
 export function splitClients(labels: ArrayLike<number>, clients: number, kind: SplitKind, alpha: number, rng: Rng): Int32Array[] {
