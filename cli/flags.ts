@@ -13,7 +13,9 @@
  *   }, process.argv.slice(2));
  *
  * Flag names are written as in the spec (`train_subset` is `--train_subset`; use `"train-subset"` as
- * the key for `--train-subset`); values come back under the same keys.
+ * the key for `--train-subset`); values come back under the same keys. Lists of numbers are `ints`
+ * and `floats` (comma-separated, each checked like `int`/`float`, repeats dropped); anything else
+ * (a repeatable `--defense`, `i/n`) is `custom`: its `parse(value, previous)` throws to refuse.
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { existsSync, statSync } from "node:fs";
@@ -37,13 +39,17 @@ export type FlagSpec = Common &
     | { kind: "choice"; choices: readonly string[]; default?: string }
     | { kind: "choices"; choices: readonly string[]; default?: string }
     | { kind: "seeds"; default?: string; max?: number }
+    | { kind: "ints"; min?: number; max?: number; default?: string }
+    | { kind: "floats"; min?: number; max?: number; minOpen?: boolean; maxOpen?: boolean; default?: string }
+    | { kind: "custom"; parse: (value: string, previous: any) => unknown; default?: unknown }
     | { kind: "outFile" | "outDir" | "inFile" | "inDir"; default?: string }
   );
 
-type ValueOf<S extends FlagSpec> = S["kind"] extends "int" | "float" ? number
+type ValueOf<S extends FlagSpec> = S extends { kind: "custom"; parse: (...a: any[]) => infer R } ? R
+  : S["kind"] extends "int" | "float" ? number
   : S["kind"] extends "bool" | "switch" ? boolean
   : S["kind"] extends "choices" ? string[]
-  : S["kind"] extends "seeds" ? number[]
+  : S["kind"] extends "seeds" | "ints" | "floats" ? number[]
   : string;
 export type Flags<T extends Record<string, FlagSpec>> = { [K in keyof T]: T[K] extends { default: unknown } ? ValueOf<T[K]> : T[K] extends { required: true } ? ValueOf<T[K]> : ValueOf<T[K]> | undefined };
 
@@ -101,6 +107,15 @@ export function seedsValue(s: string, max = MAX_SEEDS): number[] {
   return Array.from({ length: n }, (_, i) => i + 1);
 }
 
+/** "1,2,4" → [1, 2, 4]: each checked by `one`, repeats dropped, order kept. */
+function listValue(one: (s: string) => number) {
+  return (s: string): number[] => {
+    const xs = s.split(",").map((x) => x.trim());
+    if (xs.every((x) => x === "")) throw new InvalidArgumentError("nothing given");
+    return [...new Set(xs.map((x) => one(x)))];
+  };
+}
+
 function choicesValue(choices: readonly string[]) {
   return (s: string): string[] => {
     const xs = s.split(",").map((x) => x.trim()).filter(Boolean);
@@ -156,6 +171,21 @@ function option(name: string, spec: FlagSpec): Option {
     case "seeds":
       o.argParser((s: string) => seedsValue(s, spec.max));
       break;
+    case "ints":
+      o.argParser(listValue((x) => intValue(x, spec.min, spec.max)));
+      break;
+    case "floats":
+      o.argParser(listValue((x) => floatValue(x, spec)));
+      break;
+    case "custom":
+      o.argParser((s: string, previous: unknown) => {
+        try {
+          return spec.parse(s, previous);
+        } catch (e) {
+          throw e instanceof InvalidArgumentError || !(e instanceof Error) ? e : new InvalidArgumentError(e.message);
+        }
+      });
+      break;
     case "string":
       if (spec.nonEmpty) o.argParser((s: string) => {
         if (s.trim() === "") throw new InvalidArgumentError("must not be empty");
@@ -173,6 +203,8 @@ function defaultOf(spec: FlagSpec): unknown {
   if (!("default" in spec) || spec.default === undefined) return undefined;
   if (spec.kind === "seeds") return seedsValue(spec.default, spec.max);
   if (spec.kind === "choices") return choicesValue(spec.choices)(spec.default);
+  if (spec.kind === "ints") return listValue((x) => intValue(x, spec.min, spec.max))(spec.default);
+  if (spec.kind === "floats") return listValue((x) => floatValue(x, spec))(spec.default);
   return spec.default;
 }
 

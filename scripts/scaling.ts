@@ -11,7 +11,8 @@ import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { loadavg } from "node:os";
 import { join, resolve } from "node:path";
-import { Command } from "commander";
+import { parseFlagsOrExit } from "../cli/flags";
+import { medianOrNaN as median } from "../lib/study/summary";
 import writeFileAtomic from "write-file-atomic";
 import { dlgAttack, initialLabels } from "../lib/attack/dlg";
 import { gatherBatch } from "../lib/data/batcher";
@@ -26,7 +27,6 @@ import { victimGradients } from "../lib/threat/victim";
 import { type Model } from "../lib/models/model";
 
 const ROOT = resolve(__dirname, "../..");
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
 
 /** Seconds for one DLG attack of `iterations` on `batch` images (starting at image `first`). */
 function attackSeconds(data: MnistSplit, model: Model, batch: number, iterations: number, first: number): number {
@@ -71,13 +71,12 @@ async function federatedScaling(data: MnistSplit, repeats: number) {
 }
 
 async function main() {
-  const o = new Command()
-    .option("--repeats <n>", "runs per point (median)", "3")
-    .option("--out <file>", "JSON output", "docs/scaling.json")
-    .option("--png <file>", "figure", "docs/scaling.png")
-    .parse()
-    .opts();
-  const repeats = Number(o.repeats);
+  const o = parseFlagsOrExit("scaling", {
+    repeats: { kind: "int", min: 1, max: 1000, default: 3, help: "runs per point (median)" },
+    out: { kind: "outFile", default: "docs/scaling.json", help: "JSON output" },
+    png: { kind: "outFile", default: "docs/scaling.png", help: "figure" },
+  }, process.argv.slice(2), "How attack and federated training time scale (JSON, and a PNG with the .venv's matplotlib)");
+  const repeats = o.repeats;
   const backend = await initBackend("auto", { model: "lenet", task: "attack" });
   const data = loadMnist("train");
   const load0 = loadavg()[0];

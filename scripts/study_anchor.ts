@@ -11,12 +11,12 @@
  * runs the defense-aware attacker instead, --steps being its Adam iterations.)
  * Writes the JSON atomically and prints the Markdown table.
  */
-import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { parseFlagsOrExit } from "../cli/flags";
 import writeFileAtomic from "write-file-atomic";
 import { anchorMarkdown } from "../lib/study/anchor";
 import { attackMetrics } from "../lib/metrics/attack";
 import { awareAttack } from "../lib/attack/aware";
-import { DefenseError, parseDefenseArg, type DefenseSpec } from "../lib/threat/channel/defenses";
+import { parseDefenseArg, type DefenseSpec } from "../lib/threat/channel/defenses";
 import { defenseLabel, median } from "../lib/study/summary";
 import { inversionSpec, paperDlgSpec } from "../lib/attack/methods";
 import { loadMnist, meanImage } from "../lib/data/mnist";
@@ -33,40 +33,17 @@ const POINTS: DefenseSpec[] = [
   { name: "int8", strength: null },
 ];
 
-function defenses(s: string, previous: DefenseSpec[] = []): DefenseSpec[] {
-  try {
-    return [...previous, ...parseDefenseArg(s)];
-  } catch (e) {
-    throw e instanceof DefenseError ? new InvalidArgumentError(e.message) : e;
-  }
-}
-
-const int = (s: string) => {
-  if (!/^\d+$/.test(s) || Number(s) < 1) throw new InvalidArgumentError(`'${s}' is not an integer >= 1`);
-  return Number(s);
-};
+/** --defense, repeatable: each adds its points (a DefenseError refuses the flag: one line, exit 2). */
+const defenses = (s: string, previous: DefenseSpec[] = []): DefenseSpec[] => [...previous, ...parseDefenseArg(s)];
 
 async function main(): Promise<void> {
-  const cmd = new Command("study:anchor")
-    .option("--seeds <n>", "seeds 1..n (victim images)", int, 5)
-    .option("--steps <n>", "L-BFGS steps per attack (the paper: 300); Adam iterations with --attack adaptive", int, 30)
-    .addOption(new Option("--attack <name>", "lbfgs: the paper's DLG; adaptive: the defense-aware attacker (lib/attack/aware.ts)").choices(["lbfgs", "adaptive"]).default("lbfgs"))
-    .option("--out <file>", "JSON results", "docs/defense-anchor.json")
-    .addOption(new Option("--defense <name[:v1,v2,...]>", "defenses to run instead of the paper's, repeatable").argParser(defenses))
-    .allowExcessArguments(false)
-    .exitOverride()
-    .configureOutput({ writeErr: () => undefined, outputError: () => undefined });
-  try {
-    cmd.parse();
-  } catch (e) {
-    if (e instanceof CommanderError) {
-      if (e.code === "commander.helpDisplayed" || e.code === "commander.help") return;
-      process.stderr.write(`study:anchor: error: ${e.message.replace(/^error: /, "")}\n`);
-      process.exit(2);
-    }
-    throw e;
-  }
-  const o = cmd.opts<{ seeds: number; steps: number; out: string; attack: "lbfgs" | "adaptive"; defense?: DefenseSpec[] }>();
+  const o = parseFlagsOrExit("study_anchor", {
+    seeds: { kind: "int", min: 1, max: 100_000, default: 5, help: "seeds 1..n (victim images)" },
+    steps: { kind: "int", min: 1, default: 30, help: "L-BFGS steps per attack (the paper: 300); Adam iterations with --attack adaptive" },
+    attack: { kind: "choice", choices: ["lbfgs", "adaptive"], default: "lbfgs", help: "lbfgs: the paper's DLG; adaptive: the defense-aware attacker (lib/attack/aware.ts)" },
+    out: { kind: "outFile", default: "docs/defense-anchor.json", help: "JSON results" },
+    defense: { kind: "custom", parse: defenses, help: "defenses to run instead of the paper's, NAME[:v1,v2,...], repeatable" },
+  }, process.argv.slice(2), "The DLG paper's defense experiment (JSON to --out, Markdown on stdout)");
   const train = loadMnist("train");
   const mean = meanImage(train);
   const rows = [];
@@ -99,6 +76,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((e) => {
-  process.stderr.write(`study:anchor: error: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.stderr.write(`study_anchor: error: ${e instanceof Error ? e.message : String(e)}\n`);
   process.exit(1);
 });

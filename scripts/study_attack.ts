@@ -4,15 +4,13 @@
  * and the attack's seconds; medians; for both dummy-label starts; optionally LeNet.
  *   npm run study:attack -- [--seeds 10] [--label_init ones,guess] [--lenet_seeds 3]
  */
-import { Command } from "commander";
+import { parseFlagsOrExit } from "../cli/flags";
+import { medianOrNaN as median } from "../lib/study/summary";
 import { loadMnist } from "../lib/data/mnist";
 import { makeConfig, type DemoConfig, type LabelInit } from "../lib/trial/demo_config";
 import { runAttack, setupRun } from "../lib/trial/demo";
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
+const LABEL_INITS: readonly LabelInit[] = ["ones", "guess"];
 
 async function study(title: string, cfg: Partial<DemoConfig>, seeds: number[]) {
   const train = loadMnist("train");
@@ -37,20 +35,19 @@ async function study(title: string, cfg: Partial<DemoConfig>, seeds: number[]) {
 }
 
 async function main() {
-  const o = new Command()
-    .option("--seeds <n>", "seeds 1..n", "10")
-    .option("--label_init <list>", "dummy-label starts", "ones,guess")
-    .option("--lenet_seeds <n>", "seeds for LeNet (0: skip)", "3")
-    .parse()
-    .opts();
-  const seeds = Array.from({ length: Number(o.seeds) }, (_, i) => i + 1);
-  for (const label_init of String(o.label_init).split(",") as LabelInit[]) {
+  const o = parseFlagsOrExit("study_attack", {
+    seeds: { kind: "seeds", default: "10", help: "seeds: n (1..n), a-b or a list" },
+    label_init: { kind: "choices", choices: LABEL_INITS, default: "ones,guess", help: "dummy-label starts" },
+    lenet_seeds: { kind: "int", min: 0, max: 100_000, default: 3, help: "seeds 1..n for LeNet (0: skip)" },
+  }, process.argv.slice(2), "The multi-seed study of Examples 1 and 2 (Markdown on stdout)");
+  const seeds = o.seeds;
+  for (const label_init of o.label_init as LabelInit[]) {
     const m = await study(`Example 2 (Momentum, train_lr 0.01), label_init ${label_init}`, { use_dgc: false, train_lr: 0.01, label_init }, seeds);
     const d = await study(`Example 1 (DGC 0.8, train_lr 0.001), label_init ${label_init}`, { use_dgc: true, train_lr: 0.001, label_init }, seeds);
     const gap = median(m.map((r) => r.psnr)) - median(d.map((r) => r.psnr));
     console.log(`\nmedian PSNR gap, Momentum − DGC (label_init ${label_init}): ${gap.toFixed(2)} dB`);
   }
-  const lenet = Array.from({ length: Number(o.lenet_seeds) }, (_, i) => i + 1);
+  const lenet = Array.from({ length: o.lenet_seeds }, (_, i) => i + 1);
   if (lenet.length) {
     await study("LeNet, Momentum (train_lr 0.01)", { model: "lenet", use_dgc: false, train_lr: 0.01 }, lenet);
     await study("LeNet, DGC 0.8 (train_lr 0.001)", { model: "lenet", use_dgc: true, train_lr: 0.001 }, lenet);

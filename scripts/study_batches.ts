@@ -7,20 +7,16 @@
  *   npm run study:batches -- --model linear --seeds 5 --iterations 1000 [--batches 1,2,4,8]
  *     [--attacks dlg,dlg-all,ig,adaptive] [--defenses momentum,dgc0.8,dgc0.9] [--json out.json]
  */
-import { Command } from "commander";
+import { parseFlagsOrExit } from "../cli/flags";
+import { medianOrNaN as median } from "../lib/study/summary";
 import writeFileAtomic from "write-file-atomic";
 import { BATCH_ATTACKS, runBatchAttack, type BatchAttackName } from "../lib/trial/batch";
 import { DivergenceError } from "../lib/core/errors";
-import { loadMnist, meanImage } from "../lib/data/mnist";
+import { loadMnist, meanImage, SPLIT_SIZES } from "../lib/data/mnist";
 import { makeConfig } from "../lib/trial/demo_config";
 import { publicData } from "../lib/attack/label_counts";
 import { setupRun } from "../lib/trial/demo";
 import { type ModelKind } from "../lib/models/model";
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length === 0 ? NaN : s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 const DEFENSES: Record<string, { use_dgc: boolean; sparsity: number; train_lr: number }> = {
   momentum: { use_dgc: false, sparsity: 0.8, train_lr: 0.01 },
@@ -34,38 +30,20 @@ interface Row {
   sent: number; total: number; seconds: number;
 }
 
-function list(s: string): string[] {
-  return s.split(",").map((t) => t.trim()).filter(Boolean);
-}
-
-function fail(msg: string): never {
-  process.stderr.write(`study_batches: error: ${msg}\n`);
-  process.exit(2);
-}
-
 async function main() {
-  const o = new Command()
-    .option("--model <kind>", "linear or lenet", "linear")
-    .option("--seeds <n>", "seeds 1..n", "5")
-    .option("--iterations <n>", "attack iterations", "1000")
-    .option("--batches <list>", "batch sizes", "1,2,4,8")
-    .option("--attacks <list>", "attacks", BATCH_ATTACKS.join(","))
-    .option("--defenses <list>", "momentum, dgc0.8, dgc0.9", Object.keys(DEFENSES).join(","))
-    .option("--json <file>", "write every run's numbers here (atomically)")
-    .parse()
-    .opts();
+  const o = parseFlagsOrExit("study_batches", {
+    model: { kind: "choice", choices: ["linear", "lenet"], default: "linear", help: "linear or lenet" },
+    seeds: { kind: "int", min: 1, max: 100_000, default: 5, help: "seeds 1..n" },
+    iterations: { kind: "int", min: 2, default: 1000, help: "attack iterations" },
+    batches: { kind: "ints", min: 1, max: SPLIT_SIZES.train, default: "1,2,4,8", help: "batch sizes" },
+    attacks: { kind: "choices", choices: BATCH_ATTACKS, default: BATCH_ATTACKS.join(","), help: "attacks" },
+    defenses: { kind: "choices", choices: Object.keys(DEFENSES), default: Object.keys(DEFENSES).join(","), help: "momentum, dgc0.8, dgc0.9" },
+    json: { kind: "outFile", help: "write every run's numbers here (atomically)" },
+  }, process.argv.slice(2), "The batch study: B × defense × attack over seeds (Markdown on stdout)");
   const model = o.model as ModelKind;
-  if (model !== "linear" && model !== "lenet") fail(`--model must be linear or lenet, got ${o.model}`);
-  const seeds = Number(o.seeds);
-  const iterations = Number(o.iterations);
-  if (!Number.isInteger(seeds) || seeds < 1) fail(`--seeds must be an integer >= 1, got ${o.seeds}`);
-  if (!Number.isInteger(iterations) || iterations < 2) fail(`--iterations must be an integer >= 2, got ${o.iterations}`);
-  const batches = list(o.batches).map(Number);
-  if (batches.some((b) => !Number.isInteger(b) || b < 1)) fail(`--batches must be integers >= 1, got ${o.batches}`);
-  const attacks = list(o.attacks) as BatchAttackName[];
-  for (const a of attacks) if (!BATCH_ATTACKS.includes(a)) fail(`unknown attack ${a} (choose from ${BATCH_ATTACKS.join(", ")})`);
-  const defenses = list(o.defenses);
-  for (const d of defenses) if (!DEFENSES[d]) fail(`unknown defense ${d} (choose from ${Object.keys(DEFENSES).join(", ")})`);
+  const { seeds, iterations, batches } = o;
+  const attacks = o.attacks as BatchAttackName[];
+  const defenses = o.defenses;
 
   const train = loadMnist("train");
   const prior = { labelled: publicData(loadMnist("test")), mean: meanImage(train), cache: new Map() };

@@ -13,73 +13,54 @@
  */
 import { mkdirSync } from "node:fs";
 import writeFileAtomic from "write-file-atomic";
-import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
-import { DefenseError, parseDefenseArg, type DefenseSpec } from "../lib/threat/channel/defenses";
+import { parseFlagsOrExit, usageExit } from "../cli/flags";
+import { parseDefenseArg, type DefenseSpec } from "../lib/threat/channel/defenses";
 import { FL_ATTACKS, type FLAttack } from "../lib/trial/fl_config";
 import { initBackend } from "../lib/core/backend";
 import { loadMnist, meanImage } from "../lib/data/mnist";
 import { MODELS } from "../lib/models/registry";
+import { checkOutputDir, requireDir, ResultDirError } from "../lib/io/results";
 import { STUDY_DEFAULTS, studyProblem, studyTasks, taskDone, type StudySettings } from "../lib/study/federated";
 import { laterRoundsMarkdown, studyJson, studyMarkdown } from "../lib/study/federated_summary";
 
-const nums = (min: number, max: number, int: boolean) => (s: string): number[] =>
-  s.split(",").map((x) => {
-    const v = Number(x.trim());
-    if (x.trim() === "" || !Number.isFinite(v) || v < min || v >= max || (int && !Number.isInteger(v))) throw new InvalidArgumentError(`'${x}' is not ${int ? "an integer" : "a number"} in [${min}, ${max})`);
-    return v;
-  });
-const posInt = (s: string) => nums(1, Infinity, true)(s)[0];
-const attacks = (s: string): FLAttack[] =>
-  s.split(",").map((x) => {
-    if (!(FL_ATTACKS as readonly string[]).includes(x)) throw new InvalidArgumentError(`unknown attack '${x}' (choose from ${FL_ATTACKS.join(", ")})`);
-    return x as FLAttack;
-  });
-const defenses = (s: string, prev: DefenseSpec[] = []): DefenseSpec[] => {
-  try {
-    return [...prev, ...parseDefenseArg(s)];
-  } catch (e) {
-    if (e instanceof DefenseError) throw new InvalidArgumentError(e.message);
-    throw e;
-  }
-};
-const shard = (s: string) => {
+const PROG = "study_federated";
+
+/** --defense, repeatable: each adds its points (a DefenseError refuses the flag: one line, exit 2). */
+const defenses = (s: string, prev: DefenseSpec[] = []): DefenseSpec[] => [...prev, ...parseDefenseArg(s)];
+const shard = (s: string): [number, number] => {
   const m = /^(\d+)\/(\d+)$/.exec(s);
-  if (!m || Number(m[2]) < 1 || Number(m[1]) >= Number(m[2])) throw new InvalidArgumentError(`'${s}' is not i/n with 0 <= i < n`);
+  if (!m || Number(m[2]) < 1 || Number(m[1]) >= Number(m[2]) || !Number.isSafeInteger(Number(m[2]))) throw new Error(`'${s}' is not i/n with 0 <= i < n`);
   return [Number(m[1]), Number(m[2])];
 };
 
 async function main(): Promise<number> {
   const d = STUDY_DEFAULTS;
-  const cmd = new Command("study_federated")
-    .addOption(new Option("--out <dir>").default("study-federated"))
-    .addOption(new Option("--sparsity <list>").argParser(nums(0, 1, false)).default(d.sparsities))
-    .addOption(new Option("--defense <name[:v1,v2,…]>", "repeatable").argParser(defenses))
-    .addOption(new Option("--rounds <list>").argParser(nums(0, Infinity, true)).default(d.rounds))
-    .addOption(new Option("--attacks <list>").argParser(attacks).default(d.attacks))
-    .addOption(new Option("--seeds <n>").argParser(posInt).default(d.seeds.length))
-    .addOption(new Option("--iterations <n>").argParser(posInt).default(d.iterations))
-    .addOption(new Option("--history_iterations <n>").argParser(posInt).default(d.historyIterations))
-    .addOption(new Option("--history_rounds <n>").argParser(nums(0, Infinity, true)).default([d.historyRounds]))
-    .addOption(new Option("--train_rounds <n>").argParser(posInt).default(d.trainRounds))
-    .addOption(new Option("--clients <n>").argParser(posInt).default(d.clients))
-    .addOption(new Option("--model <name>", "linear (the seed's) or lenet (keys lenet-…; adaptive and history by L-BFGS)").choices(MODELS).default(d.model))
-    .addOption(new Option("--lbfgs_steps <n>", "L-BFGS steps of the attacks that run by L-BFGS on LeNet (0: Adam with --iterations / --history_iterations)").argParser((v: string) => nums(0, Infinity, true)(v)[0]).default(d.lbfgsSteps))
-    .addOption(new Option("--no_train"))
-    .addOption(new Option("--shard <i/n>").argParser(shard))
-    .addOption(new Option("--summary"))
-    .addOption(new Option("--export <file>", "with --summary: every record as one JSON array"))
-    .exitOverride()
-    .configureOutput({ writeErr: () => undefined, outputError: () => undefined });
+  const o = parseFlagsOrExit(PROG, {
+    out: { kind: "string", default: "study-federated", help: "the study's folder (its records; with --summary: read from)" },
+    sparsity: { kind: "floats", min: 0, max: 1, maxOpen: true, help: `DGC sparsities (default ${d.sparsities.join(",")}; none with --defense)` },
+    defense: { kind: "custom", parse: defenses, help: "NAME[:v1,v2,…], repeatable: defense points after the sparsities" },
+    rounds: { kind: "ints", min: 0, default: d.rounds.join(","), help: "attacked rounds" },
+    attacks: { kind: "choices", choices: FL_ATTACKS, default: d.attacks.join(","), help: "attacks" },
+    seeds: { kind: "seeds", default: d.seeds.join(","), help: "seeds: n (1..n), a-b or a list" },
+    iterations: { kind: "int", min: 1, default: d.iterations, help: "attack iterations" },
+    history_iterations: { kind: "int", min: 1, default: d.historyIterations, help: "the history attack's iterations" },
+    history_rounds: { kind: "int", min: 0, default: d.historyRounds, help: "rounds the history attack watches" },
+    train_rounds: { kind: "int", min: 1, default: d.trainRounds, help: "training rounds" },
+    clients: { kind: "int", min: 1, default: d.clients, help: "clients" },
+    model: { kind: "choice", choices: MODELS, default: d.model, help: "linear (the seed's) or lenet (keys lenet-…; adaptive and history by L-BFGS)" },
+    lbfgs_steps: { kind: "int", min: 0, default: d.lbfgsSteps!, help: "L-BFGS steps of the attacks that run by L-BFGS on LeNet (0: Adam with --iterations / --history_iterations)" },
+    no_train: { kind: "switch", help: "no training tasks" },
+    shard: { kind: "custom", parse: shard, help: "i/n: run only tasks i, i + n, i + 2n, …" },
+    summary: { kind: "switch", help: "print the Markdown tables of --out's records" },
+    export: { kind: "outFile", help: "with --summary: every record as one JSON array" },
+  }, process.argv.slice(2), "The federated study (docs/federated.md), resumable and shardable");
   try {
-    cmd.parse(process.argv.slice(2), { from: "user" });
+    if (o.summary) requireDir(o.out, "--out");
+    else checkOutputDir(o.out, "--out");
   } catch (e) {
-    if (e instanceof CommanderError) {
-      process.stderr.write(`study_federated: error: ${e.message.replace(/^error: /, "")}\n`);
-      return 2;
-    }
+    if (e instanceof ResultDirError) usageExit(PROG, e.message);
     throw e;
   }
-  const o = cmd.opts();
   if (o.summary) {
     console.log(studyMarkdown(o.out));
     console.log(`The frontier by attacked round (docs/defenses.md, "Later rounds"):\n\n${laterRoundsMarkdown(o.out)}\n`);
@@ -87,21 +68,19 @@ async function main(): Promise<number> {
     return 0;
   }
   const st: StudySettings = {
-    sparsities: o.defense && cmd.getOptionValueSource("sparsity") === "default" ? [] : o.sparsity, defenses: o.defense ?? [], rounds: o.rounds, attacks: o.attacks, seeds: Array.from({ length: o.seeds }, (_, i) => i + 1),
-    iterations: o.iterations, historyIterations: o.history_iterations, historyRounds: o.history_rounds[0],
-    trainRounds: o.train_rounds, clients: o.clients, model: o.model, lbfgsSteps: o.lbfgs_steps,
+    sparsities: o.sparsity ?? (o.defense ? [] : d.sparsities), defenses: o.defense ?? [], rounds: o.rounds, attacks: o.attacks as FLAttack[], seeds: o.seeds,
+    iterations: o.iterations, historyIterations: o.history_iterations, historyRounds: o.history_rounds,
+    trainRounds: o.train_rounds, clients: o.clients, model: o.model as StudySettings["model"], lbfgsSteps: o.lbfgs_steps,
   };
   const problem = studyProblem(st);
-  if (problem) {
-    process.stderr.write(`study_federated: error: ${problem}\n`);
-    return 2;
-  }
+  if (problem) usageExit(PROG, problem);
   mkdirSync(o.out, { recursive: true });
   await initBackend("auto");
   const data = { train: loadMnist("train"), test: loadMnist("test") };
   const mean = meanImage(data.train);
   let tasks = studyTasks(st, data, mean, !o.no_train);
-  if (o.shard) tasks = tasks.filter((_, i) => i % o.shard[1] === o.shard[0]);
+  const sh = o.shard;
+  if (sh) tasks = tasks.filter((_, i) => i % sh[1] === sh[0]);
   tasks = tasks.filter((t) => !taskDone(o.out, t));
   let failed = 0;
   const t0 = performance.now();
@@ -120,6 +99,6 @@ async function main(): Promise<number> {
 }
 
 main().then((code) => process.exit(code), (e: unknown) => {
-  process.stderr.write(`study_federated: error: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.stderr.write(`${PROG}: error: ${e instanceof Error ? e.message : String(e)}\n`);
   process.exit(1);
 });

@@ -9,7 +9,8 @@
  *   npm run study:lenet -- [--seeds 10] [--iterations 300] [--only momentum|dgc|analytic|sign|extra] [--sparsity 0.8]
  *                          [--json out.json] [--figure out.png]
  */
-import { Command } from "commander";
+import { parseFlagsOrExit, usageExit } from "../cli/flags";
+import { medianOrNaN as median } from "../lib/study/summary";
 import writeFileAtomic from "write-file-atomic";
 import { labelledGridPng } from "../lib/viz/labelled";
 import { loadMnist, meanImage } from "../lib/data/mnist";
@@ -51,32 +52,33 @@ const SETTINGS: Setting[] = [
   })),
 ];
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
+const GROUPS: readonly Setting["group"][] = ["momentum", "dgc", "analytic", "sign", "extra"];
 const f = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : String(x));
 
 async function main() {
-  const o = new Command()
-    .option("--seeds <n>", "seeds 1..n", "10")
-    .option("--iterations <n>", "L-BFGS steps", "300")
-    .option("--only <group>", "momentum, dgc, analytic, sign (IG on Linear vs DGC) or extra (DLG with the ce loss vs Momentum); default: all but extra")
-    .option("--figure <png>", "with --only sign: target, reconstruction and its negative for seeds 1-4 at the last sparsity")
-    .option("--sparsity <s>", "only the DGC settings of this sparsity")
-    .option("--json <file>", "write every row here")
-    .parse()
-    .opts();
-  const seeds = Array.from({ length: Number(o.seeds) }, (_, i) => i + 1);
+  const o = parseFlagsOrExit("study_lenet", {
+    seeds: { kind: "seeds", default: "10", help: "seeds: n (1..n), a-b or a list" },
+    iterations: { kind: "int", min: 1, default: 300, help: "L-BFGS steps" },
+    only: { kind: "choice", choices: GROUPS, help: "momentum, dgc, analytic, sign (IG on Linear vs DGC) or extra (DLG with the ce loss vs Momentum); default: all but extra" },
+    figure: { kind: "outFile", help: "with --only sign: target, reconstruction and its negative for seeds 1-4 at the last sparsity (PNG)" },
+    sparsity: { kind: "float", min: 0, max: 1, maxOpen: true, help: "only the DGC settings of this sparsity" },
+    json: { kind: "outFile", help: "write every row here" },
+  }, process.argv.slice(2), "The LeNet study (Markdown on stdout)");
+  const seeds = o.seeds;
+  const settings = SETTINGS.filter((x) => (o.only ? x.group === o.only : x.group !== "extra") && (o.sparsity === undefined || x.cfg.sparsity === o.sparsity));
+  if (!settings.length) {
+    const have = [...new Set(SETTINGS.filter((x) => (o.only ? x.group === o.only : x.group !== "extra")).map((x) => x.cfg.sparsity).filter((v) => v !== undefined))];
+    usageExit("study_lenet", `no setting${o.only ? ` of --only ${o.only}` : ""} has --sparsity ${o.sparsity} (${have.length ? `choose from ${have.join(", ")}` : "its settings have no sparsity"})`);
+  }
   const train = loadMnist("train");
   const mean = meanImage(train);
   const all: Record<string, unknown>[] = [];
   const figureRows: { setting: string; seed: number; target: Float32Array; x: Float32Array; psnr: number }[] = [];
-  for (const s of SETTINGS.filter((x) => (o.only ? x.group === o.only : x.group !== "extra") && (!o.sparsity || x.cfg.sparsity === Number(o.sparsity)))) {
+  for (const s of settings) {
     const rows = [];
     let backend = "";
     for (const seed of seeds) {
-      const iterations = s.cfg.attack_epoch ?? Number(o.iterations);
+      const iterations = s.cfg.attack_epoch ?? o.iterations;
       const cfg = makeConfig({ model: "lenet", ...s.cfg, dlg_attack: true, seed, attack_epoch: iterations, return_epoch: Math.max(1, iterations - 1) });
       const ctx = await setupRun(cfg);
       backend = ctx.backend;
@@ -124,7 +126,7 @@ async function main() {
     });
     await writeFileAtomic(o.figure, png);
   }
-  if (o.json) await writeFileAtomic(o.json, JSON.stringify({ iterations: Number(o.iterations), seeds, rows: all }, null, 1) + "\n");
+  if (o.json) await writeFileAtomic(o.json, JSON.stringify({ iterations: o.iterations, seeds, rows: all }, null, 1) + "\n");
 }
 
 main().catch((e) => {

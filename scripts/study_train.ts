@@ -1,9 +1,11 @@
 /**
  * The 5-seed study of Examples 3 and 4 (not a test): running accuracy at epoch 1, batch id 900,
  * test accuracy and wall time of 2 epochs, per seed, with medians, as a Markdown table.
- *   npm run study:train -- [--seeds 5] [--backend wasm]
+ *   npm run study:train -- [--seeds 5] [--backend wasm]   (flags: cli/flags.ts; a bad one: one line, exit 2)
  */
-import { Command } from "commander";
+import { parseFlagsOrExit } from "../cli/flags";
+import { BACKENDS, type BackendChoice } from "../lib/core/backend";
+import { medianOrNaN as median } from "../lib/study/summary";
 import { loadData, runTraining, setupRun } from "../lib/trial/demo";
 import { makeConfig, type DemoConfig } from "../lib/trial/demo_config";
 import { tf } from "../lib/core/tf";
@@ -13,20 +15,18 @@ const EXAMPLES: { name: string; cfg: Partial<DemoConfig>; band: [number, number]
   { name: "Example 4 (DGC 0.8, lr 0.001)", cfg: { use_dgc: true, train_lr: 0.001, sparsity: 0.8 }, band: [0.8, 0.92] },
 ];
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-
 async function main() {
-  const o = new Command().option("--seeds <n>", "seeds 1..n", "5").option("--backend <name>", "tfjs backend", "auto").parse().opts();
-  const seeds = Array.from({ length: Number(o.seeds) }, (_, i) => i + 1);
+  const o = parseFlagsOrExit("study_train", {
+    seeds: { kind: "seeds", default: "5", help: "seeds: n (1..n), a-b or a list" },
+    backend: { kind: "choice", choices: BACKENDS, default: "auto", help: "tfjs backend" },
+  }, process.argv.slice(2), "The 5-seed study of Examples 3 and 4 (Markdown on stdout)");
+  const seeds = o.seeds;
   const data = loadData(makeConfig());
   let backend = "";
   for (const ex of EXAMPLES) {
     const rows: { seed: number; acc: number; test: number; secs: number }[] = [];
     for (const seed of seeds) {
-      const ctx = await setupRun(makeConfig({ ...ex.cfg, seed, backend: o.backend }));
+      const ctx = await setupRun(makeConfig({ ...ex.cfg, seed, backend: o.backend as BackendChoice }));
       backend = ctx.backend;
       const run = runTraining(ctx, data);
       const r = run.history.find((h) => h.epoch === 1 && h.batch === 900)!;

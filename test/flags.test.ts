@@ -36,6 +36,40 @@ test("flags: typed values, defaults checked like values, --train-subset under it
   assert.equal(parseFlags("t", SPECS, ["--help"]), null);
 });
 
+test("flags: lists of numbers (ints, floats) and custom values (a repeatable flag, i/n)", () => {
+  const specs = {
+    batches: { kind: "ints", min: 1, max: 64, default: "1,2,4", help: "batch sizes" },
+    sparsity: { kind: "floats", min: 0, max: 1, maxOpen: true, help: "sparsities" },
+    tag: { kind: "custom", parse: (s: string, prev: string[] = []) => [...prev, s.toUpperCase()], help: "repeatable" },
+    shard: {
+      kind: "custom",
+      parse: (s: string): [number, number] => {
+        const m = /^(\d+)\/(\d+)$/.exec(s);
+        if (!m) throw new Error(`'${s}' is not i/n`);
+        return [Number(m[1]), Number(m[2])];
+      },
+      help: "i/n",
+    },
+  } satisfies Record<string, FlagSpec>;
+  const f = parseFlags("t", specs, ["--batches", "8, 2,8", "--sparsity", "0.9,0", "--tag", "a", "--tag", "b", "--shard", "1/4"])!;
+  assert.deepEqual(f.batches, [8, 2]);
+  assert.deepEqual(f.sparsity, [0.9, 0]);
+  assert.deepEqual(f.tag, ["A", "B"]);
+  assert.deepEqual(f.shard, [1, 4]);
+  const d = parseFlags("t", specs, [])!;
+  assert.deepEqual([d.batches, d.sparsity, d.tag, d.shard], [[1, 2, 4], undefined, undefined, undefined]);
+  for (const [args, want] of [
+    [["--batches", "1,0"], /'0' is not an integer from 1 to 64/],
+    [["--batches", ","], /nothing given/],
+    [["--batches", "1,,2"], /'' is not an integer/],
+    [["--sparsity", "0.5,1"], /'1' is not a number in \[0, 1\)/],
+    [["--sparsity", "0x1"], /'0x1' is not a number \(plain decimal/],
+    [["--shard", "x"], /^option '--shard <value>' argument 'x' is invalid\. 'x' is not i\/n$/],
+  ] as [string[], RegExp][]) {
+    assert.throws(() => parseFlags("t", specs, args), (e: Error) => e instanceof UsageError && want.test(e.message), args.join(" "));
+  }
+});
+
 test("flags: every bad input is one UsageError line, output paths checked before any work", () => {
   const dir = mkdtempSync(join(tmpdir(), "dgc-flags-"));
   writeFileSync(join(dir, "file"), "x");

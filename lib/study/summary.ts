@@ -68,11 +68,17 @@ export interface Summary {
   trainingSteps?: number;
 }
 
+/** The median (of an even count: the mean of the two middle values); null for none. */
 export function median(xs: readonly number[]): number | null {
   if (!xs.length) return null;
   const s = [...xs].sort((a, b) => a - b);
   const h = s.length >> 1;
   return s.length % 2 ? s[h] : (s[h - 1] + s[h]) / 2;
+}
+
+/** median, NaN for none (the study scripts' tables print it as is). */
+export function medianOrNaN(xs: readonly number[]): number {
+  return median(xs) ?? NaN;
 }
 
 const nums = (xs: readonly (number | null | undefined)[]) => xs.filter((x): x is number => typeof x === "number");

@@ -1,0 +1,147 @@
+/**
+ * The study scripts' flags (issue 26, class 10), through their command lines: every bad flag and every
+ * output path that cannot be written is one line `PROG: error: …` on stderr, exit 2, nothing on stdout
+ * and nothing written — before any work (so these runs are fast). The parser is cli/flags.ts
+ * (test/flags.test.ts); the valid flags' output is pinned by test/golden_studies.test.ts.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { accessSync, chmodSync, constants, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+const ROOT = resolve(__dirname, "../..");
+
+/** Every path under `dir` with its size and mtime: what "nothing written" compares. */
+function snapshot(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) {
+        out.push(`${p}/`);
+        try {
+          walk(p);
+        } catch {
+          // an unreadable folder (the unwritable case, as a user) is listed, not entered
+        }
+      } else {
+        const st = statSync(p);
+        out.push(`${p} ${st.size} ${st.mtimeMs}`);
+      }
+    }
+  };
+  walk(dir);
+  return out.sort();
+}
+
+/** A folder no one here can write into (0555 as a user; as root, a read-only /proc/sys), or null. */
+function unwritable(base: string): string | null {
+  const ro = join(base, "readonly");
+  mkdirSync(ro);
+  chmodSync(ro, 0o555);
+  for (const p of [ro, "/proc/sys"]) {
+    try {
+      accessSync(p, constants.W_OK);
+    } catch {
+      return p;
+    }
+  }
+  return null;
+}
+
+function refused(script: string, args: string[], cwd: string, want?: RegExp): void {
+  const prog = script;
+  const before = snapshot(cwd);
+  const r = spawnSync(process.execPath, [join(ROOT, "dist", "scripts", `${script}.js`), ...args], { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 60_000 });
+  const what = `${script} ${args.join(" ")}`;
+  assert.equal(r.status, 2, `${what}: exit ${r.status}\n${r.stdout}${r.stderr}`);
+  assert.equal(r.stdout, "", `${what}: nothing on stdout`);
+  assert.match(r.stderr, new RegExp(`^${prog}: error: [^\\n]+\\n$`), `${what}: one line on stderr, got ${JSON.stringify(r.stderr)}`);
+  if (want) assert.match(r.stderr, want, what);
+  assert.deepEqual(snapshot(cwd), before, `${what}: nothing written`);
+}
+
+test("study scripts: bad flags are one line, exit 2, nothing written (the issue's reproductions)", () => {
+  const dir = mkdtempSync(join(tmpdir(), "study-flags-"));
+  try {
+    const cases: [string, string[], RegExp][] = [
+      ["study_train", ["--seeds", "abc"], /'abc' is not an integer/],
+      ["study_train", ["--seeds", "0"], /'0' is not an integer >= 1/],
+      ["study_train", ["--seeds", "-1"], /'-1' is not an integer >= 1/],
+      ["study_train", ["--backend", "gpu"], /invalid choice: 'gpu'/],
+      ["study_lenet", ["--only", "bogus"], /invalid choice: 'bogus' \(choose from momentum, dgc, analytic, sign, extra\)/],
+      ["study_lenet", ["--sparsity", "0.7"], /no setting has --sparsity 0\.7 \(choose from/],
+      ["study_lenet", ["--iterations", "3x"], /'3x' is not an integer/],
+      ["study_attack", ["--seeds", "-1"], /'-1' is not an integer >= 1/],
+      ["study_attack", ["--label_init", "ones,bogus"], /unknown value 'bogus'/],
+      ["study_attack", ["--lenet_seeds", "-1"], /'-1' is not an integer/],
+      ["study_train", ["--bogus"], /unknown option '--bogus'/],
+      ["study_attack", ["--bogus"], /unknown option '--bogus'/],
+      ["study_lenet", ["--bogus"], /unknown option '--bogus'/],
+      ["study_batches", ["--bogus"], /unknown option '--bogus'/],
+      ["study_batches", ["--batches", "1,0"], /'0' is not an integer from 1/],
+      ["study_batches", ["--iterations", "1"], /'1' is not an integer >= 2/],
+      ["study_anchor", ["--seed", "3"], /unknown option '--seed' \(did you mean --seeds\?\)/],
+      ["study_anchor", ["--defense", "topk:2"], /defense 'topk'/],
+      ["study_federated", ["--sparsity", "1"], /'1' is not a number in \[0, 1\)/],
+      ["study_federated", ["--shard", "2/2"], /'2\/2' is not i\/n/],
+      ["study_federated", ["--model", "lenet", "--attacks", "analytic"], /the analytic attack needs a Linear first layer/],
+      ["scaling", ["--repeats", "0"], /'0' is not an integer from 1/],
+    ];
+    for (const [script, args, want] of cases) refused(script, args, dir, want);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("study scripts: output paths that cannot be written are refused before any work (a folder, a path under a file, an unwritable place)", () => {
+  const dir = mkdtempSync(join(tmpdir(), "study-flags-"));
+  try {
+    writeFileSync(join(dir, "file"), "x");
+    mkdirSync(join(dir, "folder"));
+    const ro = unwritable(dir);
+    const under = join(dir, "file", "x.json");
+    const cases: [string, string[], RegExp][] = [
+      ["study_anchor", ["--out", join(dir, "folder")], /--out .*folder is a directory, not a file/],
+      ["study_anchor", ["--out", under], /--out .*x\.json: its folder .*file is not a directory/],
+      ["study_batches", ["--json", join(dir, "folder")], /--json .*folder is a directory, not a file/],
+      ["study_batches", ["--json", under], /--json .*file is not a directory/],
+      ["study_lenet", ["--json", join(dir, "folder")], /--json .*folder is a directory/],
+      ["study_lenet", ["--figure", under], /--figure .*file is not a directory/],
+      ["study_federated", ["--out", join(dir, "file")], /--out .*file is not a directory/],
+      ["study_federated", ["--out", join(dir, "file", "study")], /--out .*study cannot be created \(ENOTDIR/],
+      ["study_federated", ["--summary", "--out", join(dir, "missing")], /--out .*missing cannot be read/],
+      ["study_federated", ["--summary", "--out", join(dir, "folder"), "--export", join(dir, "folder")], /--export .*folder is a directory/],
+      ["scaling", ["--out", join(dir, "folder")], /--out .*folder is a directory/],
+      ["scaling", ["--png", under], /--png .*file is not a directory/],
+    ];
+    if (ro) {
+      cases.push(
+        ["study_anchor", ["--out", join(ro, "x.json")], /--out .* is not writable/],
+        ["study_batches", ["--json", join(ro, "x.json")], /--json .* is not writable/],
+        ["study_federated", ["--out", join(ro, "study")], /--out .* is not writable/],
+      );
+    }
+    for (const [script, args, want] of cases) refused(script, args, dir, want);
+    assert.ok(!existsSync(join(dir, "missing")) && !existsSync(join(dir, "docs")), "no folder created");
+  } finally {
+    if (existsSync(join(dir, "readonly"))) chmodSync(join(dir, "readonly"), 0o755);
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("study scripts: --help prints the flags and exits 0, writing nothing", () => {
+  const dir = mkdtempSync(join(tmpdir(), "study-flags-"));
+  try {
+    for (const script of ["study_train", "study_attack", "study_lenet", "study_batches", "study_anchor", "study_federated", "scaling"]) {
+      const r = spawnSync(process.execPath, [join(ROOT, "dist", "scripts", `${script}.js`), "--help"], { cwd: dir, encoding: "utf8", timeout: 60_000 });
+      assert.equal(r.status, 0, `${script} --help: ${r.stderr}`);
+      assert.match(r.stdout, new RegExp(`^Usage: ${script} \\[options\\]`), script);
+    }
+    assert.deepEqual(readdirSync(dir), []);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
