@@ -23,7 +23,7 @@ import type { VictimLoss } from "../models/losses";
 export type VictimImages =
   | { kind: "first-batch"; size: number }
   | { kind: "indices"; indices: readonly number[] }
-  | { kind: "given"; x: Float32Array; y: Int32Array };
+  | { kind: "given"; x: Float32Array; y: Int32Array; /** where they sit in the data set, if they come from it (-1: not) */ index?: Int32Array };
 
 /** What the server knows beyond the upload (the defense is always known: it is part of the protocol). */
 export interface ServerKnowledge {

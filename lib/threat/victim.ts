@@ -44,5 +44,5 @@ export function victimImages(images: VictimImages, data: MnistSplit, shuffle: Rn
   if (images.kind === "first-batch") return epochBatches(data, images.size, shuffle).next().value as Batch;
   if (images.kind === "indices") return gatherBatch(data, Int32Array.from(images.indices));
   const size = images.y.length;
-  return { id: 0, index: new Int32Array(size).fill(-1), x: images.x, y: images.y, size };
+  return { id: 0, index: images.index ?? new Int32Array(size).fill(-1), x: images.x, y: images.y, size };
 }

@@ -226,7 +226,7 @@ export function seedThreat(ctx: RunContext, data: MnistSplit, dgc: DGCRefinement
   const { cfg } = ctx;
   return {
     data, model: cfg.model, seed: ctx.seed,
-    victim: { images: victim ? { kind: "given", x: victim.x, y: victim.y } : { kind: "first-batch", size: cfg.attack_batch_size }, loss: cfg.victim_loss },
+    victim: { images: victim ? { kind: "given", x: victim.x, y: victim.y, index: victim.index } : { kind: "first-batch", size: cfg.attack_batch_size }, loss: cfg.victim_loss },
     channel: { defense: clientDefense(cfg), lr: cfg.train_lr, dgc },
     server: mean ? { mean } : {},
   };
