@@ -16,6 +16,7 @@
  * the key for `--train-subset`); values come back under the same keys. Lists of numbers are `ints`
  * and `floats` (comma-separated, each checked like `int`/`float`, repeats dropped); anything else
  * (a repeatable `--defense`, `i/n`) is `custom`: its `parse(value, previous)` throws to refuse.
+ * A `toggle` is a pair `--warmup`/`--no-warmup`; a `choice` with a `preset` takes an optional value.
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { existsSync, statSync } from "node:fs";
@@ -36,7 +37,10 @@ export type FlagSpec = Common &
     | { kind: "string"; default?: string; nonEmpty?: boolean }
     | { kind: "bool"; default?: boolean }
     | { kind: "switch" }
-    | { kind: "choice"; choices: readonly string[]; default?: string }
+    /** `--NAME` and `--no-NAME` (the last given wins), the value under NAME */
+    | { kind: "toggle"; default: boolean }
+    /** with `preset`, the value may be left out (`--grid` is `--grid <preset>`) */
+    | { kind: "choice"; choices: readonly string[]; default?: string; preset?: string }
     | { kind: "choices"; choices: readonly string[]; default?: string }
     | { kind: "seeds"; default?: string; max?: number }
     | { kind: "ints"; min?: number; max?: number; default?: string }
@@ -47,7 +51,7 @@ export type FlagSpec = Common &
 
 type ValueOf<S extends FlagSpec> = S extends { kind: "custom"; parse: (...a: any[]) => infer R } ? R
   : S["kind"] extends "int" | "float" ? number
-  : S["kind"] extends "bool" | "switch" ? boolean
+  : S["kind"] extends "bool" | "switch" | "toggle" ? boolean
   : S["kind"] extends "choices" ? string[]
   : S["kind"] extends "seeds" | "ints" | "floats" ? number[]
   : string;
@@ -148,7 +152,7 @@ function checkInput(path: string, what: string, dir: boolean): void {
 
 function option(name: string, spec: FlagSpec): Option {
   const flag = `--${name}`;
-  const o = new Option(spec.kind === "switch" ? flag : `${flag} <value>`, spec.help);
+  const o = new Option(spec.kind === "switch" || spec.kind === "toggle" ? flag : spec.kind === "choice" && spec.preset !== undefined ? `${flag} [value]` : `${flag} <value>`, spec.help);
   switch (spec.kind) {
     case "int":
       o.argParser((s: string) => intValue(s, spec.min, spec.max));
@@ -160,6 +164,7 @@ function option(name: string, spec: FlagSpec): Option {
       o.argParser(parseBool);
       break;
     case "choice":
+      if (spec.preset !== undefined) o.preset(spec.preset);
       o.argParser((s: string) => {
         if (!spec.choices.includes(s)) throw new InvalidArgumentError(`invalid choice: '${s}' (choose from ${spec.choices.join(", ")})`);
         return s;
@@ -220,7 +225,10 @@ export function parseFlags<T extends Record<string, FlagSpec>>(prog: string, spe
     .allowExcessArguments(false)
     .exitOverride()
     .configureOutput({ writeErr: () => undefined, outputError: () => undefined });
-  for (const [name, spec] of Object.entries(specs)) cmd.addOption(option(name, spec));
+  for (const [name, spec] of Object.entries(specs)) {
+    cmd.addOption(option(name, spec));
+    if (spec.kind === "toggle") cmd.addOption(new Option(`--no-${name}`, `not --${name}`));
+  }
   try {
     cmd.parse([...argv], { from: "user" });
   } catch (e) {

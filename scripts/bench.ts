@@ -18,7 +18,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { createInterface } from "node:readline";
-import { Command } from "commander";
+import { parseFlagsOrExit } from "../cli/flags";
 import writeFileAtomic from "write-file-atomic";
 import { autoBackend, initBackend, tryLoadTfjsNode, type BackendChoice } from "../lib/core/backend";
 import { loadMnist } from "../lib/data/mnist";
@@ -26,8 +26,6 @@ import { FULL, TINY, WORKLOADS, type Measured, type Sizes } from "./bench_worklo
 import { median, settled, spread, wildPairs, type Spread } from "./spread";
 
 const ROOT = resolve(__dirname, "../..");
-/** Bad input: one line on stderr, exit 2. */
-class BadInput extends Error {}
 
 /** bench/reference.py --serve: one workload name in, one JSON line out. */
 class PyTorch {
@@ -114,33 +112,26 @@ interface Entry {
 }
 
 async function main() {
-  const o = new Command()
-    .option("--pairs <n>", "rounds per workload at least (ours and PyTorch alternating)", "7")
-    .option("--max-pairs <n>", "rounds per workload at most (more are run while a ratio has not settled)", "15")
-    .option("--repeats <n>", "the same as --pairs n --max-pairs n (the old option)")
-    .option("--backends <list>", "backends to try", "tensorflow,wasm")
-    .option("--only <list>", "workloads to run (default: all)")
-    .option("--threads <n>", "PyTorch's and TensorFlow's threads (0: their defaults)", "0")
-    .option("--grid [size]", "also time the study grid: full (about 20 minutes) or tiny")
-    .option("--tiny", "smoke sizes (CI)")
-    .option("--no-pytorch", "skip the PyTorch reference")
-    .option("--out <file>", "JSON output", "reports/bench.json")
-    .parse()
-    .opts();
-  const minPairs = Number(o.repeats ?? o.pairs);
-  const maxPairs = o.repeats !== undefined ? minPairs : Math.max(minPairs, Number(o.maxPairs));
-  const threads = Number(o.threads);
-  if (!Number.isInteger(minPairs) || minPairs < 1) throw new BadInput(`--pairs must be an integer >= 1, got ${o.repeats ?? o.pairs}`);
-  if (!Number.isInteger(maxPairs)) throw new BadInput(`--max-pairs must be an integer, got ${o.maxPairs}`);
-  if (!Number.isInteger(threads) || threads < 0) throw new BadInput(`--threads must be an integer >= 0, got ${o.threads}`);
-  for (const b of String(o.backends).split(",")) if (!["tensorflow", "wasm", "cpu"].includes(b)) throw new BadInput(`unknown backend '${b}' (tensorflow, wasm or cpu)`);
+  const o = parseFlagsOrExit("bench", {
+    pairs: { kind: "int", min: 1, default: 7, help: "rounds per workload at least (ours and PyTorch alternating)" },
+    "max-pairs": { kind: "int", min: 1, default: 15, help: "rounds per workload at most (more are run while a ratio has not settled)" },
+    repeats: { kind: "int", min: 1, help: "the same as --pairs n --max-pairs n (the old option)" },
+    backends: { kind: "choices", choices: ["tensorflow", "wasm", "cpu"], default: "tensorflow,wasm", help: "backends to try" },
+    only: { kind: "choices", choices: Object.keys(WORKLOADS), help: "workloads to run (default: all)" },
+    threads: { kind: "int", min: 0, default: 0, help: "PyTorch's and TensorFlow's threads (0: their defaults)" },
+    grid: { kind: "choice", choices: Object.keys(GRIDS), preset: "full", help: "also time the study grid: full (about 20 minutes; --grid alone) or tiny" },
+    tiny: { kind: "switch", help: "smoke sizes (CI)" },
+    pytorch: { kind: "toggle", default: true, help: "the PyTorch reference (--no-pytorch: skip it)" },
+    out: { kind: "outFile", default: "reports/bench.json", help: "JSON output" },
+  }, process.argv.slice(2), "Our workloads on every tfjs backend that loads here, alternating with the same workloads in PyTorch");
+  const minPairs = o.repeats ?? o.pairs;
+  const maxPairs = o.repeats !== undefined ? minPairs : Math.max(minPairs, o["max-pairs"]);
+  const threads = o.threads;
   if (threads > 0) process.env.TF_NUM_INTRAOP_THREADS = process.env.TF_NUM_INTEROP_THREADS = String(threads); // read when tfjs-node loads
   const sz = o.tiny ? TINY : FULL;
-  const gridSize = o.grid === true ? "full" : o.grid;
-  if (gridSize !== undefined && !GRIDS[gridSize]) throw new BadInput(`--grid is full or tiny, got '${gridSize}'`);
-  const names: string[] = o.only ? String(o.only).split(",") : Object.keys(WORKLOADS);
-  for (const n of names) if (!WORKLOADS[n]) throw new BadInput(`unknown workload '${n}' (choose from ${Object.keys(WORKLOADS).join(", ")})`);
-  const backends = String(o.backends).split(",").filter((b) => {
+  const gridSize = o.grid;
+  const names: string[] = o.only ?? Object.keys(WORKLOADS);
+  const backends = o.backends.filter((b) => {
     if (b === "tensorflow" && !tryLoadTfjsNode()) {
       console.error("backend tensorflow: @tensorflow/tfjs-node does not load here; skipped (npm run setup:tfjs-node)");
       return false;
@@ -250,5 +241,5 @@ async function main() {
 
 main().catch((e) => {
   console.error(e instanceof Error ? e.message : e);
-  process.exit(e instanceof BadInput ? 2 : 1);
+  process.exit(1);
 });

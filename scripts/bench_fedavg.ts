@@ -14,16 +14,17 @@ import { lenetModel } from "../lib/models/lenet";
 import { oneHot } from "../lib/models/losses";
 import { cosineDistance, totalVariation } from "../lib/attack/objectives";
 import { unrolledDelta } from "../lib/attack/fedavg";
-import { localSchedule, localUpdate } from "../lib/threat/federated/local";
-
-const arg = (name: string, dflt: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : dflt;
-};
+import { localSchedule, localUpdate, MAX_LOCAL_STEPS } from "../lib/threat/federated/local";
+import { parseFlagsOrExit } from "../cli/flags";
 
 async function main(): Promise<void> {
-  const backend = await initBackend(arg("backend", "wasm") as "wasm");
-  const repeats = Number(arg("repeats", "10"));
+  const o = parseFlagsOrExit("bench_fedavg", {
+    backend: { kind: "choice", choices: ["wasm", "cpu", "tensorflow"], default: "wasm", help: "the tfjs backend" },
+    repeats: { kind: "int", min: 1, max: 10_000, default: 10, help: "timed iterations per E (after one warm-up)" },
+    steps: { kind: "ints", min: 1, max: MAX_LOCAL_STEPS, default: "1,5,10", help: "local steps E, unrolled" },
+  }, process.argv.slice(2), "One FedAvg attack iteration on LeNet, through E unrolled local SGD steps");
+  const backend = await initBackend(o.backend as "wasm");
+  const repeats = o.repeats;
   const model = lenetModel();
   const rng = new Rng(1);
   const params = model.init(rng);
@@ -31,7 +32,7 @@ async function main(): Promise<void> {
   const y = Int32Array.of(3);
   const ys = oneHot(y, 10);
   const z = tf.variable(tf.tensor2d(rng.uniformArray(784, -1, 1), [1, 784]));
-  for (const E of arg("steps", "1,5,10").split(",").map(Number)) {
+  for (const E of o.steps) {
     const training = { steps: E, batch: 1, lr: 0.1, momentum: 0 };
     const upload = localUpdate(model, params, x, y, localSchedule(1, 1, E, null), training, "ce").delta;
     const sim = unrolledDelta(model, params, { training, n: 1, loss: "ce", order: null });

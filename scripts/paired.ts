@@ -21,12 +21,19 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import { Command } from "commander";
+import { parseFlagsOrExit, usageExit } from "../cli/flags";
 import writeFileAtomic from "write-file-atomic";
 import { fmtRatio, settled, spread, wildPairs, type Spread } from "./spread";
 
 const ROOT = resolve(__dirname, "../..");
-class BadInput extends Error {}
+const PROG = "paired";
+
+/** --run name=command, repeatable: each adds one side (a name before the `=`, a command after it). */
+const runFlag = (spec: string, previous: [string, string][] = []): [string, string][] => {
+  const eq = spec.indexOf("=");
+  if (eq < 1 || spec.slice(eq + 1).trim() === "") throw new Error(`--run wants name=command, got '${spec}'`);
+  return [...previous, [spec.slice(0, eq), spec.slice(eq + 1)]];
+};
 
 const EXAMPLES: Record<string, string> = {
   "3": "--use_dgc False --train_lr 0.01 --seed 1",
@@ -58,45 +65,38 @@ function timed(cmd: string): { wall: number; cpu: number } {
 }
 
 async function main() {
-  const o = new Command()
-    .option("--example <n>", "the seed's Example 3 or 4: ours, --baseline's build, PyTorch")
-    .option("--baseline <dir>", "another build of this project (a checkout with dist/ built) to run the same example in")
-    .option("--torch-threads <n>", "PyTorch's threads for --example (0: torch's default)", "1")
-    .option("--run <name=command>", "a command to time (repeatable; the first is the numerator of every ratio)", (v: string, acc: string[]) => [...acc, v], [] as string[])
-    .option("--pairs <n>", "rounds at least", "7")
-    .option("--max-pairs <n>", "rounds at most (more are run while the ratios have not settled)", "15")
-    .option("--max-seconds <s>", "add no round after this much wall time once --pairs rounds are done (0: no limit)", "0")
-    .option("--warmup", "one untimed round first (file caches)", true)
-    .option("--no-warmup", "no untimed round")
-    .option("--out <file>", "JSON output", "reports/paired.json")
-    .parse()
-    .opts();
+  const o = parseFlagsOrExit(PROG, {
+    example: { kind: "choice", choices: Object.keys(EXAMPLES), help: "the seed's Example 3 or 4: ours, --baseline's build, PyTorch" },
+    baseline: { kind: "inDir", help: "another build of this project (a checkout with dist/ built) to run the same example in" },
+    "torch-threads": { kind: "int", min: 0, default: 1, help: "PyTorch's threads for --example (0: torch's default)" },
+    run: { kind: "custom", parse: runFlag, default: [] as [string, string][], help: "name=command, a command to time (repeatable; the first is the numerator of every ratio)" },
+    pairs: { kind: "int", min: 1, default: 7, help: "rounds at least" },
+    "max-pairs": { kind: "int", min: 1, default: 15, help: "rounds at most (more are run while the ratios have not settled)" },
+    "max-seconds": { kind: "float", min: 0, default: 0, help: "add no round after this much wall time once --pairs rounds are done (0: no limit)" },
+    warmup: { kind: "toggle", default: true, help: "one untimed round first (file caches; --no-warmup: none)" },
+    out: { kind: "outFile", default: "reports/paired.json", help: "JSON output" },
+  }, process.argv.slice(2), "Whole processes timed against each other, round after round, the order reversed every other round");
   const runs: [string, string][] = [];
   if (o.example !== undefined) {
     const args = EXAMPLES[o.example];
-    if (!args) throw new BadInput(`--example is 3 or 4, got '${o.example}'`);
     runs.push(["ours", `node dist/cli/dgc_demo.js ${args}`]);
-    if (o.baseline) {
+    if (o.baseline !== undefined) {
       const dir = resolve(o.baseline);
-      if (!existsSync(join(dir, "dist", "cli", "dgc_demo.js"))) throw new BadInput(`--baseline ${dir} has no dist/cli/dgc_demo.js (build it: npx tsc -p .)`);
+      if (!existsSync(join(dir, "dist", "cli", "dgc_demo.js"))) usageExit(PROG, `--baseline ${dir} has no dist/cli/dgc_demo.js (build it: npx tsc -p .)`);
       runs.push(["baseline", `cd '${dir}' && node dist/cli/dgc_demo.js ${args}`]);
     }
     const py = join(ROOT, ".venv", "bin", "python");
-    if (!existsSync(py)) throw new BadInput("no .venv with torch (npm run setup:bench)");
-    runs.push(["pytorch", `.venv/bin/python bench/seed_demo.py ${args} --threads ${Number(o.torchThreads)}`]);
-  }
-  for (const spec of o.run as string[]) {
-    const eq = spec.indexOf("=");
-    if (eq < 1) throw new BadInput(`--run wants name=command, got '${spec}'`);
-    runs.push([spec.slice(0, eq), spec.slice(eq + 1)]);
-  }
-  if (runs.length < 2) throw new BadInput("two commands at least (--example, or --run twice)");
-  const [minPairs, maxPairs] = [Number(o.pairs), Number(o.maxPairs)];
-  if (!(Number.isInteger(minPairs) && minPairs >= 1 && Number.isInteger(maxPairs) && maxPairs >= minPairs)) throw new BadInput("--pairs and --max-pairs: integers, 1 ≤ pairs ≤ max-pairs");
+    if (!existsSync(py)) usageExit(PROG, "no .venv with torch (npm run setup:bench)");
+    runs.push(["pytorch", `.venv/bin/python bench/seed_demo.py ${args} --threads ${o["torch-threads"]}`]);
+  } else if (o.baseline !== undefined) usageExit(PROG, "--baseline goes with --example");
+  runs.push(...o.run);
+  if (runs.length < 2) usageExit(PROG, "two commands at least (--example, or --run twice)");
+  const [minPairs, maxPairs] = [o.pairs, o["max-pairs"]];
+  if (maxPairs < minPairs) usageExit(PROG, `--max-pairs ${maxPairs} is below --pairs ${minPairs}`);
 
   const load0 = loadavg();
   const t0 = performance.now();
-  const maxSeconds = Number(o.maxSeconds);
+  const maxSeconds = o["max-seconds"];
   if (o.warmup) for (const [, cmd] of runs) timed(cmd);
   const times: number[][] = runs.map(() => []);
   const cpuTimes: number[][] = runs.map(() => []);
@@ -142,5 +142,5 @@ async function main() {
 
 main().catch((e) => {
   console.error(e instanceof Error ? e.message : e);
-  process.exit(e instanceof BadInput ? 2 : 1);
+  process.exit(1);
 });

@@ -4,10 +4,9 @@
  * spread, since a burst of load from other work hits both sides of a pair more often than not.
  */
 
-export const median = (xs: readonly number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
+/** summary's median (the two middle values averaged for an even count; NaN for none, as this file's own gave). */
+import { medianOrNaN as median } from "../lib/study/summary";
+export { median };
 
 /** The q-quantile (0..1), linear between order statistics. */
 export function quantile(xs: readonly number[], q: number): number {

@@ -25,23 +25,34 @@ import { publicData } from "../lib/attack/label_counts";
 import { tf } from "../lib/core/tf";
 import { psnr as psnrOf } from "../lib/metrics/image";
 import { RECOVERY_MARGIN_DB } from "../lib/metrics/readings";
+import { parseFlagsOrExit, usageExit } from "../cli/flags";
+import { checkOutputDir, requireDir, ResultDirError } from "../lib/io/results";
+import { ATTACK_METHODS, ATTACK_OPTIMIZERS } from "../lib/attack/spec";
+import { parseDefenseArg } from "../lib/threat/channel/defenses";
+import { medianOrNaN as median } from "../lib/study/summary";
 
-const arg = (name: string, dflt: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : dflt;
+const PROG = "study_fedavg";
+
+/** --defense none,dgc:0.9: each NAME[:v] one defense point (checked by the registry, as fl checks --defense; dgc needs its sparsity), repeats dropped. */
+const defenseList = (s: string): string[] => {
+  const xs = s.split(",").map((x) => x.trim());
+  if (xs.every((x) => x === "")) throw new Error("nothing given");
+  for (const x of xs) {
+    if (parseDefenseArg(x).length !== 1) throw new Error(`'${x}' is not one defense NAME[:v]`);
+  }
+  return [...new Set(xs)];
 };
-const list = (s: string) => s.split(",").map((x) => x.trim()).filter(Boolean);
+const shard = (s: string): [number, number] => {
+  const m = /^(\d+)\/(\d+)$/.exec(s);
+  if (!m || Number(m[2]) < 1 || Number(m[1]) >= Number(m[2]) || !Number.isSafeInteger(Number(m[2]))) throw new Error(`'${s}' is not i/n with 0 <= i < n`);
+  return [Number(m[1]), Number(m[2])];
+};
 
 interface PointRecord {
   key: string; steps: number; n: number; defense: string; seed: number; attack: string; optimizer: string; iterations: number;
   localLr: number; localMomentum: number; knowledge: string;
   psnr: number[]; recovered: number; baseline: number; labelAcc: number; bytes: number; dense: number; seconds: number;
 }
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length === 0 ? NaN : s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 function summary(out: string): string {
   const recs: PointRecord[] = readdirSync(out).filter((f) => f.endsWith(".json")).map((f) => JSON.parse(readFileSync(join(out, f), "utf8")));
@@ -68,22 +79,43 @@ function summary(out: string): string {
 }
 
 async function main(): Promise<void> {
-  const out = arg("out", "study-fedavg");
-  if (process.argv.includes("--summary")) {
+  const o = parseFlagsOrExit(PROG, {
+    out: { kind: "string", nonEmpty: true, default: "study-fedavg", help: "the study's folder (its records; with --summary: read from)" },
+    steps: { kind: "ints", min: 1, default: "1,2,5", help: "local steps E" },
+    n: { kind: "ints", min: 1, default: "1,4", help: "images per client (the attacked batch; b = n)" },
+    defense: { kind: "custom", parse: defenseList, default: ["none", "dgc:0.9"], help: "defenses, NAME[:v],… (default none,dgc:0.9)" },
+    seeds: { kind: "ints", min: 0, default: "1,2", help: "seeds, a list" },
+    iterations: { kind: "int", min: 1, default: 10, help: "attack iterations" },
+    local_lr: { kind: "float", min: 0, minOpen: true, default: 0.1, help: "local learning rate" },
+    local_momentum: { kind: "float", min: 0, max: 1, maxOpen: true, default: 0, help: "local momentum" },
+    attack: { kind: "choice", choices: ATTACK_METHODS.filter((m) => m !== "analytic"), default: "adaptive", help: "the attack (analytic needs a Linear first layer; this study is LeNet's)" },
+    optimizer: { kind: "choice", choices: ATTACK_OPTIMIZERS, default: "lbfgs", help: "the attack's optimizer" },
+    shard: { kind: "custom", parse: shard, default: [0, 1] as [number, number], help: "i/n: run only points i, i + n, i + 2n, …" },
+    summary: { kind: "switch", help: "print the Markdown table of --out's records" },
+  }, process.argv.slice(2), "A small FedAvg study (docs/fedavg.md), resumable");
+  const out = o.out;
+  try {
+    if (o.summary) requireDir(out, "--out");
+    else checkOutputDir(out, "--out");
+  } catch (e) {
+    if (e instanceof ResultDirError) usageExit(PROG, e.message);
+    throw e;
+  }
+  if (o.summary) {
     console.log(summary(out));
     return;
   }
   mkdirSync(out, { recursive: true });
-  const steps = list(arg("steps", "1,2,5")).map(Number);
-  const ns = list(arg("n", "1,4")).map(Number);
-  const defenses = list(arg("defense", "none,dgc:0.9"));
-  const seeds = list(arg("seeds", "1,2")).map(Number);
-  const iterations = Number(arg("iterations", "10"));
-  const localLr = Number(arg("local_lr", "0.1"));
-  const localMomentum = Number(arg("local_momentum", "0"));
-  const attack = arg("attack", "adaptive") as FLConfig["attack_method"];
-  const optimizer = arg("optimizer", "lbfgs") as FLConfig["attack_optimizer"];
-  const [shardI, shardK] = arg("shard", "0/1").split("/").map(Number);
+  const steps = o.steps;
+  const ns = o.n;
+  const defenses = o.defense;
+  const seeds = o.seeds;
+  const iterations = o.iterations;
+  const localLr = o.local_lr;
+  const localMomentum = o.local_momentum;
+  const attack = o.attack as FLConfig["attack_method"];
+  const optimizer = o.optimizer as FLConfig["attack_optimizer"];
+  const [shardI, shardK] = o.shard;
   const points = seeds.flatMap((seed) => defenses.flatMap((defense) => ns.flatMap((n) => steps.map((E) => ({ seed, defense, n, E })))));
   let data: ReturnType<typeof loadData> | null = null;
   for (const [i, p] of points.entries()) {

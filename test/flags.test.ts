@@ -70,6 +70,23 @@ test("flags: lists of numbers (ints, floats) and custom values (a repeatable fla
   }
 });
 
+test("flags: a toggle is --NAME / --no-NAME (the last wins), a choice with a preset may leave its value out", () => {
+  const specs = {
+    warmup: { kind: "toggle", default: true, help: "an untimed round first" },
+    grid: { kind: "choice", choices: ["full", "tiny"], preset: "full", help: "the study grid" },
+    tiny: { kind: "switch", help: "smoke sizes" },
+  } satisfies Record<string, FlagSpec>;
+  const f = (...args: string[]) => parseFlags("t", specs, args)!;
+  assert.deepEqual([f().warmup, f().grid], [true, undefined]);
+  assert.equal(f("--no-warmup").warmup, false);
+  assert.equal(f("--no-warmup", "--warmup").warmup, true);
+  assert.equal(f("--grid").grid, "full");
+  assert.equal(f("--grid", "--tiny").grid, "full");
+  assert.equal(f("--grid", "tiny").grid, "tiny");
+  assert.throws(() => f("--grid", "huge"), (e: Error) => e instanceof UsageError && /invalid choice: 'huge' \(choose from full, tiny\)/.test(e.message));
+  assert.throws(() => f("--no-tiny"), (e: Error) => e instanceof UsageError && /unknown option '--no-tiny'/.test(e.message));
+});
+
 test("flags: every bad input is one UsageError line, output paths checked before any work", () => {
   const dir = mkdtempSync(join(tmpdir(), "dgc-flags-"));
   writeFileSync(join(dir, "file"), "x");

@@ -1,5 +1,5 @@
 /**
- * The study scripts' flags (issue 26, class 10), through their command lines: every bad flag and every
+ * The study scripts' flags (issue 26, class 10) — and bench's, paired's, study_fedavg's and bench_fedavg's — through their command lines: every bad flag and every
  * output path that cannot be written is one line `PROG: error: …` on stderr, exit 2, nothing on stdout
  * and nothing written — before any work (so these runs are fast). The parser is cli/flags.ts
  * (test/flags.test.ts); the valid flags' output is pinned by test/golden_studies.test.ts.
@@ -139,6 +139,100 @@ test("study scripts: --help prints the flags and exits 0, writing nothing", () =
       const r = spawnSync(process.execPath, [join(ROOT, "dist", "scripts", `${script}.js`), "--help"], { cwd: dir, encoding: "utf8", timeout: 60_000 });
       assert.equal(r.status, 0, `${script} --help: ${r.stderr}`);
       assert.match(r.stdout, new RegExp(`^Usage: ${script} \\[options\\]`), script);
+    }
+    assert.deepEqual(readdirSync(dir), []);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("bench, paired, study_fedavg, bench_fedavg: bad flags and values are one line, exit 2, nothing written (unknown flags were ignored or commander's bare line)", () => {
+  const dir = mkdtempSync(join(tmpdir(), "script-flags-"));
+  try {
+    const cases: [string, string[], RegExp][] = [
+      ["bench", ["--bogus"], /unknown option '--bogus'/],
+      ["bench", ["--pairs", "0"], /'0' is not an integer >= 1/],
+      ["bench", ["--repeats", "x"], /'x' is not an integer/],
+      ["bench", ["--max-pairs", "1.5"], /'1\.5' is not an integer/],
+      ["bench", ["--backends", "wasm,gpu"], /unknown value 'gpu' \(choose from tensorflow, wasm, cpu\)/],
+      ["bench", ["--only", "bogus"], /unknown value 'bogus' \(choose from ex3_train/],
+      ["bench", ["--threads", "-1"], /'-1' is not an integer >= 0/],
+      ["bench", ["--grid", "huge"], /invalid choice: 'huge' \(choose from full, tiny\)/],
+      ["bench", ["--no-tiny"], /unknown option '--no-tiny'/],
+      ["paired", ["--bogus"], /unknown option '--bogus'/],
+      ["paired", ["--run", "nameless"], /--run wants name=command, got 'nameless'/],
+      ["paired", ["--run", "a=true"], /two commands at least/],
+      ["paired", ["--run", "a=true", "--run", "b=true", "--pairs", "5", "--max-pairs", "2"], /--max-pairs 2 is below --pairs 5/],
+      ["paired", ["--example", "5"], /invalid choice: '5' \(choose from 3, 4\)/],
+      ["paired", ["--example", "3", "--baseline", join(dir, "missing")], /--baseline .*missing cannot be read/],
+      ["paired", ["--baseline", dir, "--run", "a=true", "--run", "b=true"], /--baseline goes with --example/],
+      ["paired", ["--max-seconds", "-1"], /'-1' is not a number in \[0, Infinity\]/],
+      ["paired", ["--warmup", "no"], /too many arguments/],
+      ["study_fedavg", ["--bogus"], /unknown option '--bogus'/],
+      ["study_fedavg", ["--steps", "0"], /'0' is not an integer >= 1/],
+      ["study_fedavg", ["--n", "1,x"], /'x' is not an integer/],
+      ["study_fedavg", ["--defense", "none,bogus"], /unknown defense 'bogus'/],
+      ["study_fedavg", ["--defense", "dgc"], /defense 'dgc' needs a strength/],
+      ["study_fedavg", ["--seeds", "-1"], /'-1' is not an integer >= 0/],
+      ["study_fedavg", ["--attack", "analytic"], /invalid choice: 'analytic'/],
+      ["study_fedavg", ["--optimizer", "sgd"], /invalid choice: 'sgd' \(choose from gd, adam, lbfgs\)/],
+      ["study_fedavg", ["--local_lr", "0"], /'0' is not a number in \(0, Infinity\]/],
+      ["study_fedavg", ["--local_momentum", "1"], /'1' is not a number in \[0, 1\)/],
+      ["study_fedavg", ["--shard", "2/2"], /'2\/2' is not i\/n/],
+      ["study_fedavg", ["--iterations", "ten"], /'ten' is not an integer/],
+      ["bench_fedavg", ["--bogus"], /unknown option '--bogus'/],
+      ["bench_fedavg", ["--backend", "gpu"], /invalid choice: 'gpu' \(choose from wasm, cpu, tensorflow\)/],
+      ["bench_fedavg", ["--repeats", "0"], /'0' is not an integer from 1/],
+      ["bench_fedavg", ["--steps", "1,0"], /'0' is not an integer from 1/],
+    ];
+    for (const [script, args, want] of cases) refused(script, args, dir, want);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("bench, paired, study_fedavg: output paths that cannot be written are refused before any work", () => {
+  const dir = mkdtempSync(join(tmpdir(), "script-flags-"));
+  try {
+    writeFileSync(join(dir, "file"), "x");
+    mkdirSync(join(dir, "folder"));
+    const ro = unwritable(dir);
+    const under = join(dir, "file", "x.json");
+    const two = ["--run", "a=true", "--run", "b=true"];
+    const cases: [string, string[], RegExp][] = [
+      ["bench", ["--tiny", "--out", join(dir, "folder")], /--out .*folder is a directory, not a file/],
+      ["bench", ["--tiny", "--out", under], /--out .*x\.json: its folder .*file is not a directory/],
+      ["bench", ["--tiny", "--out", `${join(dir, "new")}/`], /--out .*new\/ names a folder, not a file/],
+      ["paired", [...two, "--out", join(dir, "folder")], /--out .*folder is a directory, not a file/],
+      ["paired", [...two, "--out", under], /--out .*file is not a directory/],
+      ["study_fedavg", ["--out", join(dir, "file")], /--out .*file is not a directory/],
+      ["study_fedavg", ["--out", join(dir, "file", "study")], /--out .*study cannot be created \(ENOTDIR/],
+      ["study_fedavg", ["--out", ""], /--out <value>' argument '' is invalid\. must not be empty/],
+      ["study_fedavg", ["--summary", "--out", join(dir, "missing")], /--out .*missing cannot be read/],
+    ];
+    if (ro) {
+      cases.push(
+        ["bench", ["--tiny", "--out", join(ro, "x.json")], /--out .* is not writable/],
+        ["paired", [...two, "--out", join(ro, "x.json")], /--out .* is not writable/],
+        ["study_fedavg", ["--out", join(ro, "study")], /--out .* is not writable/],
+      );
+    }
+    for (const [script, args, want] of cases) refused(script, args, dir, want);
+    assert.ok(!existsSync(join(dir, "missing")) && !existsSync(join(dir, "new")), "no folder created");
+  } finally {
+    if (existsSync(join(dir, "readonly"))) chmodSync(join(dir, "readonly"), 0o755);
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("bench, paired, study_fedavg, bench_fedavg: --help prints the flags (bench's --grid [value], --no-pytorch; paired's --no-warmup) and exits 0, writing nothing", () => {
+  const dir = mkdtempSync(join(tmpdir(), "script-flags-"));
+  try {
+    for (const [script, want] of [["bench", /--grid \[value\][\s\S]*--no-pytorch/], ["paired", /--run <value>[\s\S]*--no-warmup/], ["study_fedavg", /--summary/], ["bench_fedavg", /--steps <value>/]] as const) {
+      const r = spawnSync(process.execPath, [join(ROOT, "dist", "scripts", `${script}.js`), "--help"], { cwd: dir, encoding: "utf8", timeout: 60_000 });
+      assert.equal(r.status, 0, `${script} --help: ${r.stderr}`);
+      assert.match(r.stdout, new RegExp(`^Usage: ${script} \\[options\\]`), script);
+      assert.match(r.stdout, want, script);
     }
     assert.deepEqual(readdirSync(dir), []);
   } finally {
