@@ -9,12 +9,13 @@ import { DataError } from "../lib/data/idx";
 import { describeBackend } from "../lib/core/backend";
 import { ATTACK_RESULT_FILES, argumentsLine, attackFinalLine, attackLogLine, loadData, runAttack, runTraining, setupRun, type RunContext } from "../lib/trial/demo";
 import { guardStdout } from "../lib/io/stdio";
-import { grayPng, gridPng } from "../lib/viz/png";
+import { grayPng, gridPng, rgbGridPng, rgbPng } from "../lib/viz/png";
 import { matchedGridPng } from "../lib/viz/matched";
 import { matchReconstructions, multisetLabelAccuracy } from "../lib/metrics/match";
 import { matchedLines } from "../lib/trial/batch";
 import { labelCounts, publicData } from "../lib/attack/label_counts";
-import { meanImage, type MnistSplit } from "../lib/data/mnist";
+import type { MnistSplit } from "../lib/data/mnist";
+import { splitMean } from "../lib/data/dataset";
 import { parseArgs, UsageError } from "./args";
 import { clearProgress, failWith, makeProgress } from "./progress";
 import { pyFloat } from "../lib/io/pyfmt";
@@ -71,7 +72,7 @@ async function attack(ctx: RunContext, data: MnistSplit, test: MnistSplit): Prom
   const { cfg } = ctx;
   const bar = makeProgress(cfg.attack_method === "dlg" ? "DLG" : cfg.attack_method);
   // a batch: per-sample labels from the label counts, read with labelled public data (the test set)
-  const batchPrior = cfg.attack_batch_size > 1 ? { labelled: publicData(test), mean: meanImage(data) } : undefined;
+  const batchPrior = cfg.attack_batch_size > 1 ? { labelled: publicData(test), mean: splitMean(data) } : undefined;
   const run = runAttack(ctx, data, {
     onStart: (info) => bar.log(`${startLine(cfg, info.guess)}; sent ${info.sent} of ${info.total} gradient entries`),
     onIteration: (it, d, rec) => {
@@ -91,12 +92,17 @@ async function attack(ctx: RunContext, data: MnistSplit, test: MnistSplit): Prom
   for (const line of out.recovered) console.log(`${cfg.result_dir}: ${line}`);
   try {
     const B = run.target.size;
-    const img = (x: Float32Array, i: number) => x.subarray(i * 784, (i + 1) * 784);
-    for (let i = 0; i < B; i++) await out.write(`target_${i}.png`, await grayPng(img(run.target.x, i)));
-    for (const s of run.snapshots) for (let i = 0; i < B; i++) await out.write(`result_${s.iteration}_${i}.png`, await grayPng(img(s.x, i)));
+    // one image: MNIST's 28 × 28 grey in [−1, 1], or a colour CHW image in [0, 1] (CIFAR-10's 3 × 32 × 32)
+    const [channels, height, width] = ctx.model.inputShape;
+    const P = channels * height * width;
+    const img = (x: Float32Array, i: number) => x.subarray(i * P, (i + 1) * P);
+    const png = (x: Float32Array) => (channels === 3 ? rgbPng(x, width, height) : grayPng(x, width, height));
+    for (let i = 0; i < B; i++) await out.write(`target_${i}.png`, await png(img(run.target.x, i)));
+    for (const s of run.snapshots) for (let i = 0; i < B; i++) await out.write(`result_${s.iteration}_${i}.png`, await png(img(s.x, i)));
     // one overview: the targets, then a row per snapshot (columns: the samples of the batch)
     const rows = [run.target, ...run.snapshots].map((s) => Array.from({ length: B }, (_, i) => img(s.x, i)));
-    await out.write("grid.png", await gridPng(B === 1 ? [rows.map((r) => r[0])] : rows));
+    const grid = B === 1 ? [rows.map((r) => r[0])] : rows;
+    await out.write("grid.png", channels === 3 ? await rgbGridPng(grid, { width, height }) : await gridPng(grid));
     const last = run.snapshots[run.snapshots.length - 1];
     if (B > 1 && last) {
       // the lines above score the batch in the order the attack happened to find it; match it fairly
@@ -104,7 +110,7 @@ async function attack(ctx: RunContext, data: MnistSplit, test: MnistSplit): Prom
         const c = run.inferred;
         console.log(`Label counts inferred from the bias gradient (${c.biasSent} of 10 entries sent): [${Array.from(c.counts).join(", ")}], true [${Array.from(labelCounts(run.target.y)).join(", ")}]; multiset accuracy ${pyFloat(multisetLabelAccuracy(c.labels, run.target.y))}`);
       }
-      const matched = matchReconstructions(last.x, run.target.x, B);
+      const matched = matchReconstructions(last.x, run.target.x, B, ctx.model.inputShape);
       console.log(`Matched to the targets by optimal assignment on MSE, at iteration ${last.iteration}:`);
       for (const line of matchedLines({ matched, target: run.target }, run.labels)) console.log(line);
       console.log(`Label accuracy as a multiset (the labels the attack ends with): ${pyFloat(multisetLabelAccuracy(run.labels, run.target.y))}`);

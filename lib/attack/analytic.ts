@@ -10,7 +10,6 @@
  * not sent, so a pixel is recovered only where ∂W[i, j] and ∂b[j] both arrived; the others get `fill`.
  * With B > 1 the same division gives a mixture of the batch's images, not one of them.
  */
-import { NUM_CLASSES, PIXELS } from "../data/mnist";
 
 export interface AnalyticResult {
   /** [784] the recovered image, `fill` where a pixel was not recovered. */
@@ -49,8 +48,8 @@ export function analyticLinear(weightGrad: ArrayLike<number>, biasGrad: ArrayLik
   return { x, recovered, recoveredCount, classUsed: j };
 }
 
-/** The analytic attack needs the Linear model's [784 × 10] weight and [10] bias gradients. */
+/** The analytic attack needs a Linear model's [pixels × classes] weight and [classes] bias gradients (MNIST: 784 × 10). */
 export function analyticApplies(paramShapes: readonly (readonly number[])[]): boolean {
   const [w, b] = paramShapes;
-  return paramShapes.length === 2 && w.length === 2 && w[0] === PIXELS && w[1] === NUM_CLASSES && b.length === 1 && b[0] === NUM_CLASSES;
+  return paramShapes.length === 2 && w.length === 2 && b.length === 1 && w[1] === b[0] && w[0] > 0;
 }

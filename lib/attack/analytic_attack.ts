@@ -4,7 +4,7 @@
  * the reconstruction. One snapshot, "iteration 0"; nothing is optimized.
  */
 import { tf } from "../core/tf";
-import { NUM_CLASSES, PIXELS } from "../data/mnist";
+import { pixelsOf } from "../models/model";
 import { analyticLinear } from "./analytic";
 import { initialLabels, type DLGSnapshot } from "./dlg";
 import { l2Distance, transmittedMask } from "./objectives";
@@ -38,13 +38,13 @@ export function runAnalytic(spec: AttackSpec, input: AttackInput, guess: number,
   const r = analyticLinear(dW, db, boundedFill(dW, db, input.mean));
   const mask = transmittedMask(input.observed);
   const distances = tf.tidy(() => {
-    const x = tf.tensor2d(r.x, [1, PIXELS]);
+    const x = tf.tensor2d(r.x, [1, pixelsOf(input.model)]);
     const gradsOf = parameterGradients(input.model, input.params, spec.victimLoss);
-    return Array.from({ length: NUM_CLASSES }, (_, j) => l2Distance(gradsOf(x, tf.tensor2d(initialLabels("guess", 1, j), [1, NUM_CLASSES])), input.observed, mask).dataSync()[0]);
+    return Array.from({ length: input.model.classes }, (_, j) => l2Distance(gradsOf(x, tf.tensor2d(initialLabels("guess", 1, j, input.model.classes), [1, input.model.classes])), input.observed, mask).dataSync()[0]);
   });
   tf.dispose(mask.map((m) => m.mask));
   const label = distances.indexOf(Math.min(...distances));
-  const y = initialLabels("guess", 1, label);
+  const y = initialLabels("guess", 1, label, input.model.classes);
   const snap: DLGSnapshot = { iteration: 0, x: r.x, y, distance: distances[label] };
   onIteration?.(0, snap.distance, snap);
   return {
@@ -64,7 +64,7 @@ export function runAnalyticPlain(input: AttackInput, dense: boolean, onIteration
   if (input.observed.length !== 2) throw new Error("the analytic attack needs the Linear model's weight and bias gradients");
   const r = analyticLinear(input.observed[0].dataSync(), input.observed[1].dataSync(), input.mean, dense);
   const guess = r.classUsed ?? 0;
-  const y = initialLabels("guess", 1, guess);
+  const y = initialLabels("guess", 1, guess, input.model.classes);
   const snap: DLGSnapshot = { iteration: 0, x: r.x, y, distance: NaN };
   onIteration?.(0, snap.distance, snap);
   return {

@@ -12,11 +12,11 @@
  * what an attack ends with is always a snapshot: the final result is never an earlier one.
  */
 import { tf, variableFrom } from "../core/tf";
-import { NUM_CLASSES, PIXELS } from "../data/mnist";
+import { NUM_CLASSES } from "../data/mnist";
 import { l2Distance } from "./objectives";
 import { parameterGradients } from "../models/losses";
 import { DivergenceError } from "../core/errors";
-import type { Model } from "../models/model";
+import { pixelsOf, type Model } from "../models/model";
 import type { Rng } from "../core/rng";
 
 export interface DLGOptions {
@@ -66,10 +66,10 @@ export interface DLGResult {
  * (`dummy_y[:][label_idx] = 1.0` indexes the batch axis; with guess 0 it fills sample 0 with ones).
  * "guess": one-hot of the inferred label for every sample (the upstream fix of Dec 2022).
  */
-export function initialLabels(how: "ones" | "guess", batch: number, guess: number): Float32Array {
-  const y = new Float32Array(batch * NUM_CLASSES);
+export function initialLabels(how: "ones" | "guess", batch: number, guess: number, classes = NUM_CLASSES): Float32Array {
+  const y = new Float32Array(batch * classes);
   if (how === "ones") y.fill(1);
-  else for (let b = 0; b < batch; b++) y[b * NUM_CLASSES + guess] = 1;
+  else for (let b = 0; b < batch; b++) y[b * classes + guess] = 1;
   return y;
 }
 
@@ -91,8 +91,8 @@ interface Dummy {
 }
 
 function tensorDummy(model: Model, params: readonly tf.Tensor[], observed: readonly tf.Tensor[], batch: number, lr: number, x0: Float32Array, y0: Float32Array): Dummy {
-  const dummyX = variableFrom(tf.tensor2d(x0, [batch, PIXELS]));
-  const dummyY = variableFrom(tf.tensor2d(y0, [batch, NUM_CLASSES]));
+  const dummyX = variableFrom(tf.tensor2d(x0, [batch, pixelsOf(model)]));
+  const dummyY = variableFrom(tf.tensor2d(y0, [batch, model.classes]));
   const valueAndGrads = tf.valueAndGrads(gradientDistance(model, params, observed));
   return {
     advance: (updater) =>
@@ -114,7 +114,9 @@ function tensorDummy(model: Model, params: readonly tf.Tensor[], observed: reado
   };
 }
 
-function arrayDummy(step: ClosedFormDLG["step"], lr: number, x: Float32Array, y: Float32Array): Dummy {
+function arrayDummy(step: ClosedFormDLG["step"], lr: number, x: Float32Array, y: Float32Array, batch: number): Dummy {
+  const PIXELS = x.length / batch;
+  const NUM_CLASSES = y.length / batch;
   const [gx, gy] = [new Float32Array(x.length), new Float32Array(y.length)];
   const rate = Math.fround(lr); // x − lr·g rounded as the tensor ops round it
   const move = (a: Float32Array, g: Float32Array, from: number, to: number) => {
@@ -148,11 +150,11 @@ export function dlgAttack(
   onIteration?: (it: number, distance: number, snapshot?: DLGSnapshot) => void,
 ): DLGResult {
   const t0 = performance.now();
-  const x0 = Float32Array.from(opts.rng.normalArray(batch * PIXELS));
+  const x0 = Float32Array.from(opts.rng.normalArray(batch * pixelsOf(model)));
   const y0 = Float32Array.from(opts.labelStart);
   const dummy =
     (opts.closedForm ?? true) && model.closedForm
-      ? arrayDummy(model.closedForm.dlgDistance(params, observed).step, opts.lr, x0, y0)
+      ? arrayDummy(model.closedForm.dlgDistance(params, observed).step, opts.lr, x0, y0, batch)
       : tensorDummy(model, params, observed, batch, opts.lr, x0, y0);
   const snapshots: DLGSnapshot[] = [];
   const distances = new Float64Array(opts.iterations);

@@ -29,7 +29,6 @@ import { victimLoss, type VictimLoss } from "../models/losses";
 import type { Model } from "../models/model";
 import { localSchedule, stepWeights, type LocalTraining } from "../threat/federated/local";
 import { batchLabels, countsToLabels, inferLabelCounts, labelCountPrior, type BatchLabels, type PublicPrior } from "./label_counts";
-import { NUM_CLASSES } from "../data/mnist";
 import { AttackSetupError, type AttackMethod } from "./spec";
 
 /** Exactly what the FedAvg attacker is given about the client's local training. */
@@ -139,7 +138,7 @@ export function fedavgLabels(model: Model, params: readonly tf.Tensor[], observe
   const c = stepWeights(E, k.training.momentum);
   const f = pathFractions(E, k.training.momentum);
   const points = Array.from(new Set(Array.from({ length: Math.min(E, LABEL_PATH_POINTS) }, (_, i) => Math.round((i * (E - 1)) / Math.max(1, Math.min(E, LABEL_PATH_POINTS) - 1)))));
-  const C = NUM_CLASSES;
+  const C = model.classes;
   const expected = new Float64Array(C * C);
   let total = 0;
   for (const s of points) {

@@ -9,7 +9,7 @@
  * schedule (lr × 0.1 at 3/8, 5/8 and 7/8 of the iterations). Every sample of the batch moves at once.
  */
 import { tf, variableFrom } from "../core/tf";
-import { NUM_CLASSES, PIXELS } from "../data/mnist";
+import { PIXELS } from "../data/mnist";
 import { DivergenceError } from "../core/errors";
 import { Adam } from "./adam";
 import { clipByNorm } from "../optim/clip";
@@ -17,7 +17,7 @@ import { cosineDistance, l2Distance, totalVariation, transmittedMask, type Trans
 import { parameterGradients, type VictimLoss } from "../models/losses";
 import { initialLabels } from "./dlg";
 import { inferLabelGram, inferLabelIdlg, inferLabelLargest } from "./labels";
-import type { Model } from "../models/model";
+import { pixelsOf, type Model } from "../models/model";
 import type { Rng } from "../core/rng";
 
 /** l2: Σ_t ‖g − o‖² / n_t (the seed's); l2sum: without the 1/n_t (the DLG papers' code); cosine: IG's. */
@@ -84,7 +84,7 @@ export function inversionObjective(
   return (x) => {
     const grads = gradsOf(x, labels);
     const d = distance(clipNorm === null ? grads : grads.map((g) => clipByNorm(g, clipNorm)), observed, mask);
-    return (settings.tvWeight > 0 ? tf.add(d, tf.mul(totalVariation(x), settings.tvWeight)) : d) as tf.Scalar;
+    return (settings.tvWeight > 0 ? tf.add(d, tf.mul(totalVariation(x, model.inputShape), settings.tvWeight)) : d) as tf.Scalar;
   };
 }
 
@@ -97,8 +97,8 @@ export function invertGradients(
   onIteration?: (it: number, objective: number) => void,
 ): InversionResult {
   const t0 = performance.now();
-  const x = variableFrom(tf.tensor2d(opts.start, [batch, PIXELS]));
-  const labels = tf.tensor2d(opts.labels, [batch, NUM_CLASSES]);
+  const x = variableFrom(tf.tensor2d(opts.start, [batch, pixelsOf(model)]));
+  const labels = tf.tensor2d(opts.labels, [batch, model.classes]);
   const mask = opts.masked ? transmittedMask(observed) : undefined;
   const adam = new Adam([x]);
   const valueAndGrad = tf.valueAndGrad(inversionObjective(model, params, observed, labels, opts, mask));
@@ -125,14 +125,14 @@ export function invertGradients(
 }
 
 /** x' ~ N(0, 1), as DLG and Inverting Gradients start. */
-export function noiseStart(rng: Rng, batch: number): Float32Array {
-  return rng.normalArray(batch * PIXELS);
+export function noiseStart(rng: Rng, batch: number, pixels = PIXELS): Float32Array {
+  return rng.normalArray(batch * pixels);
 }
 
 /** Every sample starts at the data set's mean image: the attacker's prior of "a digit". */
 export function meanStart(mean: Float32Array, batch: number): Float32Array {
-  const x = new Float32Array(batch * PIXELS);
-  for (let b = 0; b < batch; b++) x.set(mean, b * PIXELS);
+  const x = new Float32Array(batch * mean.length);
+  for (let b = 0; b < batch; b++) x.set(mean, b * mean.length);
   return x;
 }
 
@@ -148,7 +148,7 @@ export interface InversionAttack extends InversionSettings {
 export function inferLabel(rule: LabelRuleName, observed: readonly tf.Tensor[]): number {
   const dW = observed[observed.length - 2].dataSync();
   const db = observed[observed.length - 1].dataSync();
-  return rule === "idlg" ? inferLabelIdlg(db) : rule === "gram" ? inferLabelGram(dW) : inferLabelLargest(dW, db);
+  return rule === "idlg" ? inferLabelIdlg(db) : rule === "gram" ? inferLabelGram(dW, db.length) : inferLabelLargest(dW, db, db.length);
 }
 
 /** Infers the label, picks the start, and inverts. `mean` is needed for a mean-image start. */
@@ -162,13 +162,13 @@ export function runInversionAttack(
   onIteration?: (it: number, objective: number) => void,
 ): InversionResult & { guess: number; y: Float32Array } {
   const guess = inferLabel(attack.labelRule, observed);
-  const labels = initialLabels("guess", batch, guess);
+  const labels = initialLabels("guess", batch, guess, model.classes);
   let start: Float32Array;
   if (attack.start === "mean") {
     if (!prior.mean) throw new Error("a mean-image start needs the mean image");
     start = meanStart(prior.mean, batch);
   } else {
-    start = noiseStart(prior.rng, batch);
+    start = noiseStart(prior.rng, batch, pixelsOf(model));
   }
   const result = invertGradients(model, params, observed, batch, { ...attack, start, labels }, onIteration);
   return { ...result, guess, y: labels };

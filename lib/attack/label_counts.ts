@@ -17,10 +17,10 @@
  * Not exact in general: measured exact counts on untrained models in docs/batches.md.
  */
 import { tf } from "../core/tf";
-import { NUM_CLASSES, PIXELS, type MnistSplit } from "../data/mnist";
+import { NUM_CLASSES, type MnistSplit } from "../data/mnist";
 import { gatherBatch } from "../data/batcher";
 import { inferLabelLargest } from "./labels";
-import type { Model } from "../models/model";
+import { pixelsOf, type Model } from "../models/model";
 import type { VictimLoss } from "../models/losses";
 
 /** What the attacker knows to turn a bias gradient into counts. */
@@ -38,7 +38,8 @@ export interface PublicData {
 
 /** Estimates A from public data with the victim's (known) parameters; chunked to bound memory. */
 export function labelCountPrior(model: Model, params: readonly tf.Tensor[], pub: PublicData, loss: VictimLoss): LabelCountPrior {
-  const C = NUM_CLASSES;
+  const C = model.classes;
+  const PIXELS = pixelsOf(model);
   const n = pub.y.length;
   const sums = new Float64Array(C * C);
   const seen = new Float64Array(C);

@@ -9,15 +9,14 @@
  * (docs/defenses.md); the sweep's `lbfgs` axis and the DLG paper's anchor use it for that fidelity.
  */
 import { tf } from "../core/tf";
-import { NUM_CLASSES, PIXELS } from "../data/mnist";
 import { DivergenceError } from "../core/errors";
 import { LBFGS, tfObjective, type LBFGSOptions, type Objective } from "./lbfgs";
 import { dlgObjective } from "./objectives";
-import type { Model } from "../models/model";
+import { pixelsOf, type Model } from "../models/model";
 import type { Rng } from "../core/rng";
 
 export interface LbfgsDlgResult {
-  /** [B × 784] and the label distribution softmax(y'), [B × 10]. */
+  /** [B × c·h·w] and the label distribution softmax(y'), [B × classes]. */
   x: Float32Array;
   y: Float32Array;
   /** D after each step, and the function evaluations spent. */
@@ -29,7 +28,7 @@ export interface LbfgsDlgResult {
 /** D(x', y') and its gradient over the flat vector [x' (B·784), y' (B·10)]. */
 export function lbfgsDlgObjective(model: Model, params: readonly tf.Tensor[], observed: readonly tf.Tensor[], batch: number): Objective {
   const d = dlgObjective(model, params, observed, "ce", "l2sum");
-  return tfObjective([[batch, PIXELS], [batch, NUM_CLASSES]], ([x, y]) => d(x, y));
+  return tfObjective([[batch, pixelsOf(model)], [batch, model.classes]], ([x, y]) => d(x, y));
 }
 
 export function lbfgsDlg(
@@ -38,6 +37,8 @@ export function lbfgsDlg(
 ): LbfgsDlgResult {
   const t0 = performance.now();
   const objective = lbfgsDlgObjective(model, params, observed, batch);
+  const PIXELS = pixelsOf(model);
+  const NUM_CLASSES = model.classes;
   const x0 = new Float64Array(batch * (PIXELS + NUM_CLASSES));
   for (let i = 0; i < x0.length; i++) x0[i] = opts.rng.normal();
   const lbfgs = new LBFGS(x0, { lr: 1, ...opts.lbfgs });

@@ -25,7 +25,6 @@
  */
 import { argmaxRows } from "../metrics/labels";
 import { tf } from "../core/tf";
-import { NUM_CLASSES, PIXELS } from "../data/mnist";
 import { DivergenceError } from "../core/errors";
 import { makeStepper } from "./steppers";
 import { runAnalytic, runAnalyticPlain } from "./analytic_attack";
@@ -36,7 +35,7 @@ import { ADAPTIVE_ATTACK } from "./adaptive";
 import { IG_ATTACK } from "./ig";
 import { inferLabel, inversionObjective, meanStart, noiseStart, type InversionAttack } from "./invert";
 import { dlgObjective, totalVariation, transmittedMask } from "./objectives";
-import type { Model } from "../models/model";
+import { pixelsOf, type Model } from "../models/model";
 import { AttackSetupError, type AttackInput, type AttackMethod, type AttackOptimizer, type AttackOutput, type AttackRecipe, type AttackSpec, type IterationHook } from "./spec";
 
 export * from "./spec";
@@ -102,8 +101,9 @@ export function attackGuess(spec: AttackSpec, observed: readonly tf.Tensor[]): n
 /** The attack, with snapshots and the per-iteration objective. */
 export function runAttackMethod(spec: AttackSpec, input: AttackInput, onIteration?: IterationHook): AttackOutput {
   checkApplicable(spec.method, input.model, input.batch);
-  if (input.labels && input.labels.length !== input.batch * NUM_CLASSES) {
-    throw new AttackSetupError(`labels: ${input.labels.length} values do not make ${input.batch} rows of ${NUM_CLASSES}`);
+  const C = input.model.classes;
+  if (input.labels && input.labels.length !== input.batch * C) {
+    throw new AttackSetupError(`labels: ${input.labels.length} values do not make ${input.batch} rows of ${C}`);
   }
   if (spec.method === "analytic") {
     return spec.analytic?.fill === "prior" ? runAnalyticPlain(input, spec.analytic.dense, onIteration) : runAnalytic(spec, input, attackGuess(spec, input.observed), onIteration);
@@ -116,15 +116,15 @@ export function runAttackMethod(spec: AttackSpec, input: AttackInput, onIteratio
   if (spec.method === "dlg" && spec.optimizer === "gd" && spec.victimLoss === "sse" && !spec.recipe && !input.gradsOf) {
     const r = dlgAttack(input.model, input.params, input.observed, B, {
       iterations: spec.iterations, lr: spec.lr, returnEvery: spec.returnEvery, windowSize: spec.windowSize,
-      labelStart: input.labels ?? initialLabels(spec.labelInit, B, guess), rng: input.rng,
+      labelStart: input.labels ?? initialLabels(spec.labelInit, B, guess, C), rng: input.rng,
     }, onIteration);
     // dlgAttack keeps only snapshots, and always one after the last iteration: that is the result
     const last = r.snapshots[r.snapshots.length - 1];
-    const y = last?.y ?? input.labels ?? initialLabels(spec.labelInit, B, guess);
-    return { x: last?.x ?? new Float32Array(B * PIXELS), y, labels: argmaxRows(y, B), guess, snapshots: r.snapshots, distances: r.distances, seconds: r.seconds };
+    const y = last?.y ?? input.labels ?? initialLabels(spec.labelInit, B, guess, C);
+    return { x: last?.x ?? new Float32Array(B * pixelsOf(input.model)), y, labels: argmaxRows(y, B), guess, snapshots: r.snapshots, distances: r.distances, seconds: r.seconds };
   }
-  const start = recipe.start === "mean" ? meanStart(requireMean(input), B) : noiseStart(input.rng, B);
-  const labelRows = input.labels ?? (spec.method === "dlg" ? initialLabels(spec.labelInit, B, guess) : initialLabels("guess", B, guess));
+  const start = recipe.start === "mean" ? meanStart(requireMean(input), B) : noiseStart(input.rng, B, pixelsOf(input.model));
+  const labelRows = input.labels ?? (spec.method === "dlg" ? initialLabels(spec.labelInit, B, guess, C) : initialLabels("guess", B, guess, C));
   return optimize(spec, recipe, input, start, labelRows, guess, onIteration);
 }
 
@@ -141,11 +141,11 @@ function buildObjective(spec: AttackSpec, recipe: AttackRecipe, input: AttackInp
     const d = dlgObjective(model, params, observed, spec.victimLoss, recipe.distance, input.gradsOf);
     const f = (xs: tf.Tensor[]) => {
       const base = d(xs[0], xs[1]);
-      return (recipe.tvWeight > 0 ? tf.add(base, tf.mul(totalVariation(xs[0]), recipe.tvWeight)) : base) as tf.Scalar;
+      return (recipe.tvWeight > 0 ? tf.add(base, tf.mul(totalVariation(xs[0], model.inputShape), recipe.tvWeight)) : base) as tf.Scalar;
     };
     return { f, dispose: () => undefined };
   }
-  const labels = tf.tensor2d(labelRows, [B, NUM_CLASSES]);
+  const labels = tf.tensor2d(labelRows, [B, model.classes]);
   const mask = recipe.masked ? transmittedMask(observed) : undefined;
   const g = inversionObjective(model, params, observed, labels, { ...recipe, victimLoss: spec.victimLoss }, mask, input.gradsOf);
   return { f: (xs: tf.Tensor[]) => g(xs[0]), dispose: () => tf.dispose([labels, ...(mask ?? []).map((m) => m.mask)]) };
@@ -154,7 +154,8 @@ function buildObjective(spec: AttackSpec, recipe: AttackRecipe, input: AttackInp
 function optimize(spec: AttackSpec, recipe: AttackRecipe, input: AttackInput, start: Float32Array, labelRows: Float32Array, guess: number, onIteration?: IterationHook): AttackOutput {
   const t0 = performance.now();
   const B = input.batch;
-  const shapes = recipe.optimizeLabel ? [[B, PIXELS], [B, NUM_CLASSES]] : [[B, PIXELS]];
+  const P = pixelsOf(input.model);
+  const shapes = recipe.optimizeLabel ? [[B, P], [B, input.model.classes]] : [[B, P]];
   const objective = buildObjective(spec, recipe, input, labelRows);
   const stepper = makeStepper(shapes, [start, labelRows], recipe, spec, objective.f);
   const snapshots: DLGSnapshot[] = [];
@@ -198,7 +199,7 @@ function paperLbfgsDlg(spec: AttackSpec, input: AttackInput, onIteration?: Itera
   const last = spec.iterations - 1;
   const snap: DLGSnapshot = { iteration: Math.max(0, last), x: r.x, y: r.y, distance: r.distances[last] ?? NaN };
   if (spec.iterations > 0) onIteration?.(last, snap.distance, snap);
-  const guess = r.y.indexOf(Math.max(...r.y.subarray(0, NUM_CLASSES)));
+  const guess = r.y.indexOf(Math.max(...r.y.subarray(0, input.model.classes)));
   return { x: r.x, y: r.y, labels, guess, snapshots: spec.iterations > 0 ? [snap] : [], distances: r.distances, seconds: r.seconds };
 }
 

@@ -69,14 +69,15 @@ export function cosineDistance(grads: readonly tf.Tensor[], observed: readonly t
 }
 
 /**
- * Anisotropic total variation of images [B, 784] (28×28): mean |x[i+1, j] − x[i, j]| +
- * mean |x[i, j+1] − x[i, j]|, as Inverting Gradients uses it. Natural images, digits included,
- * are mostly flat, so it favours them over noise.
+ * Anisotropic total variation of images [B, c·h·w] (CHW; MNIST 1 × 28 × 28), per channel plane:
+ * mean |x[i+1, j] − x[i, j]| + mean |x[i, j+1] − x[i, j]|, as Inverting Gradients uses it. Natural
+ * images, digits included, are mostly flat, so it favours them over noise.
  */
-export function totalVariation(x: tf.Tensor): tf.Scalar {
-  const img = tf.reshape(x, [-1, IMAGE_SIZE, IMAGE_SIZE]);
-  const down = tf.sub(tf.slice(img, [0, 1, 0], [-1, -1, -1]), tf.slice(img, [0, 0, 0], [-1, IMAGE_SIZE - 1, -1]));
-  const right = tf.sub(tf.slice(img, [0, 0, 1], [-1, -1, -1]), tf.slice(img, [0, 0, 0], [-1, -1, IMAGE_SIZE - 1]));
+export function totalVariation(x: tf.Tensor, inputShape: readonly [number, number, number] = [1, IMAGE_SIZE, IMAGE_SIZE]): tf.Scalar {
+  const [, H, W] = inputShape;
+  const img = tf.reshape(x, [-1, H, W]);
+  const down = tf.sub(tf.slice(img, [0, 1, 0], [-1, -1, -1]), tf.slice(img, [0, 0, 0], [-1, H - 1, -1]));
+  const right = tf.sub(tf.slice(img, [0, 0, 1], [-1, -1, -1]), tf.slice(img, [0, 0, 0], [-1, -1, W - 1]));
   return tf.add(tf.mean(tf.abs(down)), tf.mean(tf.abs(right))) as tf.Scalar;
 }
 

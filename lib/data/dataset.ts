@@ -30,3 +30,16 @@ export interface ImageSplit {
   images: Float32Array;
   labels: Uint8Array;
 }
+
+/** Values per image of a split (its images are n rows of equal length). */
+export function rowSize(data: Pick<ImageSplit, "n" | "images">): number {
+  return data.n === 0 ? 0 : data.images.length / data.n;
+}
+
+/** The per-value mean image of a split (float64 sums, as MNIST's `meanImage`). */
+export function splitMean(data: Pick<ImageSplit, "n" | "images">): Float32Array {
+  const P = rowSize(data);
+  const m = new Float64Array(P);
+  for (let i = 0; i < data.n; i++) for (let p = 0; p < P; p++) m[p] += data.images[i * P + p];
+  return Float32Array.from(m, (v) => v / data.n);
+}

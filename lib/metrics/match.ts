@@ -35,8 +35,10 @@ function image(x: FloatArray, i: number, n: number): FloatArray {
  * Optimal assignment of B reconstructions to B targets (28 × 28 unless `side` says otherwise)
  * minimizing the summed MSE; per-pair MSE, PSNR and SSIM after matching.
  */
-export function matchReconstructions(recon: FloatArray, target: FloatArray, batch: number, side = 28): MatchedMetrics {
-  const n = side * side;
+export function matchReconstructions(recon: FloatArray, target: FloatArray, batch: number, side: number | readonly [number, number, number] = 28): MatchedMetrics {
+  // a side (square, one channel) or [channels, height, width] (CHW); SSIM over each channel plane
+  const [c, h, w] = typeof side === "number" ? [1, side, side] : side;
+  const n = c * h * w;
   if (recon.length !== batch * n || target.length !== batch * n) {
     throw new Error(`matchReconstructions: expected ${batch} images of ${n} values, got ${recon.length} and ${target.length}`);
   }
@@ -45,7 +47,7 @@ export function matchReconstructions(recon: FloatArray, target: FloatArray, batc
   const pairs = assignment.map(([t, r]) => {
     const a = image(recon, r, n);
     const b = image(target, t, n);
-    return { target: t, recon: r, mse: cost[t][r], psnr: psnr(a, b), ssim: ssim(a, b, { batch: 1, height: side, width: side }) };
+    return { target: t, recon: r, mse: cost[t][r], psnr: psnr(a, b), ssim: ssim(a, b, { batch: c, height: h, width: w }) };
   });
   const mean = (f: (p: MatchedPair) => number) => pairs.reduce((s, p) => s + f(p), 0) / batch;
   return { pairs, mse: mean((p) => p.mse), psnr: mean((p) => p.psnr), ssim: mean((p) => p.ssim) };

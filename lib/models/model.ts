@@ -69,3 +69,15 @@ export function modelSummary(m: Model): string[][] {
   const total = m.paramShapes.reduce((a, s) => a + numel(s), 0);
   return [["parameter", "shape", "entries"], ...rows, ["total", "", String(total)]];
 }
+
+/** Values per input image of a model: channels × height × width. */
+export function pixelsOf(model: Pick<Model, "inputShape">): number {
+  const [c, h, w] = model.inputShape;
+  return c * h * w;
+}
+
+/** The images of a batch of B as the metrics take them: B·c single-channel planes of h × w. */
+export function planesOf(model: Pick<Model, "inputShape">, batch: number): { batch: number; height: number; width: number } {
+  const [c, h, w] = model.inputShape;
+  return { batch: batch * c, height: h, width: w };
+}

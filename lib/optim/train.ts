@@ -6,7 +6,7 @@
 import { tf } from "../core/tf";
 import { DivergenceError } from "../core/errors";
 import { epochBatches, numBatches, type Batch } from "../data/batcher";
-import { NUM_CLASSES, PIXELS, type MnistSplit } from "../data/mnist";
+import { PIXELS, type MnistSplit } from "../data/mnist";
 import { oneHot, softmaxCrossEntropy } from "../models/losses";
 import { crossEntropyOp, type CrossEntropyJS } from "../models/cross_entropy";
 import { pyFloat } from "../io/pyfmt";
@@ -76,7 +76,7 @@ export function trainLogLine(r: BatchRecord): string {
 }
 
 export function toBatchTensor(x: Float32Array, size: number): tf.Tensor2D {
-  return tf.tensor2d(x, [size, PIXELS]);
+  return tf.tensor2d(x, [size, size === 0 ? PIXELS : x.length / size]);
 }
 
 export function train(model: Model, params: tf.Variable[], optimizer: Optimizer, data: MnistSplit, opts: TrainOptions): TrainResult {
@@ -140,7 +140,7 @@ export function lossAndGrads(model: Model, params: readonly tf.Tensor[], batch: 
     )(params as tf.Tensor[]);
     return { loss: r!.loss, correct: r!.correct, grads };
   }
-  const target = oneHot(batch.y, NUM_CLASSES);
+  const target = oneHot(batch.y, model.classes);
   let nCorrect: tf.Tensor | undefined;
   const { value, grads } = tf.valueAndGrads((...ps: tf.Tensor[]) => {
     const logits = model.forward(ps, x);

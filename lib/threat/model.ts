@@ -15,7 +15,7 @@
 import { checkDefense, type DefenseSpec } from "./channel/defenses";
 import { defenseLabel, parseDefense, type DGCRefinements } from "./channel/registry";
 import { ConfigError } from "../core/errors";
-import { PIXELS, type MnistSplit } from "../data/mnist";
+import { rowSize, type ImageSplit } from "../data/dataset";
 import type { ModelKind } from "../models/model";
 import type { VictimLoss } from "../models/losses";
 
@@ -32,7 +32,7 @@ export interface ServerKnowledge {
 }
 
 export interface ThreatModel {
-  data: MnistSplit;
+  data: ImageSplit;
   model: ModelKind;
   victim: { images: VictimImages; loss: VictimLoss };
   channel: { defense: DefenseSpec; lr: number; dgc?: DGCRefinements };
@@ -42,10 +42,10 @@ export interface ThreatModel {
 }
 
 export interface ThreatOptions {
-  data: MnistSplit;
+  data: ImageSplit;
   /** default: the seed's Linear model */
   model?: ModelKind;
-  /** an index into `data`, several indices, or your own images ([B × 784] in [−1, 1]) with labels; default: the seed's first batch of one */
+  /** an index into `data`, several indices, or your own images ([B × c·h·w], the data set's range: MNIST [−1, 1]) with labels; default: the seed's first batch of one */
   image?: number | readonly number[] | { x: Float32Array; y: Int32Array };
   /** default "sse", the seed's Σ(logits − onehot)² */
   loss?: VictimLoss;
@@ -76,7 +76,8 @@ export function threatModel(o: ThreatOptions): ThreatModel {
     images = { kind: "indices", indices: [...o.image] };
   } else {
     const g = o.image as { x: Float32Array; y: Int32Array };
-    if (g.x.length === 0 || g.x.length !== g.y.length * PIXELS) throw new ConfigError(`image: ${g.x.length} pixel values do not make ${g.y.length} images of ${PIXELS}`);
+    const P = rowSize(o.data);
+    if (g.x.length === 0 || g.x.length !== g.y.length * P) throw new ConfigError(`image: ${g.x.length} pixel values do not make ${g.y.length} images of ${P}`);
     if (!g.x.every((v) => Number.isFinite(v))) throw new ConfigError("image: a pixel value is not finite");
     images = { kind: "given", x: g.x, y: g.y };
   }

@@ -3,12 +3,11 @@
  * model, and what the attacker gets to see of it.
  */
 import { tf } from "../core/tf";
-import { NUM_CLASSES } from "../data/mnist";
 import { oneHot } from "../models/losses";
 import { victimLoss, type VictimLoss } from "../models/losses";
 import { toBatchTensor } from "../optim/train";
 import { epochBatches, gatherBatch, type Batch } from "../data/batcher";
-import type { MnistSplit } from "../data/mnist";
+import type { ImageSplit } from "../data/dataset";
 import type { Rng } from "../core/rng";
 import type { VictimImages } from "./model";
 import type { Model } from "../models/model";
@@ -22,7 +21,7 @@ export function victimGradients(model: Model, params: readonly tf.Tensor[], batc
   const f = victimLoss(loss);
   return tf.tidy(() => {
     const x = toBatchTensor(batch.x, batch.size);
-    const target = oneHot(batch.y, NUM_CLASSES);
+    const target = oneHot(batch.y, model.classes);
     return tf.grads((...ps: tf.Tensor[]) => f(model.forward(ps, x, { firstOrder: true }), target))(params as tf.Tensor[]);
   });
 }
@@ -40,7 +39,7 @@ export function observedGradients(optimizer: Optimizer, grads: readonly tf.Tenso
  * The victim's batch under a threat model: the first batch of the run's shuffle (`shuffle`, the
  * seed's choice), the chosen indices, or the caller's own arrays — exactly these images, nothing re-derived.
  */
-export function victimImages(images: VictimImages, data: MnistSplit, shuffle: Rng): Batch {
+export function victimImages(images: VictimImages, data: ImageSplit, shuffle: Rng): Batch {
   if (images.kind === "first-batch") return epochBatches(data, images.size, shuffle).next().value as Batch;
   if (images.kind === "indices") return gatherBatch(data, Int32Array.from(images.indices));
   const size = images.y.length;

@@ -12,7 +12,8 @@ import { makeChannel, type DGCRefinements } from "../threat/channel/registry";
 import { type Optimizer } from "../optim/optimizer";
 import { freshSeed, Rng } from "../core/rng";
 import { train, type BatchRecord, type TrainResult } from "../optim/train";
-import { clientDefense, INT_FIELDS, type DemoConfig } from "./demo_config";
+import { clientDefense, INT_FIELDS, modelKindOf, type DemoConfig } from "./demo_config";
+import { loadCifar10 } from "../data/cifar10";
 import { pyFloat, pyNamespace, type PyValue } from "../io/pyfmt";
 import { epochBatches, type Batch } from "../data/batcher";
 import { type AttackSpec } from "../attack/methods";
@@ -40,6 +41,10 @@ export function argumentsLine(cfg: DemoConfig): string {
       if (v !== null) fields[k] = v as string;
       continue;
     }
+    if (k === "dataset") {
+      if (v !== "mnist") fields[k] = v as string;
+      continue;
+    }
     fields[k] = typeof v === "number" && INT_FIELDS.has(k as keyof DemoConfig) ? { int: v } : (v as PyValue);
   }
   return pyNamespace(fields);
@@ -47,9 +52,10 @@ export function argumentsLine(cfg: DemoConfig): string {
 
 /** Picks the backend and the seed; every random draw of the run comes from `rng`'s forks. */
 export async function setupRun(cfg: DemoConfig): Promise<RunContext> {
-  const backend = await initBackend(cfg.backend, { model: cfg.model, task: cfg.dlg_attack ? "attack" : "train" });
+  const kind = modelKindOf(cfg);
+  const backend = await initBackend(cfg.backend, { model: kind, task: cfg.dlg_attack ? "attack" : "train" });
   const seed = cfg.seed ?? freshSeed();
-  return { cfg, backend, seed, rng: new Rng(seed), model: makeModel(cfg.model) };
+  return { cfg, backend, seed, rng: new Rng(seed), model: makeModel(kind) };
 }
 
 /** Fresh model parameters as variables, from the run's "init" stream. */
@@ -102,6 +108,8 @@ export function runTraining(
 
 export function loadData(cfg: DemoConfig): { train: MnistSplit; test: MnistSplit } {
   const opts = { dataDir: cfg.data_dir ?? undefined };
+  // CIFAR-10 splits are ImageSplits of 3 × 32 × 32 rows: the same fields as MNIST's, other sizes
+  if (cfg.dataset === "cifar10") return { train: loadCifar10("train", opts) as unknown as MnistSplit, test: loadCifar10("test", opts) as unknown as MnistSplit };
   return { train: loadMnist("train", opts), test: loadMnist("test", opts) };
 }
 
@@ -225,7 +233,7 @@ export function runAttack(
 export function seedThreat(ctx: RunContext, data: MnistSplit, dgc: DGCRefinements = {}, mean?: Float32Array, victim?: Batch): ThreatModel {
   const { cfg } = ctx;
   return {
-    data, model: cfg.model, seed: ctx.seed,
+    data, model: modelKindOf(cfg), seed: ctx.seed,
     victim: { images: victim ? { kind: "given", x: victim.x, y: victim.y, index: victim.index } : { kind: "first-batch", size: cfg.attack_batch_size }, loss: cfg.victim_loss },
     channel: { defense: clientDefense(cfg), lr: cfg.train_lr, dgc },
     server: mean ? { mean } : {},

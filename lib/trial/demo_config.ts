@@ -46,6 +46,17 @@ export interface DemoConfig {
    * seed's `use_dgc`/`sparsity` decide (DGC at that sparsity, or none). See `clientDefense`.
    */
   defense: string | null;
+  /** The data set: MNIST (the seed's, [−1, 1]) or CIFAR-10 ([0, 1], 3 × 32 × 32; `--model lenet` is then LeNet-CIFAR). */
+  dataset: DatasetName;
+}
+
+export const DATASETS = ["mnist", "cifar10"] as const;
+export type DatasetName = (typeof DATASETS)[number];
+
+/** The model a run builds: the flag's name on MNIST; on CIFAR-10 lenet is the DLG paper's LeNet for 3 × 32 × 32, convnet the ReLU ConvNet. */
+export function modelKindOf(c: Pick<DemoConfig, "model" | "dataset">): ModelKind {
+  if (c.dataset === "cifar10") return c.model === "lenet" ? "lenet-cifar" : c.model;
+  return c.model;
 }
 
 export const DEFAULTS: DemoConfig = {
@@ -72,6 +83,7 @@ export const DEFAULTS: DemoConfig = {
   attack_optimizer: "gd",
   victim_loss: "sse",
   defense: null,
+  dataset: "mnist",
 };
 
 /** Which fields are Python ints (the rest of the numbers are floats), for printing like argparse. */
@@ -91,7 +103,9 @@ export function validateConfig(c: DemoConfig): DemoConfig {
   checkInt("return_epoch", c.return_epoch, 1);
   checkInt("window_size", c.window_size, 1);
   check(c.seed === null || (Number.isSafeInteger(c.seed) && c.seed >= 0), `--seed must be an integer from 0 to 2^53 − 1, got ${c.seed}`);
-  check(c.model === "linear" || c.model === "lenet", `--model must be linear or lenet, got ${c.model}`);
+  check((DATASETS as readonly string[]).includes(c.dataset), `--dataset must be mnist or cifar10, got ${c.dataset}`);
+  if (c.dataset === "cifar10") check(c.model === "lenet" || c.model === "convnet", `--model on cifar10 must be lenet (the DLG paper's, for 3 × 32 × 32) or convnet (a ReLU ConvNet), got ${c.model}`);
+  else check(c.model === "linear" || c.model === "lenet", `--model must be linear or lenet, got ${c.model}`);
   check(["auto", "tensorflow", "wasm", "cpu"].includes(c.backend), `--backend must be auto, tensorflow, wasm or cpu, got ${c.backend}`);
   check(c.label_init === "ones" || c.label_init === "guess", `--label_init must be ones or guess, got ${c.label_init}`);
   check(c.label_rule === "gram" || c.label_rule === "idlg", `--label_rule must be gram or idlg, got ${c.label_rule}`);

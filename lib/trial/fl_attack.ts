@@ -21,7 +21,6 @@
  * "Recovered" (the project's rule): PSNR at least 3 dB above the training set's mean image.
  */
 import { tf } from "../core/tf";
-import { IMAGE_SIZE } from "../data/mnist";
 import { initialLabels } from "../attack/dlg";
 import { meanStart } from "../attack/invert";
 import { type AttackOptimizer, type AttackSpec } from "../attack/methods";
@@ -34,7 +33,7 @@ import { labelRows, type PublicData } from "../attack/label_counts";
 import type { AttackRecord } from "./demo";
 import { isRecovered } from "../metrics/readings";
 import type { LabelInit, LabelRule } from "./demo_config";
-import type { Model } from "../models/model";
+import { planesOf, type Model } from "../models/model";
 import type { Rng } from "../core/rng";
 import { HISTORY_INVERSION, type FLAttack } from "./fl_config";
 import type { Watched } from "../threat/federated/simulation";
@@ -129,7 +128,7 @@ export function attackWatched(model: Model, watched: Watched, opts: FLAttackOpti
   const t0 = performance.now();
   const { target } = watched;
   const B = target.size;
-  const shape = { batch: B, height: IMAGE_SIZE, width: IMAGE_SIZE };
+  const shape = planesOf(model, B);
   const baselinePsnr = psnr(meanStart(opts.mean, B), target.x);
   const leaks = (p: number) => isRecovered(p, baselinePsnr);
   const params = tensorsOf(watched.models[0], model);
@@ -210,7 +209,7 @@ export function attackWatched(model: Model, watched: Watched, opts: FLAttackOpti
       method: opts.method, x, y, metrics, baselinePsnr, recovered: leaks(metrics.psnr), guess, records, history,
       firstLeakRound: opts.method === "history" ? firstLeakRound : leaks(metrics.psnr) ? watched.round : null,
       seconds: (performance.now() - t0) / 1000,
-      ...(B > 1 ? { matched: matchReconstructions(x, target.x, B, IMAGE_SIZE) } : {}),
+      ...(B > 1 ? { matched: matchReconstructions(x, target.x, B, model.inputShape) } : {}),
       ...(knowledge ? { fedavg: { knowledge: { training: knowledge.training, n: knowledge.n, loss: knowledge.loss, knowsOrder: knowledge.order !== null }, line: knowledgeLine(knowledge) } } : {}),
     };
   } finally {

@@ -14,7 +14,7 @@
  */
 import { tf, variableFrom } from "../core/tf";
 import { Rng } from "../core/rng";
-import { IMAGE_SIZE, PIXELS, meanImage } from "../data/mnist";
+import { splitMean } from "../data/dataset";
 import { matchReconstructions, type MatchedMetrics } from "../metrics/match";
 import { attackMetrics } from "../metrics/attack";
 import { isRecovered, signAware, ssim8, type SignAwareReading } from "../metrics/readings";
@@ -28,7 +28,7 @@ import { batchLabels, labelRows, type BatchLabels, type PublicPrior } from "../a
 import { attackGuess, runAttackMethod, type AttackInput, type AttackOutput, type AttackSpec } from "../attack/methods";
 import type { DLGSnapshot } from "../attack/dlg";
 import type { Batch } from "../data/batcher";
-import type { Model } from "../models/model";
+import { pixelsOf, planesOf, type Model } from "../models/model";
 import type { VictimLoss } from "../models/losses";
 
 export interface AttackRecord {
@@ -153,7 +153,7 @@ export function runTrial(threat: ThreatModel, attack: AttackSpec, hooks: TrialHo
     grads = victimGradients(model, params, target, threat.victim.loss);
     const sentStep = observedGradients(optimizer, grads);
     observed = sentStep.observed;
-    const mean = threat.server.mean ?? meanImage(threat.data);
+    const mean = threat.server.mean ?? splitMean(threat.data);
     // the mean image reaches an attack only as a known prior (the server's), or for the methods built on it
     const attackMean = threat.server.mean ?? (attack.method === "adaptive" || attack.method === "analytic" ? mean : undefined);
     return attackObservation(
@@ -181,8 +181,8 @@ export function attackObservation(obs: Observation, attack: AttackSpec, view: At
   const totals = sumStats(stats);
   if (hooks.onStart) hooks.onStart({ guess: attackGuess(attack, observed), ...totals, stats, observed: observed.map((g) => g.dataSync().slice() as Float32Array) });
   const inferred = view.batchPrior ? batchLabels(model, params, observed, B, view.victimLoss, view.batchPrior, view.cacheKey) : undefined;
-  const labels = view.labels ?? (inferred && !((view.keepDlgStart ?? true) && attack.method === "dlg" && attack.labelInit === "ones") ? labelRows(inferred.labels) : undefined);
-  const shape = { batch: B, height: IMAGE_SIZE, width: IMAGE_SIZE };
+  const labels = view.labels ?? (inferred && !((view.keepDlgStart ?? true) && attack.method === "dlg" && attack.labelInit === "ones") ? labelRows(inferred.labels, model.classes) : undefined);
+  const shape = planesOf(model, B);
   const records: AttackRecord[] = [];
   const result = runAttackMethod(attack, { model, params, observed, batch: B, rng: view.dummy, mean: attackMean, labels, gradsOf: view.gradsOf }, (it, d, snap) => {
     let rec: AttackRecord | undefined;
@@ -198,8 +198,9 @@ export function attackObservation(obs: Observation, attack: AttackSpec, view: At
   });
   const baselinePsnr = psnr(tiled(view.mean, B), target.x);
   const final = records.length > 0 ? records[records.length - 1] : null;
-  const matched = matchReconstructions(result.x, target.x, B, IMAGE_SIZE);
-  const targetBaselines = Array.from({ length: B }, (_, i) => psnr(view.mean, target.x.subarray(i * PIXELS, (i + 1) * PIXELS)));
+  const matched = matchReconstructions(result.x, target.x, B, model.inputShape);
+  const P = pixelsOf(model);
+  const targetBaselines = Array.from({ length: B }, (_, i) => psnr(view.mean, target.x.subarray(i * P, (i + 1) * P)));
   const recoveredCount = matched.pairs.filter((p) => isRecovered(p.psnr, targetBaselines[p.target])).length;
   return {
     target, guess: result.guess, sent: stats,

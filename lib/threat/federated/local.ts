@@ -18,11 +18,11 @@
  */
 import { tf, variableFrom } from "../../core/tf";
 import { ConfigError } from "../../core/errors";
-import { NUM_CLASSES, PIXELS } from "../../data/mnist";
+import { NUM_CLASSES } from "../../data/mnist";
 import type { Batch } from "../../data/batcher";
 import { lossAndGrads } from "../../optim/train";
 import { Momentum } from "../../optim/momentum";
-import type { Model } from "../../models/model";
+import { pixelsOf, type Model } from "../../models/model";
 import type { VictimLoss } from "../../models/losses";
 import type { Rng } from "../../core/rng";
 import { victimGradients } from "../victim";
@@ -85,6 +85,7 @@ export function stepWeights(steps: number, momentum: number): Float64Array {
 
 /** The images of one step as a Batch (indices into the client's n images). */
 export function stepBatch(x: Float32Array, y: Int32Array, idx: Int32Array, id = 0): Batch {
+  const PIXELS = x.length / y.length;
   const bx = new Float32Array(idx.length * PIXELS);
   const by = new Int32Array(idx.length);
   idx.forEach((i, k) => {
@@ -107,7 +108,7 @@ export interface LocalUpdate {
  * "sse" the seed's Σ(logits − onehot)².
  */
 export function localUpdate(model: Model, params: readonly tf.Tensor[], x: Float32Array, y: Int32Array, schedule: readonly Int32Array[], t: Pick<LocalTraining, "lr" | "momentum">, loss: VictimLoss = "ce"): LocalUpdate {
-  if (y.length * PIXELS !== x.length) throw new RangeError(`localUpdate: ${x.length} pixels for ${y.length} labels`);
+  if (y.length * pixelsOf(model) !== x.length) throw new RangeError(`localUpdate: ${x.length} pixels for ${y.length} labels`);
   const local = params.map((p) => variableFrom(tf.clone(p), true));
   const opt = new Momentum(t.lr, t.momentum);
   let lossSum = 0;
@@ -133,7 +134,7 @@ export function localUpdate(model: Model, params: readonly tf.Tensor[], x: Float
   }
 }
 
-/** One-hot rows [n × 10] of labels, as the attacker's simulation takes them. */
-export function labelTensor(y: Int32Array): tf.Tensor2D {
-  return tf.tidy(() => tf.oneHot(tf.tensor1d(y, "int32"), NUM_CLASSES).toFloat() as tf.Tensor2D);
+/** One-hot rows [n × classes] of labels (MNIST: 10), as the attacker's simulation takes them. */
+export function labelTensor(y: Int32Array, classes = NUM_CLASSES): tf.Tensor2D {
+  return tf.tidy(() => tf.oneHot(tf.tensor1d(y, "int32"), classes).toFloat() as tf.Tensor2D);
 }
