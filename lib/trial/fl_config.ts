@@ -96,6 +96,8 @@ export const flDefense = clientDefense;
 /** Throws ConfigError (one line) for the first value out of range, dgc_demo's checks first. */
 export function validateFLConfig(c: FLConfig): FLConfig {
   validateConfig(demoView(c));
+  // the federated simulation deals MNIST's training set; CIFAR-10 runs through dgc_demo for now
+  check(c.dataset === "mnist", `--dataset ${c.dataset}: fl runs on mnist only (dgc_demo takes cifar10)`);
   const n = SPLIT_SIZES.train;
   checkInt("clients", c.clients, 1, n, "every client needs an image of the training set");
   checkInt("rounds", c.rounds, 1);
