@@ -6,9 +6,10 @@
  * Σ_t ‖∂CE(x', softmax(y'))/∂θ_t − g_t‖² (methods.ts's dlgObjective, "ce", "l2sum") minimized by
  * L-BFGS with torch's defaults (lr 1, 20 iterations and 25 evaluations a step), --steps steps; the
  * best finite point evaluated is the result. L-BFGS without a line search sometimes jumps to a point
- * where D is not finite (pytorch/pytorch#5953); the step then ends at the best point so far and the
- * next repeats the jump, so the run stalls — `--restarts N` starts afresh from a new N(0, 1) draw
- * instead, up to N times, within the same step budget (not the paper's protocol; default 0). Seed s draws the weights from Rng(s).fork("init") and
+ * where D is not finite (pytorch/pytorch#5953), or so far out that the sigmoids saturate and ∂D falls
+ * below tolerance_grad, after which every step is one evaluation (a stall: seen on CIFAR at D ≈ 2e2) —
+ * `--restarts N` starts afresh from a new N(0, 1) draw instead, up to N times, within the same step
+ * budget, keeping the best point of all starts (not the paper's protocol; default 0). Seed s draws the weights from Rng(s).fork("init") and
  * the dummy start from Rng(s).fork("dummy:<image>").
  * Readings, on [0, 1] images: PSNR with peak 1 (of the raw reconstruction), SSIM as the mean of the
  * three channels' SSIMs (lib/metrics/image.ts: 11 × 11 Gaussian window, C1 = 0.01², C2 = 0.03², i.e.
@@ -47,6 +48,9 @@ export function colourReadings(x: Float32Array, v: Float32Array, mean: Float32Ar
   return { psnr: p, ssim: ssim(x, v, { batch: 3, height: 32, width: 32 }), meanPsnr, recovered: p >= meanPsnr + 3 };
 }
 
+/** A stalled run with D above this restarts (with --restarts); recovered images end near 1e-6 here. */
+export const STALL_DISTANCE = 1e-3;
+
 /** L-BFGS DLG on one image (batch 1) of a colour model. */
 export function attackOne(model: Model, params: readonly tf.Tensor[], victim: Float32Array, label: number, rng: Rng, steps: number, restarts = 0) {
   const t0 = performance.now();
@@ -67,9 +71,12 @@ export function attackOne(model: Model, params: readonly tf.Tensor[], victim: Fl
     if (b && (best === null || b.loss < best.loss)) best = { x: Float64Array.from(b.x), loss: b.loss };
   };
   for (let s = 0; s < steps; s++) {
-    // a step that met a non-finite point ends at the best point so far, and would repeat itself from there:
-    // with restarts left, the next step starts from a fresh N(0, 1) draw instead (the step budget is shared)
-    if (lbfgs.step(objective).nonFinite && starts <= restarts) {
+    // a step that met a non-finite point ends at the best point so far and would repeat itself from there, and
+    // one that starts with ∂D below tolerance_grad (1 evaluation: saturated sigmoids) has stalled; either way,
+    // away from a solution (D > STALL_DISTANCE) and with restarts left, the next step starts from a fresh
+    // N(0, 1) draw (the step budget is shared)
+    const r = lbfgs.step(objective);
+    if ((r.nonFinite || (r.evals <= 1 && r.loss > STALL_DISTANCE)) && starts <= restarts) {
       keepBest();
       evals += lbfgs.funcEvals;
       lbfgs = draw();
