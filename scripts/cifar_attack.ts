@@ -5,14 +5,18 @@
  * --save_params); dummy image and label logits drawn N(0, 1); the summed distance
  * Σ_t ‖∂CE(x', softmax(y'))/∂θ_t − g_t‖² (methods.ts's dlgObjective, "ce", "l2sum") minimized by
  * L-BFGS with torch's defaults (lr 1, 20 iterations and 25 evaluations a step), --steps steps; the
- * best finite point evaluated is the result. Seed s draws the weights from Rng(s).fork("init") and
+ * best finite point evaluated is the result. L-BFGS without a line search sometimes jumps to a point
+ * where D is not finite (pytorch/pytorch#5953), or so far out that the sigmoids saturate and ∂D falls
+ * below tolerance_grad, after which every step is one evaluation (a stall: seen on CIFAR at D ≈ 2e2) —
+ * `--restarts N` starts afresh from a new N(0, 1) draw instead, up to N times, within the same step
+ * budget, keeping the best point of all starts (not the paper's protocol; default 0). Seed s draws the weights from Rng(s).fork("init") and
  * the dummy start from Rng(s).fork("dummy:<image>").
  * Readings, on [0, 1] images: PSNR with peak 1 (of the raw reconstruction), SSIM as the mean of the
  * three channels' SSIMs (lib/metrics/image.ts: 11 × 11 Gaussian window, C1 = 0.01², C2 = 0.03², i.e.
  * L = 1 for the [0, 1] range), the label read off softmax(y'), and the project's recovery rule: PSNR ≥
  * the training mean image's PSNR against the victim + 3 dB.
  *   npm run cifar:attack -- [--model lenet-cifar] [--split train] [--images 0,1,2] [--seeds 1]
- *     [--steps 300] [--params FILE] [--data_dir DIR] [--backend wasm] [--result_dir DIR]
+ *     [--steps 300] [--restarts 0] [--params FILE] [--data_dir DIR] [--backend wasm] [--result_dir DIR]
  * Writes DIR/attack.json and DIR/<model>-img<i>-seed<s>.png (victim | reconstruction, colour).
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -34,7 +38,7 @@ import { rgbGridPng } from "../lib/viz/png";
 export interface ColourAttackResult {
   image: number; seed: number; label: number; labelGuess: number;
   psnr: number; ssim: number; meanPsnr: number; recovered: boolean;
-  distance: number; evals: number; seconds: number; x: Float32Array;
+  distance: number; evals: number; starts: number; seconds: number; x: Float32Array;
 }
 
 /** The readings of a reconstruction x against the victim image v (both [3072], [0, 1], CHW). */
@@ -44,23 +48,50 @@ export function colourReadings(x: Float32Array, v: Float32Array, mean: Float32Ar
   return { psnr: p, ssim: ssim(x, v, { batch: 3, height: 32, width: 32 }), meanPsnr, recovered: p >= meanPsnr + 3 };
 }
 
+/** A stalled run with D above this restarts (with --restarts); recovered images end near 1e-6 here. */
+export const STALL_DISTANCE = 1e-3;
+
 /** L-BFGS DLG on one image (batch 1) of a colour model. */
-export function attackOne(model: Model, params: readonly tf.Tensor[], victim: Float32Array, label: number, rng: Rng, steps: number) {
+export function attackOne(model: Model, params: readonly tf.Tensor[], victim: Float32Array, label: number, rng: Rng, steps: number, restarts = 0) {
   const t0 = performance.now();
   const observed = tf.tidy(() => parameterGradients(model, params, "ce")(tf.tensor2d(victim, [1, CIFAR10_PIXELS]), oneHot(Int32Array.of(label), model.classes)));
   const d = dlgObjective(model, params, observed, "ce", "l2sum");
   const objective = tfObjective([[1, CIFAR10_PIXELS], [1, model.classes]], ([x, y]) => d(x, y));
-  const x0 = new Float64Array(CIFAR10_PIXELS + model.classes);
-  for (let i = 0; i < x0.length; i++) x0[i] = rng.normal();
-  const lbfgs = new LBFGS(x0, { lr: 1 });
-  for (let s = 0; s < steps; s++) lbfgs.step(objective);
+  const draw = () => {
+    const x0 = new Float64Array(CIFAR10_PIXELS + model.classes);
+    for (let i = 0; i < x0.length; i++) x0[i] = rng.normal();
+    return new LBFGS(x0, { lr: 1 });
+  };
+  let lbfgs = draw();
+  let best: { x: Float64Array; loss: number } | null = null;
+  let evals = 0;
+  let starts = 1;
+  const keepBest = () => {
+    const b = lbfgs.best;
+    if (b && (best === null || b.loss < best.loss)) best = { x: Float64Array.from(b.x), loss: b.loss };
+  };
+  for (let s = 0; s < steps; s++) {
+    // a step that met a non-finite point ends at the best point so far and would repeat itself from there, and
+    // one that starts with ∂D below tolerance_grad (1 evaluation: saturated sigmoids) has stalled; either way,
+    // away from a solution (D > STALL_DISTANCE) and with restarts left, the next step starts from a fresh
+    // N(0, 1) draw (the step budget is shared)
+    const r = lbfgs.step(objective);
+    if ((r.nonFinite || (r.evals <= 1 && r.loss > STALL_DISTANCE)) && starts <= restarts) {
+      keepBest();
+      evals += lbfgs.funcEvals;
+      lbfgs = draw();
+      starts++;
+    }
+  }
+  keepBest();
+  evals += lbfgs.funcEvals;
   tf.dispose(observed);
-  const best = lbfgs.best;
   if (!best) throw new Error("L-BFGS DLG never evaluated a finite point");
-  const y = best.x.subarray(CIFAR10_PIXELS);
+  const found = best as { x: Float64Array; loss: number };
+  const y = found.x.subarray(CIFAR10_PIXELS);
   let guess = 0;
   for (let j = 1; j < y.length; j++) if (y[j] > y[guess]) guess = j;
-  return { x: Float32Array.from(best.x.subarray(0, CIFAR10_PIXELS)), labelGuess: guess, distance: best.loss, evals: lbfgs.funcEvals, seconds: (performance.now() - t0) / 1000 };
+  return { x: Float32Array.from(found.x.subarray(0, CIFAR10_PIXELS)), labelGuess: guess, distance: found.loss, evals, starts, seconds: (performance.now() - t0) / 1000 };
 }
 
 function loadParams(file: string): tf.Tensor[] {
@@ -76,12 +107,13 @@ async function main(): Promise<void> {
     .option("--images <list>", "comma-separated image indices", "0")
     .option("--seeds <list>", "comma-separated seeds", "1")
     .option("--steps <n>", "L-BFGS steps", Number, 300)
+    .option("--restarts <n>", "fresh starts allowed after a step meets a non-finite point (0: the paper's single run)", Number, 0)
     .option("--params <file>", "trained weights (cifar_train --save_params); default: a fresh draw per seed")
     .option("--data_dir <dir>", "CIFAR-10 binary files (default: $DGC_CIFAR10_DIR, then ../shared/data/cifar-10-subset)")
     .addOption(new Option("--backend <name>").choices(BACKENDS as unknown as string[]).default("wasm"))
     .option("--result_dir <dir>", "where to write attack.json and the PNGs")
     .parse(process.argv)
-    .opts<{ model: ModelKind; split: "train" | "test"; images: string; seeds: string; steps: number; params?: string; data_dir?: string; backend: BackendChoice; result_dir?: string }>();
+    .opts<{ model: ModelKind; split: "train" | "test"; images: string; seeds: string; steps: number; restarts: number; params?: string; data_dir?: string; backend: BackendChoice; result_dir?: string }>();
   let data: Cifar10Data;
   let train: Cifar10Data;
   try {
@@ -105,11 +137,11 @@ async function main(): Promise<void> {
     for (const image of o.images.split(",").map(Number)) {
       const victim = data.images.slice(image * CIFAR10_PIXELS, (image + 1) * CIFAR10_PIXELS);
       const label = data.labels[image];
-      const r = attackOne(model, params, victim, label, new Rng(seed).fork(`dummy:${image}`), o.steps);
+      const r = attackOne(model, params, victim, label, new Rng(seed).fork(`dummy:${image}`), o.steps, o.restarts);
       const read = colourReadings(r.x, victim, mean);
-      const row = { image, seed, label, labelGuess: r.labelGuess, ...read, distance: r.distance, evals: r.evals, seconds: r.seconds };
+      const row = { image, seed, label, labelGuess: r.labelGuess, ...read, distance: r.distance, evals: r.evals, starts: r.starts, seconds: r.seconds };
       results.push(row);
-      console.log(`image ${image} (${data.classNames[label]}) seed ${seed}: PSNR ${read.psnr.toFixed(2)} dB (mean image ${read.meanPsnr.toFixed(2)}), SSIM ${read.ssim.toFixed(4)}, label ${data.classNames[r.labelGuess]}${r.labelGuess === label ? "" : " (wrong)"}, ${read.recovered ? "recovered" : "not recovered"}; D ${r.distance.toExponential(3)}, ${r.evals} evaluations, ${r.seconds.toFixed(1)} s`);
+      console.log(`image ${image} (${data.classNames[label]}) seed ${seed}: PSNR ${read.psnr.toFixed(2)} dB (mean image ${read.meanPsnr.toFixed(2)}), SSIM ${read.ssim.toFixed(4)}, label ${data.classNames[r.labelGuess]}${r.labelGuess === label ? "" : " (wrong)"}, ${read.recovered ? "recovered" : "not recovered"}; D ${r.distance.toExponential(3)}, ${r.evals} evaluations, ${r.starts} start${r.starts > 1 ? "s" : ""}, ${r.seconds.toFixed(1)} s`);
       if (o.result_dir) writeFileSync(join(o.result_dir, `${o.model}-img${image}-seed${seed}.png`), await rgbGridPng([[victim, r.x]], { scale: 4 }));
     }
     tf.dispose(params);
