@@ -27,17 +27,22 @@ export function imageSize(s: Pick<DatasetShape, "channels" | "height" | "width">
 export interface ImageSplit {
   split: "train" | "test";
   n: number;
+  /**
+   * Values per image (c·h·w). Absent: MNIST's 784, the seed's data set. Kept apart from
+   * images.length / n because a split may be a prefix view ({ ...data, n: 1920 }) of a longer buffer.
+   */
+  pixels?: number;
   images: Float32Array;
   labels: Uint8Array;
 }
 
-/** Values per image of a split (its images are n rows of equal length). */
-export function rowSize(data: Pick<ImageSplit, "n" | "images">): number {
-  return data.n === 0 ? 0 : data.images.length / data.n;
+/** Values per image of a split: its `pixels`, else MNIST's 28 × 28. */
+export function rowSize(data: Pick<ImageSplit, "pixels">): number {
+  return data.pixels ?? 784;
 }
 
 /** The per-value mean image of a split (float64 sums, as MNIST's `meanImage`). */
-export function splitMean(data: Pick<ImageSplit, "n" | "images">): Float32Array {
+export function splitMean(data: Pick<ImageSplit, "n" | "images" | "pixels">): Float32Array {
   const P = rowSize(data);
   const m = new Float64Array(P);
   for (let i = 0; i < data.n; i++) for (let p = 0; p < P; p++) m[p] += data.images[i * P + p];

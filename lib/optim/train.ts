@@ -11,7 +11,7 @@ import { oneHot, softmaxCrossEntropy } from "../models/losses";
 import { crossEntropyOp, type CrossEntropyJS } from "../models/cross_entropy";
 import { pyFloat } from "../io/pyfmt";
 import { statsBytes } from "./wire";
-import type { Model } from "../models/model";
+import { pixelsOf, type Model } from "../models/model";
 import type { Optimizer, SentStats } from "./optimizer";
 import type { Rng } from "../core/rng";
 
@@ -75,8 +75,9 @@ export function trainLogLine(r: BatchRecord): string {
   return `epoch ${r.epoch}, batch id ${r.batch}, training loss ${pyFloat(r.loss)}, acc ${pyFloat(r.acc)}.`;
 }
 
-export function toBatchTensor(x: Float32Array, size: number): tf.Tensor2D {
-  return tf.tensor2d(x, [size, size === 0 ? PIXELS : x.length / size]);
+/** The batch's first `size` rows of `pixels` values (MNIST: 784) as a [size, pixels] tensor. */
+export function toBatchTensor(x: Float32Array, size: number, pixels = PIXELS): tf.Tensor2D {
+  return tf.tensor2d(x.length === size * pixels ? x : x.subarray(0, size * pixels), [size, pixels]);
 }
 
 export function train(model: Model, params: tf.Variable[], optimizer: Optimizer, data: MnistSplit, opts: TrainOptions): TrainResult {
@@ -128,7 +129,7 @@ export function allFinite(ts: readonly tf.Tensor[]): boolean {
  * false forces the any-order path (the same numbers up to float rounding; tests and the bench).
  */
 export function lossAndGrads(model: Model, params: readonly tf.Tensor[], batch: Batch, closedForm = true, firstOrder = true): { loss: number; correct: number; grads: tf.Tensor[] } {
-  const x = toBatchTensor(batch.x, batch.size);
+  const x = toBatchTensor(batch.x, batch.size, pixelsOf(model));
   if (closedForm && model.closedForm) return model.closedForm.crossEntropy(params, x, batch.y);
   if (firstOrder) {
     const byHand = model.backprop?.[tf.getBackend()];
@@ -161,7 +162,7 @@ export function accuracy(model: Model, params: readonly tf.Tensor[], data: Mnist
   let correct = 0;
   for (const batch of epochBatches(data, batchSize, null)) {
     const [right, finite] = tf.tidy(() => {
-      const logits = model.forward(params, toBatchTensor(batch.x, batch.size), { firstOrder: true });
+      const logits = model.forward(params, toBatchTensor(batch.x, batch.size, pixelsOf(model)), { firstOrder: true });
       const hits = tf.sum(tf.cast(tf.equal(tf.argMax(logits, -1), tf.tensor1d(batch.y, "int32")), "int32"));
       return tf.stack([hits, tf.cast(tf.all(tf.isFinite(logits)), "int32")]).dataSync();
     });

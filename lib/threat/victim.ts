@@ -10,7 +10,7 @@ import { epochBatches, gatherBatch, type Batch } from "../data/batcher";
 import type { ImageSplit } from "../data/dataset";
 import type { Rng } from "../core/rng";
 import type { VictimImages } from "./model";
-import type { Model } from "../models/model";
+import { pixelsOf, type Model } from "../models/model";
 import type { Optimizer, SentStats } from "../optim/optimizer";
 
 /**
@@ -20,7 +20,7 @@ import type { Optimizer, SentStats } from "../optim/optimizer";
 export function victimGradients(model: Model, params: readonly tf.Tensor[], batch: Batch, loss: VictimLoss = "sse"): tf.Tensor[] {
   const f = victimLoss(loss);
   return tf.tidy(() => {
-    const x = toBatchTensor(batch.x, batch.size);
+    const x = toBatchTensor(batch.x, batch.size, pixelsOf(model));
     const target = oneHot(batch.y, model.classes);
     return tf.grads((...ps: tf.Tensor[]) => f(model.forward(ps, x, { firstOrder: true }), target))(params as tf.Tensor[]);
   });
