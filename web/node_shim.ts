@@ -10,6 +10,11 @@ export const createHash = () => nodeOnly("crypto.createHash");
 export const existsSync = () => nodeOnly("fs.existsSync");
 export const readFileSync = () => nodeOnly("fs.readFileSync");
 export const statSync = () => nodeOnly("fs.statSync");
+export const openSync = () => nodeOnly("fs.openSync");
+export const closeSync = () => nodeOnly("fs.closeSync");
+export const fstatSync = () => nodeOnly("fs.fstatSync");
+/** Read only inside the functions above; an empty table at load time. */
+export const constants: Record<string, number> = {};
 export const join = () => nodeOnly("path.join");
 export const resolve = () => nodeOnly("path.resolve");
 export const gunzipSync = () => nodeOnly("zlib.gunzipSync");
