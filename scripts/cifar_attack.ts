@@ -21,7 +21,7 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { Command, Option } from "commander";
+import { parseFlagsOrExit, usageExit } from "../cli/flags";
 import { LBFGS, tfObjective } from "../lib/attack/lbfgs";
 import { dlgObjective } from "../lib/attack/methods";
 import { BACKENDS, describeBackend, initBackend, type BackendChoice } from "../lib/core/backend";
@@ -99,21 +99,22 @@ function loadParams(file: string): tf.Tensor[] {
   return saved.params.map((p) => tf.tensor(p.values, p.shape));
 }
 
+const PROG = "cifar_attack";
+
 async function main(): Promise<void> {
-  const o = new Command()
-    .name("cifar_attack")
-    .addOption(new Option("--model <kind>").choices(COLOUR_MODELS as string[]).default("lenet-cifar"))
-    .addOption(new Option("--split <split>").choices(["train", "test"]).default("train"))
-    .option("--images <list>", "comma-separated image indices", "0")
-    .option("--seeds <list>", "comma-separated seeds", "1")
-    .option("--steps <n>", "L-BFGS steps", Number, 300)
-    .option("--restarts <n>", "fresh starts allowed after a step meets a non-finite point (0: the paper's single run)", Number, 0)
-    .option("--params <file>", "trained weights (cifar_train --save_params); default: a fresh draw per seed")
-    .option("--data_dir <dir>", "CIFAR-10 binary files (default: $DGC_CIFAR10_DIR, then ../shared/data/cifar-10-subset)")
-    .addOption(new Option("--backend <name>").choices(BACKENDS as unknown as string[]).default("wasm"))
-    .option("--result_dir <dir>", "where to write attack.json and the PNGs")
-    .parse(process.argv)
-    .opts<{ model: ModelKind; split: "train" | "test"; images: string; seeds: string; steps: number; restarts: number; params?: string; data_dir?: string; backend: BackendChoice; result_dir?: string }>();
+  const o = parseFlagsOrExit(PROG, {
+    model: { kind: "choice", choices: COLOUR_MODELS, default: "lenet-cifar", help: "the colour model" },
+    split: { kind: "choice", choices: ["train", "test"], default: "train", help: "which CIFAR-10 split the victims come from" },
+    images: { kind: "ints", min: 0, default: "0", help: "comma-separated image indices" },
+    seeds: { kind: "ints", min: 0, default: "1", help: "comma-separated seeds" },
+    steps: { kind: "int", min: 1, default: 300, help: "L-BFGS steps" },
+    restarts: { kind: "int", min: 0, default: 0, help: "fresh starts allowed after a step meets a non-finite point or stalls (0: the paper's single run)" },
+    params: { kind: "inFile", help: "trained weights (cifar_train --save_params); default: a fresh draw per seed" },
+    data_dir: { kind: "inDir", help: "CIFAR-10 binary files (default: $DGC_CIFAR10_DIR, then ../shared/data/cifar-10-subset)" },
+    backend: { kind: "choice", choices: BACKENDS, default: "wasm", help: "TensorFlow.js backend" },
+    result_dir: { kind: "outDir", help: "where to write attack.json and the PNGs" },
+  }, process.argv.slice(2), "L-BFGS DLG on CIFAR-10 images of a colour model");
+  const model_ = o.model as ModelKind;
   let data: Cifar10Data;
   let train: Cifar10Data;
   try {
@@ -121,20 +122,21 @@ async function main(): Promise<void> {
     data = o.split === "train" ? train : loadCifar10("test", { dataDir: o.data_dir });
   } catch (e) {
     if (e instanceof DataError) {
-      process.stderr.write(`cifar_attack: error: ${e.message}\n`);
-      process.exit(2);
+      usageExit(PROG, e.message);
     }
     throw e;
   }
+  const outside = o.images.filter((i) => i >= data.n);
+  if (outside.length) usageExit(PROG, `--images ${outside.join(",")}: the ${o.split} split has ${data.n} images (0 to ${data.n - 1})`);
   const mean = cifar10MeanImage(train);
-  const backend = await initBackend(o.backend, { model: o.model, task: "attack" });
-  const model = makeModel(o.model);
-  console.log(`L-BFGS DLG on ${o.model}${o.params ? ` (weights ${o.params})` : " (untrained)"}, CIFAR-10 ${o.split} images ${o.images}, ${o.steps} steps, backend ${describeBackend(backend)}`);
+  const backend = await initBackend(o.backend as BackendChoice, { model: model_, task: "attack" });
+  const model = makeModel(model_);
+  console.log(`L-BFGS DLG on ${o.model}${o.params ? ` (weights ${o.params})` : " (untrained)"}, CIFAR-10 ${o.split} images ${o.images.join(",")}, ${o.steps} steps, backend ${describeBackend(backend)}`);
   if (o.result_dir) mkdirSync(o.result_dir, { recursive: true });
   const results: Omit<ColourAttackResult, "x">[] = [];
-  for (const seed of o.seeds.split(",").map(Number)) {
+  for (const seed of o.seeds) {
     const params = o.params ? loadParams(o.params) : model.init(new Rng(seed).fork("init"));
-    for (const image of o.images.split(",").map(Number)) {
+    for (const image of o.images) {
       const victim = data.images.slice(image * CIFAR10_PIXELS, (image + 1) * CIFAR10_PIXELS);
       const label = data.labels[image];
       const r = attackOne(model, params, victim, label, new Rng(seed).fork(`dummy:${image}`), o.steps, o.restarts);

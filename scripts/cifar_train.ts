@@ -10,7 +10,7 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { Command, Option } from "commander";
+import { parseFlagsOrExit, usageExit } from "../cli/flags";
 import { BACKENDS, describeBackend, initBackend, type BackendChoice } from "../lib/core/backend";
 import { Rng } from "../lib/core/rng";
 import { tf, variableFrom } from "../lib/core/tf";
@@ -80,20 +80,22 @@ export function trainColour(
   return { params, epochs };
 }
 
+const PROG = "cifar_train";
+
 async function main(): Promise<void> {
-  const o = new Command()
-    .name("cifar_train")
-    .addOption(new Option("--model <kind>").choices(COLOUR_MODELS as string[]).default("convnet"))
-    .option("--epochs <n>", "epochs", Number, 5)
-    .option("--seeds <list>", "comma-separated seeds", "1,2,3")
-    .option("--lr <x>", "learning rate", Number, 0.01)
-    .option("--batch <n>", "batch size", Number, 64)
-    .option("--data_dir <dir>", "CIFAR-10 binary files (default: $DGC_CIFAR10_DIR, then ../shared/data/cifar-10-subset)")
-    .addOption(new Option("--backend <name>").choices(BACKENDS as unknown as string[]).default("wasm"))
-    .option("--out <file>", "write the per-epoch records as JSON")
-    .option("--save_params <dir>", "write each seed's trained weights as JSON")
-    .parse(process.argv)
-    .opts<{ model: ModelKind; epochs: number; seeds: string; lr: number; batch: number; data_dir?: string; backend: BackendChoice; out?: string; save_params?: string }>();
+  const o = parseFlagsOrExit(PROG, {
+    model: { kind: "choice", choices: COLOUR_MODELS, default: "convnet", help: "the colour model" },
+    epochs: { kind: "int", min: 1, default: 5, help: "epochs" },
+    seeds: { kind: "ints", min: 0, default: "1,2,3", help: "comma-separated seeds" },
+    lr: { kind: "float", min: 0, minOpen: true, default: 0.01, help: "learning rate" },
+    batch: { kind: "int", min: 1, default: 64, help: "batch size" },
+    data_dir: { kind: "inDir", help: "CIFAR-10 binary files (default: $DGC_CIFAR10_DIR, then ../shared/data/cifar-10-subset)" },
+    backend: { kind: "choice", choices: BACKENDS, default: "wasm", help: "TensorFlow.js backend" },
+    out: { kind: "outFile", help: "write the per-epoch records as JSON" },
+    save_params: { kind: "outDir", help: "write each seed's trained weights as JSON (DIR/<model>-seed<s>.json)" },
+  }, process.argv.slice(2), "Train a colour model on CIFAR-10 and report its test accuracy per epoch");
+  const model_ = o.model as ModelKind;
+  const backendChoice = o.backend as BackendChoice;
   let train: Cifar10Data;
   let test: Cifar10Data;
   try {
@@ -101,16 +103,15 @@ async function main(): Promise<void> {
     test = loadCifar10("test", { dataDir: o.data_dir });
   } catch (e) {
     if (e instanceof DataError) {
-      process.stderr.write(`cifar_train: error: ${e.message}\n`);
-      process.exit(2);
+      usageExit(PROG, e.message);
     }
     throw e;
   }
-  const backend = await initBackend(o.backend, { model: o.model, task: "train" });
-  const model = makeModel(o.model);
+  const backend = await initBackend(backendChoice, { model: model_, task: "train" });
+  const model = makeModel(model_);
   console.log(`${o.model} on CIFAR-10 (${train.n} train, ${test.n} test images from ${train.dir}), backend ${describeBackend(backend)}, Momentum lr ${o.lr} μ 0.9, batch ${o.batch}, ${o.epochs} epochs`);
   const all: EpochRecord[] = [];
-  for (const seed of o.seeds.split(",").map(Number)) {
+  for (const seed of o.seeds) {
     const { params, epochs } = trainColour(model, train, test, seed, {
       ...o,
       log: (r) => console.log(`seed ${r.seed} epoch ${r.epoch}: loss ${r.loss.toFixed(4)} train acc ${r.trainAcc.toFixed(4)} test acc ${r.testAcc.toFixed(4)} (${r.seconds.toFixed(1)} s)`),

@@ -17,7 +17,7 @@ import { join, resolve } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { fileURLToPath } from "node:url";
-import { Command } from "commander";
+import { parseFlagsOrExit } from "../cli/flags";
 import { CIFAR10_FILES, CIFAR10_RELEASE, checkRecords, sha256Hex } from "../lib/data/cifar10";
 import { DataError } from "../lib/data/idx";
 
@@ -102,24 +102,14 @@ export async function fetchCifar10(opts: { source: string; dest: string; force: 
 }
 
 async function main(): Promise<void> {
-  const program = new Command()
-    .name(PROG)
-    .description("Download, verify (MD5) and extract the official CIFAR-10 binary release")
-    .option("--source <url|file>", "where to read cifar-10-binary.tar.gz: an http(s) URL, a file:// URL or a path", CIFAR10_RELEASE.url)
-    .option("--dest <dir>", "the folder to extract into (the data lands in DIR/cifar-10-batches-bin)", join(ROOT, "data"))
-    .option("--force", "fetch again even if the folder exists", false)
-    .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
-  try {
-    program.parse(process.argv);
-  } catch (e) {
-    const code = (e as { exitCode?: number }).exitCode;
-    process.exit(code === 0 ? 0 : 2);
-  }
-  const o = program.opts<{ source: string; dest: string; force: boolean }>();
+  const o = parseFlagsOrExit(PROG, {
+    source: { kind: "string", nonEmpty: true, default: CIFAR10_RELEASE.url, help: "where to read cifar-10-binary.tar.gz: an http(s) URL, a file:// URL or a path" },
+    dest: { kind: "string", nonEmpty: true, default: join(ROOT, "data"), help: "the folder to extract into (the data lands in DIR/cifar-10-batches-bin)" },
+    force: { kind: "switch", help: "fetch again even if the folder exists" },
+  }, process.argv.slice(2), "Download, verify (MD5) and extract the official CIFAR-10 binary release");
   const md5 = process.env.DGC_CIFAR10_TEST_MD5 || CIFAR10_RELEASE.md5;
   try {
-    await fetchCifar10({ ...o, md5 });
+    await fetchCifar10({ ...o, force: o.force === true, md5 });
   } catch (e) {
     if (e instanceof FetchError) {
       process.stderr.write(`${PROG}: error: ${e.message}\n`);

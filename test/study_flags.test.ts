@@ -239,3 +239,42 @@ test("bench, paired, study_fedavg, bench_fedavg: --help prints the flags (bench'
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("cifar_train, cifar_attack, fetch_cifar10: bad flags, values and output paths are one line, exit 2, nothing written, before loading data; --help exits 0", () => {
+  const dir = mkdtempSync(join(tmpdir(), "cifar-flags-"));
+  try {
+    writeFileSync(join(dir, "file"), "x");
+    mkdirSync(join(dir, "folder"));
+    const under = join(dir, "file", "x.json");
+    const cases: [string, string[], RegExp][] = [
+      ["cifar_train", ["--bogus"], /unknown option '--bogus'/],
+      ["cifar_train", ["--seeds", "x"], /'x' is not an integer/],
+      ["cifar_train", ["--seeds", "-1"], /'-1' is not an integer >= 0/],
+      ["cifar_train", ["--epochs", "0"], /'0' is not an integer >= 1/],
+      ["cifar_train", ["--lr", "0"], /'0' is not a number in \(0, Infinity\]/],
+      ["cifar_train", ["--model", "lenet"], /invalid choice: 'lenet' \(choose from lenet-cifar, convnet\)/],
+      ["cifar_train", ["--backend", "gpu"], /invalid choice: 'gpu'/],
+      ["cifar_train", ["--data_dir", join(dir, "missing")], /--data_dir .*missing cannot be read/],
+      ["cifar_train", ["--out", join(dir, "folder")], /--out .*folder is a directory, not a file/],
+      ["cifar_train", ["--out", under], /--out .*file is not a directory/],
+      ["cifar_train", ["--save_params", join(dir, "file")], /--save_params .*file is not a directory/],
+      ["cifar_attack", ["--bogus"], /unknown option '--bogus'/],
+      ["cifar_attack", ["--images", "a"], /'a' is not an integer/],
+      ["cifar_attack", ["--split", "val"], /invalid choice: 'val' \(choose from train, test\)/],
+      ["cifar_attack", ["--steps", "0"], /'0' is not an integer >= 1/],
+      ["cifar_attack", ["--restarts", "-1"], /'-1' is not an integer >= 0/],
+      ["cifar_attack", ["--params", join(dir, "missing")], /--params .*missing cannot be read/],
+      ["cifar_attack", ["--result_dir", join(dir, "file")], /--result_dir .*file is not a directory/],
+      ["fetch_cifar10", ["--bogus"], /unknown option '--bogus'/],
+    ];
+    for (const [script, args, want] of cases) refused(script, args, dir, want);
+    for (const script of ["cifar_train", "cifar_attack", "fetch_cifar10"]) {
+      const r = spawnSync(process.execPath, [join(ROOT, "dist", "scripts", `${script}.js`), "--help"], { cwd: dir, encoding: "utf8", timeout: 60_000 });
+      assert.equal(r.status, 0, `${script} --help: ${r.stderr}`);
+      assert.match(r.stdout, new RegExp(`^Usage: ${script} \\[options\\]`), script);
+    }
+    assert.ok(!existsSync(join(dir, "missing")), "no folder created");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
