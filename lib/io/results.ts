@@ -21,7 +21,7 @@
  *    run created) before the process dies; the commit itself is synchronous, so they cannot cut it.
  *    Commits into one folder take turns under `.results.lock`, so two runs never interleave moves.
  */
-import { accessSync, constants, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { accessSync, constants, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
@@ -202,6 +202,8 @@ export function checkOutputDir(dir: string, what: string): void {
     if (!st.isDirectory()) throw new ResultDirError(p === abs ? `${what} ${dir} is not a directory` : `${what} ${dir} cannot be created: ${p} is not a directory`);
     try {
       accessSync(p, constants.W_OK | constants.X_OK);
+      // access() says yes to root everywhere (/proc, /sys): make and remove an empty folder to be sure
+      rmdirSync(mkdtempSync(join(p, ".dgc-write-probe-")));
     } catch (e) {
       throw new ResultDirError(`${what} ${dir} is not writable (${p}: ${errnoLine(e)})`);
     }
