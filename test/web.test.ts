@@ -60,12 +60,13 @@ async function open(query = "", width = 1280): Promise<Page> {
   const context = await browser!.newContext({ viewport: { width, height: 900 } });
   await context.route("**/*", (route) => {
     const url = route.request().url();
-    if (url.startsWith(base)) return route.continue();
+    // a request still in flight when the page or browser closes rejects: not a failure of the page
+    if (url.startsWith(base)) return route.continue().catch(() => undefined);
     offsite.push(url);
-    return route.abort();
+    return route.abort().catch(() => undefined);
   });
   const page = await context.newPage();
-  page.on("close", () => void context.close());
+  page.on("close", () => void context.close().catch(() => undefined));
   page.on("console", (m) => {
     if (m.type() === "error") errors.push(`${m.text()} (${m.location().url})`);
   });
