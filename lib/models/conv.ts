@@ -255,3 +255,9 @@ export function conv2dFirstOrder(
   }) as unknown as Parameters<typeof tf.customGrad>[0]);
   return f(x, filter, bias) as tf.Tensor4D;
 }
+
+/** [B, c·h·w] CHW rows → [B, h, w, c] (tfjs's NHWC); a transpose, so right at every order. */
+export function chwRowsToNhwc(x: tf.Tensor, c: number, h: number, w: number): tf.Tensor4D {
+  const B = x.shape[0];
+  return (c === 1 ? tf.reshape(x, [B, h, w, 1]) : tf.transpose(tf.reshape(x, [B, c, h, w]), [0, 2, 3, 1])) as tf.Tensor4D;
+}

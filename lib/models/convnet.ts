@@ -14,8 +14,7 @@
  * conv3.weight [3, 3, 32, 32], conv3.bias, fc.weight [2048, 10], fc.bias [10].
  */
 import { tf } from "../core/tf";
-import { conv2d, conv2dFirstOrder } from "./conv";
-import { chwRowsToNhwc } from "./lenet_cifar";
+import { chwRowsToNhwc, conv2d, conv2dFirstOrder } from "./conv";
 import { maxPool2x2, relu } from "./pool";
 import { numel, type Model } from "./model";
 import type { Rng } from "../core/rng";
