@@ -14,7 +14,8 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { FL_DEFAULTS, flDefense, type FLConfig } from "../lib/trial/fl_config";
+import { FL_DEFAULTS, type FLConfig } from "../lib/trial/fl_config";
+import { clientDefense } from "../lib/trial/demo_config";
 import { federatedOptions, setupFL } from "../lib/trial/fl_run";
 import { initParams, loadData } from "../lib/trial/demo";
 import { demoView } from "../lib/trial/fl_config";
@@ -137,7 +138,7 @@ async function main(): Promise<void> {
     const fed = runFederated(ctx.model, params, data.train, federatedOptions(cfg), ctx.rng);
     const a = attackWatched(ctx.model, fed.watched!, {
       method: cfg.attack_method, optimizer: cfg.attack_optimizer, victimLoss: "ce", iterations, lr: cfg.attack_lr, returnEvery: iterations,
-      windowSize: cfg.window_size, labelInit: cfg.label_init, labelRule: cfg.label_rule, rng: ctx.rng, mean, defense: flDefense(cfg),
+      windowSize: cfg.window_size, labelInit: cfg.label_init, labelRule: cfg.label_rule, rng: ctx.rng, mean, defense: clientDefense(cfg),
       publicLabelled: p.n > 1 ? publicData(data.test) : undefined, knowsOrder: false,
     });
     tf.dispose(params);

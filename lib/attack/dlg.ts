@@ -115,8 +115,8 @@ function tensorDummy(model: Model, params: readonly tf.Tensor[], observed: reado
 }
 
 function arrayDummy(step: ClosedFormDLG["step"], lr: number, x: Float32Array, y: Float32Array, batch: number): Dummy {
-  const PIXELS = x.length / batch;
-  const NUM_CLASSES = y.length / batch;
+  const pixels = x.length / batch;
+  const classes = y.length / batch;
   const [gx, gy] = [new Float32Array(x.length), new Float32Array(y.length)];
   const rate = Math.fround(lr); // x − lr·g rounded as the tensor ops round it
   const move = (a: Float32Array, g: Float32Array, from: number, to: number) => {
@@ -129,8 +129,8 @@ function arrayDummy(step: ClosedFormDLG["step"], lr: number, x: Float32Array, y:
         move(x, gx, 0, x.length);
         move(y, gy, 0, y.length);
       } else {
-        move(x, gx, updater * PIXELS, (updater + 1) * PIXELS);
-        move(y, gy, updater * NUM_CLASSES, (updater + 1) * NUM_CLASSES);
+        move(x, gx, updater * pixels, (updater + 1) * pixels);
+        move(y, gy, updater * classes, (updater + 1) * classes);
       }
       return Math.fround(d);
     },

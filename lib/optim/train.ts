@@ -75,9 +75,9 @@ export function trainLogLine(r: BatchRecord): string {
   return `epoch ${r.epoch}, batch id ${r.batch}, training loss ${pyFloat(r.loss)}, acc ${pyFloat(r.acc)}.`;
 }
 
-/** The batch's first `size` rows of `pixels` values (MNIST: 784) as a [size, pixels] tensor. */
+/** A batch of `size` rows of `pixels` values (MNIST: 784) as a [size, pixels] tensor. */
 export function toBatchTensor(x: Float32Array, size: number, pixels = PIXELS): tf.Tensor2D {
-  return tf.tensor2d(x.length === size * pixels ? x : x.subarray(0, size * pixels), [size, pixels]);
+  return tf.tensor2d(x, [size, pixels]);
 }
 
 export function train(model: Model, params: tf.Variable[], optimizer: Optimizer, data: MnistSplit, opts: TrainOptions): TrainResult {

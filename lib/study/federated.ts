@@ -32,7 +32,8 @@ import { DivergenceError } from "../core/errors";
 import { meanStart } from "../attack/invert";
 import { psnr } from "../metrics/image";
 import { checkDefense, type DefenseSpec } from "../threat/channel/defenses";
-import { defenseName, FL_DELTA } from "../threat/federated/defense";
+import { FL_DELTA } from "../threat/federated/defense";
+import { defenseLabel } from "../threat/channel/registry";
 import type { ModelKind } from "../models/model";
 
 export interface StudySettings {
@@ -164,7 +165,7 @@ export const trainKey = (p: StudyPoint, seed: number, model?: ModelKind) => `${m
 export function studyConfig(p: StudyPoint, seed: number, overrides: Partial<FLConfig>): FLConfig {
   const d = pointDefense(p);
   const dgc = d.name === "dgc";
-  const base = { ...FL_DEFAULTS, seed, defense: defenseName(d), use_dgc: dgc, sparsity: dgc ? d.strength! : 0, train_lr: dgc ? 0.001 : 0.01, ...overrides };
+  const base = { ...FL_DEFAULTS, seed, defense: defenseLabel(d), use_dgc: dgc, sparsity: dgc ? d.strength! : 0, train_lr: dgc ? 0.001 : 0.01, ...overrides };
   return validateFLConfig(resolveFLDefaults(base, overrides));
 }
 

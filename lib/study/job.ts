@@ -16,10 +16,9 @@ import { meanStart } from "../attack/invert";
 import { attackMetrics } from "../metrics/attack";
 import { mse, psnr, ssim } from "../metrics/image";
 import { currentVersions, RECORD_SCHEMA, type AttackOutcome, type BaselineOutcome, type JobRecord, type TrainingOutcome } from "./record";
-import { defenseLabel, makeChannel } from "../threat/channel/registry";
+import { defenseLabel } from "../threat/channel/registry";
 import { statsBytes } from "../optim/wire";
 import { UploadCounter } from "../optim/optimizer";
-import type { Optimizer } from "../optim/optimizer";
 import type { JobConfig } from "./grid";
 
 /** The data every job of a process shares (loaded once). */
@@ -73,16 +72,6 @@ export async function jobContext(cfg: JobConfig): Promise<RunContext> {
 
 export function dgcRefinements(cfg: JobConfig, ctx: RunContext): DGCRefinements {
   return cfg.training.optimizer === "DGCMomentum" ? { ...cfg.training.dgc, rng: ctx.rng.fork("sample") } : {};
-}
-
-/**
- * The client's optimizer for a defense point (Momentum behind the defense, noise from the run's
- * "defense" stream: the attacked step is the first training step, so it draws the same noise);
- * undefined for the seed's optimizers.
- */
-export function defenseOptimizer(cfg: JobConfig, ctx: RunContext): (() => Optimizer) | undefined {
-  const defense = cfg.defense;
-  return defense && (() => makeChannel(defense, cfg.training.lr, ctx.rng.fork("defense")));
 }
 
 export interface AttackJobResult {
@@ -150,10 +139,10 @@ export function jobAttackSpec(cfg: JobConfig): AttackSpec {
  * upload's bytes by federated/bytes.ts `statsBytes`.
  */
 export function runJobTraining(cfg: JobConfig, ctx: RunContext, data: SweepData): TrainingOutcome {
-  const defense = defenseOptimizer(cfg, ctx);
   const dgc = dgcRefinements(cfg, ctx);
   let counter: UploadCounter | undefined;
-  const make = () => (counter = new UploadCounter(defense ? defense() : makeRunOptimizer(ctx, ctx.cfg.train_lr, dgc)));
+  // the registry's channel for the job's defense (jobContext sets it), its draws from the "defense" stream
+  const make = () => (counter = new UploadCounter(makeRunOptimizer(ctx, ctx.cfg.train_lr, dgc)));
   const run = runTraining(ctx, data, {}, dgc, make);
   tf.dispose(run.params);
   const totalValues = ctx.model.paramShapes.reduce((s, shape) => s + shape.reduce((a, b) => a * b, 1), 0);

@@ -10,7 +10,7 @@
 import { victimStep } from "../trial/demo";
 import { statsBytes } from "../optim/wire";
 import { tryLock } from "../io/lock";
-import { defenseOptimizer, dgcRefinements, jobContext, loadSweepData, runJobTraining, type SweepData } from "./job";
+import { dgcRefinements, jobContext, loadSweepData, runJobTraining, type SweepData } from "./job";
 import { currentVersions, writeRecord, type JobRecord } from "./record";
 import { lockPath } from "./runner";
 import { loadRecords } from "./summary";
@@ -27,7 +27,7 @@ export async function recountBytes(r: JobRecord, data: SweepData): Promise<JobRe
   const cfg: JobConfig = { ...r.config, backend: r.backend as JobConfig["backend"] };
   const ctx = await jobContext(cfg);
   const dgc = dgcRefinements(cfg, ctx);
-  const victim = victimStep(ctx, data.train, cfg.attackParams.victimLoss, dgc, defenseOptimizer(cfg, ctx));
+  const victim = victimStep(ctx, data.train, cfg.attackParams.victimLoss, dgc);
   let sentBytes: number;
   try {
     const sent = victim.sent.sent.reduce((a, b) => a + b, 0);

@@ -190,15 +190,10 @@ export interface VictimStep {
  * The victim's side of Examples 1 and 2: its first batch, the untrained model, the gradient of
  * `loss`, and its optimizer's output for that one step (from zero state). Call `dispose` after.
  */
-export function victimStep(
-  ctx: RunContext, data: MnistSplit, loss: VictimLoss = "sse", dgc: DGCRefinements = {},
-  makeOpt: OptimizerFactory = () => makeRunOptimizer(ctx, ctx.cfg.train_lr, dgc),
-  /** The batch to attack; default: the seed's victim (`victimBatch`). */
-  victim?: Batch,
-): VictimStep {
-  const target = victim ?? victimBatch(ctx, data);
+export function victimStep(ctx: RunContext, data: MnistSplit, loss: VictimLoss = "sse", dgc: DGCRefinements = {}): VictimStep {
+  const target = victimBatch(ctx, data);
   const params = initParams(ctx);
-  const optimizer = makeOpt();
+  const optimizer = makeRunOptimizer(ctx, ctx.cfg.train_lr, dgc);
   try {
     const grads = victimGradients(ctx.model, params, target, loss);
     const { observed, stats } = observedGradients(optimizer, grads);

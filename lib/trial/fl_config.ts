@@ -89,8 +89,6 @@ export function resolveFLDefaults(c: FLConfig, given: { attack_optimizer?: unkno
   return { ...c, attack_optimizer: r.attack_optimizer, attack_lr: r.attack_lr, victim_loss: given.victim_loss !== undefined ? c.victim_loss : defaultVictimLoss(c.attack_method) };
 }
 
-/** The defense of a run: the registry's, as `dgc_demo` reads it (`clientDefense`). */
-export const flDefense = clientDefense;
 
 
 /** Throws ConfigError (one line) for the first value out of range, dgc_demo's checks first. */
@@ -112,7 +110,7 @@ export function validateFLConfig(c: FLConfig): FLConfig {
   checkInt("victim_client", c.victim_client, 0);
   check(c.victim_client < c.clients, `--victim_client must be below --clients (${c.clients}), got ${c.victim_client}`);
   checkInt("history_rounds", c.history_rounds, 0);
-  const d = flDefense(c);
+  const d = clientDefense(c);
   check(c.use_dgc === (d.name === "dgc") && (d.name !== "dgc" || c.sparsity === d.strength), `--defense ${c.defense} disagrees with use_dgc ${c.use_dgc}, sparsity ${c.sparsity}`);
   check((FL_ATTACKS as readonly string[]).includes(c.attack_method), `--attack_method must be one of ${FL_ATTACKS.join(", ")}, got ${c.attack_method}`);
   if (c.dlg_attack) {

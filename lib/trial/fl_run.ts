@@ -9,7 +9,8 @@ import type { AttackRecord } from "./demo";
 import { runFederated, type FederatedOptions, type FederatedResult, type RoundRecord } from "../threat/federated/simulation";
 import { attackWatched, type FLAttackOutcome, type HistoryStep } from "./fl_attack";
 import { publicData } from "../attack/label_counts";
-import { demoView, flDefense, flLocalTraining, type FLConfig } from "./fl_config";
+import { demoView, flLocalTraining, type FLConfig } from "./fl_config";
+import { clientDefense } from "./demo_config";
 
 export function federatedOptions(cfg: FLConfig, test?: MnistSplit): FederatedOptions {
   const attacking = cfg.dlg_attack;
@@ -21,7 +22,7 @@ export function federatedOptions(cfg: FLConfig, test?: MnistSplit): FederatedOpt
     alpha: cfg.alpha,
     batchSize: cfg.train_batch_size,
     lr: cfg.train_lr,
-    defense: flDefense(cfg),
+    defense: clientDefense(cfg),
     test,
     watch: attacking
       ? {
@@ -74,7 +75,7 @@ export function runFL(
           labelRule: cfg.label_rule,
           rng: ctx.rng,
           mean,
-          defense: flDefense(cfg),
+          defense: clientDefense(cfg),
           stopAtLeak: hooks.stopAtLeak,
           onHistoryStep: hooks.onHistoryStep,
           publicLabelled: data.test && cfg.attack_batch_size > 1 ? publicData(data.test) : undefined,

@@ -25,6 +25,7 @@ import { makeChannel } from "../threat/channel/registry";
 import { observedGradients, victimGradients, victimImages } from "../threat/victim";
 import { describeThreat, type ThreatModel } from "../threat/model";
 import { batchLabels, labelRows, type BatchLabels, type PublicPrior } from "../attack/label_counts";
+import { meanStart } from "../attack/invert";
 import { attackGuess, runAttackMethod, type AttackInput, type AttackOutput, type AttackSpec } from "../attack/methods";
 import type { DLGSnapshot } from "../attack/dlg";
 import type { Batch } from "../data/batcher";
@@ -179,7 +180,8 @@ export function attackObservation(obs: Observation, attack: AttackSpec, view: At
   const { model, params, target, observed, sent: stats } = obs;
   const B = target.size;
   const totals = sumStats(stats);
-  if (hooks.onStart) hooks.onStart({ guess: attackGuess(attack, observed), ...totals, stats, observed: observed.map((g) => g.dataSync().slice() as Float32Array) });
+  const observedArrays = observed.map((g) => g.dataSync().slice() as Float32Array);
+  if (hooks.onStart) hooks.onStart({ guess: attackGuess(attack, observed), ...totals, stats, observed: observedArrays });
   const inferred = view.batchPrior ? batchLabels(model, params, observed, B, view.victimLoss, view.batchPrior, view.cacheKey) : undefined;
   const labels = view.labels ?? (inferred && !((view.keepDlgStart ?? true) && attack.method === "dlg" && attack.labelInit === "ones") ? labelRows(inferred.labels, model.classes) : undefined);
   const shape = planesOf(model, B);
@@ -196,7 +198,7 @@ export function attackObservation(obs: Observation, attack: AttackSpec, view: At
     }
     hooks.onIteration?.(it, d, rec, snap);
   });
-  const baselinePsnr = psnr(tiled(view.mean, B), target.x);
+  const baselinePsnr = psnr(meanStart(view.mean, B), target.x);
   const final = records.length > 0 ? records[records.length - 1] : null;
   const matched = matchReconstructions(result.x, target.x, B, model.inputShape);
   const P = pixelsOf(model);
@@ -205,7 +207,7 @@ export function attackObservation(obs: Observation, attack: AttackSpec, view: At
   return {
     target, guess: result.guess, sent: stats,
     fullGradients: (obs.grads ?? []).map((g) => g.dataSync().slice() as Float32Array),
-    observedGradients: observed.map((g) => g.dataSync().slice() as Float32Array),
+    observedGradients: observedArrays,
     snapshots: result.snapshots, records, distances: result.distances, seconds: result.seconds,
     labels: result.labels, analytic: result.analytic, inferred,
     threat: view.describe, attack, reconstruction: result.x, dummyY: result.y, final, baselinePsnr,
@@ -213,10 +215,4 @@ export function attackObservation(obs: Observation, attack: AttackSpec, view: At
     matched, targetBaselines, recoveredCount,
     sentNothing: totals.sent === 0,
   };
-}
-
-function tiled(image: Float32Array, times: number): Float32Array {
-  const out = new Float32Array(image.length * times);
-  for (let i = 0; i < times; i++) out.set(image, i * image.length);
-  return out;
 }

@@ -12,7 +12,7 @@
  * Privacy of `gaussian:σ`: every client that uploaded in T rounds is (ε, δ)-DP for its participation
  * (add/remove one client, lib/optim/rdp.ts), composed over the T rounds it took part in.
  */
-import { defenseLabel, makeChannel } from "../channel/registry";
+import { makeChannel } from "../channel/registry";
 import { type Optimizer } from "../../optim/optimizer";
 import { gaussianGuarantee } from "../../optim/rdp";
 import type { DefenseSpec } from "../channel/defenses";
@@ -52,5 +52,3 @@ export function clientPrivacy(defense: DefenseSpec, roundsTaken: readonly number
   }));
 }
 
-/** The defense as `fl` and the study name it: `none`, `dgc:0.99`, `int8` (the registry's `defenseLabel`). */
-export const defenseName = defenseLabel;
