@@ -18,36 +18,15 @@ import { oneHot, parameterGradients } from "../lib/models/losses";
 import { numel, type Model } from "../lib/models/model";
 import { Rng } from "../lib/core/rng";
 import { tf } from "../lib/core/tf";
-import { assertClose, useBackend, values } from "./helpers";
+import { assertClose, useBackend, values, directionalError, type XYObjective } from "./helpers";
 
 let backend = "wasm";
 before(async () => {
   backend = await useBackend();
 });
 
-type F = (x: tf.Tensor, y: tf.Tensor) => tf.Scalar;
+type F = XYObjective;
 
-/**
- * For random unit directions r: (f(z + εr) − f(z − εr)) / 2ε against ⟨∇f(z), r⟩, the worst error
- * over `trials` directions for x and for y, relative to ‖∇f‖ (as test/second_order.test.ts).
- */
-function directionalError(f: F, x: tf.Tensor, y: tf.Tensor, rng: Rng, trials: number, eps: number, differenced: F = f): number {
-  const [gx, gy] = tf.grads(f)([x, y]);
-  let worst = 0;
-  for (let t = 0; t < trials; t++) {
-    for (const which of [0, 1]) {
-      const base = which === 0 ? x : y;
-      const r = tf.tensor(rng.normalArray(base.size), base.shape);
-      const rn = tf.div(r, tf.norm(r));
-      const at = (s: number) => (which === 0 ? differenced(tf.add(x, tf.mul(rn, s)), y) : differenced(x, tf.add(y, tf.mul(rn, s)))).dataSync()[0];
-      const fd = (at(eps) - at(-eps)) / (2 * eps);
-      const g = which === 0 ? gx : gy;
-      const an = tf.sum(tf.mul(g, rn)).dataSync()[0];
-      worst = Math.max(worst, Math.abs(fd - an) / Math.max(tf.norm(g).dataSync()[0], 1e-6));
-    }
-  }
-  return worst;
-}
 
 /** A DLG/IG set-up: the observed gradient of a random [0, 1] victim image, a random dummy image and label. */
 function setup(model: Model, seed: number) {

@@ -1,10 +1,11 @@
 /** Shared test helpers: backend set-up, closeness checks, and running the CLIs (pipes, /dev/full, a pseudo-terminal). */
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { closeSync, openSync } from "node:fs";
+import { closeSync, openSync, readdirSync, readFileSync } from "node:fs";
 import type { TestContext } from "node:test";
 import { initBackend, tryLoadTfjsNode } from "../lib/core/backend";
 import { tf } from "../lib/core/tf";
+import type { Rng } from "../lib/core/rng";
 
 /** Tests run on the backend named by TEST_BACKEND (default wasm, the default for Linear). */
 export async function useBackend(): Promise<string> {
@@ -123,4 +124,62 @@ export async function assertStdoutGuarded(t: TestContext, script: string, prog: 
   const code = await new Promise((ok) => child.once("close", ok));
   assert.equal(code, 1);
   assert.equal(stderr, `${prog}: error: cannot write to standard output: the reader closed the pipe (EPIPE)\n`);
+}
+
+/** A scalar function of a dummy image x and label y, as the attacks' objectives are. */
+export type XYObjective = (x: tf.Tensor, y: tf.Tensor) => tf.Scalar;
+
+/**
+ * Directional check: for random unit directions r, (f(z + εr) − f(z − εr)) / 2ε ≈ ⟨∇f(z), r⟩.
+ * Returns the worst error over `trials` directions for x and for y, relative to ‖∇f‖ (the largest
+ * directional derivative), so that directions nearly orthogonal to ∇f do not amplify float32 noise.
+ * `differenced` is the function the finite differences evaluate (default f itself; e.g. f with its
+ * ReLU and max-pool patterns frozen).
+ */
+export function directionalError(f: XYObjective, x: tf.Tensor, y: tf.Tensor, rng: Rng, trials = 4, eps = 0.05, differenced: XYObjective = f): number {
+  const [gx, gy] = tf.grads(f)([x, y]);
+  let worst = 0;
+  for (let t = 0; t < trials; t++) {
+    for (const which of [0, 1]) {
+      const base = which === 0 ? x : y;
+      const r = tf.tensor(rng.normalArray(base.size), base.shape);
+      const rn = tf.div(r, tf.norm(r));
+      const plus = which === 0 ? differenced(tf.add(x, tf.mul(rn, eps)), y) : differenced(x, tf.add(y, tf.mul(rn, eps)));
+      const minus = which === 0 ? differenced(tf.sub(x, tf.mul(rn, eps)), y) : differenced(x, tf.sub(y, tf.mul(rn, eps)));
+      const fd = (plus.dataSync()[0] - minus.dataSync()[0]) / (2 * eps);
+      const g = which === 0 ? gx : gy;
+      const an = tf.sum(tf.mul(g, rn)).dataSync()[0];
+      worst = Math.max(worst, Math.abs(fd - an) / Math.max(tf.norm(g).dataSync()[0], 1e-6));
+    }
+  }
+  return worst;
+}
+
+/** Every process below `pid` (children found through /proc). */
+export function descendants(pid: number): number[] {
+  const parent = new Map<number, number>();
+  for (const d of readdirSync("/proc").filter((x) => /^\d+$/.test(x))) {
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, "utf8");
+      parent.set(Number(d), Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]));
+    } catch {
+      /* gone */
+    }
+  }
+  const out: number[] = [];
+  const walk = (p: number) => {
+    for (const [c, pp] of parent) if (pp === p) (out.push(c), walk(c));
+  };
+  walk(pid);
+  return out;
+}
+
+/** Whether `pid` is a live process (a zombie or a dead one is not). */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return !/\) [ZX] /.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
+  } catch {
+    return false;
+  }
 }

@@ -23,6 +23,7 @@ import { basename, join, resolve } from "node:path";
 import sharp from "sharp";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { injectParameters, prepare, runReports, type ReportResult } from "../scripts/report";
+import { alive, descendants } from "./helpers";
 
 const ROOT = resolve(__dirname, "../..");
 const JUPYTER = join(ROOT, ".venv", "bin", "jupyter");
@@ -150,33 +151,6 @@ test("an error thrown by a timer, or a rejection nobody handles, after its cell 
   }
 });
 
-/** Every process below `pid` (children first found through /proc). */
-function descendants(pid: number): number[] {
-  const all = readdirSync("/proc").filter((d) => /^\d+$/.test(d));
-  const parent = new Map<number, number>();
-  for (const d of all) {
-    try {
-      const stat = readFileSync(`/proc/${d}/stat`, "utf8");
-      parent.set(Number(d), Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]));
-    } catch {
-      /* gone */
-    }
-  }
-  const out: number[] = [];
-  const walk = (p: number) => {
-    for (const [c, pp] of parent) if (pp === p) (out.push(c), walk(c));
-  };
-  walk(pid);
-  return out;
-}
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return !readFileSync(`/proc/${pid}/stat`, "utf8").includes(") Z ");
-  } catch {
-    return false;
-  }
-};
 
 test("SIGTERM during a run stops the kernel and leaves no files (exit 143)", { skip: noJupyter, timeout: 120000 }, async () => {
   const dir = join(mkdtempSync(join(tmpdir(), "rep-term-")), "out");

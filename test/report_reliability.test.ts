@@ -11,6 +11,7 @@ import { closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, 
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { checkOutDir, injectParameters } from "../scripts/report";
+import { alive, descendants } from "./helpers";
 
 const ROOT = resolve(__dirname, "../..");
 const REPORT = join(ROOT, "dist", "scripts", "report.js");
@@ -85,32 +86,6 @@ test("--out: never notebooks/ or a source notebook's folder unless told; unwrita
   assert.equal(r5.stderr, "report: error: cannot write to standard output: ENOSPC: no space left on device\n");
 });
 
-/** The processes below `pid`. */
-function descendants(pid: number): number[] {
-  const parent = new Map<number, number>();
-  for (const d of readdirSync("/proc").filter((x) => /^\d+$/.test(x))) {
-    try {
-      const stat = readFileSync(`/proc/${d}/stat`, "utf8");
-      parent.set(Number(d), Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]));
-    } catch {
-      /* gone */
-    }
-  }
-  const out: number[] = [];
-  const walk = (p: number) => {
-    for (const [c, pp] of parent) if (pp === p) (out.push(c), walk(c));
-  };
-  walk(pid);
-  return out;
-}
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return !/\) [ZX] /.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
-  } catch {
-    return false;
-  }
-};
 
 test("report.js killed with SIGKILL mid-run: the executor and its kernel stop, nothing is written, no .report- folder stays", { skip: noJupyter, timeout: 90_000 }, async () => {
   const out = join(tmp("kill"), "out");

@@ -17,35 +17,12 @@ import { oneHot, parameterGradients, softmaxCrossEntropy } from "../lib/models/l
 import { Rng } from "../lib/core/rng";
 import { tf } from "../lib/core/tf";
 import { type Model } from "../lib/models/model";
-import { useBackend } from "./helpers";
+import { useBackend, directionalError, type XYObjective } from "./helpers";
 
 before(useBackend);
 
-type F = (x: tf.Tensor, y: tf.Tensor) => tf.Scalar;
+type F = XYObjective;
 
-/**
- * Directional check: for random unit directions r, (f(z + εr) − f(z − εr)) / 2ε ≈ ⟨∇f(z), r⟩.
- * Returns the worst error over `trials` directions for x and for y, relative to ‖∇f‖ (the largest
- * directional derivative), so that directions nearly orthogonal to ∇f do not amplify float32 noise.
- */
-function directionalError(f: F, x: tf.Tensor, y: tf.Tensor, rng: Rng, trials = 4, eps = 0.05): number {
-  const [gx, gy] = tf.grads(f)([x, y]);
-  let worst = 0;
-  for (let t = 0; t < trials; t++) {
-    for (const which of [0, 1]) {
-      const base = which === 0 ? x : y;
-      const r = tf.tensor(rng.normalArray(base.size), base.shape);
-      const rn = tf.div(r, tf.norm(r));
-      const plus = which === 0 ? f(tf.add(x, tf.mul(rn, eps)), y) : f(x, tf.add(y, tf.mul(rn, eps)));
-      const minus = which === 0 ? f(tf.sub(x, tf.mul(rn, eps)), y) : f(x, tf.sub(y, tf.mul(rn, eps)));
-      const fd = (plus.dataSync()[0] - minus.dataSync()[0]) / (2 * eps);
-      const an = tf.sum(tf.mul(which === 0 ? gx : gy, rn)).dataSync()[0];
-      const norm = tf.norm(which === 0 ? gx : gy).dataSync()[0];
-      worst = Math.max(worst, Math.abs(fd - an) / Math.max(norm, 1e-6));
-    }
-  }
-  return worst;
-}
 
 /** A DLG set-up at a random point: observed gradients from a random "victim", random dummy data. */
 function setup(model: Model, seed: number) {
