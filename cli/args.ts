@@ -51,7 +51,7 @@ export function buildCommand(): Command {
     .addOption(new Option("--use_dgc <bool>", "DGCMomentum (True) or Momentum (False)").argParser(parseBool).default(d.use_dgc))
     .addOption(new Option("--dlg_attack <bool>", "run the DLG attack instead of training").argParser(parseBool).default(d.dlg_attack))
     .addOption(new Option("--attack_batch_size <int>", "batch size of the attacked data").argParser(parseInt10).default(d.attack_batch_size))
-    .addOption(new Option("--attack_epoch <int>", "iterations of DLG").argParser(parseInt10).default(d.attack_epoch))
+    .addOption(new Option("--attack_epoch <int>", "iterations of the attack (gd, adam), or L-BFGS steps (lbfgs): 100 unless given where L-BFGS is LeNet's default").argParser(parseInt10).default(d.attack_epoch))
     .addOption(new Option("--attack_lr <float>", "learning rate of the attack (unless given: 0.2 with gd, 1 with lbfgs, 0.1 with adam)").argParser(parseFloatPy).default(d.attack_lr))
     .addOption(new Option("--result_dir <dir>", "where attack results are saved").default(d.result_dir))
     .addOption(new Option("--return_epoch <int>", "save a result every this many iterations").argParser(parseInt10).default(d.return_epoch))
@@ -64,7 +64,7 @@ export function buildCommand(): Command {
     .addOption(new Option("--label_init <how>", "DLG dummy label start: ones (the seed's quirk) or guess (one-hot of the inferred label)").argParser(choice(["ones", "guess"] as const)).default(d.label_init))
     .addOption(new Option("--label_rule <rule>", "label inference: gram (the seed's dW^T dW rule) or idlg").argParser(choice(["gram", "idlg"] as const)).default(d.label_rule))
     .addOption(new Option("--attack_method <name>", "dlg (the seed's), idlg, ig, adaptive or analytic (Linear, one image)").argParser(choice(ATTACK_METHODS)).default(d.attack_method))
-    .addOption(new Option("--attack_optimizer <name>", "gd, adam or lbfgs (default: gd for dlg, lbfgs for idlg, adam for ig/adaptive; none for analytic)").argParser(choice([...ATTACK_OPTIMIZERS, "none"] as const)))
+    .addOption(new Option("--attack_optimizer <name>", "gd, adam or lbfgs (default: gd for dlg, lbfgs for idlg, adam for ig/adaptive — lbfgs on LeNet, where Adam does not invert it; none for analytic)").argParser(choice([...ATTACK_OPTIMIZERS, "none"] as const)))
     .addOption(new Option("--victim_loss <loss>", "the victim's loss: sse (the seed's attack mode) or ce (cross-entropy, as training and iDLG)").argParser(choice(VICTIM_LOSSES)).default(d.victim_loss))
     .addOption(new Option("--dataset <name>", "mnist (the seed's, bundled) or cifar10 (--data_dir, $DGC_CIFAR10_DIR, or npm run fetch:cifar10)").argParser(choice(["mnist", "cifar10"] as const)).default(d.dataset))
     .addOption(new Option("--defense <name>", "what the client sends, from the defense registry: dgc:S (= --use_dgc True --sparsity S), topk:P, randk:P, gaussian:σ, gaussvar:V, laplace:V, fp16, int8, signsgd or none (default: the seed's --use_dgc/--sparsity)"))
@@ -91,7 +91,7 @@ export function parseArgs(argv: string[]): DemoConfig | null {
   const given = (k: string) => (cmd.getOptionValueSource(k) === "default" ? undefined : o[k]);
   try {
     const c = withDefense({ ...DEFAULTS, ...o, seed: o.seed ?? null, data_dir: o.data_dir ?? null, defense: o.defense ?? null, attack_optimizer: o.attack_optimizer ?? DEFAULTS.attack_optimizer } as DemoConfig, { use_dgc: given("use_dgc"), sparsity: given("sparsity") });
-    return validateConfig(resolveAttackDefaults(c, { attack_optimizer: o.attack_optimizer, attack_lr: given("attack_lr") }));
+    return validateConfig(resolveAttackDefaults(c, { attack_optimizer: o.attack_optimizer, attack_lr: given("attack_lr"), attack_epoch: given("attack_epoch") }, true));
   } catch (e) {
     throw new UsageError((e as Error).message);
   }

@@ -66,7 +66,7 @@ export function parseFLArgs(argv: string[]): FLConfig | null {
   const given = (k: string) => (cmd.getOptionValueSource(k) === "default" ? undefined : o[k]);
   try {
     const c = withDefense({ ...FL_DEFAULTS, ...o, seed: o.seed ?? null, data_dir: o.data_dir ?? null, defense: o.defense ?? null, local_batch: o.local_batch ?? null, local_lr: o.local_lr ?? null, attack_optimizer: o.attack_optimizer ?? FL_DEFAULTS.attack_optimizer } as FLConfig, { use_dgc: given("use_dgc"), sparsity: given("sparsity") });
-    return validateFLConfig(resolveFLDefaults(c, { attack_optimizer: o.attack_optimizer, attack_lr: given("attack_lr"), victim_loss: given("victim_loss") }));
+    return validateFLConfig(resolveFLDefaults(c, { attack_optimizer: o.attack_optimizer, attack_lr: given("attack_lr"), attack_epoch: given("attack_epoch"), victim_loss: given("victim_loss") }, true));
   } catch (e) {
     throw new UsageError((e as Error).message);
   }

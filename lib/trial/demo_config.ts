@@ -9,7 +9,7 @@ import { SPLIT_SIZES } from "../data/mnist";
 import type { LabelInit, LabelRule } from "../attack/spec";
 import { DefenseError, parseDefenseArg, type DefenseSpec } from "../threat/channel/defenses";
 import { seedDefense } from "../threat/channel/registry";
-import { ATTACK_METHODS, ATTACK_OPTIMIZERS, defaultLr, defaultOptimizer, type AttackMethod, type AttackOptimizer } from "../attack/methods";
+import { ATTACK_METHODS, ATTACK_OPTIMIZERS, defaultLr, defaultOptimizer, LBFGS_DEFAULT_STEPS, modelDefaultOptimizer, type AttackMethod, type AttackOptimizer } from "../attack/methods";
 import { VICTIM_LOSSES, type VictimLoss } from "../models/losses";
 
 export type { LabelInit, LabelRule };
@@ -145,13 +145,19 @@ function checkAttackChoice(c: DemoConfig): void {
 /**
  * Fills in what depends on the attack choice unless it was given: the method's optimizer (gd for
  * dlg, lbfgs for idlg, adam for ig/adaptive, none for analytic) and that optimizer's learning rate
- * (the seed's 0.2 for gd, torch's 1 for lbfgs, IG's 0.1 for adam).
+ * (the seed's 0.2 for gd, torch's 1 for lbfgs, IG's 0.1 for adam). `byModel` (the command lines):
+ * on LeNet ig and adaptive default to L-BFGS, for LBFGS_DEFAULT_STEPS steps unless --attack_epoch
+ * was given (`modelDefaultOptimizer`); the studies and the sweep name their optimizers themselves.
  */
-export function resolveAttackDefaults(c: DemoConfig, given: { attack_optimizer?: unknown; attack_lr?: unknown }): DemoConfig {
+export function resolveAttackDefaults(c: DemoConfig, given: { attack_optimizer?: unknown; attack_lr?: unknown; attack_epoch?: unknown }, byModel = false): DemoConfig {
   const known = ATTACK_METHODS.includes(c.attack_method);
-  const attack_optimizer = given.attack_optimizer !== undefined || !known ? c.attack_optimizer : defaultOptimizer(c.attack_method);
+  const chosen = byModel ? modelDefaultOptimizer(c.attack_method, c.model) : known ? defaultOptimizer(c.attack_method) : c.attack_optimizer;
+  const attack_optimizer = given.attack_optimizer !== undefined || !known ? c.attack_optimizer : chosen;
   const attack_lr = given.attack_lr !== undefined ? c.attack_lr : defaultLr(attack_optimizer);
-  return { ...c, attack_optimizer, attack_lr };
+  // L-BFGS picked for the model rather than by the method: the seed's 2000 iterations as L-BFGS steps
+  const switched = known && given.attack_optimizer === undefined && attack_optimizer !== defaultOptimizer(c.attack_method);
+  const attack_epoch = switched && given.attack_epoch === undefined ? LBFGS_DEFAULT_STEPS : c.attack_epoch;
+  return { ...c, attack_optimizer, attack_lr, attack_epoch };
 }
 
 /** Defaults overridden by `overrides`, validated. */

@@ -81,12 +81,12 @@ export function demoView(c: FLConfig): DemoConfig {
 }
 
 /**
- * The attack's optimizer, learning rate (as dgc_demo: by method unless given) and the victim's loss
- * (by attack unless given) filled in.
+ * The attack's optimizer, learning rate, L-BFGS steps (as dgc_demo: by method, and by model with
+ * `byModel`, unless given) and the victim's loss (by attack unless given) filled in.
  */
-export function resolveFLDefaults(c: FLConfig, given: { attack_optimizer?: unknown; attack_lr?: unknown; victim_loss?: unknown }): FLConfig {
-  const r = resolveAttackDefaults(demoView(c), given);
-  return { ...c, attack_optimizer: r.attack_optimizer, attack_lr: r.attack_lr, victim_loss: given.victim_loss !== undefined ? c.victim_loss : defaultVictimLoss(c.attack_method) };
+export function resolveFLDefaults(c: FLConfig, given: { attack_optimizer?: unknown; attack_lr?: unknown; attack_epoch?: unknown; victim_loss?: unknown }, byModel = false): FLConfig {
+  const r = resolveAttackDefaults(demoView(c), given, byModel);
+  return { ...c, attack_optimizer: r.attack_optimizer, attack_lr: r.attack_lr, attack_epoch: r.attack_epoch, victim_loss: given.victim_loss !== undefined ? c.victim_loss : defaultVictimLoss(c.attack_method) };
 }
 
 
@@ -104,6 +104,8 @@ export function validateFLConfig(c: FLConfig): FLConfig {
   check(c.local_lr === null || (Number.isFinite(c.local_lr) && c.local_lr > 0), `--local_lr must be a finite number > 0, got ${c.local_lr}`);
   check(Number.isFinite(c.local_momentum) && c.local_momentum >= 0 && c.local_momentum < 1, `--local_momentum must be in [0, 1), got ${c.local_momentum}`);
   check(c.local_steps > 1 || (c.local_batch === null && c.local_lr === null), `--local_batch and --local_lr apply to FedAvg (--local_steps > 1); with --local_steps 1 the client sends one gradient`);
+  // they set the attacked client's round only (the other clients train on --train_batch_size at --train_lr): never ignored silently
+  check(c.dlg_attack || (c.local_batch === null && c.local_lr === null), `--local_batch and --local_lr set the attacked client's local training: they need --dlg_attack True`);
   check(c.split === "iid" || c.split === "dirichlet", `--split must be iid or dirichlet, got ${c.split}`);
   check(Number.isFinite(c.alpha) && c.alpha > 0, `--alpha must be a finite number > 0, got ${c.alpha}`);
   checkInt("attack_round", c.attack_round, 0);

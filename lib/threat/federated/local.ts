@@ -47,7 +47,7 @@ export function checkLocalTraining(t: LocalTraining, n: number): void {
   const int = (x: number) => Number.isInteger(x);
   if (!int(t.steps) || t.steps < 1 || t.steps > MAX_LOCAL_STEPS) throw new ConfigError(`--local_steps must be an integer in [1, ${MAX_LOCAL_STEPS}], got ${t.steps}`);
   if (!int(t.batch) || t.batch < 1) throw new ConfigError(`--local_batch must be an integer ≥ 1, got ${t.batch}`);
-  if (t.batch > n) throw new ConfigError(`--local_batch ${t.batch} is more than the client's ${n} images (--attack_batch_size)`);
+  if (t.batch > n) throw new ConfigError(`--local_batch ${t.batch} is more than the client's ${n} image${n === 1 ? "" : "s"} (--attack_batch_size)`);
   if (!Number.isFinite(t.lr) || t.lr <= 0) throw new ConfigError(`--local_lr must be a finite number > 0, got ${t.lr}`);
   if (!Number.isFinite(t.momentum) || t.momentum < 0 || t.momentum >= 1) throw new ConfigError(`--local_momentum must be in [0, 1), got ${t.momentum}`);
 }
