@@ -215,8 +215,45 @@ def fl_round(clients, rounds):
     return (time.perf_counter() - t0) / rounds
 
 
+def fedavg_iteration(E, iterations):
+    """scripts/bench_workloads.ts's fedavgIteration: one FedAvg attack iteration on LeNet, IG's
+    sum_t (1 - cos(D'_t, D_t)) + 1e-4 TV(x') and its gradient w.r.t. the dummy image, D'(x') = theta_0 - theta_E
+    through E unrolled SGD steps (create_graph=True: second order through every step), n = b = 1,
+    lr 0.1, momentum 0; both read back every iteration. Seconds per iteration after one warm-up."""
+    x, y = load_train(1)
+    torch.manual_seed(1)
+    params = [p.detach().requires_grad_(True) for p in LeNet().parameters()]
+    def forward(ps, v):
+        h = v.view(-1, 1, 28, 28)
+        for i, s in enumerate((2, 2, 1)):
+            h = torch.sigmoid(F.conv2d(h, ps[2 * i], ps[2 * i + 1], stride=s, padding=2))
+        return F.linear(h.flatten(1), ps[6], ps[7])
+    def unrolled(v, create_graph):
+        w = params
+        for _ in range(E):
+            gr = torch.autograd.grad(F.cross_entropy(forward(w, v), y), w, create_graph=create_graph)
+            w = [wi - 0.1 * gi for wi, gi in zip(w, gr)]
+        return [p0 - wi for p0, wi in zip(params, w)]
+    upload = [d.detach() for d in unrolled(x, False)]
+    def tv(v):
+        i = v.view(-1, 28, 28)
+        return (i[:, 1:, :] - i[:, :-1, :]).abs().mean() + (i[:, :, 1:] - i[:, :, :-1]).abs().mean()
+    gen = torch.Generator().manual_seed(3)
+    z = (torch.rand((1, 784), generator=gen) * 2 - 1).requires_grad_(True)
+    def once():
+        d = unrolled(z, True)
+        obj = sum(1 - (di * ui).sum() / (di.norm() * ui.norm()) for di, ui in zip(d, upload)) + 1e-4 * tv(z)
+        (gz,) = torch.autograd.grad(obj, z)
+        gz.numpy(); assert np.isfinite(obj.item())
+    once()  # warm-up
+    t0 = time.perf_counter()
+    for _ in range(iterations):
+        once()
+    return (time.perf_counter() - t0) / iterations
+
+
 # The sizes come from scripts/bench_workloads.ts (FULL or TINY), so both sides run one problem.
-FULL = {"n": 60000, "epochs": 2, "iterations": 2000, "lenetSteps": 100, "lenetIterations": 50, "lbfgsSteps": 300, "flRounds": 20}
+FULL = {"n": 60000, "epochs": 2, "iterations": 2000, "lenetSteps": 100, "lenetIterations": 50, "lbfgsSteps": 300, "flRounds": 20, "fedavgIterations": 10}
 
 
 def workloads(sz):
@@ -233,6 +270,7 @@ def workloads(sz):
         "lenet_dlg_iteration": lambda: dlg(LeNet, lits, False) / lits,
         "lenet_lbfgs_attack": per_eval,
         "fl_round_10": lambda: fl_round(10, sz["flRounds"]),
+        **{f"fedavg_e{E}": (lambda E=E: fedavg_iteration(E, sz["fedavgIterations"])) for E in (1, 5, 10)},
     }
 
 

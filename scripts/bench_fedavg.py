@@ -5,7 +5,7 @@ E = 1, 5, 10; n = b = 1, lr 0.1; median of --repeats after a warm-up. CPU, torch
 unless --threads.
   .venv/bin/python scripts/bench_fedavg.py [--repeats 10] [--threads 1]
 """
-import argparse, time
+import argparse, statistics, time
 import torch
 import torch.nn.functional as F
 
@@ -53,4 +53,4 @@ for E in map(int, a.steps.split(",")):
     for _ in range(a.repeats):
         t0 = time.perf_counter(); once(); ts.append((time.perf_counter() - t0) * 1000)
     ts.sort()
-    print(f"fedavg attack iteration, LeNet, E = {E} unrolled steps, n = b = 1 (PyTorch {torch.__version__}, {torch.get_num_threads()} threads): median {ts[len(ts)//2]:.1f} ms (min {ts[0]:.1f}, max {ts[-1]:.1f}, {a.repeats} repeats)")
+    print(f"fedavg attack iteration, LeNet, E = {E} unrolled steps, n = b = 1 (PyTorch {torch.__version__}, {torch.get_num_threads()} threads): median {statistics.median(ts):.1f} ms (min {ts[0]:.1f}, max {ts[-1]:.1f}, {a.repeats} repeats)")

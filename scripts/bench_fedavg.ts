@@ -4,8 +4,8 @@
  * respect to the dummy image, through E unrolled local SGD steps (second order through every step),
  * for E = 1, 5, 10; n = b = 1, η = 0.1. Median of `--repeats` after one warm-up.
  *   node dist/scripts/bench_fedavg.js [--backend wasm|cpu|tensorflow] [--repeats 10] [--steps 1,5,10]
- * A stand-alone script (scripts/bench.ts is being reworked elsewhere); PyTorch's twin is
- * scripts/bench_fedavg.py.
+ * The same workload runs in `npm run bench` (fedavg_e1/e5/e10, interleaved with PyTorch's); this
+ * stand-alone form sweeps any E. PyTorch's twin is scripts/bench_fedavg.py.
  */
 import { initBackend } from "../lib/core/backend";
 import { tf } from "../lib/core/tf";
@@ -16,6 +16,7 @@ import { cosineDistance, totalVariation } from "../lib/attack/objectives";
 import { unrolledDelta } from "../lib/attack/fedavg";
 import { localSchedule, localUpdate, MAX_LOCAL_STEPS } from "../lib/threat/federated/local";
 import { parseFlagsOrExit } from "../cli/flags";
+import { median } from "./spread";
 
 async function main(): Promise<void> {
   const o = parseFlagsOrExit("bench_fedavg", {
@@ -51,7 +52,7 @@ async function main(): Promise<void> {
       times.push(performance.now() - t0);
     }
     times.sort((a, b) => a - b);
-    const med = times[Math.floor(times.length / 2)];
+    const med = median(times); // the two middle values averaged for an even count
     console.log(`fedavg attack iteration, LeNet, E = ${E} unrolled steps, n = b = 1 (${backend}): median ${med.toFixed(1)} ms (min ${times[0].toFixed(1)}, max ${times[times.length - 1].toFixed(1)}, ${repeats} repeats)`);
     tf.dispose(upload);
   }

@@ -20,10 +20,15 @@ import { tf, variableFrom } from "../lib/core/tf";
 import { type MnistSplit } from "../lib/data/mnist";
 import { type Model } from "../lib/models/model";
 import { type Workload } from "../lib/core/backend";
+import { fedavgAttackInput } from "../lib/attack/fedavg";
+import { inversionObjective } from "../lib/attack/invert";
+import { IG_ATTACK } from "../lib/attack/ig";
+import { oneHot } from "../lib/models/losses";
+import { localSchedule, localUpdate } from "../lib/threat/federated/local";
 
-export type Sizes = { n: number; epochs: number; iterations: number; lenetSteps: number; lenetIterations: number; lbfgsSteps: number; flRounds: number };
-export const FULL: Sizes = { n: 60000, epochs: 2, iterations: 2000, lenetSteps: 100, lenetIterations: 50, lbfgsSteps: 300, flRounds: 20 };
-export const TINY: Sizes = { n: 2048, epochs: 1, iterations: 20, lenetSteps: 2, lenetIterations: 2, lbfgsSteps: 2, flRounds: 2 };
+export type Sizes = { n: number; epochs: number; iterations: number; lenetSteps: number; lenetIterations: number; lbfgsSteps: number; flRounds: number; fedavgIterations: number };
+export const FULL: Sizes = { n: 60000, epochs: 2, iterations: 2000, lenetSteps: 100, lenetIterations: 50, lbfgsSteps: 300, flRounds: 20, fedavgIterations: 10 };
+export const TINY: Sizes = { n: 2048, epochs: 1, iterations: 20, lenetSteps: 2, lenetIterations: 2, lbfgsSteps: 2, flRounds: 2, fedavgIterations: 2 };
 
 export interface Measured {
   s: number;
@@ -120,6 +125,38 @@ function flRound(data: MnistSplit, rounds: number): Measured {
   return { s: s / rounds };
 }
 
+/**
+ * One FedAvg attack iteration on LeNet (lib/attack/fedavg.ts, as `fl --local_steps E --attack_method ig`
+ * evaluates it): IG's objective Σ_t (1 − cos(Δ'_t, Δ_t)) + 1e-4·TV(x') and its gradient with respect to
+ * the dummy image, Δ'(x') through E unrolled local SGD steps (second order through every step; n = b = 1,
+ * η = 0.1, μ = 0), both read back to the host as L-BFGS reads them. Seconds per iteration over
+ * `fedavgIterations` after one warm-up.
+ */
+function fedavgIteration(data: MnistSplit, E: number, iterations: number): Measured {
+  const model = lenetModel();
+  const params = model.init(new Rng(1));
+  const target = gatherBatch(data, Int32Array.of(0));
+  const training = { steps: E, batch: 1, lr: 0.1, momentum: 0 };
+  const knowledge = { training, n: 1, loss: "ce" as const, order: null };
+  const { delta } = localUpdate(model, params, target.x, target.y, localSchedule(1, 1, E, null), training, "ce");
+  const input = fedavgAttackInput(model, params, delta, knowledge);
+  const labels = oneHot(target.y, model.classes);
+  const f = inversionObjective(model, params, input.observed, labels, { victimLoss: "ce", distance: "cosine", tvWeight: IG_ATTACK.tvWeight, clipNorm: null }, undefined, input.gradsOf);
+  const vg = tf.valueAndGrad(f);
+  const z = tf.tensor2d(new Rng(3).uniformArray(784, -1, 1), [1, 784]);
+  const once = () => tf.tidy(() => {
+    const { value, grad } = vg(z);
+    grad.dataSync();
+    value.dataSync();
+  });
+  once(); // warm-up
+  const s = seconds(() => {
+    for (let i = 0; i < iterations; i++) once();
+  });
+  tf.dispose([...params, ...delta, ...input.observed, labels, z]);
+  return { s: s / iterations };
+}
+
 const linearTrain: Workload = { model: "linear", task: "train" };
 const linearAttack: Workload = { model: "linear", task: "attack" };
 export const WORKLOADS: Record<string, BenchWorkload> = {
@@ -135,4 +172,9 @@ export const WORKLOADS: Record<string, BenchWorkload> = {
   },
   fl_round_10: { what: "one FedSGD round, 10 DGC clients, Linear", workload: linearTrain, run: (d, sz) => flRound(d, sz.flRounds) },
   lenet_lbfgs_attack: { what: "LeNet L-BFGS DLG, 300 steps (ratio per evaluation)", workload: { model: "lenet", task: "attack" }, run: (d, sz) => lbfgsAttack(d, sz.lbfgsSteps) },
+  ...Object.fromEntries([1, 5, 10].map((E) => [`fedavg_e${E}`, {
+    what: `FedAvg attack iteration, LeNet, E = ${E} unrolled steps (second order)`,
+    workload: { model: "lenet", task: "attack" } as Workload,
+    run: (d: MnistSplit, sz: Sizes) => fedavgIteration(d, E, sz.fedavgIterations),
+  }])),
 };
