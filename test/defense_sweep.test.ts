@@ -18,7 +18,8 @@ import { frontierFigure, frontierMarkdown, frontierPoints, markPareto, privacyNo
 import { gaussianGuarantee } from "../lib/optim/rdp";
 import { GridError, jobKey, parseKey } from "../lib/study/keys";
 import { recordPath, type JobRecord } from "../lib/study/record";
-import { runSweep } from "../lib/study/runner";
+import { runStudy } from "../lib/study/runner";
+import { sweepTasks } from "../lib/study/job";
 import { type DefenseSpec } from "../lib/threat/channel/defenses";
 import { useBackend } from "./helpers";
 
@@ -61,7 +62,7 @@ test("a tiny grid of every defense runs: records with each defense's bytes; resu
   const out = mkdtempSync(join(tmpdir(), "dgc-defense-"));
   const jobs = expandGrid({ sparsities: [], seeds: [1], attacks: ["dlg"], variants: ["seed"], defenses: EVERY }, TINY);
   assert.equal(jobs.length, EVERY.length);
-  const first = await runSweep(jobs, { out, jobs: 1 });
+  const first = await runStudy(sweepTasks(jobs), { out, jobs: 1 });
   assert.deepEqual(first.failed, []);
   const bytes: Record<string, number | null> = Object.fromEntries(jobs.map((j) => [j.key, read(out, j.key).training!.bytesPerStep]));
   const n = 7850;
@@ -84,12 +85,12 @@ test("a tiny grid of every defense runs: records with each defense's bytes; resu
   const sentValues = dgcRecord.attack!.sentValues;
   assert.ok(sentValues >= 245 && Math.abs(dgcRecord.attack!.sentBytes! - (4 * sentValues + 980)) <= 2, `${sentValues} values, ${dgcRecord.attack!.sentBytes} B`);
   for (const j of jobs) if (!j.key.startsWith("s0.9")) assert.equal(read(out, j.key).attack!.sentBytes, (bytes as Record<string, number | null>)[j.key], j.key);
-  const again = await runSweep(jobs, { out, jobs: 1 });
+  const again = await runStudy(sweepTasks(jobs), { out, jobs: 1 });
   assert.equal(again.skipped.length, jobs.length);
   // noise from the run's seeded "defense" stream: a second run of a noisy job gives the same record
   const other = mkdtempSync(join(tmpdir(), "dgc-defense-"));
   const noisy = jobs.filter((j) => /^(gaussian|laplace|randk|int8)/.test(j.key));
-  await runSweep(noisy, { out: other, jobs: 1 });
+  await runStudy(sweepTasks(noisy), { out: other, jobs: 1 });
   for (const j of noisy) {
     const [a, b] = [read(out, j.key), read(other, j.key)];
     assert.deepEqual([a.attack!.psnr, a.training!.testAccuracy], [b.attack!.psnr, b.training!.testAccuracy], j.key);

@@ -174,7 +174,7 @@ test("fl --defense: deterministic under --seed, --use_dgc/--sparsity are dgc's a
 
 test("the study's points: keys name the defense (sparsities keep theirs), history only where state carries over", () => {
   const st = { sparsities: [0, 0.9], defenses: parseDefenseArg("topk:0.9").concat(parseDefenseArg("signsgd")), rounds: [10], attacks: ["dlg", "analytic", "history"] as FLAttack[], seeds: [1], iterations: 1, historyIterations: 1, historyRounds: 1, trainRounds: 1, clients: 2 };
-  const keys = studyTasks(st, { train: full, test: full }, new Float32Array(784)).flatMap((t) => t.keys);
+  const keys = studyTasks(st, { train: full, test: full }, new Float32Array(784)).map((t) => t.key);
   assert.deepEqual(keys, [
     "train-s0-seed1", "s0-r10-dlg-seed1", "s0-r10-analytic-seed1", "s0-r10-history-seed1",
     "train-s0.9-seed1", "s0.9-r10-dlg-seed1", "s0.9-r10-analytic-seed1", "s0.9-r10-history-seed1",

@@ -17,7 +17,8 @@ import { keptCount, type DefenseSpec } from "../lib/threat/channel/defenses";
 import { makeModel } from "../lib/models/registry";
 import { recordPath, type JobRecord } from "../lib/study/record";
 import { recountFolder } from "../lib/study/recount";
-import { runSweep } from "../lib/study/runner";
+import { runStudy } from "../lib/study/runner";
+import { sweepTasks } from "../lib/study/job";
 import { tf } from "../lib/core/tf";
 import { uploadBytes } from "../lib/optim/wire";
 import { useBackend } from "./helpers";
@@ -60,7 +61,7 @@ test("a tiny LeNet grid runs every attack under 3 defenses: bytes by federated/b
   const out = mkdtempSync(join(tmpdir(), "dgc-lenet-"));
   const jobs = expandGrid({ sparsities: [], seeds: [1], attacks: ["lbfgs", "adaptive", "ig"], variants: ["seed"], defenses: DEFENSES, model: "lenet" }, TINY);
   assert.equal(jobs.length, 9);
-  const first = await runSweep(jobs, { out, jobs: 1 });
+  const first = await runStudy(sweepTasks(jobs), { out, jobs: 1 });
   assert.deepEqual(first.failed, []);
   const shapes = makeModel("lenet").paramShapes.map((s) => s.reduce((a, b) => a * b, 1));
   const n = shapes.reduce((a, b) => a + b, 0);
@@ -77,11 +78,11 @@ test("a tiny LeNet grid runs every attack under 3 defenses: bytes by federated/b
   assert.equal(bytes("lenet-topk0.9-lbfgs-seed1"), uploadBytes(shapes.map((m) => keptCount(m, 0.9)), shapes, true));
   assert.ok(bytes("lenet-topk0.9-lbfgs-seed1")! < 8 * shapes.reduce((a, m) => a + keptCount(m, 0.9), 0), "cheaper than 8 B a value");
   assert.ok(bytes("lenet-s0.9-lbfgs-seed-seed1")! < 4 * n);
-  const again = await runSweep(jobs, { out, jobs: 1 });
+  const again = await runStudy(sweepTasks(jobs), { out, jobs: 1 });
   assert.equal(again.skipped.length, jobs.length);
   // no tensor leaks: the top-k jobs of all three attacks (and their training) once more, elsewhere
   const tensors = tf.memory().numTensors;
-  const rerun = await runSweep(jobs.filter((j) => j.key.startsWith("lenet-topk")), { out: mkdtempSync(join(tmpdir(), "dgc-lenet-")), jobs: 1 });
+  const rerun = await runStudy(sweepTasks(jobs.filter((j) => j.key.startsWith("lenet-topk"))), { out: mkdtempSync(join(tmpdir(), "dgc-lenet-")), jobs: 1 });
   assert.equal(rerun.done.length, 3);
   assert.equal(tf.memory().numTensors, tensors, "tensors leaked");
   const s = buildSummary(out);
@@ -93,7 +94,7 @@ test("--recount-bytes: an old 8-B-a-value count becomes federated/bytes.ts's; a 
   const out = mkdtempSync(join(tmpdir(), "dgc-recount-"));
   const common: CommonSettings = { iterations: 2, epochs: 1, backend: "wasm", trainSubset: 192 };
   const jobs = expandGrid({ sparsities: [], seeds: [1, 2], attacks: ["ig"], variants: ["seed"], defenses: [DEFENSES[1], DEFENSES[2]] }, common);
-  await runSweep(jobs, { out, jobs: 1 });
+  await runStudy(sweepTasks(jobs), { out, jobs: 1 });
   const fresh = Object.fromEntries(jobs.map((j) => [j.key, read(out, j.key)]));
   // as the sweep counted before: 8 B per sent value
   for (const j of jobs) {

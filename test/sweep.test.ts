@@ -13,7 +13,8 @@ import { buildSummary } from "../lib/study/summary";
 import { expandGrid, jobConfig, type CommonSettings } from "../lib/study/grid";
 import { GridError, jobKey, parseKey } from "../lib/study/keys";
 import { inspectRecord, recordPath, type JobRecord } from "../lib/study/record";
-import { runSweep } from "../lib/study/runner";
+import { runStudy } from "../lib/study/runner";
+import { sweepTask, sweepTasks } from "../lib/study/job";
 import { tf } from "../lib/core/tf";
 import { useBackend } from "./helpers";
 
@@ -42,7 +43,7 @@ test("keys: stable, human-readable, parsed back; sparsity 0 is the dense baselin
 test("two jobs: full records on the same victim image; resume skips them; corrupt, partial and stale records are redone; no tensor leak", async () => {
   const out = tmp("resume");
   const jobs = expandGrid({ sparsities: [0, 0.9], seeds: [1], attacks: ["adaptive"], variants: ["seed"] }, TINY);
-  const first = await runSweep(jobs, { out, jobs: 1 });
+  const first = await runStudy(sweepTasks(jobs), { out, jobs: 1 });
   assert.deepEqual(first.done, ["s0-adaptive-dense-seed1", "s0.9-adaptive-seed-seed1"]);
   const [dense, sparse] = jobs.map((j) => read(out, j.key));
   for (const r of [dense, sparse]) {
@@ -62,7 +63,7 @@ test("two jobs: full records on the same victim image; resume skips them; corrup
   assert.ok(sparse.training!.compressionRatio! >= 4.9, `${sparse.training!.compressionRatio}`);
 
   const tensors = tf.memory().numTensors;
-  const again = await runSweep(jobs, { out, jobs: 1 });
+  const again = await runStudy(sweepTasks(jobs), { out, jobs: 1 });
   assert.deepEqual(again.skipped, jobs.map((j) => j.key));
   assert.equal(again.done.length, 0);
 
@@ -73,9 +74,9 @@ test("two jobs: full records on the same victim image; resume skips them; corrup
   const broken = read(out, jobs[1].key) as unknown as { attack: Record<string, unknown> };
   delete broken.attack.psnr;
   writeFileSync(p1, JSON.stringify(broken));
-  assert.equal(inspectRecord(out, jobs[0]).state, "invalid");
-  assert.match((inspectRecord(out, jobs[1]) as { problem: string }).problem, /attack\.psnr/);
-  const redo = await runSweep(jobs, { out, jobs: 1 });
+  assert.equal(inspectRecord(out, sweepTask(jobs[0])).state, "invalid");
+  assert.match((inspectRecord(out, sweepTask(jobs[1])) as { problem: string }).problem, /attack\.psnr/);
+  const redo = await runStudy(sweepTasks(jobs), { out, jobs: 1 });
   assert.deepEqual(redo.redone.map((r) => r.key), jobs.map((j) => j.key));
   assert.deepEqual(redo.done, jobs.map((j) => j.key));
   assert.deepEqual({ ...read(out, jobs[1].key).attack, seconds: 0 }, { ...sparse.attack, seconds: 0 }, "same result when redone");
@@ -83,7 +84,7 @@ test("two jobs: full records on the same victim image; resume skips them; corrup
 
   // a record made with another config is stale
   const longer = expandGrid({ sparsities: [0.9], seeds: [1], attacks: ["adaptive"], variants: ["seed"] }, { ...TINY, iterations: 21 });
-  assert.match((inspectRecord(out, longer[0]) as { problem: string }).problem, /config differs/);
+  assert.match((inspectRecord(out, sweepTask(longer[0])) as { problem: string }).problem, /config differs/);
   // temporary files of an interrupted atomic write are not records
   writeFileSync(join(out, `${jobs[0].key}.json.1234567`), "{");
   const summary = buildSummary(out);
@@ -94,14 +95,14 @@ test("two jobs: full records on the same victim image; resume skips them; corrup
 test("a failing job is recorded as failed and the others still run; a re-run retries it", async () => {
   const out = tmp("fail");
   const jobs = expandGrid({ sparsities: [0.5, 0.8], seeds: [2], attacks: ["dlg"], variants: ["seed"] }, { ...TINY, epochs: 0 });
-  const r = await runSweep(jobs, { out, jobs: 1, failKeys: new Set([jobs[0].key]) });
+  const r = await runStudy(sweepTasks(jobs), { out, jobs: 1, failKeys: new Set([jobs[0].key]) });
   assert.deepEqual(r.failed, [jobs[0].key]);
   assert.deepEqual(r.done, [jobs[1].key]);
   const failed = read(out, jobs[0].key);
   assert.equal(failed.status, "failed");
   assert.match(failed.error!, /injected failure/);
   assert.deepEqual(failed.config, jobs[0]);
-  const retry = await runSweep(jobs, { out, jobs: 1 });
+  const retry = await runStudy(sweepTasks(jobs), { out, jobs: 1 });
   assert.deepEqual(retry.done, [jobs[0].key]);
   assert.deepEqual(retry.skipped, [jobs[1].key]);
   const s = buildSummary(out);

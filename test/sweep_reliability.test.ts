@@ -12,7 +12,8 @@ import { join, resolve } from "node:path";
 import { buildSummary, summaryMarkdown } from "../lib/study/summary";
 import { expandGrid, type CommonSettings } from "../lib/study/grid";
 import { jobKey, parseKey } from "../lib/study/keys";
-import { lockPath, runSweep } from "../lib/study/runner";
+import { lockPath, runStudy } from "../lib/study/runner";
+import { sweepTasks } from "../lib/study/job";
 import { recordPath, type JobRecord } from "../lib/study/record";
 import { tradeoffFigure, bytesFigure } from "../lib/study/figures";
 import { tryLock } from "../lib/io/lock";
@@ -156,8 +157,8 @@ test("the summary never averages records of different settings: a row per settin
   const out = tmp("mixed");
   const common: CommonSettings = { iterations: 10, epochs: 0, backend: "wasm", trainSubset: 640 };
   const spec = { sparsities: [0.5], attacks: ["dlg" as const], variants: ["seed" as const] };
-  await runSweep(expandGrid({ ...spec, seeds: [1, 2] }, common), { out, jobs: 1 });
-  await runSweep(expandGrid({ ...spec, seeds: [3] }, { ...common, iterations: 30 }), { out, jobs: 1 });
+  await runStudy(sweepTasks(expandGrid({ ...spec, seeds: [1, 2] }, common)), { out, jobs: 1 });
+  await runStudy(sweepTasks(expandGrid({ ...spec, seeds: [3] }, { ...common, iterations: 30 })), { out, jobs: 1 });
   const s = buildSummary(out);
   assert.deepEqual(s.rows.map((r) => [r.settings, r.iterations, r.n]), [["10 it, 0 ep, subset 640, wasm", [10], 2], ["30 it, 0 ep, subset 640, wasm", [30], 1]]);
   assert.deepEqual(s.settings, ["10 it, 0 ep, subset 640, wasm", "30 it, 0 ep, subset 640, wasm"]);
@@ -170,7 +171,7 @@ test("the summary never averages records of different settings: a row per settin
   tradeoffFigure(s.rows.filter((r) => r.settings === s.settings[0]));
   // one setting: no column, said once
   const only = tmp("single");
-  await runSweep(expandGrid({ ...spec, seeds: [1] }, common), { out: only, jobs: 1 });
+  await runStudy(sweepTasks(expandGrid({ ...spec, seeds: [1] }, common)), { out: only, jobs: 1 });
   const one = summaryMarkdown(buildSummary(only));
   assert.match(one, /^\| sparsity \| attack \| variant \| seeds \|/);
   assert.match(one, /Settings: 10 it, 0 ep, subset 640, wasm/);
