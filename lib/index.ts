@@ -54,7 +54,8 @@ export { labelledGridPng } from "./viz/labelled";
 export { matchedGridPng, matchedPsnrFigure } from "./viz/matched";
 export { attackFigure, trainingFigure } from "./viz/plots";
 export { attackSummaryRows, iterationGrid } from "./viz/attacks";
-export { historyFigure, roundsFigure } from "./viz/federated_figures";
+export { fedavgFigure, historyFigure, localStepsFigure, roundsFigure } from "./viz/federated_figures";
+export { localTrace, type LocalTrace } from "./threat/federated/local";
 export { showFolded, showMarkdown, showPlot, showPng, showTable } from "./viz/display";
 
 // study: grids, summaries, frontiers
@@ -65,6 +66,7 @@ export { attacksLegend, defenseGallery, frontierFigure, frontierMarkdown, fronti
 export { frontierMapFigure } from "./study/frontier_map";
 export { anchorFigure, anchorMarkdown } from "./study/anchor";
 export { studyConfig } from "./study/federated";
+export { fedavgConfig, makeFLConfig } from "./trial/fl_config";
 
 // notebook: live work in the background worker, the story's call-outs, the seed's published numbers
 export { galleryPng, liveAttack, liveAttacks, liveBatchAttack, liveDefenseGallery, liveFederated, liveGallery, liveTraining } from "./notebook/tasks";

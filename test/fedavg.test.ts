@@ -25,7 +25,7 @@ import { l2Distance, cosineDistance } from "../lib/attack/objectives";
 import { inversionObjective } from "../lib/attack/invert";
 import { attackerSchedule, checkFedAvgApplicable, deltaScale, fedavgAttackInput, knowledgeLine, fedavgLabels, unrolledDelta, type FedAvgKnowledge } from "../lib/attack/fedavg";
 import { AttackSetupError } from "../lib/attack/spec";
-import { checkLocalTraining, localSchedule, localUpdate, stepWeights, type LocalTraining } from "../lib/threat/federated/local";
+import { checkLocalTraining, localSchedule, localTrace, localUpdate, stepWeights, type LocalTraining } from "../lib/threat/federated/local";
 import { clientOptimizer } from "../lib/threat/federated/defense";
 import type { DefenseSpec } from "../lib/threat/channel/defenses";
 import { ConfigError } from "../lib/core/errors";
@@ -286,4 +286,30 @@ test("the unrolled objective keeps no tensors between attack iterations", () => 
   step();
   assert.equal(tf.memory().numTensors, before);
   tf.dispose([...params, ...upload, ys, z]);
+});
+
+test("localTrace draws localUpdate's round: the last distance is ‖Δ‖, step 0's length is η‖g_0‖, its loss the batch's", () => {
+  const model = lenetModel();
+  const params = model.init(new Rng(5));
+  const rng = new Rng(6);
+  const x = rng.uniformArray(3 * 784, -1, 1);
+  const y = Int32Array.of(2, 7, 7);
+  const t: LocalTraining = { steps: 4, batch: 2, lr: 0.05, momentum: 0 };
+  const trace = localTrace(model, params, x, y, t, new Rng(9));
+  assert.deepEqual(trace.schedule.map((s) => Array.from(s)), localSchedule(3, 2, 4, new Rng(9)).map((s) => Array.from(s)));
+  const { delta, loss } = localUpdate(model, params, x, y, trace.schedule, t, "ce");
+  const norm = (ts: tf.Tensor[]) => Math.sqrt(tf.tidy(() => tf.addN(ts.map((d) => tf.sum(tf.square(d)))).dataSync()[0]));
+  assert.ok(Math.abs(trace.moved[3] - norm(delta)) <= 1e-5 * norm(delta), `${trace.moved[3]} vs ‖Δ‖ ${norm(delta)}`);
+  assert.ok(Math.abs(trace.loss.reduce((a, b) => a + b, 0) / 4 - loss) < 1e-6, "the mean of the steps' losses is localUpdate's");
+  // step 0 from θ_0: length η‖g_0‖ and distance equal; its loss is the batch's cross-entropy at θ_0
+  const b0 = trace.schedule[0];
+  const xb = tf.tensor2d(Float32Array.from(Array.from(b0).flatMap((i) => Array.from(x.subarray(i * 784, (i + 1) * 784)))), [b0.length, 784]);
+  const yb = oneHot(Int32Array.from(Array.from(b0, (i) => y[i])), 10);
+  const g = parameterGradients(model, params, "ce")(xb, yb);
+  const l0 = tf.tidy(() => victimLoss("ce")(model.forward(params, xb), yb).dataSync()[0]);
+  assert.ok(Math.abs(trace.stepLength[0] - t.lr * norm(g)) <= 1e-5 * trace.stepLength[0], `${trace.stepLength[0]} vs η‖g_0‖ ${t.lr * norm(g)}`);
+  assert.equal(trace.moved[0], trace.stepLength[0]);
+  assert.ok(Math.abs(trace.loss[0] - l0) < 1e-5, `${trace.loss[0]} vs ${l0}`);
+  assert.ok(trace.moved.every((m, s) => s === 0 || m > 0) && trace.stepLength.every((m) => m > 0));
+  tf.dispose([...params, ...delta, ...g, xb, yb]);
 });

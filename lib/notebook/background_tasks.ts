@@ -155,6 +155,8 @@ export async function federatedTask(args: { cfg: FLConfig; stopAtLeak?: boolean;
     stopAtLeak: args.stopAtLeak,
     onRound: (r) => progress({ round: r.round, testAccuracy: r.testAccuracy }),
     onHistoryStep: (s) => progress({ step: s.h, psnr: s.psnr, image: s.x }),
+    // a one-upload attack's snapshots (every --return_epoch iterations; a FedAvg delta's too)
+    onRecord: (r) => progress({ iteration: r.iteration, psnr: r.psnr }),
   });
 }
 let meanCache: Float32Array | undefined;

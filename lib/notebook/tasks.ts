@@ -234,7 +234,8 @@ export async function liveBatchAttack(cfg: DemoConfig, attack: BatchAttackName, 
  * attacker's steps (PSNR, the current reconstruction). `test: false` skips the test set.
  */
 export async function liveFederated(cfg: FLConfig, opts: { stopAtLeak?: boolean; test?: boolean; title?: string } = {}): Promise<FLRun> {
-  const steps = cfg.dlg_attack ? (cfg.attack_method === "history" ? cfg.history_rounds + 1 : 1) : 0;
+  // the history attacker's steps, or a one-upload attack's iterations
+  const steps = cfg.dlg_attack ? (cfg.attack_method === "history" ? cfg.history_rounds + 1 : cfg.attack_epoch) : 0;
   const total = cfg.rounds + steps;
   const bar = progressBar(opts.title ?? `${plural(cfg.clients, "client")}, ${plural(cfg.rounds, "round")}${steps ? ", then the attack" : ""}`, total, "step");
   const image = liveImage();
@@ -245,6 +246,9 @@ export async function liveFederated(cfg: FLConfig, opts: { stopAtLeak?: boolean;
     if (typeof p.round === "number") {
       done = p.round + 1;
       bar.update(done, `round ${p.round}${p.testAccuracy == null ? "" : `, test accuracy ${(p.testAccuracy as number).toFixed(4)}`}`);
+    } else if (typeof p.iteration === "number") {
+      done = cfg.rounds + (p.iteration as number) + 1;
+      bar.update(done, `attack iteration ${p.iteration}: PSNR ${(p.psnr as number).toFixed(1)} dB`);
     } else if (typeof p.step === "number") {
       done = cfg.rounds + (p.step as number) + 1;
       const psnr = p.psnr as number | null;
@@ -257,6 +261,6 @@ export async function liveFederated(cfg: FLConfig, opts: { stopAtLeak?: boolean;
   }, () => `interrupted at step ${done} of ${total} (${cfg.rounds} rounds, then the attack)`), images);
   await images.flush();
   image.clear();
-  bar.finish(`done in ${((performance.now() - t0) / 1000).toFixed(1)} s${done < total ? " (the history attacker stopped at the first leak)" : ""}`);
+  bar.finish(`done in ${((performance.now() - t0) / 1000).toFixed(1)} s${done < total && cfg.attack_method === "history" ? " (the history attacker stopped at the first leak)" : ""}`);
   return run;
 }

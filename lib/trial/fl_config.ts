@@ -2,7 +2,7 @@
  * The `fl` command's parameters: dgc_demo's that apply to federated training (all but
  * train_epoch: rounds replace epochs) plus the federated ones, with defaults and validation.
  */
-import { DEFAULTS, resolveAttackDefaults, validateConfig, type DemoConfig, clientDefense } from "./demo_config";
+import { DEFAULTS, resolveAttackDefaults, validateConfig, withDefense, type DemoConfig, clientDefense } from "./demo_config";
 import { check, checkInt, ConfigError } from "../core/errors";
 import { SPLIT_SIZES } from "../data/mnist";
 import { ATTACK_METHODS, type AttackMethod } from "../attack/methods";
@@ -133,4 +133,29 @@ export function validateFLConfig(c: FLConfig): FLConfig {
     if (c.split === "iid") checkInt("attack_batch_size", c.attack_batch_size, 1, shard, `a client's share of the training set with --clients ${c.clients}`);
   }
   return c;
+}
+
+/**
+ * An `fl` config from flags as the command line takes them (FL_DEFAULTS overridden; `defense` sets the
+ * seed's use_dgc/sparsity; the attack's optimizer, lr and L-BFGS steps by method and model unless
+ * given, as `fl` resolves them), validated: the notebooks' way to `fl`.
+ */
+export function makeFLConfig(overrides: Partial<FLConfig> = {}): FLConfig {
+  const c = withDefense({ ...FL_DEFAULTS, ...overrides }, { use_dgc: overrides.use_dgc, sparsity: overrides.sparsity });
+  return validateFLConfig(resolveFLDefaults(c, overrides, true));
+}
+
+/**
+ * One client at round 0 training E local steps on its n images (b = n unless given, η, μ) through
+ * `defense`, attacked by `attack` for `iterations` (L-BFGS on LeNet): docs/fedavg.md's setting as an
+ * `fl` config. E = 1 is FedSGD (the gradient is uploaded; η does not apply).
+ */
+export function fedavgConfig(p: { seed: number; steps: number; n?: number; batch?: number; defense: string; attack?: FLAttack; iterations: number; localLr?: number; localMomentum?: number; model?: FLConfig["model"] }): FLConfig {
+  const n = p.n ?? 1;
+  return makeFLConfig({
+    model: p.model ?? "lenet", clients: 1, rounds: 1, seed: p.seed, dlg_attack: true, attack_round: 0, defense: p.defense,
+    attack_batch_size: n, local_steps: p.steps, local_momentum: p.localMomentum ?? 0, victim_loss: "ce",
+    ...(p.steps > 1 ? { local_batch: p.batch ?? n, local_lr: p.localLr ?? 0.1 } : {}),
+    attack_method: p.attack ?? "adaptive", attack_epoch: p.iterations, return_epoch: 1,
+  });
 }

@@ -1,5 +1,6 @@
-/** Figures of a federated run (Plotly JSON, lib/viz): accuracy and bytes per round; a history attack's PSNR. */
+/** Figures of a federated run (Plotly JSON, lib/viz): accuracy and bytes per round; a history attack's PSNR; FedAvg's local steps and PSNR against E. */
 import { panelsFigure, type Figure } from "./plots";
+import type { LocalTrace } from "../threat/federated/local";
 import type { RoundRecord } from "../threat/federated/simulation";
 import type { HistoryStep } from "../trial/fl_attack";
 
@@ -28,4 +29,32 @@ export function historyFigure(steps: readonly HistoryStep[], attackedRound: numb
     },
     { title: "values received so far", xTitle: "last round summed", yTitle: "values", series: [{ name: "history attacker", x: xs, y: steps.map((s) => s.received) }] },
   ]);
+}
+
+/** One client's local round (threat/federated/local.ts `localTrace`): each step's loss, and how far the weights moved from θ_0. */
+export function localStepsFigure(trace: LocalTrace, title = "One client's local steps"): Figure {
+  const xs = trace.loss.map((_, s) => s);
+  return panelsFigure(title, [
+    { title: "the step's batch loss (before its update)", xTitle: "local step s", yTitle: "cross-entropy", series: [{ name: "loss", x: xs, y: trace.loss }] },
+    {
+      title: "distance from the broadcast model", xTitle: "local step s", yTitle: "L2 norm over all weights",
+      series: [{ name: "‖θ_{s+1} − θ_0‖", x: xs, y: trace.moved }, { name: "‖θ_{s+1} − θ_s‖ (the step)", x: xs, y: trace.stepLength }],
+    },
+  ]);
+}
+
+/** Reconstruction PSNR against the local steps E, one series per defense, with the recovery bar. */
+export function fedavgFigure(points: readonly { defense: string; steps: number; psnr: number }[], bar: number, title = "The FedAvg attacker against E"): Figure {
+  const defenses = [...new Set(points.map((p) => p.defense))];
+  const es = [...new Set(points.map((p) => p.steps))].sort((a, b) => a - b);
+  return panelsFigure(title, [{
+    title: "reconstruction of the client's image", xTitle: "local steps E", yTitle: "PSNR (dB)",
+    series: [
+      ...defenses.map((d) => {
+        const ps = points.filter((p) => p.defense === d).sort((a, b) => a.steps - b.steps);
+        return { name: d, x: ps.map((p) => p.steps), y: ps.map((p) => p.psnr) };
+      }),
+      { name: "recovery bar (mean image + 3 dB)", x: es, y: es.map(() => bar) },
+    ],
+  }]);
 }

@@ -107,7 +107,11 @@ export interface LocalUpdate {
  * (localSchedule), from `params` (not changed). `loss`: "ce" mean cross-entropy (training's),
  * "sse" the seed's Σ(logits − onehot)².
  */
-export function localUpdate(model: Model, params: readonly tf.Tensor[], x: Float32Array, y: Int32Array, schedule: readonly Int32Array[], t: Pick<LocalTraining, "lr" | "momentum">, loss: VictimLoss = "ce"): LocalUpdate {
+export function localUpdate(
+  model: Model, params: readonly tf.Tensor[], x: Float32Array, y: Int32Array, schedule: readonly Int32Array[], t: Pick<LocalTraining, "lr" | "momentum">, loss: VictimLoss = "ce",
+  /** After step s: its loss (before the update) and the client's weights θ_{s+1} (valid during the call only). */
+  onStep?: (s: number, loss: number, weights: readonly tf.Tensor[]) => void,
+): LocalUpdate {
   if (y.length * pixelsOf(model) !== x.length) throw new RangeError(`localUpdate: ${x.length} pixels for ${y.length} labels`);
   const local = params.map((p) => variableFrom(tf.clone(p), true));
   const opt = new Momentum(t.lr, t.momentum);
@@ -120,9 +124,11 @@ export function localUpdate(model: Model, params: readonly tf.Tensor[], x: Float
           const r = lossAndGrads(model, local, batch);
           lossSum += r.loss;
           opt.step(local, r.grads);
+          onStep?.(s, r.loss, local);
         } else {
           lossSum = NaN;
           opt.step(local, victimGradients(model, local, batch, "sse"));
+          onStep?.(s, NaN, local);
         }
       });
     });
@@ -137,4 +143,36 @@ export function localUpdate(model: Model, params: readonly tf.Tensor[], x: Float
 /** One-hot rows [n × classes] of labels (MNIST: 10), as the attacker's simulation takes them. */
 export function labelTensor(y: Int32Array, classes = NUM_CLASSES): tf.Tensor2D {
   return tf.tidy(() => tf.oneHot(tf.tensor1d(y, "int32"), classes).toFloat() as tf.Tensor2D);
+}
+
+/** One client's local round step by step (what `localUpdate` does, drawn): the schedule, each step's loss and how far the weights moved. */
+export interface LocalTrace {
+  schedule: Int32Array[];
+  /** Loss of step s's batch before its update (cross-entropy). */
+  loss: number[];
+  /** ‖θ_{s+1} − θ_0‖₂ over all parameters after step s. */
+  moved: number[];
+  /** ‖θ_{s+1} − θ_s‖₂: step s's own length (η·‖v_{s+1}‖). */
+  stepLength: number[];
+}
+
+/**
+ * The client's E local steps on its n images (`order`: the client's stream, a fresh permutation per
+ * epoch; null: index order), traced: the same arithmetic as `localUpdate`, which it calls.
+ */
+export function localTrace(model: Model, params: readonly tf.Tensor[], x: Float32Array, y: Int32Array, t: LocalTraining, order: Rng | null): LocalTrace {
+  checkLocalTraining(t, y.length);
+  const schedule = localSchedule(y.length, t.batch, t.steps, order);
+  const trace: LocalTrace = { schedule, loss: [], moved: [], stepLength: [] };
+  let prev: tf.Tensor[] = params.map((p) => tf.clone(p));
+  const norm = (a: readonly tf.Tensor[], b: readonly tf.Tensor[]) => Math.sqrt(tf.tidy(() => tf.addN(a.map((ai, i) => tf.sum(tf.square(tf.sub(ai, b[i]))))).dataSync()[0]));
+  const { delta } = localUpdate(model, params, x, y, schedule, t, "ce", (_s, loss, w) => {
+    trace.loss.push(loss);
+    trace.moved.push(norm(w, params));
+    trace.stepLength.push(norm(w, prev));
+    tf.dispose(prev);
+    prev = w.map((wi) => tf.keep(tf.clone(wi))); // onStep runs inside localUpdate's tidy
+  });
+  tf.dispose([...delta, ...prev]);
+  return trace;
 }
