@@ -31,15 +31,14 @@ export function historyFigure(steps: readonly HistoryStep[], attackedRound: numb
   ]);
 }
 
-/** One client's local round (threat/federated/local.ts `localTrace`): each step's loss, and how far the weights moved from θ_0. */
+/** One client's local round (threat/federated/local.ts `localTrace`): each step's loss, how far the weights moved from θ_0, and each step's own length. */
 export function localStepsFigure(trace: LocalTrace, title = "One client's local steps"): Figure {
   const xs = trace.loss.map((_, s) => s);
+  const one = (y: number[]) => [{ name: "the client", x: xs, y }];
   return panelsFigure(title, [
-    { title: "the step's batch loss (before its update)", xTitle: "local step s", yTitle: "cross-entropy", series: [{ name: "loss", x: xs, y: trace.loss }] },
-    {
-      title: "distance from the broadcast model", xTitle: "local step s", yTitle: "L2 norm over all weights",
-      series: [{ name: "‖θ_{s+1} − θ_0‖", x: xs, y: trace.moved }, { name: "‖θ_{s+1} − θ_s‖ (the step)", x: xs, y: trace.stepLength }],
-    },
+    { title: "batch loss before the step", xTitle: "local step s", yTitle: "cross-entropy", series: one(trace.loss), xTicks: xs },
+    { title: "distance from θ_0: ‖θ_{s+1} − θ_0‖", xTitle: "local step s", yTitle: "L2 norm, all weights", series: one(trace.moved), xTicks: xs, minSpan: 0.1 },
+    { title: "the step's length: ‖θ_{s+1} − θ_s‖", xTitle: "local step s", yTitle: "L2 norm, all weights", series: one(trace.stepLength), xTicks: xs, minSpan: 0.1 },
   ]);
 }
 
@@ -48,13 +47,11 @@ export function fedavgFigure(points: readonly { defense: string; steps: number; 
   const defenses = [...new Set(points.map((p) => p.defense))];
   const es = [...new Set(points.map((p) => p.steps))].sort((a, b) => a - b);
   return panelsFigure(title, [{
-    title: "reconstruction of the client's image", xTitle: "local steps E", yTitle: "PSNR (dB)",
-    series: [
-      ...defenses.map((d) => {
-        const ps = points.filter((p) => p.defense === d).sort((a, b) => a.steps - b.steps);
-        return { name: d, x: ps.map((p) => p.steps), y: ps.map((p) => p.psnr) };
-      }),
-      { name: "recovery bar (mean image + 3 dB)", x: es, y: es.map(() => bar) },
-    ],
+    title: "reconstruction of the client's image", xTitle: "local steps E", yTitle: "PSNR (dB)", xTicks: es,
+    series: defenses.map((d) => {
+      const ps = points.filter((p) => p.defense === d).sort((a, b) => a.steps - b.steps);
+      return { name: d, x: ps.map((p) => p.steps), y: ps.map((p) => p.psnr) };
+    }),
+    hlines: [{ y: bar, label: "recovery bar (mean image + 3 dB)" }],
   }]);
 }

@@ -23,6 +23,8 @@ export interface Panel {
   hlines?: { y: number; label: string }[];
   /** Vertical markers (e.g. epoch boundaries). */
   vlines?: { x: number; label: string }[];
+  /** x tick positions (e.g. the integers E of a sweep), instead of Plotly's choice. */
+  xTicks?: number[];
 }
 
 const SUPERSCRIPT: Record<string, string> = { "-": "⁻", 0: "⁰", 1: "¹", 2: "²", 3: "³", 4: "⁴", 5: "⁵", 6: "⁶", 7: "⁷", 8: "⁸", 9: "⁹" };
@@ -115,7 +117,7 @@ export function panelsFigure(title: string, panels: Panel[], height?: number): F
   panels.forEach((p, i) => {
     const ax = i ? String(i + 1) : "";
     const ys = p.series.flatMap((s) => s.y).concat((p.hlines ?? []).map((h) => h.y));
-    layout[`xaxis${ax}`] = { title: { text: p.xTitle } };
+    layout[`xaxis${ax}`] = { title: { text: p.xTitle }, ...(p.xTicks ? { tickvals: p.xTicks } : {}) };
     layout[`yaxis${ax}`] = { title: { text: p.yTitle, standoff: 6 }, automargin: true, ...(p.logY ? logAxis(ys) : linearAxis(ys, p.minSpan)) };
     for (const h of p.hlines ?? []) {
       shapes.push({ type: "line", xref: `x${ax} domain`, x0: 0, x1: 1, yref: `y${ax}`, y0: h.y, y1: h.y, line: { color: "#888", dash: "dash", width: 1 } });
