@@ -34,6 +34,8 @@ test("command lines: on LeNet ig and adaptive default to L-BFGS (lr 1, 100 steps
   const pick = (c: { attack_optimizer: string; attack_lr: number; attack_epoch: number } | null) => c && [c.attack_optimizer, c.attack_lr, c.attack_epoch];
   assert.deepEqual(pick(parseFLArgs(ISSUE)), ["lbfgs", 1, 100]);
   assert.deepEqual(pick(parseFLArgs([...ISSUE, "--attack_method", "adaptive"])), ["lbfgs", 1, 100]);
+  // the history attacker's inversions are adaptive's (fl_config.ts HISTORY_INVERSION)
+  assert.deepEqual(pick(parseFLArgs(["--clients", "1", "--rounds", "12", "--dlg_attack", "True", "--attack_method", "history", "--model", "lenet"])), ["lbfgs", 1, 100]);
   assert.deepEqual(pick(parseFLArgs([...ISSUE, "--attack_epoch", "7"])), ["lbfgs", 1, 7]);
   assert.deepEqual(pick(parseFLArgs([...ISSUE, "--attack_lr", "0.5"])), ["lbfgs", 0.5, 100]);
   assert.deepEqual(pick(parseFLArgs([...ISSUE, "--attack_optimizer", "adam"])), ["adam", 0.1, 2000]);

@@ -65,7 +65,8 @@ export function defaultOptimizer(method: AttackMethod): AttackOptimizer | "none"
  * The command lines' default on LeNet (`--model lenet`, MNIST's or CIFAR-10's): the inversion attacks
  * ig and adaptive take L-BFGS (strong Wolfe) instead of Adam, as the sweep's LeNet frontier runs them —
  * Adam does not invert LeNet in affordable iterations (docs/defenses.md: adaptive at DGC 0.9 10.6 dB
- * by Adam × 1000, 40.6 dB by L-BFGS × 20; docs/fedavg.md: ig, no defense, E = 5, 22.7 dB). dlg keeps
+ * by Adam × 1000, 40.6 dB by L-BFGS × 20; docs/fedavg.md: ig, no defense, E = 5, 22.7 dB); fl's history
+ * attacker, whose inversions are adaptive's, with them. dlg keeps
  * the seed's gd, idlg its L-BFGS, Linear every method's paper default (their numbers do not move).
  */
 export function modelDefaultOptimizer(method: AttackMethod, model: string): AttackOptimizer | "none" {
