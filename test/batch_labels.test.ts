@@ -30,6 +30,13 @@ test("label counts: exact when the batch's outputs equal the prior's expectation
   const big = [5, 0, 0, 2, 0, 0, 0, 3, 0, 2];
   const dbBig = Array.from({ length: C }, (_, j) => (big.reduce((s, n, k) => s + n * A[k * C + j], 0) - big[j]) / 12);
   assert.deepEqual(Array.from(inferLabelCounts(dbBig, 12, prior)), big);
+  // noise on the upload (gaussian): more negative entries than images — the sign floor would give 10 labels for 4
+  const truth = [0, 0, 3, 0, 0, 1, 0, 0, 0, 0];
+  const noisy = Array.from({ length: C }, (_, j) => (truth.reduce((s, n, k) => s + n * A[k * C + j], 0) - truth[j]) / 4 - (truth[j] ? 0 : 0.1));
+  assert.equal(noisy.filter((d) => d < 0).length, 10);
+  const got = inferLabelCounts(noisy, 4, prior);
+  assert.equal(got.reduce((a, b) => a + b, 0), 4, `counts ${Array.from(got)} do not sum to B = 4`);
+  assert.equal(countsToLabels(got).length, 4);
   assert.deepEqual(Array.from(countsToLabels([0, 2, 0, 1])), [1, 1, 3]);
   assert.deepEqual(Array.from(labelCounts([3, 1, 1], 4)), [0, 2, 0, 1]);
   assert.deepEqual(Array.from(labelRows([2, 0], 3)), [0, 0, 1, 1, 0, 0]);

@@ -12,7 +12,9 @@
  *   ∂b/s = (Aᵀ − I)·n,  Σ_j n_j = B,  n_j ∈ ℕ.
  * For B ≤ EXHAUSTIVE_MAX every count vector is tried and the one with the least squared residual
  * wins; beyond that the least-squares solution is rounded under the same constraints. Under
- * cross-entropy ∂b_j < 0 implies n_j ≥ 1 (Σ softmax ≥ 0), which prunes the search. An entry that
+ * cross-entropy ∂b_j < 0 implies n_j ≥ 1 (Σ softmax ≥ 0), which prunes the search — unless more
+ * entries are negative than the batch has images: the upload is not the plain gradient (noise, a
+ * quantizer), the implication fails, and the search runs without it (the counts always sum to B). An entry that
  * is exactly 0 was not sent (DGC): it is left out of the residual rather than matched as a zero.
  * Not exact in general: measured exact counts on untrained models in docs/batches.md.
  */
@@ -129,10 +131,11 @@ export function inferLabelCounts(dBias: ArrayLike<number>, batch: number, prior:
   const s = prior.loss === "ce" ? 1 / batch : 2;
   const r = Float64Array.from(dBias, (d) => d / s);
   const sent = Uint8Array.from(dBias, (d) => (d !== 0 ? 1 : 0));
-  // under cross-entropy a negative entry means the class is present
-  const floor = Int32Array.from(dBias, (d) => (prior.loss === "ce" && d < 0 ? 1 : 0));
-  const need = floor.reduce((a, b) => a + b, 0);
-  if (batch > EXHAUSTIVE_MAX || need > batch) return roundCounts(leastSquares(prior.expected, r, sent, batch, C), floor, batch);
+  // under cross-entropy a negative entry means the class is present; more negatives than images
+  // (Gaussian noise on the upload) contradict that, and floors summing past B would give B' ≠ B labels
+  const negatives = Array.from(dBias).filter((d) => prior.loss === "ce" && d < 0).length;
+  const floor = Int32Array.from(dBias, (d) => (prior.loss === "ce" && d < 0 && negatives <= batch ? 1 : 0));
+  if (batch > EXHAUSTIVE_MAX) return roundCounts(leastSquares(prior.expected, r, sent, batch, C), floor, batch);
   let best: Int32Array = new Int32Array(C);
   let bestR = Infinity;
   const n = new Int32Array(C);
