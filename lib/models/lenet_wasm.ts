@@ -39,12 +39,24 @@ function filterGrad(x: tf.Tensor, dz: tf.Tensor, k: number, l: ConvLayer): tf.Te
   return tf.transpose(cut, [1, 2, 0, 3]);
 }
 
+/** W [k, k, C, O] flipped in space, channels swapped: [k, k, O, C] (tf.transpose(tf.reverse(W, [0, 1]), [0, 1, 3, 2]); wasm's Reverse took 0.12 ms). */
+function flippedFilter(w: tf.Tensor): tf.Tensor4D {
+  const [k, , C, O] = w.shape as Shape4;
+  const src = w.dataSync() as Float32Array;
+  const out = new Float32Array(src.length);
+  for (let a = 0, to = 0; a < k; a++)
+    for (let b = 0; b < k; b++)
+      for (let o = 0; o < O; o++)
+        for (let c = 0; c < C; c++, to++) out[to] = src[(((k - 1 - a) * k + (k - 1 - b)) * C + c) * O + o];
+  return tf.tensor4d(out, [k, k, O, C]);
+}
+
 /** ∂x [B, H, W, C] of a layer from dz [B, H_out, W_out, O] (module comment). */
 function inputGrad(dz: tf.Tensor4D, w: tf.Tensor, l: ConvLayer, [B, H, W, C]: Shape4): tf.Tensor {
   const k = w.shape[0]!;
   const [, oh, ow] = dz.shape;
   if (l.stride === 1 && 2 * l.pad === k - 1) {
-    return tf.conv2d(dz, tf.transpose(tf.reverse(w, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D, 1, "same");
+    return tf.conv2d(dz, flippedFilter(w), 1, "same");
   }
   const plan = subpixelPlan(k, l.stride, l.pad, H, W, oh, ow);
   if (!plan) {
