@@ -31,7 +31,14 @@ test("bench --tiny runs every workload on wasm, alternating with PyTorch when th
       assert.ok(Array.isArray(v.wild) && typeof v.settled === "boolean", `${w}: flagged rounds and whether the ratio settled`);
       // auto may name a backend not measured in this run (tensorflow where tfjs-node loads): n/a
       const auto = e.ours[e.auto] ? `${e.ratio_auto.toFixed(2)}×` : "n/a";
-      assert.match(r.stdout, new RegExp(`\\| ${w}: .* \\| ${e.auto} \\| ${auto} \\| (n/a|[0-9.]+–[0-9.]+[^|]*) \\| [0-9.]+× \\| 2 \\| [^|]+ \\| [0-9.]+ → [0-9.]+ \\|`));
+      assert.match(r.stdout, new RegExp(`\\| ${w}: .* \\| ${e.auto} \\| ${auto} \\| (n/a|[0-9.]+–[0-9.]+[^|]*) \\| [0-9.]+× \\| 2 \\| [^|]+ \\| [0-9.]+ → [0-9.]+ \\| [^|]+ \\|`));
+      if (["ex3_train", "ex4_train", "lenet_train_step"].includes(w)) {
+        // the training workloads: CPU time on both sides, and its ratio per round
+        assert.ok(v.runs.every((m: { cpu_s: number }) => m.cpu_s > 0) && e.pytorch.runs.every((m: { cpu_s: number }) => m.cpu_s > 0), `${w}: CPU seconds on both sides`);
+        assert.equal(v.cpu_ratios.length, 2, `${w}: a CPU-time ratio per round`);
+        assert.ok(v.cpu_ratio_spread.min <= v.cpu_ratio && v.cpu_ratio <= v.cpu_ratio_spread.max && typeof v.cpu_settled === "boolean", `${w}: CPU ratio min/median/max`);
+        assert.match(r.stdout, new RegExp(`\\| ${w}: .* \\| wasm [0-9.]+ m?s / [0-9.]+ m?s = [0-9.]+× \\([0-9.]+–[0-9.]+\\)[^|]* \\|`), `${w}: the CPU column`);
+      } else assert.equal(v.cpu_ratios, undefined, `${w}: no CPU time measured`);
     }
   }
   assert.ok(j.workloads.lenet_lbfgs_attack.ours.wasm.runs[0].evals > 0, "L-BFGS counts its evaluations");
