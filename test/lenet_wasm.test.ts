@@ -112,6 +112,28 @@ test("the hand backward pass on wasm agrees with a central difference of the los
   tf.dispose(params);
 });
 
+test("the hand backward pass on wasm, layers where neither the trimmed ∂W input nor the sub-pixel ∂x applies (stride 2, no padding), agrees with central differences", () => {
+  const layers = [{ stride: 1, pad: 2, sigmoid: true }, { stride: 2, pad: 0, sigmoid: true }]; // 28 → 28 → 12
+  const rng = new Rng(13);
+  const shapes = [[5, 5, 1, 12], [12], [5, 5, 12, 12], [12], [12 * 12 * 12, 10], [10]];
+  const params = shapes.map((sh) => tf.tensor(rng.uniformArray(sh.reduce((a, b) => a * b, 1), -0.5, 0.5), sh));
+  const batch = randomBatch([1, 28, 28], 8, 2);
+  tf.tidy(() => {
+    const x = tf.tensor2d(batch.x, [batch.size, 784]);
+    const run = (ps: tf.Tensor[]) => convNetCrossEntropyWasm(ps, x, batch.y, layers, [1, 28, 28]);
+    const { grads } = run(params);
+    for (const i of [0, 1, 2, 3]) {
+      const v = tf.tensor(rng.normalArray(params[i].size), params[i].shape);
+      const eps = 1e-2;
+      const at = (sign: number) => run(params.map((p, j) => (j === i ? tf.add(p, tf.mul(v, sign * eps)) : p))).loss;
+      const fd = (at(1) - at(-1)) / (2 * eps);
+      const analytic = tf.sum(tf.mul(grads[i], v)).dataSync()[0];
+      assert.ok(Math.abs(fd - analytic) <= 2e-3 * Math.max(1e-2, Math.abs(analytic)), `parameter ${i}: difference ${fd}, gradient ${analytic}`);
+    }
+  });
+  tf.dispose(params);
+});
+
 test("the hand backward pass refuses another backend", async () => {
   await initBackend("cpu");
   try {

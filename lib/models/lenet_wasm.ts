@@ -28,14 +28,22 @@ import type { ConvLayer } from "./conv_tensorflow";
 type Shape4 = [number, number, number, number];
 type Pads = [[number, number], [number, number], [number, number], [number, number]];
 
-/** ∂W [k, k, C, O] (module comment): x [B, H, W, C] transposed to [C, H, W, B], its padding left to the convolution. */
+/**
+ * ∂W [k, k, C, O] (module comment): x [B, H, W, C] transposed to [C, H, W, B] and padded, less the
+ * last rows and columns of padding that no output reads (s·(H_out − 1) + k ≤ H + 2p): the
+ * convolution's output is then k × k, not k + 1 (LeNet's layers 1 and 2: 25 of 36 outputs computed
+ * before), and each kept output is the same sum as before.
+ */
 function filterGrad(x: tf.Tensor, dz: tf.Tensor, k: number, l: ConvLayer): tf.Tensor {
-  const [C, O] = [x.shape[3]!, dz.shape[3]!];
+  const [, H, W] = x.shape;
+  const [, oh, ow] = dz.shape;
   const p = l.pad;
-  const xT = tf.pad(tf.transpose(x, [3, 1, 2, 0]), [[0, 0], [p, p], [p, p], [0, 0]]) as tf.Tensor4D;
+  const [cutH, cutW] = [H + 2 * p - (l.stride * (oh! - 1) + k), W + 2 * p - (l.stride * (ow! - 1) + k)];
+  const trim = cutH <= p && cutW <= p; // else (more unread rows than padding) pad fully and cut the output
+  const xT = tf.pad(tf.transpose(x, [3, 1, 2, 0]), [[0, 0], [p, trim ? p - cutH : p], [p, trim ? p - cutW : p], [0, 0]]) as tf.Tensor4D;
   const dzT = tf.transpose(dz, [1, 2, 0, 3]) as tf.Tensor4D;
   const out = tf.conv2d(xT, dzT, 1, "valid", "NHWC", l.stride);
-  const cut = out.shape[1] === k && out.shape[2] === k ? out : tf.slice(out, [0, 0, 0, 0], [C, k, k, O]);
+  const cut = trim ? out : tf.slice(out, [0, 0, 0, 0], [xT.shape[0], k, k, dz.shape[3]!]);
   return tf.transpose(cut, [1, 2, 0, 3]);
 }
 
