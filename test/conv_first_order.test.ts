@@ -83,7 +83,7 @@ test("crossEntropyJS equals lib/losses.ts's softmax cross-entropy and its gradie
   });
 });
 
-test("LeNet training step: the first-order path (native convs, JS cross-entropy; on tensorflow the hand back-propagation of lenet_tensorflow.ts) equals the any-order path on every backend here, leaving no tensors", async (t) => {
+test("LeNet training step: the first-order path (native convs, JS cross-entropy; the hand back-propagation of lenet_tensorflow.ts on tensorflow, of lenet_wasm.ts on wasm) equals the any-order path on every backend here, leaving no tensors", async (t) => {
   const data = loadMnist("train");
   const batch = gatherBatch(data, Int32Array.from({ length: 16 }, (_, i) => 3 * i));
   for (const backend of backendsHere(t)) {
