@@ -106,8 +106,9 @@ type Route = "native" | "im2col" | "conv";
  * both gradients are forward convolutions where they can be ("conv": ∂filter always, ∂x at stride 1
  * with "same" padding; 30 % off a LeNet step in paired runs) and otherwise a JS gather or scatter
  * of the columns and one matMul ("im2col": strided ∂x — the sub-pixel convolution of
- * conv_subpixel.ts made a wasm step 20–35 % slower, XNNPACK being slow on its 3 × 3 × 12 × 48
- * filter); the cpu backend's native kernels are plain JS loops.
+ * conv_subpixel.ts with tfjs's DepthToSpace made a wasm step 20–35 % slower, that kernel taking
+ * 5 ms on wasm for LeNet's layer 2; LeNet's training on wasm runs lenet_wasm.ts instead, which shuffles with a
+ * Transpose); the cpu backend's native kernels are plain JS loops.
  */
 export const FIRST_ORDER_ROUTES: Record<string, { input: Route; filter: Route; layer?: "tensorflow-ops" }> = {
   tensorflow: { input: "native", filter: "native", layer: "tensorflow-ops" },
