@@ -3,7 +3,7 @@
  * The FedAvg study (docs/fedavg.md, lib/study/fedavg.ts) on the one study runner:
  *   npm run study:fedavg -- [--out dir] [--steps 1,2,5] [--n 1,4] [--defense none,dgc:0.9]
  *        [--seeds 1,2] [--iterations 10] [--local_lr 0.1] [--local_momentum 0] [--attack adaptive] [--optimizer lbfgs]
- *        [--jobs N] [--shard i/n] [--only key]
+ *        [--jobs N] [--shard i/n] [--task key]
  *   npm run study:fedavg -- --summary --out dir      the Markdown table of what is there
  * Exit: 0 all done, 1 a task failed (the others still ran), 2 bad input, 75 --only's task held elsewhere.
  */
@@ -56,7 +56,7 @@ async function main(): Promise<void> {
     steps: o.steps, n: o.n, defenses: o.defense, seeds: o.seeds, iterations: o.iterations, localLr: o.local_lr, localMomentum: o.local_momentum,
     attack: o.attack as FLConfig["attack_method"], optimizer: o.optimizer as FLConfig["attack_optimizer"],
   });
-  await runStudyCli(tasks, { prog: PROG, out: o.out, jobs: o.jobs, only: o.only, shard: o.shard });
+  await runStudyCli(tasks, { prog: PROG, out: o.out, jobs: o.jobs, only: o.task, shard: o.shard });
 }
 
 main().catch((e) => {

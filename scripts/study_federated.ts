@@ -5,7 +5,7 @@
  *        [--attacks dlg,ig,adaptive,analytic,history] [--seeds 5] [--iterations 500]
  *        [--history_iterations 300] [--history_rounds 10] [--train_rounds 50] [--no_train]
  *        [--model lenet [--lbfgs_steps 20]]   LeNet: keys lenet-…, adaptive and history by L-BFGS (0: Adam), no analytic
- *        [--jobs N] [--shard i/n] [--only key]   the one study runner's (cli/study.ts): N processes, tasks i, i + n, …, one task
+ *        [--jobs N] [--shard i/n] [--task key]   the one study runner's (cli/study.ts): N processes, tasks i, i + n, …, one task
  *   --defense (repeatable, lib/optim/defenses.ts) adds points after the sparsities; with --defense and no
  *   --sparsity, the study has only the defenses given (none and dgc:s are sparsities 0 and s).
  *   npm run study:federated -- --summary --out dir [--export file.json]   the Markdown tables (and every record)
@@ -72,7 +72,7 @@ async function main(): Promise<number> {
   await initBackend("auto");
   const data = { train: loadMnist("train"), test: loadMnist("test") };
   const mean = meanImage(data.train);
-  await runStudyCli(studyTasks(st, data, mean, !o.no_train), { prog: PROG, out: o.out, jobs: o.jobs, only: o.only, shard: o.shard });
+  await runStudyCli(studyTasks(st, data, mean, !o.no_train), { prog: PROG, out: o.out, jobs: o.jobs, only: o.task, shard: o.shard });
   return Number(process.exitCode ?? 0);
 }
 

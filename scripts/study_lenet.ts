@@ -6,10 +6,15 @@
  * Per attack: PSNR, the seed's SSIM, the 8-bit SSIM, the sign-aware PSNR, label accuracy, seconds,
  * and the recovery count by the project's rule (PSNR ≥ the mean image's + 3 dB; "inv" counts the
  * reconstructions recovered only as negatives). Markdown on stdout, every row as JSON to --json.
+ * One task per setting and seed on the one study runner (records in --out; resumable, --jobs, --shard).
  *   npm run study:lenet -- [--seeds 10] [--iterations 300] [--only momentum|dgc|analytic|sign|extra] [--sparsity 0.8]
- *                          [--json out.json] [--figure out.png]
+ *                          [--json out.json] [--figure out.png] [--out study-lenet] [--jobs N] [--summary]
  */
 import { parseFlagsOrExit, usageExit } from "../cli/flags";
+import { checkStudyOut, runStudyCli, studyFlags } from "../cli/study";
+import { fieldsProblem, taskRecords } from "../lib/study/record";
+import type { StudyTask } from "../lib/study/task";
+import type { MnistSplit } from "../lib/data/mnist";
 import { medianOrNaN as median } from "../lib/study/summary";
 import writeFileAtomic from "write-file-atomic";
 import { labelledGridPng } from "../lib/viz/labelled";
@@ -53,10 +58,59 @@ const SETTINGS: Setting[] = [
 ];
 
 const GROUPS: readonly Setting["group"][] = ["momentum", "dgc", "analytic", "sign", "extra"];
-const f = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : String(x));
+const f = (x: number | null, d = 2) => (x !== null && Number.isFinite(x) ? x.toFixed(d) : String(x));
+const PROG = "study_lenet";
+
+interface LenetRow {
+  setting: string; seed: number; label: number; guess: number; sent: number; psnr: number; ssim: number; ssim8: number; signPsnr: number; signSsim8: number;
+  inverted: number; labelAcc: number; baseline: number; recovery: string; attackSeconds: number; iteration: number; pixelsRecovered: number | null;
+  /** The sign group's seeds 1–4 (the figure): the target and the reconstruction. */
+  target?: number[]; x?: number[];
+}
+
+const slug = (name: string) => name.toLowerCase().replace(/[^a-z0-9.]+/g, "-").replace(/^-|-$/g, "");
+let data: { train: MnistSplit; mean: Float32Array } | undefined;
+
+function settingTasks(s: Setting, seeds: number[], steps: number): StudyTask<LenetRow>[] {
+  const iterations = s.cfg.attack_epoch ?? steps;
+  return seeds.map((seed) => ({
+    key: `lenet-${slug(s.name)}-seed${seed}`,
+    config: { study: "lenet", setting: s.name, model: "lenet", ...s.cfg, seed, attack_epoch: iterations },
+    run: async () => {
+      if (!data) {
+        const train = loadMnist("train");
+        data = { train, mean: meanImage(train) };
+      }
+      const cfg = makeConfig({ model: "lenet", ...s.cfg, dlg_attack: true, seed, attack_epoch: iterations, return_epoch: Math.max(1, iterations - 1) });
+      const ctx = await setupRun(cfg);
+      const run = runAttack(ctx, data.train, {}, {}, data.mean);
+      const last = run.records[run.records.length - 1];
+      const baseline = psnr(data.mean, run.target.x);
+      const figure = s.group === "sign" && seed <= 4 ? { target: Array.from(run.target.x), x: Array.from(run.snapshots[run.snapshots.length - 1].x) } : {};
+      return {
+        backend: ctx.backend,
+        result: {
+          setting: s.name, seed, label: run.target.y[0], guess: run.guess, sent: run.sent.sent.reduce((a, b) => a + b, 0),
+          psnr: last.psnr, ssim: last.ssim, ssim8: last.ssim8, signPsnr: last.signAware.psnr, signSsim8: last.signAware.ssim8,
+          inverted: last.signAware.inverted, labelAcc: last.labelAcc, baseline, recovery: recovery(last.psnr, last.signAware.psnr, baseline),
+          attackSeconds: run.seconds, iteration: last.iteration, pixelsRecovered: run.analytic?.recoveredCount ?? null, ...figure,
+        },
+      };
+    },
+    resultProblem: (r) => fieldsProblem(r, [["labelAcc", "number"], ["baseline", "number"], ["recovery", "string"], ["iteration", "number"]]),
+    describe: (r) => `PSNR ${f((r as LenetRow).psnr)} dB, ${(r as LenetRow).recovery}`,
+  }));
+}
+
+/** A row as the study's JSON has always had it (seconds; no figure arrays). */
+function jsonRow(r: LenetRow): Record<string, unknown> {
+  const { target: _t, x: _x, attackSeconds, setting, seed, label, guess, sent, psnr: p, ssim, ssim8, signPsnr, signSsim8, inverted, labelAcc, baseline, recovery: rc, iteration, pixelsRecovered } = r;
+  return { setting, seed, label, guess, sent, psnr: p, ssim, ssim8, signPsnr, signSsim8, inverted, labelAcc, baseline, recovery: rc, seconds: attackSeconds, iteration, pixelsRecovered };
+}
 
 async function main() {
-  const o = parseFlagsOrExit("study_lenet", {
+  const o = parseFlagsOrExit(PROG, {
+    ...studyFlags("study-lenet"),
     seeds: { kind: "seeds", default: "10", help: "seeds: n (1..n), a-b or a list" },
     iterations: { kind: "int", min: 1, default: 300, help: "L-BFGS steps" },
     only: { kind: "choice", choices: GROUPS, help: "momentum, dgc, analytic, sign (IG on Linear vs DGC) or extra (DLG with the ce loss vs Momentum); default: all but extra" },
@@ -68,45 +122,29 @@ async function main() {
   const settings = SETTINGS.filter((x) => (o.only ? x.group === o.only : x.group !== "extra") && (o.sparsity === undefined || x.cfg.sparsity === o.sparsity));
   if (!settings.length) {
     const have = [...new Set(SETTINGS.filter((x) => (o.only ? x.group === o.only : x.group !== "extra")).map((x) => x.cfg.sparsity).filter((v) => v !== undefined))];
-    usageExit("study_lenet", `no setting${o.only ? ` of --only ${o.only}` : ""} has --sparsity ${o.sparsity} (${have.length ? `choose from ${have.join(", ")}` : "its settings have no sparsity"})`);
+    usageExit(PROG, `no setting${o.only ? ` of --only ${o.only}` : ""} has --sparsity ${o.sparsity} (${have.length ? `choose from ${have.join(", ")}` : "its settings have no sparsity"})`);
   }
-  const train = loadMnist("train");
-  const mean = meanImage(train);
-  const all: Record<string, unknown>[] = [];
-  const figureRows: { setting: string; seed: number; target: Float32Array; x: Float32Array; psnr: number }[] = [];
+  checkStudyOut(PROG, o);
+  const all = settings.flatMap((s) => settingTasks(s, seeds, o.iterations));
+  if (!o.summary) await runStudyCli(all, { prog: PROG, out: o.out, jobs: o.jobs, only: o.task, shard: o.shard, progress: "stderr" });
+  if (o.task) return;
+  const every: LenetRow[] = [];
   for (const s of settings) {
-    const rows = [];
-    let backend = "";
-    for (const seed of seeds) {
-      const iterations = s.cfg.attack_epoch ?? o.iterations;
-      const cfg = makeConfig({ model: "lenet", ...s.cfg, dlg_attack: true, seed, attack_epoch: iterations, return_epoch: Math.max(1, iterations - 1) });
-      const ctx = await setupRun(cfg);
-      backend = ctx.backend;
-      const run = runAttack(ctx, train, {}, {}, mean);
-      const last = run.records[run.records.length - 1];
-      const baseline = psnr(mean, run.target.x);
-      const row = {
-        setting: s.name, seed, label: run.target.y[0], guess: run.guess, sent: run.sent.sent.reduce((a, b) => a + b, 0),
-        psnr: last.psnr, ssim: last.ssim, ssim8: last.ssim8, signPsnr: last.signAware.psnr, signSsim8: last.signAware.ssim8,
-        inverted: last.signAware.inverted, labelAcc: last.labelAcc, baseline, recovery: recovery(last.psnr, last.signAware.psnr, baseline),
-        seconds: run.seconds, iteration: last.iteration, pixelsRecovered: run.analytic?.recoveredCount ?? null,
-      };
-      rows.push(row);
-      all.push(row);
-      if (s.group === "sign" && seed <= 4) figureRows.push({ setting: s.name, seed, target: run.target.x, x: run.snapshots[run.snapshots.length - 1].x, psnr: last.psnr });
-    }
+    const rows = taskRecords<LenetRow>(o.out, settingTasks(s, seeds, o.iterations));
+    if (!rows.length) continue;
+    every.push(...rows);
     const its = s.group === "analytic" ? "no iterations" : `${rows[0].iteration + 1} iterations (metrics after iteration ${rows[0].iteration})`;
-    console.log(`\n### ${s.name} — ${s.cfg.model === "linear" ? "Linear" : "LeNet"}, backend ${backend}, ${its}\n`);
+    console.log(`\n### ${s.name} — ${s.cfg.model === "linear" ? "Linear" : "LeNet"}, backend ${rows.at(-1)!.backend}, ${its}\n`);
     console.log("| seed | label | guess | sent | PSNR | SSIM | SSIM 8-bit | sign-aware PSNR | read inverted | label acc | recovered | seconds |");
     console.log("|---|---|---|---|---|---|---|---|---|---|---|---|");
     for (const r of rows) {
-      console.log(`| ${r.seed} | ${r.label} | ${r.guess} | ${r.sent}${r.pixelsRecovered === null ? "" : ` (${r.pixelsRecovered} px)`} | ${f(r.psnr)} | ${f(r.ssim, 4)} | ${f(r.ssim8, 4)} | ${f(r.signPsnr)} | ${r.inverted ? "yes" : "no"} | ${r.labelAcc.toFixed(1)} | ${r.recovery} | ${f(r.seconds)} |`);
+      console.log(`| ${r.seed} | ${r.label} | ${r.guess} | ${r.sent}${r.pixelsRecovered === null ? "" : ` (${r.pixelsRecovered} px)`} | ${f(r.psnr)} | ${f(r.ssim, 4)} | ${f(r.ssim8, 4)} | ${f(r.signPsnr)} | ${r.inverted ? "yes" : "no"} | ${r.labelAcc.toFixed(1)} | ${r.recovery} | ${f(r.attackSeconds)} |`);
     }
     const rec = rows.filter((r) => r.recovery === "recovered").length;
     const inv = rows.filter((r) => r.recovery === "recovered inverted").length;
     const acc = rows.filter((r) => r.labelAcc === 1).length;
     console.log(
-      `| median | | | | ${f(median(rows.map((r) => r.psnr)))} | ${f(median(rows.map((r) => r.ssim)), 4)} | ${f(median(rows.map((r) => r.ssim8)), 4)} | ${f(median(rows.map((r) => r.signPsnr)))} | ${rows.filter((r) => r.inverted).length} of ${rows.length} | ${acc} of ${rows.length} | ${rec} (+${inv} inv) of ${rows.length} | ${f(median(rows.map((r) => r.seconds)))} |`,
+      `| median | | | | ${f(median(rows.map((r) => r.psnr)))} | ${f(median(rows.map((r) => r.ssim)), 4)} | ${f(median(rows.map((r) => r.ssim8)), 4)} | ${f(median(rows.map((r) => r.signPsnr)))} | ${rows.filter((r) => r.inverted).length} of ${rows.length} | ${acc} of ${rows.length} | ${rec} (+${inv} inv) of ${rows.length} | ${f(median(rows.map((r) => r.attackSeconds)))} |`,
     );
     if (s.band) {
       const at30 = rows.filter((r) => r.psnr >= 30).length;
@@ -114,11 +152,11 @@ async function main() {
       console.log(`\nband (median PSNR ≥ 40 dB, ≥ 8/10 at ≥ 30 dB, label acc ≥ 9/10): ${ok ? "met" : "NOT met"} — ${at30} of ${rows.length} at ≥ 30 dB`);
     }
   }
-  if (o.figure && figureRows.length) {
-    const setting = figureRows[figureRows.length - 1].setting;
-    const shown = figureRows.filter((r) => r.setting === setting);
+  const shownSetting = every.filter((r) => r.x).at(-1)?.setting;
+  if (o.figure && shownSetting) {
+    const shown = every.filter((r) => r.setting === shownSetting && r.x).map((r) => ({ ...r, target: Float32Array.from(r.target!), x: Float32Array.from(r.x!) }));
     const png = await labelledGridPng({
-      title: `${setting}: the reconstruction and its negative (PSNR in dB)`,
+      title: `${shownSetting}: the reconstruction and its negative (PSNR in dB)`,
       cells: shown.map((r) => [r.target, r.x, Float32Array.from(r.x, (v) => -v)]),
       cellNotes: shown.map((r) => ["", `${r.psnr.toFixed(1)} dB`, `${psnr(Float32Array.from(r.x, (v) => -v), r.target).toFixed(1)} dB`]),
       rowLabels: shown.map((r) => `seed ${r.seed}`),
@@ -126,10 +164,10 @@ async function main() {
     });
     await writeFileAtomic(o.figure, png);
   }
-  if (o.json) await writeFileAtomic(o.json, JSON.stringify({ iterations: o.iterations, seeds, rows: all }, null, 1) + "\n");
+  if (o.json) await writeFileAtomic(o.json, JSON.stringify({ iterations: o.iterations, seeds, rows: every.map(jsonRow) }, null, 1) + "\n");
 }
 
 main().catch((e) => {
-  console.error(e instanceof Error ? e.message : e);
+  console.error(`${PROG}: error: ${e instanceof Error ? e.message : e}`);
   process.exit(1);
 });
