@@ -43,6 +43,14 @@ export interface DGCOptions {
   rng?: Rng;
 }
 
+/**
+ * DGC's refinements beyond its sparsity and learning rate — the DGC paper's (momentum-factor masking,
+ * clipping, warm-up, sampled threshold) that a variant (variants.ts) turns on; the one settings type of
+ * DGC, stored in records without its `rng`. DGC's other names: `DGCOptions` (the constructor's),
+ * `DGCVariant` (a variant's name), and `dgc:s` in the defense registry.
+ */
+export type DGCRefinements = Omit<DGCOptions, "lr" | "sparsity">;
+
 /** Sparsity at `epoch` under the paper's warm-up: the density falls geometrically from 0.25. */
 export function warmupSparsity(epoch: number, warmupEpochs: number, sparsity: number): number {
   if (warmupEpochs <= 0 || epoch >= warmupEpochs || sparsity <= 0.75) return sparsity;
