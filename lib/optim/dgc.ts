@@ -15,7 +15,7 @@
  * u and v live in JS Float32Arrays and the update runs as one pass over each tensor: per-op
  * overhead, not arithmetic, is what a dozen tfjs ops per tensor cost on the seed's small model.
  * Every operation rounds to float32 as the tensor ops did (m is float32), so the numbers are the
- * tensor formulation's (test/dgc_js.test.ts runs both side by side).
+ * tensor formulation's (test/optim/dgc_js.test.ts runs both side by side).
  */
 import { tf, variableFrom } from "../core/tf";
 import { Momentum } from "./momentum";
