@@ -51,11 +51,11 @@ export interface StudyCliOptions {
   progress?: "stdout" | "stderr";
 }
 
-/** `--out` checked before any work: a folder to write (or, with --summary, one to read) — else one line, exit 2. */
-export function checkStudyOut(prog: string, o: { out: string; summary?: boolean }): void {
+/** The records' folder checked before any work: one to write (or, with --summary, to read) — else one line, exit 2. */
+export function checkStudyOut(prog: string, o: { out: string; summary?: boolean }, flag = "--out"): void {
   try {
-    if (o.summary) requireDir(o.out, "--out");
-    else checkOutputDir(o.out, "--out");
+    if (o.summary) requireDir(o.out, flag);
+    else checkOutputDir(o.out, flag);
   } catch (e) {
     if (e instanceof ResultDirError) usageExit(prog, e.message);
     throw e;

@@ -9,10 +9,9 @@
  * records alone).
  */
 import writeFileAtomic from "write-file-atomic";
-import { parseFlagsOrExit, usageExit } from "../cli/flags";
-import { runStudyCli, runnerFlags } from "../cli/study";
+import { parseFlagsOrExit } from "../cli/flags";
+import { checkStudyOut, runStudyCli, runnerFlags } from "../cli/study";
 import { taskRecords } from "../lib/study/record";
-import { checkOutputDir, requireDir, ResultDirError } from "../lib/io/results";
 import { anchorMarkdown, anchorResult, defenseTasks, POINTS, type AnchorRun } from "../lib/study/anchor";
 import { parseDefenseArg, type DefenseSpec } from "../lib/threat/channel/defenses";
 
@@ -31,13 +30,7 @@ async function main(): Promise<void> {
     records: { kind: "string", nonEmpty: true, default: "study-anchor", help: "the study's folder: one record per defense and seed (with --summary: read from)" },
     ...runnerFlags(),
   }, process.argv.slice(2), "The DLG paper's defense experiment (JSON to --out, Markdown on stdout)");
-  try {
-    if (o.summary) requireDir(o.records, "--records");
-    else checkOutputDir(o.records, "--records");
-  } catch (e) {
-    if (e instanceof ResultDirError) usageExit(PROG, e.message);
-    throw e;
-  }
+  checkStudyOut(PROG, { out: o.records, summary: o.summary }, "--records");
   const attack = o.attack as "lbfgs" | "adaptive";
   const points = (o.defense ?? POINTS).map((d) => ({ d, tasks: defenseTasks(d, o.seeds, attack, o.steps) }));
   if (!o.summary) await runStudyCli(points.flatMap((p) => p.tasks), { prog: PROG, out: o.records, jobs: o.jobs, only: o.task, shard: o.shard, progress: "stderr" });

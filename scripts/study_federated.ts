@@ -19,9 +19,8 @@ import { FL_ATTACKS, type FLAttack } from "../lib/trial/fl_config";
 import { initBackend } from "../lib/core/backend";
 import { loadMnist, meanImage } from "../lib/data/mnist";
 import { MODELS } from "../lib/models/registry";
-import { checkOutputDir, requireDir, ResultDirError } from "../lib/io/results";
 import { STUDY_DEFAULTS, studyProblem, studyTasks, type StudySettings } from "../lib/study/federated";
-import { runStudyCli, studyFlags } from "../cli/study";
+import { checkStudyOut, runStudyCli, studyFlags } from "../cli/study";
 import { laterRoundsMarkdown, studyJson, studyMarkdown } from "../lib/study/federated_summary";
 
 const PROG = "study_federated";
@@ -48,13 +47,7 @@ async function main(): Promise<number> {
     no_train: { kind: "switch", help: "no training tasks" },
     export: { kind: "outFile", help: "with --summary: every record as one JSON array" },
   }, process.argv.slice(2), "The federated study (docs/federated.md), resumable and shardable");
-  try {
-    if (o.summary) requireDir(o.out, "--out");
-    else checkOutputDir(o.out, "--out");
-  } catch (e) {
-    if (e instanceof ResultDirError) usageExit(PROG, e.message);
-    throw e;
-  }
+  checkStudyOut(PROG, o);
   if (o.summary) {
     console.log(studyMarkdown(o.out));
     console.log(`The frontier by attacked round (docs/defenses.md, "Later rounds"):\n\n${laterRoundsMarkdown(o.out)}\n`);
