@@ -77,6 +77,11 @@ test("bad input: one line, exit 2, for learning rates beyond float32, attack bat
     assert.match(lines[0], want);
   }
   assert.equal(run(["--seed", "9007199254740991", "--help"]).code, 0, "2^53 − 1 itself is a seed");
+  // a result folder access() calls writable for root but where nothing can be made (/proc): refused before any work
+  const proc = run(["--dlg_attack", "True", "--attack_epoch", "2", "--result_dir", "/proc/dgc-nowhere"]);
+  assert.equal(proc.code, 2, proc.stderr);
+  assert.equal(proc.stdout, "", "nothing ran");
+  assert.match(proc.stderr, /^dgc_demo: error: result directory \/proc\/dgc-nowhere is not writable \(\/proc: .+\)\n$/);
 });
 
 test("data files: a folder in a file's place and a lone .gz are named in the message", () => {
