@@ -11,7 +11,8 @@ import { logAxis, type Figure } from "../viz/plots";
 import { attackMetrics } from "../metrics/attack";
 import { awareAttack } from "../attack/aware";
 import type { DefenseSpec } from "../threat/channel/defenses";
-import { defenseLabel, median } from "./summary";
+import { median } from "./summary";
+import { defenseLabel } from "../threat/channel/registry";
 import { inversionSpec, paperDlgSpec } from "../attack/methods";
 import { loadMnist, meanImage, type MnistSplit } from "../data/mnist";
 import { isRecovered, RECOVERY_MARGIN_DB } from "../metrics/readings";
@@ -92,7 +93,7 @@ export interface AnchorRun { seed: number; psnr: number | null; baseline: number
 let data: { train: MnistSplit; mean: Float32Array } | undefined;
 
 export function defenseTasks(d: DefenseSpec, seeds: number, attack: "lbfgs" | "adaptive", steps: number): StudyTask<AnchorRun>[] {
-  const label = defenseLabel({ sparsity: 0, defense: d });
+  const label = defenseLabel(d);
   return Array.from({ length: seeds }, (_, i) => i + 1).map((seed) => ({
     key: `anchor-${attack}${steps}-${label.replace(":", "")}-seed${seed}`,
     config: { study: "anchor", model: "lenet", defense: label, seed, attack, steps },
@@ -131,7 +132,7 @@ export function anchorResult(points: readonly { d: DefenseSpec; recs: readonly (
     seconds += recs.reduce((a, r) => a + r.seconds, 0);
     const runs = recs.map((r) => ({ seed: r.seed, psnr: r.psnr, baseline: r.baseline, recovered: r.recovered, labelAcc: r.labelAcc, seconds: r.attackSeconds }));
     const psnrs = runs.map((r) => r.psnr ?? Infinity);
-    rows.push({ defense: defenseLabel({ sparsity: 0, defense: d }), runs, psnr: median(psnrs), recovered: runs.filter((r) => r.recovered).length, n: runs.length, labelAcc: runs.filter((r) => r.labelAcc === 1).length });
+    rows.push({ defense: defenseLabel(d), runs, psnr: median(psnrs), recovered: runs.filter((r) => r.recovered).length, n: runs.length, labelAcc: runs.filter((r) => r.labelAcc === 1).length });
   }
   return { generatedAt: new Date().toISOString(), backend, model: "lenet", attack: meta.attack, steps: meta.steps, seeds: meta.seeds, recoveryMarginDb: RECOVERY_MARGIN_DB, seconds, rows };
 }
