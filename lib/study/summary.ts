@@ -262,7 +262,7 @@ export function summaryMarkdown(s: Summary): string {
       r.defense,
     ].join(" | "),
   );
-  const stops = s.stopsRecovering.map((x) => `- ${x.attack} / ${x.variant}${mixed ? ` (${x.settings})` : ""}: ${x.sparsity === null ? "recovers at every sparsity swept" : `stops recovering at sparsity ${x.sparsity}`}`);
+  const stops = s.stopsRecovering.map((x) => `- ${x.attack} / ${x.variant}${mixed ? ` (${x.settings})` : ""}: ${x.sparsity === null ? "recovers at every sparsity swept" : x.sparsity === 0 ? "recovers at no sparsity swept (not even without compression)" : `stops recovering at sparsity ${x.sparsity}`}`);
   const notes = [
     `Medians over seeds; label acc = fraction of seeds labelled right; recovered = PSNR ≥ mean-image PSNR + ${s.recoveryMarginDb} dB.`,
     mixed
