@@ -208,7 +208,7 @@ function planFor(H: number, W: number, C: number, k: number, stride: number, pad
  * gradient: with z the pre-activation and dz = dy · act'(z),
  *   ∂filter = Σ_{b,i,j} cols(x)ᵀ dz,   ∂bias = Σ_{b,i,j} dz,   ∂x = Conv2DBackpropInput(dz, filter).
  * `inputGrad: false` (a network's first layer, whose input is data) skips ∂x and returns zeros.
- * Equal to `conv2d` at first order (test/conv_first_order.test.ts); not differentiable twice.
+ * Equal to `conv2d` at first order (test/models/conv_first_order.test.ts); not differentiable twice.
  */
 export function conv2dFirstOrder(
   x: tf.Tensor, filter: tf.Tensor, bias: tf.Tensor, stride: number, pad: number,

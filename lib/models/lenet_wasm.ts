@@ -17,7 +17,7 @@
  * (docs/performance.md); every op here is an XNNPACK or tfjs kernel, nothing is read back but the logits.
  * Equal to conv2dFirstOrder's gradients bit for bit above the first strided layer's ∂x, within
  * float rounding below it (the sub-pixel form sums the same products in another order):
- * test/lenet_wasm.test.ts. First order only.
+ * test/models/lenet_wasm.test.ts. First order only.
  */
 import { tf } from "../core/tf";
 import { chwRowsToNhwc } from "./conv";
