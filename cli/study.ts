@@ -1,12 +1,13 @@
 /**
  * The command-line shell every study script shares around the one runner (lib/study/runner.ts):
- * the flags `--out`, `--jobs`, `--only`, `--shard`, `--summary` (STUDY_FLAGS, for cli/flags.ts), the
- * `--only <key>` children of `--jobs N` (the same argv, one key each), the log lines, the closing count
+ * the flags `--out`, `--jobs`, `--task`, `--shard`, `--summary` (studyFlags, for cli/flags.ts), the
+ * `--task <key>` children of `--jobs N` (the same argv, one key each), the log lines, the closing count
  * and the exit status — 0 all done (or left to another process holding the lock), 1 a task failed
- * (the others still ran), 75 for `--only` when another process holds the task; bad input is 2, before
- * any work (the flag parser's).
+ * (the others still ran), 75 for `--task` when another process holds the task; bad input is 2, before
+ * any work (the flag parser's). The sweep names its one-job flag `--only` (it predates the others).
  */
 import { printable } from "../lib/io/stdio";
+import { checkOutputDir, requireDir, ResultDirError } from "../lib/io/results";
 import { BUSY_EXIT, PARENT_ENV, runStudy, type StudyReport } from "../lib/study/runner";
 import type { StudyTask } from "../lib/study/task";
 import { usageExit, type FlagSpec } from "./flags";
@@ -22,10 +23,17 @@ export function parseShard(s: string): [number, number] {
 export function studyFlags(defaultOut: string) {
   return {
     out: { kind: "string", nonEmpty: true, default: defaultOut, help: "the study's folder: one record per task (with --summary: read from)" },
+    ...runnerFlags(),
+  } satisfies Record<string, FlagSpec>;
+}
+
+/** The runner's flags but the records' folder (for a script whose --out was a file before: it names the folder itself). */
+export function runnerFlags() {
+  return {
     jobs: { kind: "int", min: 1, max: 64, default: 1, help: "tasks at once, each in its own process" },
-    only: { kind: "string", nonEmpty: true, help: "run just this task (its key; what --jobs N children run)" },
+    task: { kind: "string", nonEmpty: true, help: "run just this task (its key, as the progress lines name it; what --jobs N children run)" },
     shard: { kind: "custom", parse: parseShard, help: "i/n: run only tasks i, i + n, i + 2n, … of the grid (GNU parallel, Slurm arrays)" },
-    summary: { kind: "switch", help: "print the tables of --out's records (runs nothing)" },
+    summary: { kind: "switch", help: "print the tables of the records (runs nothing)" },
   } satisfies Record<string, FlagSpec>;
 }
 
@@ -39,11 +47,24 @@ export interface StudyCliOptions {
   failKeys?: ReadonlySet<string>;
   /** The argv of a child that runs one key (default: this process's, with --jobs/--shard/--only replaced). */
   childArgs?: (key: string) => string[];
+  /** Where the progress lines go: stdout (default), or stderr where stdout is the study's tables. */
+  progress?: "stdout" | "stderr";
 }
 
-/** This process's argv without `--jobs`, `--shard` and `--only` (and their values), then `--only key`. */
+/** The records' folder checked before any work: one to write (or, with --summary, to read) — else one line, exit 2. */
+export function checkStudyOut(prog: string, o: { out: string; summary?: boolean }, flag = "--out"): void {
+  try {
+    if (o.summary) requireDir(o.out, flag);
+    else checkOutputDir(o.out, flag);
+  } catch (e) {
+    if (e instanceof ResultDirError) usageExit(prog, e.message);
+    throw e;
+  }
+}
+
+/** This process's argv without `--jobs`, `--shard` and `--task` (and their values), then `--task key`. */
 export function childArgv(argv: readonly string[], key: string): string[] {
-  const drop = new Set(["--jobs", "--shard", "--only"]);
+  const drop = new Set(["--jobs", "--shard", "--task"]);
   const kept: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i].split("=")[0];
@@ -53,7 +74,7 @@ export function childArgv(argv: readonly string[], key: string): string[] {
     }
     kept.push(argv[i]);
   }
-  return [...kept, "--only", key];
+  return [...kept, "--task", key];
 }
 
 /**
@@ -65,7 +86,7 @@ export async function runStudyCli(tasks: readonly StudyTask[], o: StudyCliOption
   let todo = [...tasks];
   if (o.only) {
     todo = tasks.filter((t) => t.key === o.only);
-    if (!todo.length) usageExit(o.prog, `--only: no task '${o.only}' in this grid (its keys: ${tasks.slice(0, 3).map((t) => t.key).join(", ")}${tasks.length > 3 ? ", …" : ""})`);
+    if (!todo.length) usageExit(o.prog, `--task: no task '${o.only}' in this grid (its keys: ${tasks.slice(0, 3).map((t) => t.key).join(", ")}${tasks.length > 3 ? ", …" : ""})`);
   }
   const sh = o.shard;
   if (sh) todo = todo.filter((_, i) => i % sh[1] === sh[0]);
@@ -77,7 +98,8 @@ export async function runStudyCli(tasks: readonly StudyTask[], o: StudyCliOption
     childArgs: o.childArgs ?? ((key) => [process.argv[1], ...childArgv(process.argv.slice(2), key)]),
     failKeys: o.failKeys,
     log: (line) => {
-      console.log(line);
+      if (o.progress === "stderr") process.stderr.write(`${line}\n`);
+      else console.log(line);
       // a child of --jobs N, whose stdout nobody reads: its failure on stderr too, for the parent to quote
       if (o.only && / failed: /.test(line)) process.stderr.write(`${o.prog}: error: ${printable(line.replace(/^\[\d+\/\d+\] /, ""))}\n`);
     },
@@ -86,7 +108,7 @@ export async function runStudyCli(tasks: readonly StudyTask[], o: StudyCliOption
   if (!o.only) {
     const secs = (performance.now() - t0) / 1000;
     const busy = report.busy.length ? `, ${report.busy.length} left to other processes (running there)` : "";
-    console.log(`${o.prog}: ${report.done.length} done, ${report.failed.length} failed, ${report.skipped.length} already done${busy}; ${secs.toFixed(1)} s`);
+    (o.progress === "stderr" ? console.error : console.log)(`${o.prog}: ${report.done.length} done, ${report.failed.length} failed, ${report.skipped.length} already done${busy}; ${secs.toFixed(1)} s`);
   }
   if (report.failed.length) {
     if (!o.only) process.stderr.write(`${o.prog}: error: ${report.failed.length} of ${todo.length} jobs failed (${report.failed.slice(0, 3).join(", ")}${report.failed.length > 3 ? ", …" : ""}); see their lines above\n`);

@@ -3,13 +3,12 @@
  * The FedAvg study (docs/fedavg.md, lib/study/fedavg.ts) on the one study runner:
  *   npm run study:fedavg -- [--out dir] [--steps 1,2,5] [--n 1,4] [--defense none,dgc:0.9]
  *        [--seeds 1,2] [--iterations 10] [--local_lr 0.1] [--local_momentum 0] [--attack adaptive] [--optimizer lbfgs]
- *        [--jobs N] [--shard i/n] [--only key]
+ *        [--jobs N] [--shard i/n] [--task key]
  *   npm run study:fedavg -- --summary --out dir      the Markdown table of what is there
  * Exit: 0 all done, 1 a task failed (the others still ran), 2 bad input, 75 --only's task held elsewhere.
  */
-import { parseFlagsOrExit, usageExit } from "../cli/flags";
-import { runStudyCli, studyFlags } from "../cli/study";
-import { checkOutputDir, requireDir, ResultDirError } from "../lib/io/results";
+import { parseFlagsOrExit } from "../cli/flags";
+import { checkStudyOut, runStudyCli, studyFlags } from "../cli/study";
 import { ATTACK_METHODS, ATTACK_OPTIMIZERS } from "../lib/attack/spec";
 import { parseDefenseArg } from "../lib/threat/channel/defenses";
 import { fedavgMarkdown, fedavgTasks, type FedAvgPoint } from "../lib/study/fedavg";
@@ -41,13 +40,7 @@ async function main(): Promise<void> {
     attack: { kind: "choice", choices: ATTACK_METHODS.filter((m) => m !== "analytic"), default: "adaptive", help: "the attack (analytic needs a Linear first layer; this study is LeNet's)" },
     optimizer: { kind: "choice", choices: ATTACK_OPTIMIZERS, default: "lbfgs", help: "the attack's optimizer" },
   }, process.argv.slice(2), "The FedAvg study (docs/fedavg.md), on the one study runner");
-  try {
-    if (o.summary) requireDir(o.out, "--out");
-    else checkOutputDir(o.out, "--out");
-  } catch (e) {
-    if (e instanceof ResultDirError) usageExit(PROG, e.message);
-    throw e;
-  }
+  checkStudyOut(PROG, o);
   if (o.summary) {
     console.log(fedavgMarkdown(studyRecords<FedAvgPoint>(o.out, "fedavg")));
     return;
@@ -56,7 +49,7 @@ async function main(): Promise<void> {
     steps: o.steps, n: o.n, defenses: o.defense, seeds: o.seeds, iterations: o.iterations, localLr: o.local_lr, localMomentum: o.local_momentum,
     attack: o.attack as FLConfig["attack_method"], optimizer: o.optimizer as FLConfig["attack_optimizer"],
   });
-  await runStudyCli(tasks, { prog: PROG, out: o.out, jobs: o.jobs, only: o.only, shard: o.shard });
+  await runStudyCli(tasks, { prog: PROG, out: o.out, jobs: o.jobs, only: o.task, shard: o.shard });
 }
 
 main().catch((e) => {

@@ -5,7 +5,7 @@
  *        [--attacks dlg,ig,adaptive,analytic,history] [--seeds 5] [--iterations 500]
  *        [--history_iterations 300] [--history_rounds 10] [--train_rounds 50] [--no_train]
  *        [--model lenet [--lbfgs_steps 20]]   LeNet: keys lenet-…, adaptive and history by L-BFGS (0: Adam), no analytic
- *        [--jobs N] [--shard i/n] [--only key]   the one study runner's (cli/study.ts): N processes, tasks i, i + n, …, one task
+ *        [--jobs N] [--shard i/n] [--task key]   the one study runner's (cli/study.ts): N processes, tasks i, i + n, …, one task
  *   --defense (repeatable, lib/optim/defenses.ts) adds points after the sparsities; with --defense and no
  *   --sparsity, the study has only the defenses given (none and dgc:s are sparsities 0 and s).
  *   npm run study:federated -- --summary --out dir [--export file.json]   the Markdown tables (and every record)
@@ -19,9 +19,8 @@ import { FL_ATTACKS, type FLAttack } from "../lib/trial/fl_config";
 import { initBackend } from "../lib/core/backend";
 import { loadMnist, meanImage } from "../lib/data/mnist";
 import { MODELS } from "../lib/models/registry";
-import { checkOutputDir, requireDir, ResultDirError } from "../lib/io/results";
 import { STUDY_DEFAULTS, studyProblem, studyTasks, type StudySettings } from "../lib/study/federated";
-import { runStudyCli, studyFlags } from "../cli/study";
+import { checkStudyOut, runStudyCli, studyFlags } from "../cli/study";
 import { laterRoundsMarkdown, studyJson, studyMarkdown } from "../lib/study/federated_summary";
 
 const PROG = "study_federated";
@@ -48,13 +47,7 @@ async function main(): Promise<number> {
     no_train: { kind: "switch", help: "no training tasks" },
     export: { kind: "outFile", help: "with --summary: every record as one JSON array" },
   }, process.argv.slice(2), "The federated study (docs/federated.md), resumable and shardable");
-  try {
-    if (o.summary) requireDir(o.out, "--out");
-    else checkOutputDir(o.out, "--out");
-  } catch (e) {
-    if (e instanceof ResultDirError) usageExit(PROG, e.message);
-    throw e;
-  }
+  checkStudyOut(PROG, o);
   if (o.summary) {
     console.log(studyMarkdown(o.out));
     console.log(`The frontier by attacked round (docs/defenses.md, "Later rounds"):\n\n${laterRoundsMarkdown(o.out)}\n`);
@@ -72,7 +65,7 @@ async function main(): Promise<number> {
   await initBackend("auto");
   const data = { train: loadMnist("train"), test: loadMnist("test") };
   const mean = meanImage(data.train);
-  await runStudyCli(studyTasks(st, data, mean, !o.no_train), { prog: PROG, out: o.out, jobs: o.jobs, only: o.only, shard: o.shard });
+  await runStudyCli(studyTasks(st, data, mean, !o.no_train), { prog: PROG, out: o.out, jobs: o.jobs, only: o.task, shard: o.shard });
   return Number(process.exitCode ?? 0);
 }
 

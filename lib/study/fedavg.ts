@@ -17,7 +17,7 @@ import { attackWatched } from "../trial/fl_attack";
 import { publicData } from "../attack/label_counts";
 import { tf } from "../core/tf";
 import { psnr as psnrOf } from "../metrics/image";
-import { RECOVERY_MARGIN_DB } from "../metrics/readings";
+import { isRecovered } from "../metrics/readings";
 import { fieldsProblem, type FieldType } from "./record";
 import { medianOrNaN as median } from "./summary";
 import type { StudyTask, TaskOutcome } from "./task";
@@ -75,13 +75,13 @@ async function runPoint(st: FedAvgStudy, p: { seed: number; defense: string; n: 
   // per image, in target order (matched by optimal assignment when n > 1), each against its own mean-image bar
   const psnr = a.matched ? a.matched.pairs.map((q) => q.psnr) : [a.metrics.psnr];
   const px = w.target.x.length / p.n;
-  const bars = psnr.map((_, i) => psnrOf(mean, w.target.x.subarray(i * px, (i + 1) * px)) + RECOVERY_MARGIN_DB);
+  const baselines = psnr.map((_, i) => psnrOf(mean, w.target.x.subarray(i * px, (i + 1) * px)));
   return {
     backend: ctx.backend,
     result: {
       steps: p.E, n: p.n, defense: p.defense, seed: p.seed, attack: st.attack, optimizer: st.optimizer, iterations: st.iterations, localLr: st.localLr, localMomentum: st.localMomentum,
       knowledge: a.fedavg?.line ?? `FedSGD: the gradient at θ_0 (E = 1), n = ${p.n}`,
-      psnr, recovered: psnr.filter((x, i) => x >= bars[i]).length, baseline: a.baselinePsnr, labelAcc,
+      psnr, recovered: psnr.filter((x, i) => isRecovered(x, baselines[i])).length, baseline: a.baselinePsnr, labelAcc,
       bytes: fed.rounds[0].upBytes[0], dense: fed.rounds[0].totalValues, attackSeconds: a.seconds,
     },
   };

@@ -246,3 +246,13 @@ export function studyRecords<R extends object>(out: string, study: string): (Stu
   }
   return recs;
 }
+
+/** The done records of `tasks` in `out`, in the tasks' order (a task without one is left out). */
+export function taskRecords<R extends object>(out: string, tasks: readonly Pick<StudyTask, "key" | "config" | "resultProblem">[]): (StudyRecord & R)[] {
+  const recs: (StudyRecord & R)[] = [];
+  for (const t of tasks) {
+    const st = inspectRecord<StudyRecord & R>(out, t);
+    if (st.state === "done") recs.push(st.record);
+  }
+  return recs;
+}

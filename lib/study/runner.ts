@@ -67,12 +67,12 @@ export function lockPath(out: string, key: string): string {
   return join(out, `${key}.lock`);
 }
 
-function envelope(task: StudyTask, startedAt: Date, backend: string | null): StudyRecord {
+function envelope(task: StudyTask, startedAt: Date, backend: string | null, error?: string): StudyRecord {
   const finishedAt = new Date();
   return {
     schema: RECORD_SCHEMA,
     key: task.key,
-    status: "done",
+    ...(error === undefined ? { status: "done" as const } : { status: "failed" as const, error }),
     config: task.config,
     versions: currentVersions(),
     backend,
@@ -92,19 +92,7 @@ async function runTask(task: StudyTask): Promise<StudyRecord> {
 }
 
 function failedRecord(task: StudyTask, error: string, startedAt: Date, backend: string | null = null): StudyRecord {
-  const finishedAt = new Date();
-  return {
-    schema: RECORD_SCHEMA,
-    key: task.key,
-    status: "failed",
-    error,
-    config: task.config,
-    versions: currentVersions(),
-    backend,
-    startedAt: startedAt.toISOString(),
-    finishedAt: finishedAt.toISOString(),
-    seconds: (finishedAt.getTime() - startedAt.getTime()) / 1000,
-  };
+  return envelope(task, startedAt, backend, error);
 }
 
 function oneLine(e: unknown): string {
