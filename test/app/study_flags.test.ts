@@ -146,7 +146,7 @@ test("study scripts: --help prints the flags and exits 0, writing nothing", () =
   }
 });
 
-test("bench, paired, study_fedavg, bench_fedavg: bad flags and values are one line, exit 2, nothing written (unknown flags were ignored or commander's bare line)", () => {
+test("bench, paired, study_fedavg, bench_fedavg, fedavg_n4_diag: bad flags and values are one line, exit 2, nothing written (unknown flags were ignored or commander's bare line)", () => {
   const dir = mkdtempSync(join(tmpdir(), "script-flags-"));
   try {
     const cases: [string, string[], RegExp][] = [
@@ -184,6 +184,11 @@ test("bench, paired, study_fedavg, bench_fedavg: bad flags and values are one li
       ["bench_fedavg", ["--backend", "gpu"], /invalid choice: 'gpu' \(choose from wasm, cpu, tensorflow\)/],
       ["bench_fedavg", ["--repeats", "0"], /'0' is not an integer from 1/],
       ["bench_fedavg", ["--steps", "1,0"], /'0' is not an integer from 1/],
+      ["fedavg_n4_diag", ["--bogus"], /unknown option '--bogus'/],
+      ["fedavg_n4_diag", ["--steps", "1"], /'1' is not an integer from 2 to 1000/],
+      ["fedavg_n4_diag", ["--variant", "D"], /invalid choice: 'D' \(choose from A, B, C\)/],
+      ["fedavg_n4_diag", ["--n", "11"], /'11' is not an integer from 2 to 10/],
+      ["fedavg_n4_diag", ["--iterations", "0"], /'0' is not an integer >= 1/],
     ];
     for (const [script, args, want] of cases) refused(script, args, dir, want);
   } finally {
