@@ -160,6 +160,9 @@ async function main(): Promise<void> {
     result_dir: { kind: "outDir", help: "where to write attack.json and the PNGs" },
   }, process.argv.slice(2), "L-BFGS DLG on CIFAR-10 images of a colour model");
   const model_ = o.model as ModelKind;
+  const method = o.method as ColourMethod;
+  if (o.tv !== undefined && method !== "ig") usageExit(PROG, `--tv applies to --method ig, not ${method}`);
+  if (o.restarts > 0 && method !== "dlg") usageExit(PROG, `--restarts applies to --method dlg, not ${method}`);
   let data: Cifar10Data;
   let train: Cifar10Data;
   try {
@@ -173,9 +176,6 @@ async function main(): Promise<void> {
   }
   const outside = o.images.filter((i) => i >= data.n);
   if (outside.length) usageExit(PROG, `--images ${outside.join(",")}: the ${o.split} split has ${data.n} images (0 to ${data.n - 1})`);
-  const method = o.method as ColourMethod;
-  if (o.tv !== undefined && method !== "ig") usageExit(PROG, `--tv applies to --method ig, not ${method}`);
-  if (o.restarts > 0 && method !== "dlg") usageExit(PROG, `--restarts applies to --method dlg, not ${method}`);
   const mean = cifar10MeanImage(train);
   const backend = await initBackend(o.backend as BackendChoice, { model: model_, task: "attack" });
   const model = makeModel(model_);
