@@ -24,7 +24,8 @@ import type { TaskProgress } from "./background";
 
 const dataCache = new Map<string, { train: MnistSplit; test: MnistSplit }>();
 function cachedData(cfg: DemoConfig) {
-  const key = cfg.data_dir ?? "";
+  // MNIST and CIFAR-10 may both be loaded in one worker: the data set is part of the key
+  const key = `${cfg.dataset}:${cfg.data_dir ?? ""}`;
   if (!dataCache.has(key)) dataCache.set(key, loadData(cfg));
   return dataCache.get(key)!;
 }
