@@ -14,6 +14,7 @@ import { splitMean } from "../lib/data/dataset";
 import { FL_DEFAULTS, validateFLConfig, type FLConfig } from "../lib/trial/fl_config";
 import { runFL, setupFL } from "../lib/trial/fl_run";
 import type { MnistSplit } from "../lib/data/mnist";
+import { ssim8, ssim8Rgb } from "../lib/metrics/readings";
 import { cliRunner } from "./helpers";
 
 const runCli = cliRunner(join(__dirname, "..", "cli", "fl.js"));
@@ -68,6 +69,11 @@ test("fl on CIFAR-10: IG's box is the data's [0, 1] (the split's range), not MNI
   // an N(0, 1) start clamped to [0, 1]: both ends are reached, nothing beyond them
   assert.equal(lo, 0);
   assert.equal(hi, 1);
+  // the records' 8-bit SSIM is the colour one (RGB planes at round(255·x)), not MNIST's ⌊(x + 1)·127.5⌋ grey
+  const last = run.attack!.records[run.attack!.records.length - 1];
+  const target = run.fed.watched!.target.x;
+  assert.equal(last.ssim8, ssim8Rgb(x, target, { batch: 1, height: 32, width: 32 }));
+  assert.notEqual(last.ssim8, ssim8(x, target, { batch: 3, height: 32, width: 32 }));
 });
 
 test("fl --dataset cifar10: bad choices are one line, exit 2, nothing written", { skip }, () => {

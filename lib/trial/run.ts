@@ -17,7 +17,7 @@ import { Rng } from "../core/rng";
 import { splitMean } from "../data/dataset";
 import { matchReconstructions, type MatchedMetrics } from "../metrics/match";
 import { attackMetrics } from "../metrics/attack";
-import { isRecovered, signAware, ssim8, type SignAwareReading } from "../metrics/readings";
+import { isRecovered, signAware, ssim8, ssim8Rgb, type SignAwareReading } from "../metrics/readings";
 import { psnr } from "../metrics/image";
 import { makeModel } from "../models/registry";
 import { sumStats, type SentStats } from "../optim/optimizer";
@@ -193,7 +193,8 @@ export function attackObservation(obs: Observation, attack: AttackSpec, view: At
     if (snap) {
       rec = {
         iteration: it, distance: d, ...attackMetrics(snap.x, target.x, shape, snap.y, target.y),
-        ssim8: ssim8(snap.x, target.x, shape), signAware: signAware(snap.x, target.x, shape),
+        // colour [0, 1] images: the 8-bit SSIM of the RGB PNGs (round(255·x), per channel); grey: the seed-era ⌊(x + 1)·127.5⌋
+        ssim8: model.inputShape[0] === 3 ? ssim8Rgb(snap.x, target.x, { batch: B, height: model.inputShape[1], width: model.inputShape[2] }) : ssim8(snap.x, target.x, shape), signAware: signAware(snap.x, target.x, shape),
         ...(snap.offSchedule ? { offSchedule: true as const } : {}),
       };
       records.push(rec);
