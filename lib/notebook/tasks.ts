@@ -271,6 +271,8 @@ export async function liveFederated(cfg: FLConfig, opts: { stopAtLeak?: boolean;
   }, () => `interrupted at step ${done} of ${total} (${cfg.rounds} rounds, then the attack)`), images);
   await images.flush();
   image.clear();
-  bar.finish(`done in ${((performance.now() - t0) / 1000).toFixed(1)} s${done < total ? " (the history attacker stopped at the first leak)" : ""}`);
+  // only the history attacker reports its steps (and may stop early); another attack is one step, done when the run returns
+  const stoppedEarly = cfg.attack_method === "history" && done < total;
+  bar.finish(`done in ${((performance.now() - t0) / 1000).toFixed(1)} s${stoppedEarly ? " (the history attacker stopped at the first leak)" : ""}`, stoppedEarly ? undefined : total);
   return run;
 }
