@@ -23,15 +23,13 @@ import { formatOfSize, splitImages } from "../viz/png";
 import { tileGridPng } from "../viz/tiles";
 
 /**
- * The tiles' drawing for images of `pixels` values each: MNIST's grey 28 × 28, or CIFAR-10's colour
- * 3 × 32 × 32 (png.ts formatOfSize), so every live image below shows photographs in colour.
+ * How tiles draw images of `pixels` values each: MNIST's grey 28 × 28, or CIFAR-10's colour 3 × 32 × 32
+ * (png.ts formatOfSize), so every live image below shows photographs in colour.
  */
-function tiles(pixels: number): { channels: 1 | 3; width: number; height: number } {
-  return formatOfSize(pixels);
-}
+const tiles = formatOfSize;
 
-/** The first image of a batch's flat array (the victim of a one-image attack). */
-const first = (x: Float32Array, batch = 1) => x.subarray(0, x.length / batch);
+/** The first image of a flat array of MNIST images (784 values each) or, when that does not divide it, CIFAR-10's (3072). */
+const first = (x: Float32Array) => x.subarray(0, x.length % 784 === 0 ? 784 : 3072);
 
 /**
  * Runs `job` after the previous image update, so images show in order; after `stop()` (the task
@@ -184,9 +182,7 @@ export async function liveAttacks(runs: Record<string, DemoConfig>, title = "att
     bar.update(done, `${current}${r ? `: iteration ${r.iteration}, PSNR ${r.psnr.toFixed(1)} dB` : ""}`);
     if (r && p.image) {
       const [x, target, name] = [p.image as Float32Array, p.target as Float32Array, current];
-      // one victim: its image is the target's first (MNIST 784 values, CIFAR-10 3072), by the config's batch
-      const B = runs[name]?.attack_batch_size ?? 1;
-      images.run(async () => image.update(await tileGridPng([[{ pixels: first(target, B), label: "target" }, { pixels: first(x, B), label: `${r.psnr.toFixed(1)} dB` }]], { scale: 5, ...tiles(target.length / B) }), `${name}: target (left) and the reconstruction after iteration ${r.iteration} (right)`));
+      images.run(async () => image.update(await tileGridPng([[{ pixels: first(target), label: "target" }, { pixels: first(x), label: `${r.psnr.toFixed(1)} dB` }]], { scale: 5, ...tiles(first(target).length) }), `${name}: target (left) and the reconstruction after iteration ${r.iteration} (right)`));
     }
   }, () => `interrupted at ${current}, ${done} of ${total} iterations in all`), images);
   await images.flush();
@@ -264,8 +260,7 @@ export async function liveFederated(cfg: FLConfig, opts: { stopAtLeak?: boolean;
       bar.update(done, `history step h = ${p.step}: ${psnr === null ? "nothing received yet" : `PSNR ${psnr.toFixed(1)} dB`}`);
       if (p.image) {
         const [x, h] = [p.image as Float32Array, p.step as number];
-        const B = cfg.attack_batch_size;
-        images.run(async () => image.update(await tileGridPng([[{ pixels: first(x, B), label: `h = ${h}` }]], { scale: 4, ...tiles(x.length / B) }), `the history attacker's reconstruction from rounds ${cfg.attack_round}..${cfg.attack_round}+${h}`));
+        images.run(async () => image.update(await tileGridPng([[{ pixels: first(x), label: `h = ${h}` }]], { scale: 4, ...tiles(first(x).length) }), `the history attacker's reconstruction from rounds ${cfg.attack_round}..${cfg.attack_round}+${h}`));
       }
     }
   }, () => `interrupted at step ${done} of ${total} (${cfg.rounds} rounds, then the attack)`), images);
