@@ -1,12 +1,12 @@
 /**
- * The layering of lib/, checked in `npm test` (test/layers.test.ts): the data flow reads top-down,
+ * The layering of lib/, checked in `npm test` (test/app/layers.test.ts): the data flow reads top-down,
  *   core → io → data → metrics → models → optim → threat → attack → trial → viz → study → notebook
  * and a folder imports only folders before it in that list (or itself). viz draws values and records it is
  * given (it never runs an experiment), so a study may draw with it. No cycles anywhere. The
  * lib/ root holds only the entry point, index.ts; cli/ and scripts/ (the app) sit above everything,
  * and nothing in lib/ imports them or the tests.
  */
-// test/fixtures/layers/lib is a deliberately bad layout that test/layers.test.ts runs the rules on
+// test/fixtures/layers/lib is a deliberately bad layout that test/app/layers.test.ts runs the rules on
 const LIB = "^(test/fixtures/layers/)?lib/";
 const LAYERS = ["core", "io", "data", "metrics", "models", "optim", "threat", "attack", "trial", "viz", "study", "notebook"];
 
@@ -42,7 +42,7 @@ module.exports = {
   options: {
     doNotFollow: { path: "node_modules" },
     exclude: { path: "^(dist|node_modules)/" },
-    // the bad layout is cruised only when named alone (test/layers.test.ts)
+    // the bad layout is cruised only when named alone (test/app/layers.test.ts)
     tsPreCompilationDeps: true,
     tsConfig: { fileName: "tsconfig.json" },
     enhancedResolveOptions: { exportsFields: ["exports"], conditionNames: ["import", "require", "node", "default"], extensions: [".ts", ".js", ".json"] },

@@ -6,6 +6,8 @@ Prints one JSON object: {workload: {"median_s": ..., "runs": [...]}, "torch": ve
     .venv/bin/python bench/reference.py --serve [--tiny]
 reads one workload name a line on stdin, runs it once and answers one JSON line {"s": seconds, ...}
 (how scripts/bench.ts interleaves PyTorch's runs with ours on a busy machine).
+The training workloads also give "cpu_s": the process's CPU seconds (time.process_time, every
+thread) over the same interval, which other work on the machine moves far less than wall time.
 Each workload does per step what ours does: forward, loss, backward, optimizer step, and reads the
 loss (and, for training, the correct count) back to the host every step.
 """
@@ -79,7 +81,7 @@ def train(use_dgc, lr, epochs, n):
     model = linear()
     opt = DGC(model.parameters(), lr, 0.8) if use_dgc else torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9)
     g = torch.Generator().manual_seed(0)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     for _ in range(epochs):
         perm = torch.randperm(x.shape[0], generator=g)
         correct = seen = 0
@@ -94,7 +96,7 @@ def train(use_dgc, lr, epochs, n):
             loss_value = loss.item()
             correct += (logits.argmax(1) == yb).sum().item(); seen += len(yb)
             assert np.isfinite(loss_value)
-    return time.perf_counter() - t0
+    return {"s": time.perf_counter() - t0, "cpu_s": time.process_time() - c0}
 
 
 def dlg(make_model, iterations, use_dgc):
@@ -134,10 +136,10 @@ def lenet_train_step(steps):
         opt.zero_grad(); loss = F.cross_entropy(model(x), y); loss.backward(); opt.step(); return loss.item()
     for _ in range(3):  # warm-up
         step()
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     for _ in range(steps):
         step()
-    return (time.perf_counter() - t0) / steps
+    return {"s": (time.perf_counter() - t0) / steps, "cpu_s": (time.process_time() - c0) / steps}
 
 
 def lenet_lbfgs(steps):

@@ -7,7 +7,10 @@
  * ±10 % of it, fewer than a quarter of the rounds flagged; scripts/spread.ts) or `--max-pairs` is
  * reached. Reported per workload: min/median/max of each side and of the ratio (per objective
  * evaluation for L-BFGS), the rounds whose ratio is more than 1.5× off the median (flagged, not
- * silently medianed), and the load average before and after. Not a test: CI runs only `--tiny`.
+ * silently medianed), and the load average before and after. The training workloads also measure
+ * each side's CPU time over the same interval (its process, user + system), which other work on a
+ * shared machine moves far less than wall time: the CPU-time ratio is reported beside the wall-time
+ * one, and a workload stops adding rounds when either has settled. Not a test: CI runs only `--tiny`.
  *   npm run bench -- [--pairs 7] [--max-pairs 15] [--backends tensorflow,wasm,cpu] [--only a,b] [--threads n] [--tiny] [--out reports/bench.json]
  * `--threads n` caps PyTorch's and TensorFlow's (tfjs-node) thread pools; wasm is single-threaded.
  * `--grid` also times the full study grid (docs/sweep.md: 240 jobs, `--jobs 2`, about 20 minutes),
@@ -86,6 +89,8 @@ interface Side {
   median_s: number;
   /** min/median/max of the runs (seconds as measured) */
   spread: Spread;
+  /** min/median/max of the runs' CPU seconds, where the workload measures them (the training workloads) */
+  cpu_spread?: Spread;
   runs: Measured[];
 }
 interface Ours extends Side {
@@ -97,6 +102,12 @@ interface Ours extends Side {
   /** rounds (0-based) whose ratio is more than 1.5× off the median: flagged, not dropped */
   wild?: number[];
   settled?: boolean;
+  /** the same from CPU time (each side's process, the same interval), where both sides measure it */
+  cpu_ratio?: number;
+  cpu_ratio_spread?: Spread;
+  cpu_ratios?: number[];
+  cpu_wild?: number[];
+  cpu_settled?: boolean;
 }
 interface Entry {
   what: string;
@@ -174,6 +185,10 @@ async function main() {
       log(name, round, "pytorch", m);
     };
     const ratiosOf = (v: Ours) => v.runs.map((m, i) => unit(m) / unit(e.pytorch!.runs[i]));
+    const hasCpu = (v: Side) => v.runs.every((m) => m.cpu_s !== undefined);
+    const cpuRatiosOf = (v: Ours) => (hasCpu(v) && e.pytorch && hasCpu(e.pytorch) ? v.runs.map((m, i) => m.cpu_s! / e.pytorch!.runs[i].cpu_s!) : undefined);
+    // settled when the wall-time ratio has, or the CPU-time ratio where both sides measure it (wall time is what a loaded machine disturbs)
+    const settledOf = (v: Ours) => settled(ratiosOf(v)) || settled(cpuRatiosOf(v) ?? []);
     for (let round = 0; round < maxPairs; round++) {
       // A B, then B A: neither side always runs first (after the other's caches, or its heat)
       if (round % 2 === 0) {
@@ -184,7 +199,7 @@ async function main() {
         await runOurs(round);
       }
       e.pairs = round + 1;
-      if (e.pairs >= minPairs && (!torch || Object.values(e.ours).every((v) => settled(ratiosOf(v))))) break;
+      if (e.pairs >= minPairs && (!torch || Object.values(e.ours).every(settledOf))) break;
     }
     e.loadavg[1] = loadavg();
     for (const v of Object.values(e.ours)) {
@@ -196,9 +211,19 @@ async function main() {
         v.ratio = v.ratio_spread.median;
         v.wild = wildPairs(v.ratios);
         v.settled = settled(v.ratios);
+        const cpu = cpuRatiosOf(v);
+        if (cpu) {
+          v.cpu_spread = spread(v.runs.map((m) => m.cpu_s!));
+          v.cpu_ratios = cpu;
+          v.cpu_ratio_spread = spread(cpu);
+          v.cpu_ratio = v.cpu_ratio_spread.median;
+          v.cpu_wild = wildPairs(cpu);
+          v.cpu_settled = settled(cpu);
+        }
       }
     }
     if (e.pytorch) {
+      if (hasCpu(e.pytorch)) e.pytorch.cpu_spread = spread(e.pytorch.runs.map((m) => m.cpu_s!));
       e.pytorch.spread = spread(e.pytorch.runs.map((m) => m.s));
       e.pytorch.median_s = e.pytorch.spread.median;
       e.ratio_auto = e.ours[e.auto]?.ratio;
@@ -221,18 +246,23 @@ async function main() {
   const pairsNote = minPairs === maxPairs ? `${minPairs} rounds` : `${minPairs}–${maxPairs} rounds, until the ratio settles`;
   console.log(`\n${new Date().toISOString().slice(0, 16)}Z, ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, Node ${process.version}, ` +
     `ours and PyTorch alternating (${pairsNote})${o.tiny ? " (tiny sizes)" : ""}, ${threadsNote}, load average ${load0[0].toFixed(1)} → ${load1[0].toFixed(1)}\n`);
-  console.log(`| workload | ${backends.join(" | ")} | PyTorch | auto | auto / PyTorch | auto / PyTorch, min–max | best / PyTorch | rounds | flagged rounds | load |`);
-  console.log(`|---|${backends.map(() => "---|").join("")}---|---|---|---|---|---|---|---|`);
+  console.log(`| workload | ${backends.join(" | ")} | PyTorch | auto | auto / PyTorch | auto / PyTorch, min–max | best / PyTorch | rounds | flagged rounds | load | CPU time: ours / PyTorch = ratio (min–max) |`);
+  console.log(`|---|${backends.map(() => "---|").join("")}---|---|---|---|---|---|---|---|---|`);
   for (const [name, e] of Object.entries(entries)) {
     const r = (x?: number) => (x === undefined ? "n/a" : `${x.toFixed(2)}×`);
     const a = e.ours[e.auto];
     const range = a?.ratio_spread ? `${a.ratio_spread.min.toFixed(2)}–${a.ratio_spread.max.toFixed(2)}${a.settled ? "" : " (not settled)"}` : "n/a";
     const flagged = Object.entries(e.ours).flatMap(([b, v]) => (v.wild ?? []).map((i) => `${b} #${i + 1} ${v.ratios![i].toFixed(2)}×`));
-    console.log(`| ${name}: ${e.what} | ${backends.map((b) => cell(e.ours[b])).join(" | ")} | ${e.pytorch ? cell(e.pytorch) : "n/a"} | ${e.auto} | ${r(e.ratio_auto)} | ${range} | ${r(e.ratio_best)} | ${e.pairs} | ${flagged.length ? flagged.join(", ") : "none"} | ${e.loadavg[0][0].toFixed(1)} → ${e.loadavg[1][0].toFixed(1)} |`);
+    // CPU time, for every backend measured (auto may name one this run did not measure)
+    const cpuCells = Object.entries(e.ours).flatMap(([b, v]) => (v.cpu_ratio_spread && e.pytorch?.cpu_spread
+      ? [`${b} ${fmt(v.cpu_spread!.median)} / ${fmt(e.pytorch.cpu_spread.median)} = ${v.cpu_ratio!.toFixed(2)}× (${v.cpu_ratio_spread.min.toFixed(2)}–${v.cpu_ratio_spread.max.toFixed(2)})${v.cpu_settled ? "" : " (not settled)"}${v.cpu_wild!.length ? `, flagged ${v.cpu_wild!.map((i) => `#${i + 1}`).join(" ")}` : ""}`]
+      : []));
+    const cpu = cpuCells.length ? cpuCells.join("; ") : "n/a";
+    console.log(`| ${name}: ${e.what} | ${backends.map((b) => cell(e.ours[b])).join(" | ")} | ${e.pytorch ? cell(e.pytorch) : "n/a"} | ${e.auto} | ${r(e.ratio_auto)} | ${range} | ${r(e.ratio_best)} | ${e.pairs} | ${flagged.length ? flagged.join(", ") : "none"} | ${e.loadavg[0][0].toFixed(1)} → ${e.loadavg[1][0].toFixed(1)} | ${cpu} |`);
   }
   if (grid !== undefined) {
     const what = gridSize === "full" ? "the full sweep (240 jobs, --jobs 2)" : "2 tiny sweep jobs";
-    console.log(`| study_grid: ${what}, wall time | ${fmt(grid)} |${" |".repeat(backends.length + 7)}`);
+    console.log(`| study_grid: ${what}, wall time | ${fmt(grid)} |${" |".repeat(backends.length + 8)}`);
   }
   if (torchNote) console.log(`\nPyTorch: ${torchNote}`);
   write(load1, grid, true);

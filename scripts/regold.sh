@@ -4,7 +4,7 @@
 #
 #   scripts/regold.sh                      all three golden test files
 #   scripts/regold.sh examples studies     some of them (examples, attacks, studies)
-#   REGOLD=1 node --test --test-concurrency=1 --test-name-pattern "Example 2" dist/test/golden_examples.test.js
+#   REGOLD=1 node --test --test-concurrency=1 --test-name-pattern "Example 2" dist/test/app/golden_examples.test.js
 #                                          one test's fixtures only (after npx tsc -p .)
 #
 # What it does: builds; runs the chosen golden test files with REGOLD=1, where every golden assertion
@@ -18,13 +18,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ $# -eq 0 ]; then set -- examples attacks studies; fi
 for p in "$@"; do
-  [ -f "test/golden_$p.test.ts" ] || { echo "regold: no test/golden_$p.test.ts (choose from examples, attacks, studies)" >&2; exit 2; }
+  [ -f "test/app/golden_$p.test.ts" ] || { echo "regold: no test/app/golden_$p.test.ts (choose from examples, attacks, studies)" >&2; exit 2; }
 done
 npx tsc -p .
-for p in "$@"; do REGOLD=1 node --test --test-concurrency=1 "dist/test/golden_$p.test.js"; done
+for p in "$@"; do REGOLD=1 node --test --test-concurrency=1 "dist/test/app/golden_$p.test.js"; done
 for run in 1 2; do
   echo "regold: check $run of 2 (the fixtures must reproduce)"
-  for p in "$@"; do node --test --test-concurrency=1 "dist/test/golden_$p.test.js"; done
+  for p in "$@"; do node --test --test-concurrency=1 "dist/test/app/golden_$p.test.js"; done
 done
 git --no-pager diff --stat -- test/golden/
 git status --short -- test/golden/

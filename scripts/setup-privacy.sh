@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Google's dp-accounting (requirements-privacy.txt) in the project's .venv: test/rdp.test.ts checks
+# Google's dp-accounting (requirements-privacy.txt) in the project's .venv: test/optim/rdp.test.ts checks
 # our RDP accountant against it. Idempotent.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -5,11 +5,11 @@
  *        [--attacks dlg,ig,adaptive,analytic,history] [--seeds 5] [--iterations 500]
  *        [--history_iterations 300] [--history_rounds 10] [--train_rounds 50] [--no_train]
  *        [--model lenet [--lbfgs_steps 20]]   LeNet: keys lenet-…, adaptive and history by L-BFGS (0: Adam), no analytic
- *        [--shard i/n]          run only tasks i, i + n, i + 2n, … (GNU parallel, Slurm arrays)
+ *        [--jobs N] [--shard i/n] [--task key]   the one study runner's (cli/study.ts): N processes, tasks i, i + n, …, one task
  *   --defense (repeatable, lib/optim/defenses.ts) adds points after the sparsities; with --defense and no
  *   --sparsity, the study has only the defenses given (none and dgc:s are sparsities 0 and s).
  *   npm run study:federated -- --summary --out dir [--export file.json]   the Markdown tables (and every record)
- * Exit: 0 all done, 1 a task failed (the others still ran), 2 bad input.
+ * Exit: 0 all done, 1 a task failed (the others still ran), 2 bad input, 75 --only's task held by another process.
  */
 import { mkdirSync } from "node:fs";
 import writeFileAtomic from "write-file-atomic";
@@ -19,24 +19,19 @@ import { FL_ATTACKS, type FLAttack } from "../lib/trial/fl_config";
 import { initBackend } from "../lib/core/backend";
 import { loadMnist, meanImage } from "../lib/data/mnist";
 import { MODELS } from "../lib/models/registry";
-import { checkOutputDir, requireDir, ResultDirError } from "../lib/io/results";
-import { STUDY_DEFAULTS, studyProblem, studyTasks, taskDone, type StudySettings } from "../lib/study/federated";
+import { STUDY_DEFAULTS, studyProblem, studyTasks, type StudySettings } from "../lib/study/federated";
+import { checkStudyOut, runStudyCli, studyFlags } from "../cli/study";
 import { laterRoundsMarkdown, studyJson, studyMarkdown } from "../lib/study/federated_summary";
 
 const PROG = "study_federated";
 
 /** --defense, repeatable: each adds its points (a DefenseError refuses the flag: one line, exit 2). */
 const defenses = (s: string, prev: DefenseSpec[] = []): DefenseSpec[] => [...prev, ...parseDefenseArg(s)];
-const shard = (s: string): [number, number] => {
-  const m = /^(\d+)\/(\d+)$/.exec(s);
-  if (!m || Number(m[2]) < 1 || Number(m[1]) >= Number(m[2]) || !Number.isSafeInteger(Number(m[2]))) throw new Error(`'${s}' is not i/n with 0 <= i < n`);
-  return [Number(m[1]), Number(m[2])];
-};
 
 async function main(): Promise<number> {
   const d = STUDY_DEFAULTS;
   const o = parseFlagsOrExit(PROG, {
-    out: { kind: "string", default: "study-federated", help: "the study's folder (its records; with --summary: read from)" },
+    ...studyFlags("study-federated"),
     sparsity: { kind: "floats", min: 0, max: 1, maxOpen: true, help: `DGC sparsities (default ${d.sparsities.join(",")}; none with --defense)` },
     defense: { kind: "custom", parse: defenses, help: "NAME[:v1,v2,…], repeatable: defense points after the sparsities" },
     rounds: { kind: "ints", min: 0, default: d.rounds.join(","), help: "attacked rounds" },
@@ -50,17 +45,9 @@ async function main(): Promise<number> {
     model: { kind: "choice", choices: MODELS, default: d.model, help: "linear (the seed's) or lenet (keys lenet-…; adaptive and history by L-BFGS)" },
     lbfgs_steps: { kind: "int", min: 0, default: d.lbfgsSteps!, help: "L-BFGS steps of the attacks that run by L-BFGS on LeNet (0: Adam with --iterations / --history_iterations)" },
     no_train: { kind: "switch", help: "no training tasks" },
-    shard: { kind: "custom", parse: shard, help: "i/n: run only tasks i, i + n, i + 2n, …" },
-    summary: { kind: "switch", help: "print the Markdown tables of --out's records" },
     export: { kind: "outFile", help: "with --summary: every record as one JSON array" },
   }, process.argv.slice(2), "The federated study (docs/federated.md), resumable and shardable");
-  try {
-    if (o.summary) requireDir(o.out, "--out");
-    else checkOutputDir(o.out, "--out");
-  } catch (e) {
-    if (e instanceof ResultDirError) usageExit(PROG, e.message);
-    throw e;
-  }
+  checkStudyOut(PROG, o);
   if (o.summary) {
     console.log(studyMarkdown(o.out));
     console.log(`The frontier by attacked round (docs/defenses.md, "Later rounds"):\n\n${laterRoundsMarkdown(o.out)}\n`);
@@ -78,24 +65,8 @@ async function main(): Promise<number> {
   await initBackend("auto");
   const data = { train: loadMnist("train"), test: loadMnist("test") };
   const mean = meanImage(data.train);
-  let tasks = studyTasks(st, data, mean, !o.no_train);
-  const sh = o.shard;
-  if (sh) tasks = tasks.filter((_, i) => i % sh[1] === sh[0]);
-  tasks = tasks.filter((t) => !taskDone(o.out, t));
-  let failed = 0;
-  const t0 = performance.now();
-  for (const [i, t] of tasks.entries()) {
-    const t1 = performance.now();
-    try {
-      await t.run(o.out);
-      console.log(`[${i + 1}/${tasks.length}] ${t.key} done in ${((performance.now() - t1) / 1000).toFixed(1)} s`);
-    } catch (e) {
-      failed++;
-      console.error(`[${i + 1}/${tasks.length}] ${t.key} failed: ${(e as Error).message}`);
-    }
-  }
-  console.log(`${tasks.length - failed} of ${tasks.length} tasks done in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
-  return failed ? 1 : 0;
+  await runStudyCli(studyTasks(st, data, mean, !o.no_train), { prog: PROG, out: o.out, jobs: o.jobs, only: o.task, shard: o.shard });
+  return Number(process.exitCode ?? 0);
 }
 
 main().then((code) => process.exit(code), (e: unknown) => {

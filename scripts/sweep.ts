@@ -26,7 +26,8 @@ import { oneLine } from "../cli/args";
 import { guardStdout, printable } from "../lib/io/stdio";
 import { ATTACKS, GridError, parseKey, SWEEP_MODELS, type SweepModel, type AttackName } from "../lib/study/keys";
 import { BACKENDS, type BackendChoice } from "../lib/core/backend";
-import { BUSY_EXIT, PARENT_ENV, runSweep } from "../lib/study/runner";
+import { runStudyCli } from "../cli/study";
+import { sweepTasks } from "../lib/study/job";
 import { buildSummary, summaryMarkdown, readSummary, type Summary } from "../lib/study/summary";
 import { ensureWritableDir, requireDir, ResultDirError } from "../lib/io/results";
 import { DEFAULT_COMMON, expandGrid, jobConfig, type CommonSettings, type JobConfig } from "../lib/study/grid";
@@ -254,36 +255,15 @@ async function main(): Promise<void> {
     if (e instanceof ResultDirError) usage(e.message);
     throw e;
   }
-  const t0 = performance.now();
   const childArgs = (key: string) => [
     process.argv[1], "--only", key, "--out", o.out, "--epochs", String(o.epochs), "--backend", o.backend,
     ...(o.iterations !== undefined ? ["--iterations", String(o.iterations)] : []),
     ...(o.trainSubset !== undefined ? ["--train-subset", String(o.trainSubset)] : []),
     ...(o.failKey !== undefined ? ["--fail-key", o.failKey] : []),
   ];
-  const report = await runSweep(configs, {
-    out: o.out,
-    jobs: o.jobs,
-    childArgs,
-    log: (line) => {
-      console.log(line);
-      // a job of --only (a child of --jobs N, whose stdout nobody reads): its failure on stderr too, for the parent to quote
-      if (o.only && / failed: /.test(line)) process.stderr.write(`sweep: error: ${printable(line.replace(/^\[\d+\/\d+\] /, ""))}\n`);
-    },
-    failKeys: new Set(o.failKey?.split(",") ?? []),
-    // a child of a sweep with --jobs N: it stops, writing nothing, if that sweep is gone
-    ...(o.only && process.env[PARENT_ENV] ? { parentPid: Number(process.env[PARENT_ENV]) } : {}),
+  await runStudyCli(sweepTasks(configs), {
+    prog: "sweep", out: o.out, jobs: o.jobs, only: o.only, childArgs, failKeys: new Set(o.failKey?.split(",") ?? []),
   });
-  if (!o.only) {
-    const secs = (performance.now() - t0) / 1000;
-    const busy = report.busy.length ? `, ${report.busy.length} left to other processes (running there)` : "";
-    console.log(`sweep: ${report.done.length} done, ${report.failed.length} failed, ${report.skipped.length} already done${busy}; ${secs.toFixed(1)} s`);
-  }
-  if (report.failed.length) {
-    // the other jobs ran: the count, and each one's reason above
-    if (!o.only) process.stderr.write(`sweep: error: ${report.failed.length} of ${configs.length} jobs failed (${report.failed.slice(0, 3).join(", ")}${report.failed.length > 3 ? ", …" : ""}); see their lines above\n`);
-    process.exitCode = 1;
-  } else if (o.only && report.busy.length) process.exitCode = BUSY_EXIT;
 }
 
 main().catch((e) => {

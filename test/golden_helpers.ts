@@ -106,7 +106,7 @@ export function maskTableColumns(s: string, header: RegExp): string {
 }
 
 /** Keys dropped from records before they are compared: timings, time stamps, the writer, the versions (git commit). */
-const VOLATILE = new Set(["seconds", "startedAt", "finishedAt", "generatedAt", "written", "writer", "host", "pid", "versions"]);
+const VOLATILE = new Set(["seconds", "attackSeconds", "trainSeconds", "startedAt", "finishedAt", "generatedAt", "written", "writer", "host", "pid", "versions"]);
 
 export function stripVolatile(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(stripVolatile);

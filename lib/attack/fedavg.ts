@@ -10,7 +10,7 @@
  * and matches Δ' to the upload with any distance and optimizer of the registry (methods.ts takes Δ'
  * as the attack input's `gradsOf`). Every step is kept on tfjs's tape, so ∂D(Δ'(x'), Δ)/∂x' goes
  * through all E unrolled updates: second order through each step's gradient, with respect to both
- * the dummy images and the weights w_s that earlier steps moved (test/fedavg.test.ts checks it
+ * the dummy images and the weights w_s that earlier steps moved (test/attack/fedavg.test.ts checks it
  * against finite differences through two steps).
  *
  * What it knows (`FedAvgKnowledge`, stated in every record): η, μ, E, b, n, the victim's loss, the

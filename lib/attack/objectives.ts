@@ -3,7 +3,7 @@
  * parameter gradient of a dummy input are in models/losses.ts): distances between that gradient and the observed one —
  * optionally only on the coordinates that were transmitted — and an image prior.
  * Every piece is written from elementary ops so that its derivative with respect to the dummy
- * input is right at second order (test/second_order.test.ts checks each against finite differences).
+ * input is right at second order (test/core/second_order.test.ts checks each against finite differences).
  */
 import { tf } from "../core/tf";
 import { logSumExp, parameterGradients, type VictimLoss } from "../models/losses";

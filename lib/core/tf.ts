@@ -6,7 +6,7 @@
  * *output*. First-order results are right, but a gradient of such a gradient (DLG differentiates
  * the parameter gradient with respect to the dummy input) comes out silently wrong. We re-register
  * them in terms of the op's *input*, which tfjs then differentiates correctly. The finite-difference
- * tests in test/second_order.test.ts fail if any of these is removed.
+ * tests in test/core/second_order.test.ts fail if any of these is removed.
  */
 import * as tf from "@tensorflow/tfjs";
 

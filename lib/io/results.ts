@@ -129,8 +129,10 @@ export function checkResultDir(dir: string, opts: ResultDirOptions = {}): void {
       if (!statSync(p).isDirectory()) throw new ResultDirError(`result directory ${dir} cannot be created: ${p} is not a directory`);
       try {
         accessSync(p, constants.W_OK | constants.X_OK);
-      } catch {
-        throw new ResultDirError(`result directory ${dir} is not writable (${p})`);
+        // access() says yes to root everywhere (/proc, /sys): make and remove an empty folder to be sure
+        rmdirSync(mkdtempSync(join(p, ".dgc-write-probe-")));
+      } catch (e) {
+        throw new ResultDirError(`result directory ${dir} is not writable (${p}: ${errnoLine(e)})`);
       }
       if (p === abs) {
         recoverResultDir(abs);

@@ -106,8 +106,9 @@ type Route = "native" | "im2col" | "conv";
  * both gradients are forward convolutions where they can be ("conv": ∂filter always, ∂x at stride 1
  * with "same" padding; 30 % off a LeNet step in paired runs) and otherwise a JS gather or scatter
  * of the columns and one matMul ("im2col": strided ∂x — the sub-pixel convolution of
- * conv_subpixel.ts made a wasm step 20–35 % slower, XNNPACK being slow on its 3 × 3 × 12 × 48
- * filter); the cpu backend's native kernels are plain JS loops.
+ * conv_subpixel.ts with tfjs's DepthToSpace made a wasm step 20–35 % slower, that kernel taking
+ * 5 ms on wasm for LeNet's layer 2; LeNet's training on wasm runs lenet_wasm.ts instead, which shuffles with a
+ * Transpose); the cpu backend's native kernels are plain JS loops.
  */
 export const FIRST_ORDER_ROUTES: Record<string, { input: Route; filter: Route; layer?: "tensorflow-ops" }> = {
   tensorflow: { input: "native", filter: "native", layer: "tensorflow-ops" },
@@ -207,7 +208,7 @@ function planFor(H: number, W: number, C: number, k: number, stride: number, pad
  * gradient: with z the pre-activation and dz = dy · act'(z),
  *   ∂filter = Σ_{b,i,j} cols(x)ᵀ dz,   ∂bias = Σ_{b,i,j} dz,   ∂x = Conv2DBackpropInput(dz, filter).
  * `inputGrad: false` (a network's first layer, whose input is data) skips ∂x and returns zeros.
- * Equal to `conv2d` at first order (test/conv_first_order.test.ts); not differentiable twice.
+ * Equal to `conv2d` at first order (test/models/conv_first_order.test.ts); not differentiable twice.
  */
 export function conv2dFirstOrder(
   x: tf.Tensor, filter: tf.Tensor, bias: tf.Tensor, stride: number, pad: number,

@@ -13,7 +13,7 @@
  *                  forward kernel computes in the time of the forward pass;
  *                  stride > 1: the sub-pixel form, DepthToSpace(Conv2D(dz, F, stride 1)) (conv_subpixel.ts;
  *                  where it does not apply, Conv2DBackpropInput with explicit padding).
- * First order only, like conv2dFirstOrder, which it implements; equal to it (test/conv_first_order.test.ts).
+ * First order only, like conv2dFirstOrder, which it implements; equal to it (test/models/conv_first_order.test.ts).
  */
 import { tf } from "../core/tf";
 import { subpixelFilter, subpixelPlan } from "./conv_subpixel";

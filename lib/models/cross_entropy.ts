@@ -18,6 +18,7 @@ export interface CrossEntropyJS {
 export function crossEntropyJS(logits: ArrayLike<number>, labels: Int32Array, C: number): CrossEntropyJS {
   const B = labels.length;
   const d = new Float32Array(B * C);
+  const e = new Float64Array(C); // exp(z_ij − m) of the row, computed once for the sum and for d
   let loss = 0;
   let correct = 0;
   for (let i = 0; i < B; i++) {
@@ -31,10 +32,10 @@ export function crossEntropyJS(logits: ArrayLike<number>, labels: Int32Array, C:
       }
     }
     let s = 0;
-    for (let j = 0; j < C; j++) s += Math.exp(logits[row + j] - m);
+    for (let j = 0; j < C; j++) s += e[j] = Math.exp(logits[row + j] - m);
     loss += Math.log(s) + m - logits[row + labels[i]];
     if (best === labels[i]) correct++;
-    for (let j = 0; j < C; j++) d[row + j] = (Math.exp(logits[row + j] - m) / s - (j === labels[i] ? 1 : 0)) / B;
+    for (let j = 0; j < C; j++) d[row + j] = (e[j] / s - (j === labels[i] ? 1 : 0)) / B;
   }
   return { loss: loss / B, correct, d };
 }

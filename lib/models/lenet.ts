@@ -10,6 +10,7 @@ import { tf } from "../core/tf";
 import { IMAGE_SIZE, NUM_CLASSES } from "../data/mnist";
 import { chwRowsToNhwc, conv2d, conv2dFirstOrder } from "./conv";
 import { convNetCrossEntropyTensorflow } from "./lenet_tensorflow";
+import { convNetCrossEntropyWasm } from "./lenet_wasm";
 import { numel, type Model, type ModelKind } from "./model";
 import type { Rng } from "../core/rng";
 
@@ -61,6 +62,9 @@ export function lenetFor(kind: ModelKind, inputShape: readonly [number, number, 
 export function lenetModel(): Model {
   return {
     ...lenetFor("lenet", [1, IMAGE_SIZE, IMAGE_SIZE], NUM_CLASSES),
-    backprop: { tensorflow: (params, x, labels) => convNetCrossEntropyTensorflow(params, x, labels, LAYERS, IMAGE_SIZE) },
+    backprop: {
+      tensorflow: (params, x, labels) => convNetCrossEntropyTensorflow(params, x, labels, LAYERS, IMAGE_SIZE),
+      wasm: (params, x, labels) => convNetCrossEntropyWasm(params, x, labels, LAYERS, [1, IMAGE_SIZE, IMAGE_SIZE]),
+    },
   };
 }

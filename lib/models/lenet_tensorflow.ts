@@ -7,7 +7,7 @@
  *   loss      mean cross-entropy of z, its ∂/∂z = d and the correct count, in JS (cross_entropy.ts)
  *   backward  ∂W_fc = flat(h_L)ᵀ·d,  ∂b_fc = Σ_batch d,  ∂h_L = d·W_fcᵀ, then each layer's
  *             convBackward from the top (the first layer's input is data: no ∂x).
- * First order only; equal to autodiff of the any-order path (test/conv_first_order.test.ts).
+ * First order only; equal to autodiff of the any-order path (test/models/conv_first_order.test.ts).
  */
 import { tf } from "../core/tf";
 import { crossEntropyJS } from "./cross_entropy";

@@ -41,7 +41,7 @@ const SMALL = 2 ** -90;
  * away; the columns where the zeroed product has an entry below 2^-90 (a sum that cancelled, or a
  * class every row of the batch gives a tiny probability) are recomputed with the subnormals, so
  * every entry is the plain product's (bitwise: every step of Examples 3 and 4 checked, and
- * test/fastpath.test.ts).
+ * test/core/fastpath.test.ts).
  */
 function productWithSubnormals(xt: tf.Tensor2D, d: Float32Array, B: number, C: number): tf.Tensor2D {
   let flushed: Float32Array | undefined;

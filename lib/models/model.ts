@@ -23,7 +23,7 @@ export interface Model {
   /** x: [B, c·h·w] images, CHW (MNIST: [B, 784] in [-1, 1]); returns logits [B, classes]. */
   forward(params: readonly tf.Tensor[], x: tf.Tensor, opts?: ForwardOptions): tf.Tensor;
   /**
-   * Optional closed-form gradients: the same numbers as autodiff (test/fastpath.test.ts) with far
+   * Optional closed-form gradients: the same numbers as autodiff (test/core/fastpath.test.ts) with far
    * fewer tfjs ops, which is what costs time on a model this small.
    */
   readonly closedForm?: ClosedFormGradients;

@@ -3,7 +3,7 @@
  * attack differentiate the parameter gradient once more, with respect to the input).
  *
  * Max-pool: tfjs's tf.maxPool back-propagates through the MaxPoolGrad kernel, which has no gradient
- * of its own, so a second derivative through it fails (test/colour_models.test.ts shows it). Here a
+ * of its own, so a second derivative through it fails (test/models/colour_models.test.ts shows it). Here a
  * 2 × 2, stride-2 max-pool is a gather of the winning entry of each window — the winners found once
  * in JS and then held constant, as the true derivative does almost everywhere — and its adjoint,
  * the scatter of each window's value back onto its winner. The two are each other's tf.customGrad
@@ -13,7 +13,7 @@
  * ReLU: tfjs's own gradient of Relu is dy · step(x), computed from the *input* (not the output,
  * unlike Sigmoid's, which lib/core/tf.ts has to re-register), and Step's gradient is zero, so its
  * second derivative is right as it stands; `relu` is tf.relu, verified by finite differences in
- * test/colour_models.test.ts.
+ * test/models/colour_models.test.ts.
  *
  * Finite differences and ReLU: a ReLU net's parameter gradient jumps wherever a unit crosses zero
  * or a pool's winner changes, and with thousands of units a float32 step crosses some, so central

@@ -15,7 +15,7 @@
  * u and v live in JS Float32Arrays and the update runs as one pass over each tensor: per-op
  * overhead, not arithmetic, is what a dozen tfjs ops per tensor cost on the seed's small model.
  * Every operation rounds to float32 as the tensor ops did (m is float32), so the numbers are the
- * tensor formulation's (test/dgc_js.test.ts runs both side by side).
+ * tensor formulation's (test/optim/dgc_js.test.ts runs both side by side).
  */
 import { tf, variableFrom } from "../core/tf";
 import { Momentum } from "./momentum";
@@ -42,6 +42,14 @@ export interface DGCOptions {
   sampleRatio?: number;
   rng?: Rng;
 }
+
+/**
+ * DGC's refinements beyond its sparsity and learning rate — the DGC paper's (momentum-factor masking,
+ * clipping, warm-up, sampled threshold) that a variant (variants.ts) turns on; the one settings type of
+ * DGC, stored in records without its `rng`. DGC's other names: `DGCOptions` (the constructor's),
+ * `DGCVariant` (a variant's name), and `dgc:s` in the defense registry.
+ */
+export type DGCRefinements = Omit<DGCOptions, "lr" | "sparsity">;
 
 /** Sparsity at `epoch` under the paper's warm-up: the density falls geometrically from 0.25. */
 export function warmupSparsity(epoch: number, warmupEpochs: number, sparsity: number): number {

@@ -5,7 +5,7 @@
  *
  * The velocity lives in JS arrays and the update is one pass per tensor, each operation rounded to
  * float32 as the tfjs ops round it (Math.fround of a double product or sum is the IEEE single
- * result), so the parameters are the tensor formulation's bit for bit (test/optim.test.ts). Why:
+ * result), so the parameters are the tensor formulation's bit for bit (test/optim/optim.test.ts). Why:
  * four tfjs ops and two assignments per tensor cost more than the arithmetic — on tfjs-node, LeNet's
  * eight tensors took 0.2 ms of a 3 ms training step this way against 0.05 ms in JS.
  */

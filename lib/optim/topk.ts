@@ -1,7 +1,7 @@
 /**
  * Thresholds for top-k sparsification: the k-th largest |u|.
  * The exact one reads |u| back and selects in O(n), instead of tf.topk, which sorts; they agree
- * exactly (test/optim.test.ts). It is a radix select on the float32 bit patterns: for x ≥ 0 the
+ * exactly (test/optim/optim.test.ts). It is a radix select on the float32 bit patterns: for x ≥ 0 the
  * pattern read as an unsigned integer orders exactly as x does, so counting the top 11 bits of
  * every entry finds the bucket of the k-th largest, and two more counting passes over that
  * bucket's few entries find the rest: no comparisons or swaps, and one pass over the tensor plus

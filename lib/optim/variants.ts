@@ -6,7 +6,7 @@
  *   sampled — the seed's DGC with the threshold estimated from a 1% sample (the paper's §3 trick).
  * The constants are ours, chosen for the seed's Linear model and 2-epoch runs (docs/sweep.md).
  */
-import type { DGCOptions } from "./dgc";
+import type { DGCOptions, DGCRefinements } from "./dgc";
 import type { Rng } from "../core/rng";
 
 export const DGC_VARIANTS = ["seed", "paper", "sampled"] as const;
@@ -20,10 +20,8 @@ export const PAPER_WARMUP_EPOCHS = 1;
 /** Fraction of |u| sampled to estimate the top-k threshold (the paper samples 0.1 %–1 %). */
 export const SAMPLE_RATIO = 0.01;
 
-/** A variant's DGC settings, less the sparsity, learning rate and rng (so they can be recorded). */
-export type DGCSettings = Omit<DGCOptions, "lr" | "sparsity" | "rng">;
-
-export function dgcVariantSettings(variant: DGCVariant): DGCSettings {
+/** A variant's refinements, without an rng (so they can be recorded). */
+export function dgcVariantSettings(variant: DGCVariant): DGCRefinements {
   switch (variant) {
     case "seed":
       return {};

@@ -1,8 +1,8 @@
 /**
  * The federated study (docs/federated.md): sparsity × attacked round × attack × seed, on 10 iid
  * FedSGD clients, and beside it a training run per sparsity and seed (test accuracy and bytes per
- * round). One JSON record per point, `<out>/<key>.json`, written atomically; a point whose record
- * exists is skipped, so a study resumes and can be fanned out (`shard`, or one process per attack).
+ * round). Each point is a task of the one runner (runner.ts: one record per key, resumable, locked,
+ * `--jobs N`, `--shard i/n`); the attacks on one federated run share it within a process.
  *
  * A point is a defense (defense.ts): sparsity 0 (`none`) is the seed's Momentum (lr 0.01), sparsity s
  * (`dgc:s`) its DGC (lr 0.001), as Examples 3 and 4, and every other defense Momentum (lr 0.01)
@@ -16,14 +16,12 @@
  * Adam does not invert LeNet's gradient in any affordable number of iterations (docs/defenses.md);
  * the analytic attack needs a Linear first layer and is refused.
  */
-import { existsSync } from "node:fs";
-import { join } from "node:path";
-import writeFileAtomic from "write-file-atomic";
 import { tf } from "../core/tf";
 import { initBackend } from "../core/backend";
 import { initParams } from "../trial/demo";
 import type { MnistSplit } from "../data/mnist";
-import { currentVersions, type Versions } from "./record";
+import { fieldsProblem, type FieldType, type Versions } from "./record";
+import type { StudyTask, TaskOutcome } from "./task";
 import { FL_DEFAULTS, defaultVictimLoss, resolveFLDefaults, validateFLConfig, type FLAttack, type FLConfig } from "../trial/fl_config";
 import { federatedOptions, runFL, setupFL } from "../trial/fl_run";
 import { runFederated } from "../threat/federated/simulation";
@@ -170,113 +168,148 @@ export function studyConfig(p: StudyPoint, seed: number, overrides: Partial<FLCo
 }
 
 const finite = (x: number) => (Number.isFinite(x) ? x : null);
-const write = (out: string, rec: { key: string }) => writeFileAtomic(join(out, `${rec.key}.json`), `${JSON.stringify(rec)}\n`);
 
-/** The attack points of one (sparsity, round, seed, victim loss), on one shared federated run. */
-async function runAttackGroup(out: string, st: StudySettings, s: StudyPoint, R: number, seed: number, attacks: FLAttack[], data: MnistSplit, mean: Float32Array): Promise<void> {
-  const history = attacks.includes("history");
+/** An attack record's own fields (the runner adds key, config, versions, seconds). */
+export type StudyAttackResult = Omit<StudyAttackRecord, "key" | "seconds" | "versions"> & { attackSeconds: number };
+export type StudyTrainResult = Omit<StudyTrainRecord, "key" | "seconds" | "versions"> & { trainSeconds: number };
+
+interface Shared {
+  group: string;
+  run: Promise<{ ctx: Awaited<ReturnType<typeof setupFL>>; cfg: FLConfig; watched: NonNullable<ReturnType<typeof runFederated>["watched"]> }>;
+}
+/** The last federated run: the attacks on one run are adjacent tasks, so each is simulated once per process. */
+let shared: Shared | undefined;
+
+/**
+ * The federated run the attacks of (point, round, seed, victim loss) share. Its rounds up to R, and so
+ * the watched upload, do not depend on which attacks share it (the history attacker only adds later
+ * rounds), and each attack draws its dummies from its own fork of the seed (fl_attack.ts), so a task
+ * run on its own (`--only`, a child) gives the record it gives in its group.
+ */
+function groupRun(st: StudySettings, s: StudyPoint, R: number, seed: number, group: FLAttack[], data: MnistSplit): Shared["run"] {
+  const history = group.includes("history");
   const model = st.model ?? "linear";
   const cfg = studyConfig(s, seed, {
     model, clients: st.clients, dlg_attack: true, attack_round: R, rounds: R + 1 + (history ? st.historyRounds : 0),
-    attack_method: history ? "history" : attacks[0], victim_loss: defaultVictimLoss(attacks[0]), history_rounds: st.historyRounds,
+    attack_method: history ? "history" : group[0], victim_loss: defaultVictimLoss(group[0]), history_rounds: st.historyRounds,
   });
-  const ctx = await setupFL(cfg); // on the attack's backend
-  // `auto` trains LeNet on tfjs-node when it loads and attacks on wasm (lib/backend.ts), as the sweep does
-  const switched = cfg.backend === "auto" && (await initBackend("auto", { model, task: "train" })) !== ctx.backend;
-  const params = initParams(ctx);
-  let fed;
-  try {
-    fed = runFederated(ctx.model, params, data, federatedOptions(cfg), ctx.rng);
-  } finally {
-    tf.dispose(params);
-    if (switched) await initBackend("auto", { model, task: "attack" });
-  }
-  const w = fed.watched!;
-  for (const attack of attacks) {
-    const lbfgsSteps = st.lbfgsSteps ?? STUDY_DEFAULTS.lbfgsSteps!;
-    const byLbfgs = model === "lenet" && (attack === "adaptive" || attack === "history") && lbfgsSteps > 0;
-    const iterations = byLbfgs ? lbfgsSteps : attack === "dlg" ? cfg.attack_epoch : attack === "history" ? st.historyIterations : st.iterations;
-    // each attack with its own optimizer and learning rate (the registry's defaults; L-BFGS on LeNet, above)
-    const own = byLbfgs
-      ? resolveFLDefaults({ ...cfg, attack_method: attack, attack_optimizer: "lbfgs" }, { victim_loss: cfg.victim_loss, attack_optimizer: "lbfgs" })
-      : resolveFLDefaults({ ...cfg, attack_method: attack }, { victim_loss: cfg.victim_loss });
-    const common = { key: attackKey(s, R, attack, seed, st.model), kind: "attack" as const, ...(model === "lenet" ? { model } : {}), optimizer: own.attack_optimizer, sparsity: pointSparsity(s), defense: cfg.defense!, round: R, attack, seed, victimLoss: cfg.victim_loss, iterations, label: w.target.y[0], sentInRound: w.sent[0], versions: currentVersions() };
-    let rec: StudyAttackRecord;
+  const id = JSON.stringify(cfg);
+  if (shared?.group === id) return shared.run;
+  const run = (async () => {
+    const ctx = await setupFL(cfg); // on the attack's backend
+    // `auto` trains LeNet on tfjs-node when it loads and attacks on wasm (lib/backend.ts), as the sweep does
+    const switched = cfg.backend === "auto" && (await initBackend("auto", { model, task: "train" })) !== ctx.backend;
+    const params = initParams(ctx);
     try {
-      const a = attackWatched(ctx.model, w, {
-        method: attack, optimizer: own.attack_optimizer, victimLoss: cfg.victim_loss, iterations, lr: own.attack_lr,
-        returnEvery: Math.max(1, iterations - 1), windowSize: cfg.window_size, labelInit: cfg.label_init, labelRule: cfg.label_rule, rng: ctx.rng, mean, defense: pointDefense(s),
-      });
-      if (!Number.isFinite(a.metrics.mse)) throw new DivergenceError("the reconstruction is not finite");
-      rec = {
+      return { ctx, cfg, watched: runFederated(ctx.model, params, data, federatedOptions(cfg), ctx.rng).watched! };
+    } finally {
+      tf.dispose(params);
+      if (switched) await initBackend("auto", { model, task: "attack" });
+    }
+  })();
+  shared = { group: id, run };
+  run.catch(() => (shared = shared?.run === run ? undefined : shared));
+  return run;
+}
+
+/** One attack of a group on the group's federated run. */
+async function runAttack(st: StudySettings, s: StudyPoint, R: number, seed: number, attack: FLAttack, group: FLAttack[], data: MnistSplit, mean: Float32Array): Promise<TaskOutcome<StudyAttackResult>> {
+  const { ctx, cfg, watched: w } = await groupRun(st, s, R, seed, group, data);
+  const model = st.model ?? "linear";
+  const { iterations, byLbfgs } = attackSettings(st, attack, cfg);
+  // each attack with its own optimizer and learning rate (the registry's defaults; L-BFGS on LeNet, above)
+  const own = byLbfgs
+    ? resolveFLDefaults({ ...cfg, attack_method: attack, attack_optimizer: "lbfgs" }, { victim_loss: cfg.victim_loss, attack_optimizer: "lbfgs" })
+    : resolveFLDefaults({ ...cfg, attack_method: attack }, { victim_loss: cfg.victim_loss });
+  const common = { kind: "attack" as const, ...(model === "lenet" ? { model } : {}), optimizer: own.attack_optimizer, sparsity: pointSparsity(s), defense: cfg.defense!, round: R, attack, seed, victimLoss: cfg.victim_loss, iterations, label: w.target.y[0], sentInRound: w.sent[0] };
+  try {
+    const a = attackWatched(ctx.model, w, {
+      method: attack, optimizer: own.attack_optimizer, victimLoss: cfg.victim_loss, iterations, lr: own.attack_lr,
+      returnEvery: Math.max(1, iterations - 1), windowSize: cfg.window_size, labelInit: cfg.label_init, labelRule: cfg.label_rule, rng: ctx.rng, mean, defense: pointDefense(s),
+    });
+    if (!Number.isFinite(a.metrics.mse)) throw new DivergenceError("the reconstruction is not finite");
+    return {
+      backend: ctx.backend,
+      result: {
         ...common, guess: a.guess, psnr: finite(a.metrics.psnr), ssim: a.metrics.ssim, baselinePsnr: a.baselinePsnr,
         recovered: a.recovered, diverged: null, firstLeakRound: a.firstLeakRound,
-        history: a.history.map((h) => ({ h: h.h, received: h.received, psnr: h.psnr === null ? null : finite(h.psnr) })), seconds: a.seconds,
-      };
-    } catch (e) {
-      // an attack that diverges is an outcome (it recovered nothing), recorded as such
-      if (!(e instanceof DivergenceError)) throw e;
-      const baselinePsnr = psnr(meanStart(mean, w.target.size), w.target.x);
-      rec = { ...common, guess: -1, psnr: null, ssim: null, baselinePsnr, recovered: false, diverged: e.message, firstLeakRound: null, history: [], seconds: 0 };
-    }
-    await write(out, rec);
+        history: a.history.map((h) => ({ h: h.h, received: h.received, psnr: h.psnr === null ? null : finite(h.psnr) })), attackSeconds: a.seconds,
+      },
+    };
+  } catch (e) {
+    // an attack that diverges is an outcome (it recovered nothing), recorded as such
+    if (!(e instanceof DivergenceError)) throw e;
+    const baselinePsnr = psnr(meanStart(mean, w.target.size), w.target.x);
+    return { backend: ctx.backend, result: { ...common, guess: -1, psnr: null, ssim: null, baselinePsnr, recovered: false, diverged: e.message, firstLeakRound: null, history: [], attackSeconds: 0 } };
   }
 }
 
-async function runTrain(out: string, st: StudySettings, s: StudyPoint, seed: number, data: { train: MnistSplit; test: MnistSplit }, mean: Float32Array): Promise<void> {
+/** An attack's iterations, and whether it runs by L-BFGS (the adaptive and history attacks on LeNet). */
+function attackSettings(st: StudySettings, attack: FLAttack, cfg: Pick<FLConfig, "attack_epoch">): { iterations: number; byLbfgs: boolean } {
+  const lbfgsSteps = st.lbfgsSteps ?? STUDY_DEFAULTS.lbfgsSteps!;
+  const byLbfgs = st.model === "lenet" && (attack === "adaptive" || attack === "history") && lbfgsSteps > 0;
+  const iterations = byLbfgs ? lbfgsSteps : attack === "dlg" ? cfg.attack_epoch : attack === "history" ? st.historyIterations : st.iterations;
+  return { iterations, byLbfgs };
+}
+
+async function runTrain(st: StudySettings, s: StudyPoint, seed: number, data: { train: MnistSplit; test: MnistSplit }, mean: Float32Array): Promise<TaskOutcome<StudyTrainResult>> {
   const cfg = studyConfig(s, seed, { model: st.model ?? "linear", clients: st.clients, rounds: st.trainRounds });
-  const run = runFL(await setupFL(cfg), data, mean);
+  const ctx = await setupFL(cfg);
+  const run = runFL(ctx, data, mean);
   const avg = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
   const rounds = run.fed.rounds.map((r) => ({ round: r.round, testAccuracy: r.testAccuracy!, upBytes: avg(r.upBytes), upValues: avg(r.upValues) }));
-  const rec: StudyTrainRecord = {
-    key: trainKey(s, seed, st.model), kind: "train", ...(st.model === "lenet" ? { model: st.model } : {}), sparsity: pointSparsity(s), defense: cfg.defense!, seed, rounds, testAccuracy: run.testAccuracy!,
-    upBytesPerRound: avg(rounds.map((r) => r.upBytes)), downBytesPerRound: run.fed.rounds[0].downBytes,
-    ...(run.fed.privacy.length ? { epsilon: Math.max(...run.fed.privacy.map((p) => p.epsilon)), delta: FL_DELTA } : {}),
-    seconds: run.fed.seconds, versions: currentVersions(),
+  return {
+    backend: ctx.backend,
+    result: {
+      kind: "train", ...(st.model === "lenet" ? { model: st.model } : {}), sparsity: pointSparsity(s), defense: cfg.defense!, seed, rounds, testAccuracy: run.testAccuracy!,
+      upBytesPerRound: avg(rounds.map((r) => r.upBytes)), downBytesPerRound: run.fed.rounds[0].downBytes,
+      ...(run.fed.privacy.length ? { epsilon: Math.max(...run.fed.privacy.map((p) => p.epsilon)), delta: FL_DELTA } : {}),
+      trainSeconds: run.fed.seconds,
+    },
   };
-  await write(out, rec);
 }
 
-export interface StudyTask {
-  /** A name for logs. */
-  key: string;
-  /** The records it writes (all already in `out`: nothing to do). */
-  keys: string[];
-  /** Runs the points whose records are missing. */
-  run: (out: string) => Promise<void>;
-}
-
-const done = (out: string, key: string) => existsSync(join(out, `${key}.json`));
+const ATTACK_FIELDS: [string, FieldType][] = [["kind", "string"], ["round", "number"], ["seed", "number"], ["label", "number"], ["guess", "number"], ["psnr", "number|null"], ["baselinePsnr", "number"], ["attackSeconds", "number"]];
+const TRAIN_FIELDS: [string, FieldType][] = [["kind", "string"], ["seed", "number"], ["testAccuracy", "number"], ["upBytesPerRound", "number"], ["downBytesPerRound", "number"], ["trainSeconds", "number"]];
+const f1 = (x: number | null) => (x === null ? "–" : x.toFixed(2));
 
 /**
  * Every task of the study, in a fixed order whatever is already done (so `--shard i/n` deals the
- * same tasks to the same shard however the shards' start times interleave); attacks on one
- * federated run share a task.
+ * same tasks to the same shard however the shards' start times interleave): per seed and point its
+ * training run, then per attacked round the attacks (those on one federated run adjacent).
  */
 export function studyTasks(st: StudySettings, data: { train: MnistSplit; test: MnistSplit }, mean: Float32Array, train = true): StudyTask[] {
   const problem = studyProblem(st);
   if (problem) throw new Error(problem);
   const tasks: StudyTask[] = [];
+  const model = st.model ?? "linear";
   for (const seed of st.seeds) {
     for (const s of [...st.sparsities, ...(st.defenses ?? [])] as StudyPoint[]) {
-      const tk = trainKey(s, seed, st.model);
-      if (train) tasks.push({ key: tk, keys: [tk], run: (out) => runTrain(out, st, s, seed, data, mean) });
+      const defense = defenseLabel(pointDefense(s));
+      if (train) {
+        tasks.push({
+          key: trainKey(s, seed, st.model), config: { study: "federated", task: "train", model, defense, seed, clients: st.clients, rounds: st.trainRounds },
+          run: () => runTrain(st, s, seed, data, mean),
+          resultProblem: (r) => fieldsProblem(r, TRAIN_FIELDS),
+          describe: (r) => `test acc ${(r as StudyTrainResult).testAccuracy.toFixed(4)}`,
+        });
+      }
       for (const R of st.rounds) {
         for (const loss of ["sse", "ce"] as const) {
           const group = st.attacks.filter((a) => defaultVictimLoss(a) === loss && (a !== "history" || historyApplies(s)));
-          if (!group.length) continue;
-          const key = (a: FLAttack) => attackKey(s, R, a, seed, st.model);
-          tasks.push({
-            key: key(group.join("+") as FLAttack),
-            keys: group.map(key),
-            run: (out) => runAttackGroup(out, st, s, R, seed, group.filter((a) => !done(out, key(a))), data.train, mean),
-          });
+          for (const attack of group) {
+            const { iterations, byLbfgs } = attackSettings(st, attack, FL_DEFAULTS);
+            tasks.push({
+              key: attackKey(s, R, attack, seed, st.model),
+              config: { study: "federated", task: "attack", model, defense, round: R, attack, seed, clients: st.clients, iterations, lbfgs: byLbfgs, ...(attack === "history" ? { historyRounds: st.historyRounds } : {}) },
+              run: () => runAttack(st, s, R, seed, attack, group, data.train, mean),
+              resultProblem: (r) => fieldsProblem(r, ATTACK_FIELDS),
+              describe: (r) => `PSNR ${f1((r as StudyAttackResult).psnr)} dB (mean image ${f1((r as StudyAttackResult).baselinePsnr)}), recovered ${(r as StudyAttackResult).recovered}`,
+            });
+          }
         }
       }
     }
   }
   return tasks;
 }
-
-/** Whether every record of the task is in `out`. */
-export const taskDone = (out: string, t: StudyTask) => t.keys.every((k) => done(out, k));

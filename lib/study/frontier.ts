@@ -11,7 +11,7 @@
  * and bytes do not depend on the attack, so a point takes them from whichever job of the same
  * defense trained (the study trains once per defense and seed, with the DLG jobs).
  */
-import { defenseLabel, fmtBytes, isDgcRow, type SummaryRow } from "./summary";
+import { jobDefenseLabel, fmtBytes, isDgcRow, type SummaryRow } from "./summary";
 import { DEFAULT_COMMON, jobConfig, type AttackName, type SweepModel } from "./grid";
 import { jobContext, runJobAttack, type SweepData } from "./job";
 import { PIXELS } from "../data/mnist";
@@ -287,7 +287,7 @@ export async function defenseGallery(
     const cfg = jobConfig({ ...point, ...model }, common);
     const r = runJobAttack(cfg, await jobContext(cfg), data);
     target = r.target.subarray(0, PIXELS);
-    cells.push({ label: defenseLabel(cfg), psnr: r.attack.psnr, x: r.reconstruction.subarray(0, PIXELS) });
+    cells.push({ label: jobDefenseLabel(cfg), psnr: r.attack.psnr, x: r.reconstruction.subarray(0, PIXELS) });
     opts.onCell?.(cells[cells.length - 1], target, cells.length);
   }
   const dB = (p: number | null) => (p === null ? "∞ dB" : `${p.toFixed(1)} dB`);

@@ -18,7 +18,8 @@
 import { ADAPTIVE_ATTACK } from "../attack/adaptive";
 import { IG_ATTACK } from "../attack/ig";
 import { DEFAULTS } from "../trial/demo_config";
-import { dgcVariantSettings, type DGCSettings, type DGCVariant } from "../optim/variants";
+import { dgcVariantSettings, type DGCVariant } from "../optim/variants";
+import type { DGCRefinements } from "../optim/dgc";
 import { awareAttack } from "../attack/aware";
 import { checkDefense, type DefenseSpec } from "../threat/channel/defenses";
 import { checkPoint, jobKey, type AttackName, type JobPoint, type SweepModel, type VariantName } from "./keys";
@@ -75,7 +76,7 @@ export interface TrainingParams {
   lr: number;
   optimizer: "Momentum" | "DGCMomentum";
   /** DGC settings beyond the sparsity (the variant's refinements); {} for Momentum. */
-  dgc: DGCSettings;
+  dgc: DGCRefinements;
   /** Use only the first N training images (quick runs, tests); null: all 60,000. */
   subset: number | null;
 }
@@ -122,7 +123,7 @@ export interface GridSpec {
  * An attack's settings for a job. The adaptive attacker knows the DGC protocol, so it mirrors the
  * victim's local gradient clipping (`dgc.clipNorm`) on its dummy gradient.
  */
-export function attackParams(attack: AttackName, iterations: number | null, dgc: DGCSettings = {}, defense?: DefenseSpec, sparse = false, model: SweepModel = "linear"): AttackParams {
+export function attackParams(attack: AttackName, iterations: number | null, dgc: DGCRefinements = {}, defense?: DefenseSpec, sparse = false, model: SweepModel = "linear"): AttackParams {
   if (attack === "analytic") return { kind: "analytic", iterations: 0, victimLoss: "ce", sparse };
   if (attack === "lbfgs") return { kind: "lbfgs", iterations: iterations ?? LBFGS_DLG_STEPS, victimLoss: "ce" };
   if (attack === "dlg") {

@@ -9,13 +9,15 @@ import { initBackend } from "../core/backend";
 import { DEFAULTS, makeConfig } from "../trial/demo_config";
 import { inversionSpec, paperDlgSpec, type AttackSpec } from "../attack/methods";
 import { IMAGE_SIZE, loadMnist, meanImage, PIXELS, type MnistSplit } from "../data/mnist";
-import { makeRunOptimizer, runTraining, seedThreat, setupRun, type DGCRefinements, type RunContext } from "../trial/demo";
+import { makeRunOptimizer, runTraining, seedThreat, setupRun, type RunContext } from "../trial/demo";
+import type { DGCRefinements } from "../optim/dgc";
 import { runTrial } from "../trial/run";
 import type { ThreatModel } from "../threat/model";
 import { meanStart } from "../attack/invert";
 import { attackMetrics } from "../metrics/attack";
 import { mse, psnr, ssim } from "../metrics/image";
-import { currentVersions, RECORD_SCHEMA, type AttackOutcome, type BaselineOutcome, type JobRecord, type TrainingOutcome } from "./record";
+import { jobResultProblem, type AttackOutcome, type BaselineOutcome, type JobRecord, type TrainingOutcome } from "./record";
+import type { StudyTask, TaskOutcome } from "./task";
 import { defenseLabel } from "../threat/channel/registry";
 import { statsBytes } from "../optim/wire";
 import { UploadCounter } from "../optim/optimizer";
@@ -162,28 +164,41 @@ export function runJobTraining(cfg: JobConfig, ctx: RunContext, data: SweepData)
   };
 }
 
-/** Runs one job and returns its (done) record; throws if anything fails. */
-export async function runJob(cfg: JobConfig, data: SweepData): Promise<JobRecord> {
-  const startedAt = new Date();
+/** The result fields of a sweep job's record: the attack, the mean-image baseline, the training. */
+export type JobResult = Required<Pick<JobRecord, "attack" | "baseline" | "training">>;
+
+/** Runs one job; throws if anything fails. */
+export async function runJob(cfg: JobConfig, data: SweepData): Promise<TaskOutcome<JobResult>> {
   const ctx = await jobContext(cfg);
   const { attack, baseline } = runJobAttack(cfg, ctx, data);
   // `auto` picks per workload (backend.ts): LeNet attacks on wasm, its training on tfjs-node when it loads
   const trainBackend = cfg.backend === "auto" && cfg.training.epochs > 0 ? await initBackend("auto", { model: cfg.model, task: "train" }) : ctx.backend;
   const training = { ...runJobTraining(cfg, ctx, data), ...(trainBackend !== ctx.backend ? { backend: trainBackend } : {}) };
-  const finishedAt = new Date();
+  return { backend: ctx.backend, result: { attack, baseline, training } };
+}
+
+let shared: { subset: number | null; data: SweepData } | undefined;
+/** The sweep's data, loaded once per process (per training subset). */
+function sweepData(subset: number | null): SweepData {
+  if (shared?.subset !== subset) shared = { subset, data: loadSweepData(subset) };
+  return shared.data;
+}
+
+const fmt = (x: number | null | undefined, d: number) => (x === null || x === undefined ? "–" : x.toFixed(d));
+
+/** A sweep job as a task of the one study runner; its record is a `JobRecord`. */
+export function sweepTask(cfg: JobConfig): StudyTask<JobResult> {
   return {
-    schema: RECORD_SCHEMA,
     key: cfg.key,
-    status: "done",
     config: cfg,
-    versions: currentVersions(),
-    backend: ctx.backend,
-    startedAt: startedAt.toISOString(),
-    finishedAt: finishedAt.toISOString(),
-    seconds: (finishedAt.getTime() - startedAt.getTime()) / 1000,
-    attack,
-    baseline,
-    training,
+    run: () => runJob(cfg, sweepData(cfg.training.subset)),
+    resultProblem: jobResultProblem,
+    describe: (rec) => {
+      const r = rec as JobRecord;
+      return `PSNR ${fmt(r.attack!.psnr, 2)} dB (mean image ${fmt(r.baseline!.psnr, 2)}), SSIM ${fmt(r.attack!.ssim, 3)}, label ${r.attack!.labelAcc}, test acc ${fmt(r.training!.testAccuracy, 4)}`;
+    },
   };
 }
 
+/** The sweep's jobs as tasks. */
+export const sweepTasks = (cfgs: readonly JobConfig[]): StudyTask<JobResult>[] => cfgs.map(sweepTask);

@@ -1,16 +1,19 @@
 /**
- * One JSON record per job, `<out>/<key>.json`, written atomically (write-file-atomic: a temporary
- * file renamed into place), so a crash leaves either the old file, the new one, or none — never
- * half of one. On resume every record is checked: unparseable, missing fields, or a config other
- * than the one asked for make the job count as not done, and it is run again.
+ * One JSON record per task of any study, `<out>/<key>.json` (the envelope: task.ts), written
+ * atomically (write-file-atomic: a temporary file renamed into place), so a crash leaves either the
+ * old file, the new one, or none — never half of one. On resume every record is checked:
+ * unparseable, missing fields (the envelope's, then the task's own), or a config other than the one
+ * asked for make the task count as not done, and it runs again. The sweep's records (`JobRecord`)
+ * are this envelope with `attack`, `baseline` and `training`.
  */
 import { execFileSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import writeFileAtomic from "write-file-atomic";
 import { tf } from "../core/tf";
 import type { JobConfig } from "./grid";
+import type { StudyTask } from "./task";
 
 export const RECORD_SCHEMA = 1;
 
@@ -62,26 +65,32 @@ export interface TrainingOutcome {
   backend?: string;
 }
 
-export interface JobRecord {
+/** The envelope every study's record has (task.ts); a task's result fields sit beside it. */
+export interface StudyRecord {
   schema: number;
   key: string;
   status: "done" | "failed";
-  /** Why a failed job failed (one line). */
+  /** Why a failed task failed (one line). */
   error?: string;
-  config: JobConfig;
+  config: object;
   versions: Versions;
-  /** The tfjs backend that ran (null if the job failed before choosing one). */
+  /** The tfjs backend that ran (null if the task failed before choosing one, or used none). */
   backend: string | null;
   startedAt: string;
   finishedAt: string;
   seconds: number;
+  /** The process that wrote the record (added by writeRecord): tells a runner which tasks its own children ran. */
+  writer?: { host: string; pid: number };
+}
+
+/** A sweep job's record. */
+export interface JobRecord extends StudyRecord {
+  config: JobConfig;
   attack?: AttackOutcome;
   baseline?: BaselineOutcome;
   training?: TrainingOutcome;
   /** Set when the bytes were recounted under the current account (recount.ts), by the code at `commit`. */
   bytesRecounted?: { at: string; commit: string | null };
-  /** The process that wrote the record (added by writeRecord): tells a sweep which jobs its own children ran. */
-  writer?: { host: string; pid: number };
 }
 
 export function recordPath(out: string, key: string): string {
@@ -112,8 +121,8 @@ function packageRoot(): string {
   }
 }
 
-export async function writeRecord(out: string, record: JobRecord): Promise<void> {
-  const signed: JobRecord = { ...record, writer: { host: hostname(), pid: process.pid } };
+export async function writeRecord(out: string, record: StudyRecord): Promise<void> {
+  const signed: StudyRecord = { ...record, writer: { host: hostname(), pid: process.pid } };
   await writeFileAtomic(recordPath(out, record.key), `${JSON.stringify(signed, null, 2)}\n`);
 }
 
@@ -127,7 +136,7 @@ export function canonicalJson(v: unknown): string {
   return JSON.stringify(v);
 }
 
-type FieldType = "number" | "number|null" | "string" | "string|null" | "object";
+export type FieldType = "number" | "number|null" | "string" | "string|null" | "object";
 
 const COMMON_FIELDS: [string, FieldType][] = [
   ["schema", "number"], ["key", "string"], ["status", "string"], ["config", "object"], ["versions", "object"],
@@ -168,25 +177,42 @@ function hasType(v: unknown, t: FieldType): boolean {
   }
 }
 
-/** Why `value` is not a usable record (of any job), or null if it is one. */
-export function recordProblem(value: unknown): string | null {
+/** Why `value` is not a usable record envelope (of any task), or null if it is one. */
+export function envelopeProblem(value: unknown): string | null {
   for (const [path, t] of COMMON_FIELDS) if (!hasType(fieldAt(value, path), t)) return `field '${path}' is missing or not ${t}`;
-  const r = value as JobRecord;
+  const r = value as StudyRecord;
   if (r.schema !== RECORD_SCHEMA) return `schema ${r.schema}, expected ${RECORD_SCHEMA}`;
   if (r.status === "failed") return typeof r.error === "string" ? null : "a failed record without an error message";
   if (r.status !== "done") return `unknown status '${r.status}'`;
-  for (const [path, t] of DONE_FIELDS) if (!hasType(fieldAt(value, path), t)) return `field '${path}' is missing or not ${t}`;
   return null;
 }
 
-export type JobState =
+/** `fields` of `value` that are missing or mistyped: the first one, as a problem, or null. */
+export function fieldsProblem(value: unknown, fields: readonly [string, FieldType][]): string | null {
+  for (const [path, t] of fields) if (!hasType(fieldAt(value, path), t)) return `field '${path}' is missing or not ${t}`;
+  return null;
+}
+
+/** The sweep's done fields (the attack, the baseline, the training). */
+export const jobResultProblem = (value: unknown): string | null => fieldsProblem(value, DONE_FIELDS);
+
+/** Why `value` is not a usable sweep record, or null if it is one. */
+export function recordProblem(value: unknown): string | null {
+  const problem = envelopeProblem(value);
+  if (problem || (value as StudyRecord).status === "failed") return problem;
+  return jobResultProblem(value);
+}
+
+export type RecordState<R extends StudyRecord = StudyRecord> =
   | { state: "missing" }
   | { state: "invalid"; problem: string }
-  | { state: "done" | "failed"; record: JobRecord };
+  | { state: "done" | "failed"; record: R };
+export type JobState = RecordState<JobRecord>;
 
-/** What `<out>/<key>.json` says about the job `cfg`. */
-export function inspectRecord(out: string, cfg: JobConfig): JobState {
-  const path = recordPath(out, cfg.key);
+/** What `<out>/<key>.json` says about the task. */
+export function inspectRecord<R extends StudyRecord = StudyRecord>(out: string, task: Pick<StudyTask, "key" | "config" | "resultProblem">): RecordState<R> {
+  const cfg = task.config;
+  const path = recordPath(out, task.key);
   if (!existsSync(path)) return { state: "missing" };
   let value: unknown;
   try {
@@ -194,10 +220,39 @@ export function inspectRecord(out: string, cfg: JobConfig): JobState {
   } catch (e) {
     return { state: "invalid", problem: `not valid JSON (${(e as Error).message.split("\n")[0]})` };
   }
-  const problem = recordProblem(value);
+  const problem = envelopeProblem(value) ?? ((value as StudyRecord).status === "done" ? task.resultProblem?.(value as object) ?? null : null);
   if (problem) return { state: "invalid", problem };
-  const r = value as JobRecord;
-  if (r.key !== cfg.key) return { state: "invalid", problem: `record of job '${r.key}', not '${cfg.key}'` };
+  const r = value as R;
+  if (r.key !== task.key) return { state: "invalid", problem: `record of task '${r.key}', not '${task.key}'` };
   if (canonicalJson(r.config) !== canonicalJson(cfg)) return { state: "invalid", problem: "its config differs from the one asked for" };
   return { state: r.status, record: r };
+}
+
+/**
+ * The done records of one study in `out` (its tasks' `config.study`), sorted by key; files that are
+ * not records of it (other studies', summaries, failed tasks) are left out.
+ */
+export function studyRecords<R extends object>(out: string, study: string): (StudyRecord & R)[] {
+  const recs: (StudyRecord & R)[] = [];
+  for (const file of readdirSync(out).filter((f) => f.endsWith(".json")).sort()) {
+    let value: unknown;
+    try {
+      value = JSON.parse(readFileSync(join(out, file), "utf8"));
+    } catch {
+      continue;
+    }
+    const r = value as StudyRecord & R;
+    if (envelopeProblem(value) === null && r.status === "done" && (r.config as { study?: string }).study === study) recs.push(r);
+  }
+  return recs;
+}
+
+/** The done records of `tasks` in `out`, in the tasks' order (a task without one is left out). */
+export function taskRecords<R extends object>(out: string, tasks: readonly Pick<StudyTask, "key" | "config" | "resultProblem">[]): (StudyRecord & R)[] {
+  const recs: (StudyRecord & R)[] = [];
+  for (const t of tasks) {
+    const st = inspectRecord<StudyRecord & R>(out, t);
+    if (st.state === "done") recs.push(st.record);
+  }
+  return recs;
 }

@@ -1,11 +1,12 @@
 /**
- * Runs the jobs of a sweep that are not done yet, in this process or as N child processes
- * (each `--only <key>`), and makes sure every job ends with a record: `done`, or `failed` with its
- * error — one failure never stops the others. A job counts as done only if its record is valid and
- * was made with the same config, so re-running after a crash, a kill or a corrupted file redoes
- * exactly what is missing.
+ * The one study runner: runs the tasks of a study (task.ts) that are not done yet, in this process
+ * or as N child processes (each `--only <key>`), and makes sure every task ends with a record:
+ * `done`, or `failed` with its error — one failure never stops the others. A task counts as done
+ * only if its record is valid and was made with the same config, so re-running after a crash, a kill
+ * or a corrupted file redoes exactly what is missing. Every study script (the sweep, study_*) runs
+ * its grid through `runStudy`; "job" below is one task.
  *
- * Any number of sweep processes may share one `out` (the fan-out docs/sweep.md shows): a job runs
+ * Any number of processes may share one `out` (the fan-out docs/sweep.md shows): a job runs
  * only under its lock `<out>/<key>.lock` (lib/lock.ts), and its record is looked at again once the
  * lock is held, so no job ever runs twice at once or again after another process finished it.
  * A lock left by a dead process on this host is taken over (a live process that got the dead one's
@@ -23,11 +24,10 @@ import { join } from "node:path";
 import { Worker } from "node:worker_threads";
 import { onExit } from "signal-exit";
 import { describeOwner, lockOwnerDead, readLock, tryLock } from "../io/lock";
-import { currentVersions, inspectRecord, recordPath, RECORD_SCHEMA, writeRecord, type JobRecord } from "./record";
-import { loadSweepData, runJob, type SweepData } from "./job";
-import type { JobConfig } from "./grid";
+import { currentVersions, inspectRecord, recordPath, RECORD_SCHEMA, writeRecord, type StudyRecord } from "./record";
+import { ENVELOPE_FIELDS, type StudyTask } from "./task";
 
-export interface SweepOptions {
+export interface StudyOptions {
   out: string;
   /** Jobs at once: 1 runs them one after another in this process; N > 1 starts child processes. */
   jobs: number;
@@ -36,8 +36,10 @@ export interface SweepOptions {
   log?: (line: string) => void;
   /** Test-only: these keys throw instead of running (to exercise failure handling). */
   failKeys?: ReadonlySet<string>;
-  /** In a child: the sweep that started it; if it is gone, the child writes nothing and exits. */
+  /** In a child: the study process that started it; if it is gone, the child writes nothing and exits. */
   parentPid?: number;
+  /** The script's name, for the lines a child writes (default "study"). */
+  prog?: string;
 }
 
 /** The environment variable a parent names itself in for its `--only` children. */
@@ -46,7 +48,7 @@ export const PARENT_ENV = "DGC_SWEEP_PARENT";
 /** Exit status of a child that found its parent gone (it wrote nothing). */
 const ORPHAN_EXIT = 70;
 
-export interface SweepReport {
+export interface StudyReport {
   /** Jobs that ran and ended done / failed in this call. */
   done: string[];
   failed: string[];
@@ -65,14 +67,13 @@ export function lockPath(out: string, key: string): string {
   return join(out, `${key}.lock`);
 }
 
-function failedRecord(cfg: JobConfig, error: string, startedAt: Date, backend: string | null = null): JobRecord {
+function envelope(task: StudyTask, startedAt: Date, backend: string | null, error?: string): StudyRecord {
   const finishedAt = new Date();
   return {
     schema: RECORD_SCHEMA,
-    key: cfg.key,
-    status: "failed",
-    error,
-    config: cfg,
+    key: task.key,
+    ...(error === undefined ? { status: "done" as const } : { status: "failed" as const, error }),
+    config: task.config,
     versions: currentVersions(),
     backend,
     startedAt: startedAt.toISOString(),
@@ -81,15 +82,28 @@ function failedRecord(cfg: JobConfig, error: string, startedAt: Date, backend: s
   };
 }
 
+/** Runs the task; its record, done (the result beside the envelope). */
+async function runTask(task: StudyTask): Promise<StudyRecord> {
+  const startedAt = new Date();
+  const { backend, result } = await task.run();
+  const clash = ENVELOPE_FIELDS.find((f) => f in result);
+  if (clash) throw new Error(`task ${task.key}: its result has the record's own field '${clash}'`);
+  return { ...envelope(task, startedAt, backend), ...result };
+}
+
+function failedRecord(task: StudyTask, error: string, startedAt: Date, backend: string | null = null): StudyRecord {
+  return envelope(task, startedAt, backend, error);
+}
+
 function oneLine(e: unknown): string {
   return (e instanceof Error ? e.message : String(e)).split("\n")[0];
 }
 
 /** Exits (writing nothing) if this is a child whose parent sweep is gone. */
-function exitIfOrphaned(opts: SweepOptions, cleanup: () => void = () => undefined): void {
+function exitIfOrphaned(opts: StudyOptions, cleanup: () => void = () => undefined): void {
   if (opts.parentPid !== undefined && process.ppid !== opts.parentPid) {
     cleanup();
-    process.stderr.write(`sweep: the parent sweep (pid ${opts.parentPid}) is gone; this job stops and writes nothing\n`);
+    process.stderr.write(`${opts.prog ?? "study"}: the parent ${opts.prog ?? "study"} (pid ${opts.parentPid}) is gone; this job stops and writes nothing\n`);
     process.exit(ORPHAN_EXIT);
   }
 }
@@ -104,17 +118,16 @@ function recordPlaceProblem(out: string, key: string): string | null {
   }
 }
 
-export function describeRecord(r: JobRecord): string {
+function describeRecord(task: StudyTask, r: StudyRecord): string {
   if (r.status === "failed") return `failed: ${r.error}`;
-  const f = (x: number | null | undefined, d: number) => (x === null || x === undefined ? "–" : x.toFixed(d));
-  return `done in ${r.seconds.toFixed(1)} s: PSNR ${f(r.attack!.psnr, 2)} dB (mean image ${f(r.baseline!.psnr, 2)}), SSIM ${f(r.attack!.ssim, 3)}, label ${r.attack!.labelAcc}, test acc ${f(r.training!.testAccuracy, 4)}`;
+  return `done in ${r.seconds.toFixed(1)} s${task.describe ? `: ${task.describe(r)}` : ""}`;
 }
 
-export async function runSweep(configs: readonly JobConfig[], opts: SweepOptions): Promise<SweepReport> {
+export async function runStudy(configs: readonly StudyTask[], opts: StudyOptions): Promise<StudyReport> {
   mkdirSync(opts.out, { recursive: true });
   const log = opts.log ?? (() => undefined);
-  const report: SweepReport = { done: [], failed: [], skipped: [], redone: [], busy: [] };
-  const todo: JobConfig[] = [];
+  const report: StudyReport = { done: [], failed: [], skipped: [], redone: [], busy: [] };
+  const todo: StudyTask[] = [];
   for (const cfg of configs) {
     const st = inspectRecord(opts.out, cfg);
     if (st.state === "done") {
@@ -133,33 +146,27 @@ export async function runSweep(configs: readonly JobConfig[], opts: SweepOptions
   return report;
 }
 
-let shared: { subset: number | null; data: SweepData } | undefined;
-function sweepData(subset: number | null): SweepData {
-  if (shared?.subset !== subset) shared = { subset, data: loadSweepData(subset) };
-  return shared.data;
-}
-
 /**
  * In a child: a thread that ends the process (SIGKILL: it writes nothing more) once the parent
  * sweep is gone. A thread, because a job is synchronous work: a timer in this one would wait for it.
  */
-function watchParent(parentPid: number): Worker {
+function watchParent(parentPid: number, prog: string): Worker {
   const w = new Worker(
     `const { workerData } = require("node:worker_threads");
      setInterval(() => {
-       if (process.ppid !== workerData) {
-         process.stderr.write("sweep: the parent sweep (pid " + workerData + ") is gone; this job stops and writes nothing\\n");
+       if (process.ppid !== workerData.pid) {
+         process.stderr.write(workerData.prog + ": the parent " + workerData.prog + " (pid " + workerData.pid + ") is gone; this job stops and writes nothing\\n");
          process.kill(process.pid, "SIGKILL");
        }
      }, 250);`,
-    { eval: true, workerData: parentPid, stdout: false, stderr: false },
+    { eval: true, workerData: { pid: parentPid, prog }, stdout: false, stderr: false },
   );
   w.unref();
   return w;
 }
 
-async function runHere(todo: readonly JobConfig[], opts: SweepOptions, report: SweepReport, log: (l: string) => void): Promise<void> {
-  const watch = opts.parentPid !== undefined ? watchParent(opts.parentPid) : undefined;
+async function runHere(todo: readonly StudyTask[], opts: StudyOptions, report: StudyReport, log: (l: string) => void): Promise<void> {
+  const watch = opts.parentPid !== undefined ? watchParent(opts.parentPid, opts.prog ?? "study") : undefined;
   try {
     for (const [i, cfg] of todo.entries()) {
       try {
@@ -175,7 +182,7 @@ async function runHere(todo: readonly JobConfig[], opts: SweepOptions, report: S
   }
 }
 
-async function runOneHere(cfg: JobConfig, label: string, opts: SweepOptions, report: SweepReport, log: (l: string) => void): Promise<void> {
+async function runOneHere(cfg: StudyTask, label: string, opts: StudyOptions, report: StudyReport, log: (l: string) => void): Promise<void> {
   const place = recordPlaceProblem(opts.out, cfg.key);
   if (place) throw new Error(place);
   const attempt = tryLock(lockPath(opts.out, cfg.key));
@@ -191,10 +198,10 @@ async function runOneHere(cfg: JobConfig, label: string, opts: SweepOptions, rep
       return;
     }
     const startedAt = new Date();
-    let record: JobRecord;
+    let record: StudyRecord;
     try {
       if (opts.failKeys?.has(cfg.key)) throw new Error(`injected failure for ${cfg.key} (test-only)`);
-      record = await runJob(cfg, sweepData(cfg.training.subset));
+      record = await runTask(cfg);
     } catch (e) {
       record = failedRecord(cfg, oneLine(e), startedAt);
     }
@@ -205,13 +212,13 @@ async function runOneHere(cfg: JobConfig, label: string, opts: SweepOptions, rep
       throw new Error(`${record.status === "done" ? "done, but" : `${record.error}; and`} its record cannot be written (${oneLine(e)})`);
     }
     (record.status === "done" ? report.done : report.failed).push(cfg.key);
-    log(`${label}: ${describeRecord(record)}`);
+    log(`${label}: ${describeRecord(cfg, record)}`);
   } finally {
     attempt.held.release();
   }
 }
 
-async function runChildren(todo: readonly JobConfig[], opts: SweepOptions, report: SweepReport, log: (l: string) => void): Promise<void> {
+async function runChildren(todo: readonly StudyTask[], opts: StudyOptions, report: StudyReport, log: (l: string) => void): Promise<void> {
   if (!opts.childArgs) throw new Error("running jobs in parallel needs childArgs");
   const childArgs = opts.childArgs;
   const queue = [...todo];
@@ -221,7 +228,7 @@ async function runChildren(todo: readonly JobConfig[], opts: SweepOptions, repor
   const unhook = onExit(() => {
     for (const c of live) c.kill("SIGKILL");
   });
-  const runOne = (cfg: JobConfig): Promise<void> =>
+  const runOne = (cfg: StudyTask): Promise<void> =>
     new Promise((resolve) => {
       const place = recordPlaceProblem(opts.out, cfg.key);
       if (place) {
@@ -257,7 +264,7 @@ async function runChildren(todo: readonly JobConfig[], opts: SweepOptions, repor
           // its record could not be read or written: failed, and the sweep goes on
           report.failed.push(cfg.key);
           const last = stderr.trim().split("\n").pop();
-          log(`[${++finished}/${todo.length}] ${cfg.key}: failed: job process ${how}${last ? ` (${last.replace(/^sweep: error: /, "")})` : ""}; its record cannot be written here either (${oneLine(e)})`);
+          log(`[${++finished}/${todo.length}] ${cfg.key}: failed: job process ${how}${last ? ` (${last.replace(/^[\w-]+: error: /, "")})` : ""}; its record cannot be written here either (${oneLine(e)})`);
           resolve();
         }
       };
@@ -279,14 +286,14 @@ async function runChildren(todo: readonly JobConfig[], opts: SweepOptions, repor
             attempt.held.release();
           }
         }
-        const record = (st as { record: JobRecord }).record;
+        const record = (st as { record: StudyRecord }).record;
         if (record.writer && record.writer.pid !== child.pid && record.writer.pid !== process.pid) {
           report.skipped.push(cfg.key); // the child found it finished by another process
           log(`[${++finished}/${todo.length}] ${cfg.key}: done meanwhile by another process`);
           return resolve();
         }
         (record.status === "done" ? report.done : report.failed).push(cfg.key);
-        log(`[${++finished}/${todo.length}] ${cfg.key}: ${describeRecord(record)}`);
+        log(`[${++finished}/${todo.length}] ${cfg.key}: ${describeRecord(cfg, record)}`);
         resolve();
       };
       child.on("error", (e) => void settle(`could not start (${e.message})`, null));

@@ -14,6 +14,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { canonicalJson, recordProblem, type JobRecord } from "./record";
+import { defenseLabel } from "../threat/channel/registry";
 import { ATTACKS, VARIANT_NAMES, type AttackName, type JobConfig, type VariantName } from "./grid";
 import { DEFENSES } from "../threat/channel/defenses";
 
@@ -111,9 +112,9 @@ export function isDgcRow(r: Pick<SummaryRow, "defense">): boolean {
   return r.defense === undefined || r.defense === "none" || r.defense.startsWith("dgc:");
 }
 
-/** A job's defense as the sweep's --defense names it: `none`, `dgc:0.9`, `topk:0.5`, `int8`. */
-export function defenseLabel(c: Pick<JobConfig, "sparsity" | "defense">): string {
-  if (c.defense) return c.defense.strength === null ? c.defense.name : `${c.defense.name}:${c.defense.strength}`;
+/** A job's defense as the sweep's --defense names it (`none`, `dgc:0.9`, `topk:0.5`, `int8`): its DefenseSpec's label, else its DGC sparsity's. */
+export function jobDefenseLabel(c: Pick<JobConfig, "sparsity" | "defense">): string {
+  if (c.defense) return defenseLabel(c.defense);
   return c.sparsity === 0 ? "none" : `dgc:${c.sparsity}`;
 }
 
@@ -135,7 +136,7 @@ function groupBySettings(records: readonly JobRecord[]): { settings: string; rec
   for (const r of records) {
     const { key: _key, seed: _seed, ...rest } = r.config;
     const sig = canonicalJson(rest);
-    const g = groups.get(sig) ?? { point: `${defenseLabel(r.config)}|${r.config.sparsity}|${r.config.attack}|${r.config.variant}`, label: settingsLabel(r.config), records: [] };
+    const g = groups.get(sig) ?? { point: `${jobDefenseLabel(r.config)}|${r.config.sparsity}|${r.config.attack}|${r.config.variant}`, label: settingsLabel(r.config), records: [] };
     g.records.push(r);
     groups.set(sig, g);
   }
@@ -154,7 +155,7 @@ export function summarize(records: readonly JobRecord[]): SummaryRow[] {
     const distinct = (xs: number[]) => [...new Set(xs)].sort((a, b) => a - b);
     const labels = done.map((r) => r.attack!.labelAcc);
     rows.push({
-      defense: defenseLabel(c),
+      defense: jobDefenseLabel(c),
       sparsity: c.sparsity,
       attack: c.attack,
       variant: c.variant,
@@ -261,7 +262,7 @@ export function summaryMarkdown(s: Summary): string {
       r.defense,
     ].join(" | "),
   );
-  const stops = s.stopsRecovering.map((x) => `- ${x.attack} / ${x.variant}${mixed ? ` (${x.settings})` : ""}: ${x.sparsity === null ? "recovers at every sparsity swept" : `stops recovering at sparsity ${x.sparsity}`}`);
+  const stops = s.stopsRecovering.map((x) => `- ${x.attack} / ${x.variant}${mixed ? ` (${x.settings})` : ""}: ${x.sparsity === null ? "recovers at every sparsity swept" : x.sparsity === 0 ? "recovers at no sparsity swept (not even without compression)" : `stops recovering at sparsity ${x.sparsity}`}`);
   const notes = [
     `Medians over seeds; label acc = fraction of seeds labelled right; recovered = PSNR ≥ mean-image PSNR + ${s.recoveryMarginDb} dB.`,
     mixed

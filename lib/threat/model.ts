@@ -13,7 +13,8 @@
  * builds one from a few keywords with the seed's defaults; what it does not say, the seed says.
  */
 import { checkDefense, type DefenseSpec } from "./channel/defenses";
-import { defenseLabel, parseDefense, type DGCRefinements } from "./channel/registry";
+import { defenseLabel, parseDefense } from "./channel/registry";
+import type { DGCRefinements } from "../optim/dgc";
 import { ConfigError } from "../core/errors";
 import { rowSize, type ImageSplit } from "../data/dataset";
 import type { ModelKind } from "../models/model";

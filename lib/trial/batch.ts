@@ -9,7 +9,8 @@
  */
 import type { MnistSplit } from "../data/mnist";
 import type { Batch } from "../data/batcher";
-import { seedThreat, type DGCRefinements, type RunContext } from "./demo";
+import { seedThreat, type RunContext } from "./demo";
+import type { DGCRefinements } from "../optim/dgc";
 import { type AttackSpec, type IterationHook } from "../attack/methods";
 import { labelCounts, type BatchLabels, type PublicPrior } from "../attack/label_counts";
 import { multisetLabelAccuracy, type MatchedMetrics } from "../metrics/match";

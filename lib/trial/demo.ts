@@ -8,7 +8,8 @@ import { initBackend } from "../core/backend";
 import { loadMnist, type MnistSplit } from "../data/mnist";
 import { makeModel } from "../models/registry";
 import { type Model } from "../models/model";
-import { makeChannel, type DGCRefinements } from "../threat/channel/registry";
+import { makeChannel } from "../threat/channel/registry";
+import type { DGCRefinements } from "../optim/dgc";
 import { type Optimizer } from "../optim/optimizer";
 import { freshSeed, Rng } from "../core/rng";
 import { train, type BatchRecord, type TrainResult } from "../optim/train";
@@ -63,7 +64,6 @@ export function initParams(ctx: RunContext): tf.Variable[] {
   return tf.tidy(() => ctx.model.init(ctx.rng.fork("init"))).map((t) => variableFrom(t, true));
 }
 
-export type { DGCRefinements };
 
 /**
  * The client's optimizer for this run: the registry's channel for `clientDefense(cfg)` (the seed's

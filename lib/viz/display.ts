@@ -9,7 +9,7 @@
  *   kernel session also carries plotly.js itself (the 1 MB "basic" bundle), so any HTML export of
  *   the notebook, ours or JupyterLab's menu, works without a network.
  * tslab's public `display.raw` emits one mimetype per output, so bundles go through its
- * `lastWriteDisplayData` (pinned tslab 1.0.22; test/notebooks.test.ts checks both forms arrive).
+ * `lastWriteDisplayData` (pinned tslab 1.0.22; test/notebook/notebooks.test.ts checks both forms arrive).
  * Outside a kernel (plain node) these functions print a short line instead.
  */
 import { readFileSync } from "node:fs";

@@ -1,6 +1,6 @@
 """An independent PyTorch implementation of the seed's training step (Momentum / DGCMomentum) and
 of DLG, fed the exact initial values and batches our TypeScript run used (a JSON case file), so
-test/crosscheck.test.ts can compare the two step by step.
+test/models/crosscheck.test.ts can compare the two step by step.
     python crosscheck.py case.json  → prints a JSON result
 """
 import json, os, sys

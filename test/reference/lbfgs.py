@@ -1,4 +1,4 @@
-"""torch.optim.LBFGS on small float64 problems, for test/lbfgs.test.ts: the same problem, start and
+"""torch.optim.LBFGS on small float64 problems, for test/attack/lbfgs.test.ts: the same problem, start and
 options as ours; prints the iterate and the loss after every .step(closure), and torch's func_evals.
 Problems: "rosenbrock" (sum of 100 (x[i+1] - x[i]^2)^2 + (1 - x[i])^2) and "quadratic"
 (0.5 x^T A x - b^T x, A and b given)."""

@@ -1,4 +1,4 @@
-"""Google's dp-accounting (0.6.0) on the cases of test/rdp.test.ts: reads a JSON list of
+"""Google's dp-accounting (0.6.0) on the cases of test/optim/rdp.test.ts: reads a JSON list of
 {noise_multiplier, rounds, delta} from argv[1], prints a JSON list of {epsilon, order}."""
 import json
 import sys

@@ -2,7 +2,7 @@
  * What the client sends: the one defense registry. A defense is a DefenseSpec — a name from
  * DEFENSES and its strength — and DGC is a member like any other:
  *   none            the seed's Momentum: the raw gradient crosses the network
- *   dgc:s           the seed's DGCMomentum at sparsity s (u, v kept locally; `DGCSettings` for the
+ *   dgc:s           the seed's DGCMomentum at sparsity s (u, v kept locally; `DGCRefinements` for the
  *                   paper's refinements: sampled threshold, warm-up, clipping, momentum masking)
  *   topk, randk, gaussian, gaussvar, laplace, fp16, int8, signsgd
  *                   a transform of the gradient (defenses.ts) in front of the same Momentum step
@@ -10,15 +10,13 @@
  * account (optim/wire.ts `statsBytes`, via `defenseUploadBytes`). The seed's two flags map to it
  * in one place, `seedDefense`.
  */
-import { DGCMomentum, type DGCOptions } from "../../optim/dgc";
+import { DGCMomentum, type DGCRefinements } from "../../optim/dgc";
 import { Momentum } from "../../optim/momentum";
 import type { Optimizer } from "../../optim/optimizer";
 import type { Rng } from "../../core/rng";
 import { DefendedMomentum } from "./defended";
 import { checkDefense, DefenseError, parseDefenseArg, type DefenseSpec } from "./defenses";
 
-/** DGC's settings beyond its sparsity (a variant's refinements, and the rng its sampled threshold draws from). */
-export type DGCRefinements = Omit<DGCOptions, "lr" | "sparsity">;
 
 /** The seed's `--use_dgc` / `--sparsity` as a defense: DGC at that sparsity, or none (plain Momentum). */
 export function seedDefense(useDgc: boolean, sparsity: number): DefenseSpec {

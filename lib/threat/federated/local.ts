@@ -14,7 +14,7 @@
  *
  * This module is the victim's side (first-order fast paths, the project's Momentum arithmetic);
  * the attacker's differentiable simulation of the same steps is lib/attack/fedavg.ts, and
- * test/fedavg.test.ts checks that the two agree to float rounding.
+ * test/attack/fedavg.test.ts checks that the two agree to float rounding.
  */
 import { tf, variableFrom } from "../../core/tf";
 import { ConfigError } from "../../core/errors";

@@ -26,7 +26,7 @@ import { DivergenceError } from "../../core/errors";
 import { Momentum } from "../../optim/momentum";
 import { sumStats } from "../../optim/optimizer";
 import { checkDefense, type DefenseSpec } from "../channel/defenses";
-import type { DGCSettings } from "../../optim/variants";
+import type { DGCRefinements } from "../../optim/dgc";
 import type { Model } from "../../models/model";
 import type { VictimLoss } from "../../models/losses";
 import { ConfigError } from "../../core/errors";
@@ -51,7 +51,7 @@ export interface FederatedOptions {
   /** What every client sends its update through: a defense of the registry (threat/channel/registry.ts; the seed's DGC is `dgc:s`). */
   defense: DefenseSpec;
   /** DGC refinements beyond the seed's (lib/optim/variants.ts); none by default. */
-  dgc?: DGCSettings;
+  dgc?: DGCRefinements;
   /** Test accuracy after every round when given. */
   test?: MnistSplit;
   watch?: WatchSpec;
