@@ -42,7 +42,8 @@ import { tf } from "../lib/core/tf";
 import { CIFAR10_PIXELS, cifar10MeanImage, loadCifar10, type Cifar10Data } from "../lib/data/cifar10";
 import { DataError } from "../lib/data/idx";
 import { psnr, ssim } from "../lib/metrics/image";
-import { ssim8Rgb } from "../lib/metrics/readings";
+import { isRecovered, ssim8Rgb } from "../lib/metrics/readings";
+import { medianOrNaN as median } from "../lib/study/summary";
 import { runAttackMethod, type AttackSpec } from "../lib/attack/methods";
 import { epochBatches } from "../lib/data/batcher";
 import { oneHot, parameterGradients } from "../lib/models/losses";
@@ -60,7 +61,7 @@ export interface ColourAttackResult {
 export function colourReadings(x: Float32Array, v: Float32Array, mean: Float32Array): { psnr: number; ssim: number; ssim8: number; meanPsnr: number; recovered: boolean } {
   const p = psnr(x, v);
   const meanPsnr = psnr(mean, v);
-  return { psnr: p, ssim: ssim(x, v, { batch: 3, height: 32, width: 32 }), ssim8: ssim8Rgb(x, v, { batch: 1, height: 32, width: 32 }), meanPsnr, recovered: p >= meanPsnr + 3 };
+  return { psnr: p, ssim: ssim(x, v, { batch: 3, height: 32, width: 32 }), ssim8: ssim8Rgb(x, v, { batch: 1, height: 32, width: 32 }), meanPsnr, recovered: isRecovered(p, meanPsnr) };
 }
 
 export type ColourMethod = "dlg" | "idlg" | "ig";
@@ -202,13 +203,6 @@ async function main(): Promise<void> {
   }
   console.log(summaryLine(results));
   if (o.result_dir) writeFileSync(join(o.result_dir, "attack.json"), JSON.stringify({ method, model: o.model, params: o.params ?? null, steps: o.steps, tv: o.tv ?? null, victims: o.victims, backend, results }, null, 1));
-}
-
-/** The median (the mean of the middle two of an even count). */
-export function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
 /** One line over the runs: median PSNR and 8-bit SSIM, recovered, labels right, median seconds. */
