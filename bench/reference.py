@@ -254,6 +254,84 @@ def fedavg_iteration(E, iterations):
     return (time.perf_counter() - t0) / iterations
 
 
+def cifar_train(n):
+    """The first n CIFAR-10 training images in [0, 1] (ToTensor) as [n, 3, 32, 32], and labels, from the
+    folder lib/data/cifar10.ts finds: $DGC_CIFAR10_DIR, ../shared/data/cifar-10-subset beside the
+    project, data/cifar-10-batches-bin (the official binary records: 1 label byte, 3,072 pixel bytes)."""
+    dirs = [os.environ.get("DGC_CIFAR10_DIR"), os.path.join(ROOT, "..", "shared", "data", "cifar-10-subset"), os.path.join(ROOT, "data", "cifar-10-batches-bin")]
+    d = next((d for d in dirs if d and os.path.isfile(os.path.join(d, "data_batch_1.bin"))), None)
+    if d is None:
+        raise RuntimeError("the ConvNet workloads need CIFAR-10 (set DGC_CIFAR10_DIR, or npm run fetch:cifar10)")
+    with open(os.path.join(d, "data_batch_1.bin"), "rb") as f:
+        rec = np.frombuffer(f.read(n * 3073), np.uint8).reshape(n, 3073)
+    x = torch.from_numpy(rec[:, 1:].astype(np.float32) / 255).view(n, 3, 32, 32)
+    return x, torch.from_numpy(rec[:, 0].astype(np.int64))
+
+
+class ConvNet(torch.nn.Module):
+    """lib/models/convnet.ts: conv 3->16->32->32 (3x3, pad 1, ReLU), 2x2 max-pools after the first two, fc 2048->10; torch's default init."""
+    def __init__(self):
+        super().__init__()
+        self.c1 = torch.nn.Conv2d(3, 16, 3, padding=1)
+        self.c2 = torch.nn.Conv2d(16, 32, 3, padding=1)
+        self.c3 = torch.nn.Conv2d(32, 32, 3, padding=1)
+        self.fc = torch.nn.Linear(2048, 10)
+
+    def forward(self, x):
+        h = F.max_pool2d(F.relu(self.c1(x)), 2)
+        h = F.max_pool2d(F.relu(self.c2(h)), 2)
+        return self.fc(F.relu(self.c3(h)).flatten(1))
+
+
+def convnet_train_step(steps):
+    x, y = cifar_train(64)
+    torch.manual_seed(1)
+    model = ConvNet()
+    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    def step():
+        opt.zero_grad(); loss = F.cross_entropy(model(x), y); loss.backward(); opt.step()
+        assert np.isfinite(loss.item())
+    for _ in range(3):  # warm-up
+        step()
+    t0 = time.perf_counter()
+    for _ in range(steps):
+        step()
+    return (time.perf_counter() - t0) / steps
+
+
+def tv(x):
+    """Anisotropic total variation, per channel plane: mean |horizontal difference| + mean |vertical difference|."""
+    return (x[..., :, 1:] - x[..., :, :-1]).abs().mean() + (x[..., 1:, :] - x[..., :-1, :]).abs().mean()
+
+
+def convnet_ig(iterations):
+    """Inverting Gradients as the registry runs it (lib/attack/ig.ts): the victim's cross-entropy gradient
+    of image 0, the label by iDLG's rule (the negative bias-gradient entry), x' ~ N(0, 1), cost
+    sum_t (1 - cos(g'_t, g_t)) + 1e-4 TV(x'), Adam lr 0.1 with x 0.1 at 3/8, 5/8, 7/8, x' clamped to [0, 1];
+    the cost read back every iteration. Seconds per iteration, the set-up included."""
+    x, y = cifar_train(1)
+    torch.manual_seed(1)
+    model = ConvNet()
+    params = list(model.parameters())
+    t0 = time.perf_counter()
+    observed = [g.detach() for g in torch.autograd.grad(F.cross_entropy(model(x), y), params)]
+    label = torch.argmin(observed[-1]).view(1)
+    gen = torch.Generator().manual_seed(0)
+    dx = torch.randn(x.shape, generator=gen).requires_grad_(True)
+    opt = torch.optim.Adam([dx], lr=0.1)
+    sched = torch.optim.lr_scheduler.MultiStepLR(opt, milestones=[int(f * iterations) for f in (3 / 8, 5 / 8, 7 / 8)], gamma=0.1)
+    for _ in range(iterations):
+        opt.zero_grad()
+        dg = torch.autograd.grad(F.cross_entropy(model(dx), label), params, create_graph=True)
+        cost = sum(1 - F.cosine_similarity(a.flatten(), b.flatten(), dim=0) for a, b in zip(dg, observed)) + 1e-4 * tv(dx)
+        cost.backward()
+        opt.step(); sched.step()
+        with torch.no_grad():
+            dx.clamp_(0, 1)
+        assert np.isfinite(cost.item())
+    return (time.perf_counter() - t0) / iterations
+
+
 # The sizes come from scripts/bench_workloads.ts (FULL or TINY), so both sides run one problem.
 FULL = {"n": 60000, "epochs": 2, "iterations": 2000, "lenetSteps": 100, "lenetIterations": 50, "lbfgsSteps": 300, "flRounds": 20, "fedavgIterations": 10}
 
@@ -272,6 +350,8 @@ def workloads(sz):
         "lenet_dlg_iteration": lambda: dlg(LeNet, lits, False) / lits,
         "lenet_lbfgs_attack": per_eval,
         "fl_round_10": lambda: fl_round(10, sz["flRounds"]),
+        "convnet_train_step": lambda: convnet_train_step(lsteps),
+        "convnet_ig_iteration": lambda: convnet_ig(lits),
         **{f"fedavg_e{E}": (lambda E=E: fedavg_iteration(E, sz["fedavgIterations"])) for E in (1, 5, 10)},
     }
 

@@ -112,9 +112,11 @@ async function attack(ctx: RunContext, data: MnistSplit, test: MnistSplit): Prom
       }
       const matched = matchReconstructions(last.x, run.target.x, B, ctx.model.inputShape);
       console.log(`Matched to the targets by optimal assignment on MSE, at iteration ${last.iteration}:`);
-      for (const line of matchedLines({ matched, target: run.target }, run.labels)) console.log(line);
+      for (const line of matchedLines({ matched, target: run.target }, run.labels, (data as { classNames?: readonly string[] }).classNames)) console.log(line);
       console.log(`Label accuracy as a multiset (the labels the attack ends with): ${pyFloat(multisetLabelAccuracy(run.labels, run.target.y))}`);
-      await out.write("matched.png", await matchedGridPng(run.target.x, [last.x], matched.pairs));
+      // CIFAR-10: the pairs in colour, each target captioned by its class's name; MNIST: the seed-era grey grid
+      const names = (data as { classNames?: readonly string[] }).classNames;
+      await out.write("matched.png", await matchedGridPng(run.target.x, [last.x], matched.pairs, channels === 3 ? { channels: 3, width, height, labels: run.target.y, classNames: names } : {}));
     }
     out.commit();
     for (const k of out.kept) console.log(`${cfg.result_dir}: kept ${k}, which appeared during the run (not this run's; it was not replaced)`);

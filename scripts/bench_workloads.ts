@@ -23,8 +23,12 @@ import { type Workload } from "../lib/core/backend";
 import { fedavgAttackInput } from "../lib/attack/fedavg";
 import { inversionObjective } from "../lib/attack/invert";
 import { IG_ATTACK } from "../lib/attack/ig";
-import { oneHot } from "../lib/models/losses";
 import { localSchedule, localUpdate } from "../lib/threat/federated/local";
+import { convNetModel } from "../lib/models/convnet";
+import { CIFAR10_PIXELS, findCifar10Dir, loadCifar10, type Cifar10Data } from "../lib/data/cifar10";
+import { crossEntropyOp, type CrossEntropyJS } from "../lib/models/cross_entropy";
+import { oneHot, parameterGradients } from "../lib/models/losses";
+import { runAttackMethod } from "../lib/attack/methods";
 
 export type Sizes = { n: number; epochs: number; iterations: number; lenetSteps: number; lenetIterations: number; lbfgsSteps: number; flRounds: number; fedavgIterations: number };
 export const FULL: Sizes = { n: 60000, epochs: 2, iterations: 2000, lenetSteps: 100, lenetIterations: 50, lbfgsSteps: 300, flRounds: 20, fedavgIterations: 10 };
@@ -167,6 +171,60 @@ function fedavgIteration(data: MnistSplit, E: number, iterations: number): Measu
   return { s: s / iterations };
 }
 
+/**
+ * The ConvNet's workloads run on CIFAR-10's first training images (the folder cifar10.ts finds:
+ * $DGC_CIFAR10_DIR, ../shared/data/cifar-10-subset, data/cifar-10-batches-bin), as
+ * bench/reference.py reads them.
+ */
+let cifar: Cifar10Data | undefined;
+function cifarTrain(): Cifar10Data {
+  if (!findCifar10Dir()) throw new Error("the ConvNet workloads need CIFAR-10 (set DGC_CIFAR10_DIR, or npm run fetch:cifar10)");
+  return (cifar ??= loadCifar10("train"));
+}
+
+/** One Momentum step of the ConvNet on a batch of 64 (cifar_train's: first-order path, mean cross-entropy), seconds per step. */
+function convnetTrainStep(steps: number): Measured {
+  const data = cifarTrain();
+  const model = convNetModel();
+  const params = model.init(new Rng(1)).map((t) => variableFrom(t, true));
+  const opt = new Momentum(0.01);
+  const x = tf.tensor2d(data.images.subarray(0, 64 * CIFAR10_PIXELS), [64, CIFAR10_PIXELS]);
+  const y = Int32Array.from(data.labels.subarray(0, 64));
+  const step = () => tf.tidy(() => {
+    let r: CrossEntropyJS | undefined;
+    const { grads } = tf.valueAndGrads((...ps: tf.Tensor[]) => crossEntropyOp(model.forward(ps, x, { firstOrder: true }) as tf.Tensor2D, y, (v) => (r = v)))(params);
+    if (!Number.isFinite(r!.loss)) throw new Error("ConvNet step: loss is not finite");
+    opt.step(params, grads);
+  });
+  for (let i = 0; i < 3; i++) step(); // warm-up
+  const s = seconds(() => {
+    for (let i = 0; i < steps; i++) step();
+  });
+  opt.dispose();
+  tf.dispose([...params, x]);
+  return { s: s / steps };
+}
+
+/**
+ * Inverting Gradients on the untrained ConvNet (the attack registry's ig: Σ_t (1 − cos) + 1e-4·TV,
+ * Adam lr 0.1, boxed to [0, 1], label by iDLG's rule) against image 0's cross-entropy gradient,
+ * `iterations` iterations, seconds per iteration (the set-up included, as the LeNet DLG line).
+ */
+function convnetIgIteration(iterations: number): Measured {
+  const data = cifarTrain();
+  const model = convNetModel();
+  const params = model.init(new Rng(1));
+  const observed = tf.tidy(() => parameterGradients(model, params, "ce")(tf.tensor2d(data.images.subarray(0, CIFAR10_PIXELS), [1, CIFAR10_PIXELS]), oneHot(Int32Array.of(data.labels[0]), 10)));
+  const s = seconds(() =>
+    runAttackMethod(
+      { method: "ig", optimizer: "adam", iterations, lr: 0.1, returnEvery: iterations, windowSize: 1, victimLoss: "ce", labelInit: "guess", labelRule: "idlg" },
+      { model, params, observed, batch: 1, rng: new Rng(3), range: [0, 1] },
+    ),
+  );
+  tf.dispose([...params, ...observed]);
+  return { s: s / iterations };
+}
+
 const linearTrain: Workload = { model: "linear", task: "train" };
 const linearAttack: Workload = { model: "linear", task: "attack" };
 export const WORKLOADS: Record<string, BenchWorkload> = {
@@ -182,6 +240,9 @@ export const WORKLOADS: Record<string, BenchWorkload> = {
   },
   fl_round_10: { what: "one FedSGD round, 10 DGC clients, Linear", workload: linearTrain, run: (d, sz) => flRound(d, sz.flRounds) },
   lenet_lbfgs_attack: { what: "LeNet L-BFGS DLG, 300 steps (ratio per evaluation)", workload: { model: "lenet", task: "attack" }, run: (d, sz) => lbfgsAttack(d, sz.lbfgsSteps) },
+  // CIFAR-10 (issue 24): the ReLU ConvNet's training step and one IG iteration (lenetSteps / lenetIterations of them)
+  convnet_train_step: { what: "ConvNet training step, CIFAR-10, batch 64", workload: { model: "convnet", task: "train" }, run: (_d, sz) => convnetTrainStep(sz.lenetSteps) },
+  convnet_ig_iteration: { what: "ConvNet IG iteration, CIFAR-10 (second order)", workload: { model: "convnet", task: "attack" }, run: (_d, sz) => convnetIgIteration(sz.lenetIterations) },
   ...Object.fromEntries([1, 5, 10].map((E) => [`fedavg_e${E}`, {
     what: `FedAvg attack iteration, LeNet, E = ${E} unrolled steps (second order)`,
     workload: { model: "lenet", task: "attack" } as Workload,

@@ -11,13 +11,25 @@
  * `--restarts N` starts afresh from a new N(0, 1) draw instead, up to N times, within the same step
  * budget, keeping the best point of all starts (not the paper's protocol; default 0). Seed s draws the weights from Rng(s).fork("init") and
  * the dummy start from Rng(s).fork("dummy:<image>").
+ * `--method` picks the attack (default dlg, the above); the others go through the attack registry
+ * (lib/attack/methods.ts), on the same victim gradient:
+ *   idlg — iDLG (Zhao et al. 2020): the label read off the last layer's gradient, then x' alone from
+ *          N(0, 1) by L-BFGS (lr 1, no line search) on the summed distance, --steps steps;
+ *   ig   — Inverting Gradients (Geiping et al. 2020): Σ_t (1 − cos) + λ_TV·TV(x') (--tv, default the
+ *          registry's 1e-4), Adam lr 0.1 with the ×0.1 drops at 3/8, 5/8, 7/8, x' from N(0, 1) boxed to
+ *          [0, 1] after each step, the label by iDLG's rule, --steps iterations; the last iterate.
+ * `--victims seed`: each seed's victim is the first image of its run's shuffle (dgc_demo's victim,
+ * Rng(s).fork("shuffle")), so seeds 1–10 are 10 victim images, each under its own weight draw (or
+ * under --params); `--victims index` (default) attacks --images under every seed.
  * Readings, on [0, 1] images: PSNR with peak 1 (of the raw reconstruction), SSIM as the mean of the
  * three channels' SSIMs (lib/metrics/image.ts: 11 × 11 Gaussian window, C1 = 0.01², C2 = 0.03², i.e.
- * L = 1 for the [0, 1] range), the label read off softmax(y'), and the project's recovery rule: PSNR ≥
- * the training mean image's PSNR against the victim + 3 dB.
- *   npm run cifar:attack -- [--model lenet-cifar] [--split train] [--images 0,1,2] [--seeds 1]
- *     [--steps 300] [--restarts 0] [--params FILE] [--data_dir DIR] [--backend wasm] [--result_dir DIR]
- * Writes DIR/attack.json and DIR/<model>-img<i>-seed<s>.png (victim | reconstruction, colour).
+ * L = 1 for the [0, 1] range), the standard SSIM of the 8-bit colour images (`ssim8`: ssim.m per
+ * channel, L = 255, readings.ts), the label read off softmax(y') (ig/idlg: the inferred label), and the
+ * project's recovery rule: PSNR ≥ the training mean image's PSNR against the victim + 3 dB.
+ *   npm run cifar:attack -- [--method dlg|idlg|ig] [--model lenet-cifar] [--split train] [--images 0,1,2]
+ *     [--victims index|seed] [--seeds 1] [--steps 300] [--restarts 0] [--tv 1e-4] [--params FILE]
+ *     [--data_dir DIR] [--backend wasm] [--result_dir DIR]
+ * Writes DIR/attack.json and DIR/<method>-<model>-img<i>-seed<s>.png (victim | reconstruction, colour).
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -30,6 +42,10 @@ import { tf } from "../lib/core/tf";
 import { CIFAR10_PIXELS, cifar10MeanImage, loadCifar10, type Cifar10Data } from "../lib/data/cifar10";
 import { DataError } from "../lib/data/idx";
 import { psnr, ssim } from "../lib/metrics/image";
+import { isRecovered, ssim8Rgb } from "../lib/metrics/readings";
+import { medianOrNaN as median } from "../lib/study/summary";
+import { runAttackMethod, type AttackSpec } from "../lib/attack/methods";
+import { epochBatches } from "../lib/data/batcher";
 import { oneHot, parameterGradients } from "../lib/models/losses";
 import type { Model, ModelKind } from "../lib/models/model";
 import { COLOUR_MODELS, makeModel } from "../lib/models/registry";
@@ -37,15 +53,42 @@ import { rgbGridPng } from "../lib/viz/png";
 
 export interface ColourAttackResult {
   image: number; seed: number; label: number; labelGuess: number;
-  psnr: number; ssim: number; meanPsnr: number; recovered: boolean;
+  psnr: number; ssim: number; ssim8: number; meanPsnr: number; recovered: boolean;
   distance: number; evals: number; starts: number; seconds: number; x: Float32Array;
 }
 
 /** The readings of a reconstruction x against the victim image v (both [3072], [0, 1], CHW). */
-export function colourReadings(x: Float32Array, v: Float32Array, mean: Float32Array): { psnr: number; ssim: number; meanPsnr: number; recovered: boolean } {
+export function colourReadings(x: Float32Array, v: Float32Array, mean: Float32Array): { psnr: number; ssim: number; ssim8: number; meanPsnr: number; recovered: boolean } {
   const p = psnr(x, v);
   const meanPsnr = psnr(mean, v);
-  return { psnr: p, ssim: ssim(x, v, { batch: 3, height: 32, width: 32 }), meanPsnr, recovered: p >= meanPsnr + 3 };
+  return { psnr: p, ssim: ssim(x, v, { batch: 3, height: 32, width: 32 }), ssim8: ssim8Rgb(x, v, { batch: 1, height: 32, width: 32 }), meanPsnr, recovered: isRecovered(p, meanPsnr) };
+}
+
+export type ColourMethod = "dlg" | "idlg" | "ig";
+
+/**
+ * iDLG (L-BFGS) or IG (Adam, boxed to [0, 1]) through the attack registry on one image's cross-entropy
+ * gradient; `tv` replaces IG's λ_TV. The same return shape as `attackOne` (evals: objective evaluations).
+ */
+export function registryAttack(method: Exclude<ColourMethod, "dlg">, model: Model, params: readonly tf.Tensor[], victim: Float32Array, label: number, rng: Rng, steps: number, tv?: number) {
+  const t0 = performance.now();
+  const observed = tf.tidy(() => parameterGradients(model, params, "ce")(tf.tensor2d(victim, [1, CIFAR10_PIXELS]), oneHot(Int32Array.of(label), model.classes)));
+  const spec: AttackSpec = {
+    method, optimizer: method === "idlg" ? "lbfgs" : "adam", iterations: steps, lr: method === "idlg" ? 1 : 0.1, returnEvery: steps, windowSize: 1,
+    victimLoss: "ce", labelInit: "guess", labelRule: "idlg", ...(method === "ig" && tv !== undefined ? { recipe: { tvWeight: tv } } : {}),
+  };
+  try {
+    const r = runAttackMethod(spec, { model, params, observed, batch: 1, rng, range: [0, 1] });
+    const distance = r.distances[r.distances.length - 1];
+    return { x: r.x, labelGuess: r.labels[0], distance, evals: r.distances.length, starts: 1, seconds: (performance.now() - t0) / 1000 };
+  } finally {
+    tf.dispose(observed);
+  }
+}
+
+/** dgc_demo's victim for a seed: the first image of the run's shuffle (Rng(seed).fork("shuffle")). */
+export function seedVictim(data: Cifar10Data, seed: number): number {
+  return (epochBatches(data, 1, new Rng(seed).fork("shuffle")).next().value as { index: Int32Array }).index[0];
 }
 
 /** A stalled run with D above this restarts (with --restarts); recovered images end near 1e-6 here. */
@@ -103,18 +146,24 @@ const PROG = "cifar_attack";
 
 async function main(): Promise<void> {
   const o = parseFlagsOrExit(PROG, {
+    method: { kind: "choice", choices: ["dlg", "idlg", "ig"], default: "dlg", help: "the attack: dlg (the DLG paper's L-BFGS), idlg (iDLG, L-BFGS), ig (Inverting Gradients, Adam)" },
     model: { kind: "choice", choices: COLOUR_MODELS, default: "lenet-cifar", help: "the colour model" },
     split: { kind: "choice", choices: ["train", "test"], default: "train", help: "which CIFAR-10 split the victims come from" },
-    images: { kind: "ints", min: 0, default: "0", help: "comma-separated image indices" },
+    images: { kind: "ints", min: 0, default: "0", help: "comma-separated image indices (--victims index)" },
+    victims: { kind: "choice", choices: ["index", "seed"], default: "index", help: "index: --images under every seed; seed: each seed's victim is the first image of its shuffle (dgc_demo's)" },
+    tv: { kind: "float", min: 0, help: "ig: the TV weight λ_TV (default the registry's, 1e-4)" },
     seeds: { kind: "ints", min: 0, default: "1", help: "comma-separated seeds" },
-    steps: { kind: "int", min: 1, default: 300, help: "L-BFGS steps" },
-    restarts: { kind: "int", min: 0, default: 0, help: "fresh starts allowed after a step meets a non-finite point or stalls (0: the paper's single run)" },
+    steps: { kind: "int", min: 1, default: 300, help: "L-BFGS steps (dlg, idlg) or Adam iterations (ig)" },
+    restarts: { kind: "int", min: 0, default: 0, help: "dlg: fresh starts allowed after a step meets a non-finite point or stalls (0: the paper's single run)" },
     params: { kind: "inFile", help: "trained weights (cifar_train --save_params); default: a fresh draw per seed" },
     data_dir: { kind: "inDir", help: "CIFAR-10 binary files (default: $DGC_CIFAR10_DIR, then ../shared/data/cifar-10-subset)" },
     backend: { kind: "choice", choices: BACKENDS, default: "wasm", help: "TensorFlow.js backend" },
     result_dir: { kind: "outDir", help: "where to write attack.json and the PNGs" },
   }, process.argv.slice(2), "L-BFGS DLG on CIFAR-10 images of a colour model");
   const model_ = o.model as ModelKind;
+  const method = o.method as ColourMethod;
+  if (o.tv !== undefined && method !== "ig") usageExit(PROG, `--tv applies to --method ig, not ${method}`);
+  if (o.restarts > 0 && method !== "dlg") usageExit(PROG, `--restarts applies to --method dlg, not ${method}`);
   let data: Cifar10Data;
   let train: Cifar10Data;
   try {
@@ -131,26 +180,34 @@ async function main(): Promise<void> {
   const mean = cifar10MeanImage(train);
   const backend = await initBackend(o.backend as BackendChoice, { model: model_, task: "attack" });
   const model = makeModel(model_);
-  console.log(`L-BFGS DLG on ${o.model}${o.params ? ` (weights ${o.params})` : " (untrained)"}, CIFAR-10 ${o.split} images ${o.images.join(",")}, ${o.steps} steps, backend ${describeBackend(backend)}`);
+  const title = { dlg: "L-BFGS DLG", idlg: "iDLG (L-BFGS)", ig: "Inverting Gradients (Adam)" }[method];
+  const which = o.victims === "seed" ? "each seed's first shuffled image" : `images ${o.images.join(",")}`;
+  console.log(`${title} on ${o.model}${o.params ? ` (weights ${o.params})` : " (untrained)"}, CIFAR-10 ${o.split} ${which}, ${o.steps} ${method === "ig" ? "iterations" : "steps"}, backend ${describeBackend(backend)}`);
   if (o.result_dir) mkdirSync(o.result_dir, { recursive: true });
   const results: Omit<ColourAttackResult, "x">[] = [];
   for (const seed of o.seeds) {
     const params = o.params ? loadParams(o.params) : model.init(new Rng(seed).fork("init"));
-    for (const image of o.images) {
+    for (const image of o.victims === "seed" ? [seedVictim(data, seed)] : o.images) {
       const victim = data.images.slice(image * CIFAR10_PIXELS, (image + 1) * CIFAR10_PIXELS);
       const label = data.labels[image];
-      const r = attackOne(model, params, victim, label, new Rng(seed).fork(`dummy:${image}`), o.steps, o.restarts);
+      const rng = new Rng(seed).fork(`dummy:${image}`);
+      const r = method === "dlg" ? attackOne(model, params, victim, label, rng, o.steps, o.restarts) : registryAttack(method, model, params, victim, label, rng, o.steps, o.tv);
       const read = colourReadings(r.x, victim, mean);
       const row = { image, seed, label, labelGuess: r.labelGuess, ...read, distance: r.distance, evals: r.evals, starts: r.starts, seconds: r.seconds };
       results.push(row);
-      console.log(`image ${image} (${data.classNames[label]}) seed ${seed}: PSNR ${read.psnr.toFixed(2)} dB (mean image ${read.meanPsnr.toFixed(2)}), SSIM ${read.ssim.toFixed(4)}, label ${data.classNames[r.labelGuess]}${r.labelGuess === label ? "" : " (wrong)"}, ${read.recovered ? "recovered" : "not recovered"}; D ${r.distance.toExponential(3)}, ${r.evals} evaluations, ${r.starts} start${r.starts > 1 ? "s" : ""}, ${r.seconds.toFixed(1)} s`);
-      if (o.result_dir) writeFileSync(join(o.result_dir, `${o.model}-img${image}-seed${seed}.png`), await rgbGridPng([[victim, r.x]], { scale: 4 }));
+      const work = method === "dlg" ? `${r.evals} evaluations, ${r.starts} start${r.starts > 1 ? "s" : ""}` : `${r.evals} iterations`;
+      console.log(`image ${image} (${data.classNames[label]}) seed ${seed}: PSNR ${read.psnr.toFixed(2)} dB (mean image ${read.meanPsnr.toFixed(2)}), SSIM ${read.ssim.toFixed(4)} (8-bit ${read.ssim8.toFixed(4)}), label ${data.classNames[r.labelGuess]}${r.labelGuess === label ? "" : " (wrong)"}, ${read.recovered ? "recovered" : "not recovered"}; D ${r.distance.toExponential(3)}, ${work}, ${r.seconds.toFixed(1)} s`);
+      if (o.result_dir) writeFileSync(join(o.result_dir, `${method}-${o.model}-img${image}-seed${seed}.png`), await rgbGridPng([[victim, r.x]], { scale: 4 }));
     }
     tf.dispose(params);
   }
-  const ps = results.map((r) => r.psnr).sort((a, b) => a - b);
-  console.log(`median PSNR ${ps[Math.floor((ps.length - 1) / 2)].toFixed(2)} dB over ${ps.length}; recovered ${results.filter((r) => r.recovered).length}/${results.length}; labels right ${results.filter((r) => r.label === r.labelGuess).length}/${results.length}`);
-  if (o.result_dir) writeFileSync(join(o.result_dir, "attack.json"), JSON.stringify({ model: o.model, params: o.params ?? null, steps: o.steps, backend, results }, null, 1));
+  console.log(summaryLine(results));
+  if (o.result_dir) writeFileSync(join(o.result_dir, "attack.json"), JSON.stringify({ method, model: o.model, params: o.params ?? null, steps: o.steps, tv: o.tv ?? null, victims: o.victims, backend, results }, null, 1));
+}
+
+/** One line over the runs: median PSNR and 8-bit SSIM, recovered, labels right, median seconds. */
+export function summaryLine(rs: readonly Omit<ColourAttackResult, "x">[]): string {
+  return `median PSNR ${median(rs.map((r) => r.psnr)).toFixed(2)} dB, median SSIM (8-bit) ${median(rs.map((r) => r.ssim8)).toFixed(4)} over ${rs.length}; recovered ${rs.filter((r) => r.recovered).length}/${rs.length}; labels right ${rs.filter((r) => r.label === r.labelGuess).length}/${rs.length}; median ${median(rs.map((r) => r.seconds)).toFixed(1)} s per image`;
 }
 
 if (require.main === module) void main();

@@ -176,7 +176,7 @@ function optimize(spec: AttackSpec, recipe: AttackRecipe, input: AttackInput, st
   const P = pixelsOf(input.model);
   const shapes = recipe.optimizeLabel ? [[B, P], [B, input.model.classes]] : [[B, P]];
   const objective = buildObjective(spec, recipe, input, labelRows);
-  const stepper = makeStepper(shapes, [start, labelRows], recipe, spec, objective.f);
+  const stepper = makeStepper(shapes, [start, labelRows], recipe, spec, objective.f, input.range);
   const snapshots: DLGSnapshot[] = [];
   const distances = new Float64Array(spec.iterations);
   try {

@@ -87,6 +87,8 @@ export interface AttackInput {
   rng: Rng;
   /** The training set's mean image, a public prior: the adaptive start, analytic's fill. */
   mean?: Float32Array;
+  /** The data's range, the box of a boxed recipe (gd/adam); default [−1, 1], MNIST's (CIFAR-10: [0, 1]). */
+  range?: readonly [number, number];
   /**
    * One label per sample, [B × 10] one-hot rows (e.g. from the batch's label counts,
    * label_counts.ts): the fixed label of idlg/ig/adaptive and DLG's label start, in place of the

@@ -5,7 +5,8 @@
  *   adam:  adam.ts, with the same schedule
  *   lbfgs: one torch-style `.step` of lbfgs.ts (lr fixed; no box: clamping between steps would
  *          corrupt its curvature pairs)
- * gd and adam clamp x' to [−1, 1] after each step when the recipe asks ("boxed").
+ * gd and adam clamp x' to the data's range (default [−1, 1], MNIST's; CIFAR-10 [0, 1]) after each step
+ * when the recipe asks ("boxed").
  */
 import { tf, variableFrom } from "../core/tf";
 import { DivergenceError } from "../core/errors";
@@ -24,11 +25,11 @@ export interface Stepper {
   dispose(): void;
 }
 
-export function makeStepper(shapes: number[][], starts: Float32Array[], recipe: AttackRecipe, spec: AttackSpec, f: (xs: tf.Tensor[]) => tf.Scalar): Stepper {
-  return spec.optimizer === "lbfgs" ? lbfgsStepper(shapes, starts, spec, recipe, f) : firstOrderStepper(shapes, starts, recipe, spec, f);
+export function makeStepper(shapes: number[][], starts: Float32Array[], recipe: AttackRecipe, spec: AttackSpec, f: (xs: tf.Tensor[]) => tf.Scalar, range: readonly [number, number] = [-1, 1]): Stepper {
+  return spec.optimizer === "lbfgs" ? lbfgsStepper(shapes, starts, spec, recipe, f) : firstOrderStepper(shapes, starts, recipe, spec, f, range);
 }
 /** gd and adam on tf variables; a non-finite objective is a divergence, as in the seed's DLG. */
-function firstOrderStepper(shapes: number[][], starts: Float32Array[], recipe: AttackRecipe, spec: AttackSpec, f: (xs: tf.Tensor[]) => tf.Scalar): Stepper {
+function firstOrderStepper(shapes: number[][], starts: Float32Array[], recipe: AttackRecipe, spec: AttackSpec, f: (xs: tf.Tensor[]) => tf.Scalar, range: readonly [number, number]): Stepper {
   const vars = shapes.map((s, i) => variableFrom(tf.tensor(starts[i], s)));
   const adam = spec.optimizer === "adam" ? new Adam(vars) : null;
   const valueAndGrads = tf.valueAndGrads((...xs: tf.Tensor[]) => f(xs));
@@ -40,7 +41,7 @@ function firstOrderStepper(shapes: number[][], starts: Float32Array[], recipe: A
         const lr = scheduledLr({ lr: spec.lr, decay: recipe.decay, iterations: spec.iterations }, it);
         if (adam) adam.step(grads, lr);
         else vars.forEach((v, i) => v.assign(tf.sub(v, tf.mul(grads[i], lr))));
-        if (recipe.box) vars[0].assign(tf.clipByValue(vars[0], -1, 1));
+        if (recipe.box) vars[0].assign(tf.clipByValue(vars[0], range[0], range[1]));
         return value.dataSync()[0];
       });
       if (!Number.isFinite(d)) throw new DivergenceError(`${spec.method} diverged: objective is ${d} at iteration ${it}`);

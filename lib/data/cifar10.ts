@@ -216,7 +216,7 @@ export function loadCifar10(split: Cifar10Split, opts: Cifar10Options = {}): Cif
       for (let p = 0; p < CIFAR10_PIXELS; p++) out[p] = LUT[buf[rec + 1 + p]];
     }
   }
-  return { split, n: total, pixels: CIFAR10_PIXELS, images, labels, dir, files, classNames };
+  return { split, n: total, pixels: CIFAR10_PIXELS, range: CIFAR10_SHAPE.range, images, labels, dir, files, classNames };
 }
 
 /** Encodes images ([n × 3072] bytes, CHW) and labels as the official binary format (for tests and subsets). */

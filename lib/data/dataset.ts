@@ -32,6 +32,8 @@ export interface ImageSplit {
    * images.length / n because a split may be a prefix view ({ ...data, n: 1920 }) of a longer buffer.
    */
   pixels?: number;
+  /** The range the loader maps pixels to (the attacks' box); absent: MNIST's [−1, 1]. */
+  range?: readonly [number, number];
   images: Float32Array;
   labels: Uint8Array;
 }

@@ -52,6 +52,25 @@ export function ssim8(a: FloatArray, b: FloatArray, shape: ImageShape): number {
   return total / batch;
 }
 
+/**
+ * The standard SSIM of colour images as 8-bit PNGs store them (round(255·x) clamped, x a [0, 1] CHW
+ * image: CIFAR-10's ToTensor range): ssim.m's on each of the R, G, B planes (as `ssim8`'s settings,
+ * L = 255), averaged over the three channels (skimage's channel_axis mean), then over the batch.
+ */
+export function ssim8Rgb(a: FloatArray, b: FloatArray, shape: ImageShape): number {
+  const { batch, height: h, width: w } = shape;
+  const n = h * w;
+  if (a.length !== batch * 3 * n || b.length !== batch * 3 * n) throw new Error(`ssim8Rgb: ${a.length} and ${b.length} values do not make ${batch}×3×${h}×${w} images`);
+  const plane = (x: FloatArray, at: number) => {
+    const out = new Uint8Array(n);
+    for (let i = 0; i < n; i++) out[i] = Math.max(0, Math.min(255, Math.round(x[at + i] * 255)));
+    return rgba(out, w, h);
+  };
+  let total = 0;
+  for (let i = 0; i < batch * 3; i++) total += ssimJs(plane(a, i * n), plane(b, i * n), SSIM8_OPTIONS).mssim;
+  return total / (batch * 3);
+}
+
 export interface SignAwareReading {
   /** PSNR and 8-bit SSIM with each image in its better polarity. */
   psnr: number;

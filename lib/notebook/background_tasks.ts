@@ -17,14 +17,15 @@ import { defenseGallery, type DefenseGallery } from "../study/frontier";
 import type { DefenseSpec } from "../threat/channel/defenses";
 import { runBatchAttack, type BatchAttackName, type BatchAttackRun } from "../trial/batch";
 import { publicData } from "../attack/label_counts";
-import { meanImage } from "../data/mnist";
+import { splitMean } from "../data/dataset";
 import { runFL, setupFL, type FLRun } from "../trial/fl_run";
 import { demoView, type FLConfig } from "../trial/fl_config";
 import type { TaskProgress } from "./background";
 
 const dataCache = new Map<string, { train: MnistSplit; test: MnistSplit }>();
 function cachedData(cfg: DemoConfig) {
-  const key = cfg.data_dir ?? "";
+  // MNIST and CIFAR-10 may both be loaded in one worker: the data set is part of the key
+  const key = `${cfg.dataset}:${cfg.data_dir ?? ""}`;
   if (!dataCache.has(key)) dataCache.set(key, loadData(cfg));
   return dataCache.get(key)!;
 }
@@ -130,7 +131,7 @@ export async function batchAttackTask(
   const { cfg } = args;
   const ctx = await setupRun(cfg);
   const data = cachedData(cfg);
-  const prior = { labelled: publicData(data.test), mean: meanImage(data.train) };
+  const prior = { labelled: publicData(data.test), mean: splitMean(data.train) };
   const target = victimBatch(ctx, data.train);
   const due = throttle(100);
   progress({ target: target.x, size: target.size });
@@ -150,7 +151,10 @@ export async function federatedTask(args: { cfg: FLConfig; stopAtLeak?: boolean;
   const { cfg } = args;
   const ctx = await setupFL(cfg);
   const data = cachedData(demoView(cfg));
-  const mean = (meanCache ??= meanImage(data.train));
+  // per data set (MNIST's 784 values, CIFAR-10's 3072): the same float64 sums as meanImage
+  const key = `${cfg.dataset}:${cfg.data_dir ?? ""}`;
+  if (!meanCache.has(key)) meanCache.set(key, splitMean(data.train));
+  const mean = meanCache.get(key)!;
   return runFL(ctx, { train: data.train, ...(args.test === false ? {} : { test: data.test }) }, mean, {
     stopAtLeak: args.stopAtLeak,
     onRound: (r) => progress({ round: r.round, testAccuracy: r.testAccuracy }),
@@ -159,4 +163,4 @@ export async function federatedTask(args: { cfg: FLConfig; stopAtLeak?: boolean;
     onRecord: (r) => progress({ iteration: r.iteration, psnr: r.psnr }),
   });
 }
-let meanCache: Float32Array | undefined;
+const meanCache = new Map<string, Float32Array>();

@@ -19,8 +19,17 @@ import { runInBackground } from "./background";
 import { plural } from "./story";
 import { progressBar, liveImage } from "../viz/progress";
 import { showFolded, showTable } from "../viz/display";
-import { splitImages } from "../viz/png";
+import { formatOfSize, splitImages } from "../viz/png";
 import { tileGridPng } from "../viz/tiles";
+
+/**
+ * How tiles draw images of `pixels` values each: MNIST's grey 28 × 28, or CIFAR-10's colour 3 × 32 × 32
+ * (png.ts formatOfSize), so every live image below shows photographs in colour.
+ */
+const tiles = formatOfSize;
+
+/** The first image of a flat array of MNIST images (784 values each) or, when that does not divide it, CIFAR-10's (3072). */
+const first = (x: Float32Array) => x.subarray(0, x.length % 784 === 0 ? 784 : 3072);
 
 /**
  * Runs `job` after the previous image update, so images show in order; after `stop()` (the task
@@ -73,7 +82,7 @@ export async function liveAttack(cfg: DemoConfig, target: Batch): Promise<Attack
       const r = p.record as AttackRecord;
       images.run(async () => {
         const rows = splitImages(x, target.size).map((img, i) => [{ pixels: targets[i], label: "target" }, { pixels: img, label: `iteration ${r.iteration}: ${r.psnr.toFixed(1)} dB` }]);
-        image.update(await tileGridPng(rows, { scale: 6 }), `target (left) and the reconstruction after iteration ${r.iteration} (right): PSNR ${r.psnr.toFixed(2)} dB`);
+        image.update(await tileGridPng(rows, { scale: 6, ...tiles(target.x.length / target.size) }), `target (left) and the reconstruction after iteration ${r.iteration} (right): PSNR ${r.psnr.toFixed(2)} dB`);
       });
     }
   }, () => `interrupted at iteration ${done} of ${cfg.attack_epoch}`), images);
@@ -145,8 +154,8 @@ export async function liveGallery(opts: { seed: number; sparsities: number[]; at
 export function galleryPng(g: { target: Float32Array; cells: GalleryCell[][] }, scale = 4): Promise<Buffer> {
   const rows = g.cells.filter((r) => r.length);
   return tileGridPng(
-    [[{ pixels: g.target.subarray(0, 784), label: "" }], ...rows.map((r) => r.map((c) => ({ pixels: c.reconstruction.subarray(0, 784), label: `${c.psnr === null ? "∞" : c.psnr.toFixed(1)} dB` })))],
-    { scale, rowLabels: ["the victim", ...rows.map((r) => r[0].attack)], columnLabels: (g.cells[0] ?? []).map((c) => `sparsity ${c.sparsity}`) },
+    [[{ pixels: first(g.target), label: "" }], ...rows.map((r) => r.map((c) => ({ pixels: first(c.reconstruction), label: `${c.psnr === null ? "∞" : c.psnr.toFixed(1)} dB` })))],
+    { scale, ...tiles(first(g.target).length), rowLabels: ["the victim", ...rows.map((r) => r[0].attack)], columnLabels: (g.cells[0] ?? []).map((c) => `sparsity ${c.sparsity}`) },
   );
 }
 
@@ -173,7 +182,7 @@ export async function liveAttacks(runs: Record<string, DemoConfig>, title = "att
     bar.update(done, `${current}${r ? `: iteration ${r.iteration}, PSNR ${r.psnr.toFixed(1)} dB` : ""}`);
     if (r && p.image) {
       const [x, target, name] = [p.image as Float32Array, p.target as Float32Array, current];
-      images.run(async () => image.update(await tileGridPng([[{ pixels: target.subarray(0, 784), label: "target" }, { pixels: x.subarray(0, 784), label: `${r.psnr.toFixed(1)} dB` }]], { scale: 5 }), `${name}: target (left) and the reconstruction after iteration ${r.iteration} (right)`));
+      images.run(async () => image.update(await tileGridPng([[{ pixels: first(target), label: "target" }, { pixels: first(x), label: `${r.psnr.toFixed(1)} dB` }]], { scale: 5, ...tiles(first(target).length) }), `${name}: target (left) and the reconstruction after iteration ${r.iteration} (right)`));
     }
   }, () => `interrupted at ${current}, ${done} of ${total} iterations in all`), images);
   await images.flush();
@@ -196,7 +205,7 @@ export async function liveDefenseGallery(opts: { seed: number; defenses: Defense
     done = p.done as number;
     bar.update(done, `last: ${cell.label}, PSNR ${cell.psnr === null ? "∞" : cell.psnr.toFixed(1)} dB`);
     const row = [{ pixels: p.target as Float32Array, label: "victim" }, ...cells.map((c) => ({ pixels: c.x, label: `${c.label}: ${c.psnr === null ? "∞" : c.psnr.toFixed(1)} dB` }))];
-    images.run(async () => image.update(await tileGridPng([row], { scale: 3 }), `so far: ${done} of ${plural(total, "defense")}`));
+    images.run(async () => image.update(await tileGridPng([row], { scale: 3, ...tiles((p.target as Float32Array).length) }), `so far: ${done} of ${plural(total, "defense")}`));
   }, () => `interrupted after ${done} of ${plural(total, "defense")}`), images);
   await images.flush();
   image.clear();
@@ -220,7 +229,7 @@ export async function liveBatchAttack(cfg: DemoConfig, attack: BatchAttackName, 
     }
     if (p.image && target) {
       const [x, t, it] = [p.image as Float32Array, target, p.iteration as number];
-      images.run(async () => image.update(await tileGridPng([splitImages(t, B).map((pixels) => ({ pixels, label: "" })), splitImages(x, B).map((pixels) => ({ pixels, label: "" }))], { scale: 3, rowLabels: ["victims", `iteration ${it}`] }), `the batch (top) and the reconstructions after iteration ${it} (bottom, in the attack's order)`));
+      images.run(async () => image.update(await tileGridPng([splitImages(t, B).map((pixels) => ({ pixels, label: "" })), splitImages(x, B).map((pixels) => ({ pixels, label: "" }))], { scale: 3, ...tiles(t.length / B), rowLabels: ["victims", `iteration ${it}`] }), `the batch (top) and the reconstructions after iteration ${it} (bottom, in the attack's order)`));
     }
   }, () => `interrupted at iteration ${done} of ${iterations}`), images);
   await images.flush();
@@ -255,12 +264,14 @@ export async function liveFederated(cfg: FLConfig, opts: { stopAtLeak?: boolean;
       bar.update(done, `history step h = ${p.step}: ${psnr === null ? "nothing received yet" : `PSNR ${psnr.toFixed(1)} dB`}`);
       if (p.image) {
         const [x, h] = [p.image as Float32Array, p.step as number];
-        images.run(async () => image.update(await tileGridPng([[{ pixels: x.subarray(0, 784), label: `h = ${h}` }]], { scale: 4 }), `the history attacker's reconstruction from rounds ${cfg.attack_round}..${cfg.attack_round}+${h}`));
+        images.run(async () => image.update(await tileGridPng([[{ pixels: first(x), label: `h = ${h}` }]], { scale: 4, ...tiles(first(x).length) }), `the history attacker's reconstruction from rounds ${cfg.attack_round}..${cfg.attack_round}+${h}`));
       }
     }
   }, () => `interrupted at step ${done} of ${total} (${cfg.rounds} rounds, then the attack)`), images);
   await images.flush();
   image.clear();
-  bar.finish(`done in ${((performance.now() - t0) / 1000).toFixed(1)} s${done < total && cfg.attack_method === "history" ? " (the history attacker stopped at the first leak)" : ""}`);
+  // the history attacker may stop early (at the first leak); a one-upload attack reports its snapshots (every return_epoch) and is done when the run returns
+  const stoppedEarly = cfg.attack_method === "history" && done < total;
+  bar.finish(`done in ${((performance.now() - t0) / 1000).toFixed(1)} s${stoppedEarly ? " (the history attacker stopped at the first leak)" : ""}`, stoppedEarly ? undefined : total);
   return run;
 }

@@ -11,6 +11,7 @@
  * and bytes do not depend on the attack, so a point takes them from whichever job of the same
  * defense trained (the study trains once per defense and seed, with the DLG jobs).
  */
+import { RECOVERY_MARGIN_DB } from "../metrics/readings";
 import { jobDefenseLabel, fmtBytes, isDgcRow, type SummaryRow } from "./summary";
 import { DEFAULT_COMMON, jobConfig, type AttackName, type SweepModel } from "./grid";
 import { jobContext, runJobAttack, type SweepData } from "./job";
@@ -257,8 +258,8 @@ export function frontierFigure(points: readonly FrontierPoint[], attack: string,
       xaxis: { title: { text: `${attack}'s median PSNR (dB, lower = more private)` } },
       yaxis: { title: { text: "test accuracy after training under the defense" } },
       legend: { orientation: "h", y: -0.2 },
-      shapes: base === undefined ? [] : [{ type: "line", x0: base + 3, x1: base + 3, yref: "paper", y0: 0, y1: 1, line: { color: "#888", dash: "dash" } }],
-      annotations: base === undefined ? [] : [{ x: base + 3, yref: "paper", y: 1.03, text: "recovered (mean image + 3 dB)", showarrow: false, font: { color: "#666" } }],
+      shapes: base === undefined ? [] : [{ type: "line", x0: base + RECOVERY_MARGIN_DB, x1: base + RECOVERY_MARGIN_DB, yref: "paper", y0: 0, y1: 1, line: { color: "#888", dash: "dash" } }],
+      annotations: base === undefined ? [] : [{ x: base + RECOVERY_MARGIN_DB, yref: "paper", y: 1.03, text: "recovered (mean image + 3 dB)", showarrow: false, font: { color: "#666" } }],
     },
   };
 }

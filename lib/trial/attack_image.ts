@@ -6,7 +6,7 @@
  */
 import { initBackend, type BackendChoice } from "../core/backend";
 import { ConfigError } from "../core/errors";
-import { meanImage } from "../data/mnist";
+import { splitMean } from "../data/dataset";
 import { threatModel, type ThreatOptions } from "../threat/model";
 import { ATTACK_METHODS, defaultLr, defaultOptimizer, type AttackMethod, type AttackOptimizer, type AttackSpec } from "../attack/methods";
 import { runTrial, type TrialHooks, type TrialRecord } from "./run";
@@ -50,6 +50,6 @@ export async function attackImage(o: AttackImageOptions): Promise<TrialRecord> {
   const attack = attackSpecOf(o);
   const threat = threatModel(o);
   await initBackend(o.backend ?? "auto", { model: threat.model, task: "attack" });
-  if (!threat.server.mean && (attack.method === "adaptive" || attack.method === "analytic")) threat.server = { ...threat.server, mean: meanImage(threat.data) };
+  if (!threat.server.mean && (attack.method === "adaptive" || attack.method === "analytic")) threat.server = { ...threat.server, mean: splitMean(threat.data) };
   return runTrial(threat, attack, o.hooks);
 }

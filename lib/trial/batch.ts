@@ -98,9 +98,11 @@ export function runBatchAttack(ctx: RunContext, train: MnistSplit, prior: Public
 }
 
 /** The printed lines of a batch's matched scores: one per target, then the means. */
-export function matchedLines(run: { matched: MatchedMetrics; target: Batch }, labels?: ArrayLike<number>): string[] {
+export function matchedLines(run: { matched: MatchedMetrics; target: Batch }, labels?: ArrayLike<number>, classNames?: readonly string[]): string[] {
+  // CIFAR-10: a class by its name ("label 1 automobile"); MNIST: the digit alone, as before
+  const name = (k: number) => (classNames ? `${k} ${classNames[k]}` : `${k}`);
   const lines = run.matched.pairs.map(
-    (p) => `Matched sample ${p.target} (label ${run.target.y[p.target]}) <- reconstruction ${p.recon}${labels ? ` (label ${labels[p.recon]})` : ""}: data_mse_loss = ${p.mse.toFixed(6)}, data_psnr = ${p.psnr.toFixed(3)}, data_ssim = ${p.ssim.toFixed(4)}`,
+    (p) => `Matched sample ${p.target} (label ${name(run.target.y[p.target])}) <- reconstruction ${p.recon}${labels ? ` (label ${name(labels[p.recon])})` : ""}: data_mse_loss = ${p.mse.toFixed(6)}, data_psnr = ${p.psnr.toFixed(3)}, data_ssim = ${p.ssim.toFixed(4)}`,
   );
   const m = run.matched;
   lines.push(`Matched mean over ${m.pairs.length}: data_mse_loss = ${m.mse.toFixed(6)}, data_psnr = ${m.psnr.toFixed(3)}, data_ssim = ${m.ssim.toFixed(4)}`);

@@ -70,6 +70,8 @@ export interface FLAttackOptions {
   onHistoryStep?: (step: HistoryStep) => void;
   /** FedAvg uploads: the attacker is granted the client's data order (default: it assumes index order). */
   knowsOrder?: boolean;
+  /** The data's range, the box of boxed attacks (default MNIST's [−1, 1]; CIFAR-10 [0, 1]). */
+  range?: readonly [number, number];
 }
 
 export interface HistoryStep {
@@ -147,7 +149,7 @@ export function attackWatched(model: Model, watched: Watched, opts: FLAttackOpti
   };
   // one trial's attack on what the server kept (trial/run.ts `attackObservation`): the same scoring as dgc_demo's
   const view = {
-    dummy, victimLoss: opts.victimLoss, mean: opts.mean, keepDlgStart: false,
+    dummy, victimLoss: opts.victimLoss, mean: opts.mean, keepDlgStart: false, range: opts.range,
     batchPrior: B > 1 && opts.publicLabelled && opts.method !== "history" ? { labelled: opts.publicLabelled, mean: opts.mean } : undefined,
     describe: `${model.kind}, client ${watched.client}'s upload of round ${watched.round}`,
   };

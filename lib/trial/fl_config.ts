@@ -5,6 +5,7 @@
 import { DEFAULTS, resolveAttackDefaults, validateConfig, withDefense, type DemoConfig, clientDefense } from "./demo_config";
 import { check, checkInt, ConfigError } from "../core/errors";
 import { SPLIT_SIZES } from "../data/mnist";
+import { CIFAR10_FILES, CIFAR10_RELEASE } from "../data/cifar10";
 import { ATTACK_METHODS, type AttackMethod } from "../attack/methods";
 import type { VictimLoss } from "../models/losses";
 import type { SplitKind } from "../threat/federated/split";
@@ -91,12 +92,15 @@ export function resolveFLDefaults(c: FLConfig, given: { attack_optimizer?: unkno
 
 
 
+/** The CIFAR-10 release's training images (the upper bound before the folder is read). */
+const CIFAR10_RELEASE_TRAIN = CIFAR10_FILES.train.length * CIFAR10_RELEASE.recordsPerFile;
+
 /** Throws ConfigError (one line) for the first value out of range, dgc_demo's checks first. */
 export function validateFLConfig(c: FLConfig): FLConfig {
   validateConfig(demoView(c));
-  // the federated simulation deals MNIST's training set; CIFAR-10 runs through dgc_demo for now
-  check(c.dataset === "mnist", `--dataset ${c.dataset}: fl runs on mnist only (dgc_demo takes cifar10)`);
-  const n = SPLIT_SIZES.train;
+  // MNIST's training set has a known size; CIFAR-10's is the folder's (the subset's 4,660 or the
+  // release's 50,000): checked again by checkFLSizes once loaded, bounded here by the release's
+  const n = c.dataset === "mnist" ? SPLIT_SIZES.train : CIFAR10_RELEASE_TRAIN;
   checkInt("clients", c.clients, 1, n, "every client needs an image of the training set");
   checkInt("rounds", c.rounds, 1);
   checkInt("local_steps", c.local_steps, 1, MAX_LOCAL_STEPS);
@@ -128,10 +132,8 @@ export function validateFLConfig(c: FLConfig): FLConfig {
       if (e instanceof AttackSetupError) throw new ConfigError(e.message);
       throw e;
     }
-    // the victim's batch comes from its own shard: never cut it silently (a Dirichlet shard's size is checked when dealt, simulation.ts)
-    const shard = Math.floor(n / c.clients);
-    if (c.split === "iid") checkInt("attack_batch_size", c.attack_batch_size, 1, shard, `a client's share of the training set with --clients ${c.clients}`);
   }
+  checkFLSizes(c, n);
   return c;
 }
 
@@ -158,4 +160,14 @@ export function fedavgConfig(p: { seed: number; steps: number; n?: number; batch
     ...(p.steps > 1 ? { local_batch: p.batch ?? n, local_lr: p.localLr ?? 0.1 } : {}),
     attack_method: p.attack ?? "adaptive", attack_epoch: p.iterations, return_epoch: 1,
   });
+}
+
+/**
+ * The checks that depend on the training set's size n: every client needs an image, and the victim's
+ * batch comes from its own shard, never cut silently (a Dirichlet shard's size is checked when dealt,
+ * simulation.ts). `fl` calls it again with the loaded split's n (CIFAR-10: the folder's).
+ */
+export function checkFLSizes(c: FLConfig, n: number): void {
+  checkInt("clients", c.clients, 1, n, "every client needs an image of the training set");
+  if (c.dlg_attack && c.split === "iid") checkInt("attack_batch_size", c.attack_batch_size, 1, Math.floor(n / c.clients), `a client's share of the training set with --clients ${c.clients}`);
 }

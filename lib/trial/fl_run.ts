@@ -5,6 +5,7 @@
 import { tf } from "../core/tf";
 import { initParams, setupRun, type RunContext } from "./demo";
 import type { MnistSplit } from "../data/mnist";
+import type { ImageSplit } from "../data/dataset";
 import type { AttackRecord } from "./demo";
 import { runFederated, type FederatedOptions, type FederatedResult, type RoundRecord } from "../threat/federated/simulation";
 import { attackWatched, type FLAttackOutcome, type HistoryStep } from "./fl_attack";
@@ -80,6 +81,7 @@ export function runFL(
           onHistoryStep: hooks.onHistoryStep,
           publicLabelled: data.test && cfg.attack_batch_size > 1 ? publicData(data.test) : undefined,
           knowsOrder: cfg.attack_knows_order,
+          range: (data.train as ImageSplit).range,
         }, hooks.onRecord)
       : null;
     return { fed, attack, testAccuracy: fed.rounds[fed.rounds.length - 1]?.testAccuracy ?? null };

@@ -17,7 +17,7 @@ import { Rng } from "../core/rng";
 import { splitMean } from "../data/dataset";
 import { matchReconstructions, type MatchedMetrics } from "../metrics/match";
 import { attackMetrics } from "../metrics/attack";
-import { isRecovered, signAware, ssim8, type SignAwareReading } from "../metrics/readings";
+import { isRecovered, signAware, ssim8, ssim8Rgb, type SignAwareReading } from "../metrics/readings";
 import { psnr } from "../metrics/image";
 import { makeModel } from "../models/registry";
 import { sumStats, type SentStats } from "../optim/optimizer";
@@ -124,6 +124,8 @@ export interface AttackerView {
   mean: Float32Array;
   /** Labelled public data: per-sample labels from the label counts of a batch (label_counts.ts). */
   batchPrior?: PublicPrior;
+  /** The data's range, the box of boxed attacks (ImageSplit.range; default MNIST's [−1, 1]). */
+  range?: readonly [number, number];
   /** The counts prior's cache key (model, seed and loss make one). */
   cacheKey?: string;
   /** DLG keeps its dummy-label start (the seed's all-ones) rather than the counts' rows; default true. */
@@ -160,7 +162,7 @@ export function runTrial(threat: ThreatModel, attack: AttackSpec, hooks: TrialHo
     return attackObservation(
       { model, params, target, observed, sent: sentStep.stats, grads },
       attack,
-      { dummy: rng.fork("dummy"), victimLoss: threat.victim.loss, mean, batchPrior, cacheKey: String(threat.seed), describe: describeThreat(threat) },
+      { dummy: rng.fork("dummy"), victimLoss: threat.victim.loss, mean, batchPrior, range: threat.data.range, cacheKey: String(threat.seed), describe: describeThreat(threat) },
       hooks,
       attackMean,
     );
@@ -186,12 +188,13 @@ export function attackObservation(obs: Observation, attack: AttackSpec, view: At
   const labels = view.labels ?? (inferred && !((view.keepDlgStart ?? true) && attack.method === "dlg" && attack.labelInit === "ones") ? labelRows(inferred.labels, model.classes) : undefined);
   const shape = planesOf(model, B);
   const records: AttackRecord[] = [];
-  const result = runAttackMethod(attack, { model, params, observed, batch: B, rng: view.dummy, mean: attackMean, labels, gradsOf: view.gradsOf }, (it, d, snap) => {
+  const result = runAttackMethod(attack, { model, params, observed, batch: B, rng: view.dummy, mean: attackMean, labels, gradsOf: view.gradsOf, range: view.range }, (it, d, snap) => {
     let rec: AttackRecord | undefined;
     if (snap) {
       rec = {
         iteration: it, distance: d, ...attackMetrics(snap.x, target.x, shape, snap.y, target.y),
-        ssim8: ssim8(snap.x, target.x, shape), signAware: signAware(snap.x, target.x, shape),
+        // colour [0, 1] images: the 8-bit SSIM of the RGB PNGs (round(255·x), per channel); grey: the seed-era ⌊(x + 1)·127.5⌋
+        ssim8: model.inputShape[0] === 3 ? ssim8Rgb(snap.x, target.x, { batch: B, height: model.inputShape[1], width: model.inputShape[2] }) : ssim8(snap.x, target.x, shape), signAware: signAware(snap.x, target.x, shape),
         ...(snap.offSchedule ? { offSchedule: true as const } : {}),
       };
       records.push(rec);

@@ -5,6 +5,7 @@
  */
 import type { AttackRun } from "../trial/demo";
 import type { LabelledGrid } from "./labelled";
+import { formatOfSize } from "./png";
 
 const dB = (x: number) => (Number.isFinite(x) ? `${x.toFixed(1)} dB` : `${x} dB`);
 
@@ -25,7 +26,9 @@ export function iterationGrid(runs: Record<string, AttackRun>, iterations: reado
     const rec = runs[n].records.find((r) => r.iteration === it);
     return rec ? dB(rec.psnr) : null;
   })]);
-  return { title, cells, cellNotes, rowLabels: names, columnLabels: ["target", ...its.map(label)] };
+  // grey MNIST digits or colour CIFAR-10 photographs, by the values per image
+  const f = names.length ? formatOfSize(runs[names[0]].target.x.length / runs[names[0]].target.size) : null;
+  return { title, cells, cellNotes, rowLabels: names, columnLabels: ["target", ...its.map(label)], ...(f ? { size: f.width, channels: f.channels } : {}) };
 }
 
 /** Rows (header first): each run's last snapshot, in the seed's metrics and the extra readings. */

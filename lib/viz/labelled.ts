@@ -6,34 +6,36 @@
  */
 import sharp from "sharp";
 import { toUint8 } from "../metrics/readings";
+import { rgbBytes } from "./png";
 
 export interface LabelledGrid {
-  /** rows × columns of images ([-1, 1], `size`×`size` each); a missing cell is left blank. */
+  /** rows × columns of images ([-1, 1] grey, or [0, 1] CHW colour with `channels: 3`; `size`×`size` each); a missing cell is left blank. */
   cells: (ArrayLike<number> | null)[][];
   columnLabels?: string[];
   rowLabels?: string[];
   /** A short line under each cell (same shape as `cells`), e.g. "41.2 dB". */
   cellNotes?: (string | null)[][];
   title?: string;
-  /** Pixels per image side before scaling (28). */
+  /** Pixels per image side before scaling (28; colour: 32). */
   size?: number;
+  /** 3: colour [0, 1] CHW images (CIFAR-10); default 1, grey [−1, 1]. */
+  channels?: 1 | 3;
   /** Upscaling of each image (nearest neighbour); default 3. */
   scale?: number;
 }
 
 const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 
-async function cellPng(x: ArrayLike<number>, size: number, scale: number): Promise<string> {
-  const png = await sharp(Buffer.from(toUint8(x)), { raw: { width: size, height: size, channels: 1 } })
-    .resize(size * scale, size * scale, { kernel: "nearest" })
-    .toColourspace("b-w")
-    .png()
-    .toBuffer();
+async function cellPng(x: ArrayLike<number>, size: number, scale: number, channels: 1 | 3): Promise<string> {
+  const img = sharp(Buffer.from(channels === 3 ? rgbBytes(x, size, size) : toUint8(x)), { raw: { width: size, height: size, channels } })
+    .resize(size * scale, size * scale, { kernel: "nearest" });
+  const png = await (channels === 3 ? img : img.toColourspace("b-w")).png().toBuffer();
   return png.toString("base64");
 }
 
 export async function labelledGridPng(g: LabelledGrid): Promise<Buffer> {
-  const size = g.size ?? 28;
+  const channels = g.channels ?? 1;
+  const size = g.size ?? (channels === 3 ? 32 : 28);
   const side = size * (g.scale ?? 3);
   const rows = g.cells.length;
   const cols = Math.max(...g.cells.map((r) => r.length));
@@ -57,9 +59,10 @@ export async function labelledGridPng(g: LabelledGrid): Promise<Buffer> {
     const y = top + r * (side + noteH + gap);
     if (g.rowLabels?.[r]) text(left - gap, y + side / 2 + font / 3, g.rowLabels[r], "end");
     for (let c = 0; c < g.cells[r].length; c++) {
-      const x = left + c * (cellW + gap) + (cellW - side) / 2;
+      // whole pixels: an image at a fractional offset is resampled, its edge columns blurred
+      const x = Math.round(left + c * (cellW + gap) + (cellW - side) / 2);
       const cell = g.cells[r][c];
-      if (cell) parts.push(`<image x="${x}" y="${y}" width="${side}" height="${side}" href="data:image/png;base64,${await cellPng(cell, size, g.scale ?? 3)}"/>`);
+      if (cell) parts.push(`<image x="${x}" y="${y}" width="${side}" height="${side}" href="data:image/png;base64,${await cellPng(cell, size, g.scale ?? 3, channels)}"/>`);
       const note = g.cellNotes?.[r]?.[c];
       if (note) text(left + c * (cellW + gap) + cellW / 2, y + side + font, note);
     }

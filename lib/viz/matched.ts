@@ -3,7 +3,8 @@
  * one row per matched pair — the target, then the reconstruction assigned to it (and, if given,
  * the same reconstruction at earlier snapshots); and a bar chart of matched against same-index PSNR.
  */
-import { gridPng, type GridOptions } from "./png";
+import { className, gridPng, type GridOptions } from "./png";
+import { tileGridPng } from "./tiles";
 import type { MatchedPair } from "../metrics/match";
 import type { Figure } from "./plots";
 
@@ -11,11 +12,22 @@ export async function matchedGridPng(
   target: Float32Array,
   recons: readonly Float32Array[],
   pairs: readonly MatchedPair[],
-  opts: GridOptions = {},
+  opts: GridOptions & {
+    /** Captions: each target's class (by name where `classNames` is given: CIFAR-10) and each pair's PSNR under the last reconstruction. */
+    labels?: ArrayLike<number>;
+    classNames?: readonly string[];
+  } = {},
 ): Promise<Buffer> {
-  const n = (opts.width ?? 28) * (opts.height ?? 28);
+  const colour = opts.channels === 3;
+  const n = (colour ? 3 : 1) * (opts.width ?? (colour ? 32 : 28)) * (opts.height ?? (colour ? 32 : 28));
   const img = (x: Float32Array, i: number) => x.subarray(i * n, (i + 1) * n);
-  return gridPng(pairs.map((p) => [img(target, p.target), ...recons.map((r) => img(r, p.recon))]), opts);
+  const rows = pairs.map((p) => [img(target, p.target), ...recons.map((r) => img(r, p.recon))]);
+  const labels = opts.labels;
+  if (!labels) return gridPng(rows, opts);
+  return tileGridPng(
+    rows.map((row, r) => row.map((pixels, c) => ({ pixels, label: c === 0 ? className(labels[pairs[r].target], opts.classNames) : c === row.length - 1 ? `${pairs[r].psnr.toFixed(1)} dB` : "" }))),
+    { width: opts.width, height: opts.height, channels: opts.channels, scale: opts.scale ?? 3 },
+  );
 }
 
 /**

@@ -22,6 +22,8 @@ export async function grayPng(x: ArrayLike<number>, width = 28, height = 28, sca
 export interface GridOptions {
   width?: number;
   height?: number;
+  /** 3: colour [0, 1] CHW images (CIFAR-10; cells default to 32 × 32), drawn by `rgbGridPng`; default 1, grey [−1, 1]. */
+  channels?: 1 | 3;
   /** Upscaling factor (nearest neighbour), so digits stay crisp; default 2. */
   scale?: number;
   /** White pixels between cells; default 2. */
@@ -46,6 +48,7 @@ function layout(rows: Uint8Array[][], w: number, h: number, gap: number, channel
 
 /** A grid of [-1, 1] images (rows × columns) as one grayscale PNG with white gaps. */
 export async function gridPng(rows: ArrayLike<number>[][], opts: GridOptions = {}): Promise<Buffer> {
+  if (opts.channels === 3) return rgbGridPng(rows, opts);
   const w = opts.width ?? 28;
   const h = opts.height ?? 28;
   const { canvas, W, H } = layout(rows.map((r) => r.map(toUint8)), w, h, opts.gap ?? 2, 1);
@@ -124,4 +127,42 @@ export async function rgbGridPng(rows: ArrayLike<number>[][], opts: GridOptions 
   const h = opts.height ?? 32;
   const { canvas, W, H } = layout(rows.map((r) => r.map((x) => rgbBytes(x, w, h))), w, h, opts.gap ?? 2, 3);
   return encode(canvas, W, H, 3, opts.scale ?? 2);
+}
+
+/** How an image's values are drawn: grey [−1, 1] (MNIST, the seed's) or colour [0, 1] CHW (CIFAR-10). */
+export interface ImageFormat {
+  channels: 1 | 3;
+  width: number;
+  height: number;
+}
+
+/** The format of a model's input shape [c, h, w]: one channel is grey, three are RGB. */
+export function formatOf(shape: readonly number[]): ImageFormat {
+  const [c, h, w] = shape;
+  if (c !== 1 && c !== 3) throw new Error(`formatOf: ${c} channels: images are grey (1) or RGB (3)`);
+  return { channels: c, width: w, height: h };
+}
+
+/**
+ * The format of images of `pixels` values, for callers that hold only the arrays: 784 is MNIST's
+ * grey 28 × 28, 3072 CIFAR-10's colour 3 × 32 × 32 (the project's two data sets; others throw).
+ */
+export function formatOfSize(pixels: number): ImageFormat {
+  if (pixels === 784) return { channels: 1, width: 28, height: 28 };
+  if (pixels === 3072) return { channels: 3, width: 32, height: 32 };
+  throw new Error(`formatOfSize: ${pixels} values per image are neither MNIST's 784 nor CIFAR-10's 3072; give the format`);
+}
+
+/** One image as interleaved 8-bit RGB: grey [−1, 1] replicated on the three channels (toUint8), or colour [0, 1] CHW (rgbBytes). */
+export function rgbOf(x: ArrayLike<number>, f: ImageFormat): Uint8Array {
+  if (f.channels === 3) return rgbBytes(x, f.width, f.height);
+  const g = toUint8(x);
+  const out = new Uint8Array(3 * g.length);
+  for (let i = 0; i < g.length; i++) out[3 * i] = out[3 * i + 1] = out[3 * i + 2] = g[i];
+  return out;
+}
+
+/** A class for a caption: its name where the data set names them (CIFAR-10), else the number (MNIST's digits). */
+export function className(label: number, names?: readonly string[]): string {
+  return names ? names[label] ?? String(label) : String(label);
 }

@@ -6,9 +6,10 @@
  */
 import sharp from "sharp";
 import { toUint8 } from "../metrics/readings";
+import { rgbBytes } from "./png";
 
 export interface Tile {
-  /** A [-1, 1] image (gray) or a signed map (heat), width × height values. */
+  /** A [-1, 1] image (gray), a [0, 1] CHW colour image (`channels: 3`), or a signed map (heat), width × height values (× 3 in colour). */
   pixels: ArrayLike<number>;
   label?: string;
 }
@@ -24,6 +25,8 @@ export interface TileGridOptions {
   title?: string;
   /** Signed maps: blue (−) – white (0) – red (+) on one scale ±max|value| shared by every tile, with a colour bar. */
   heat?: { unit: string };
+  /** 3: colour [0, 1] CHW images (CIFAR-10: then width and height default to 32); default 1, grey. */
+  channels?: 1 | 3;
 }
 
 const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
@@ -38,13 +41,14 @@ function heatRgb(t: number): [number, number, number] {
 }
 
 /** Raw RGB bytes of one tile, upscaled. */
-function tileRgb(p: ArrayLike<number>, w: number, h: number, scale: number, max: number | null): Buffer {
-  const gray = max === null ? toUint8(p) : null;
+function tileRgb(p: ArrayLike<number>, w: number, h: number, scale: number, max: number | null, channels: 1 | 3 = 1): Buffer {
+  const colour = channels === 3 ? rgbBytes(p, w, h) : null;
+  const gray = max === null && !colour ? toUint8(p) : null;
   const out = Buffer.alloc(w * scale * h * scale * 3);
   for (let y = 0; y < h * scale; y++)
     for (let x = 0; x < w * scale; x++) {
       const i = Math.floor(y / scale) * w + Math.floor(x / scale);
-      const rgb: [number, number, number] = gray ? [gray[i], gray[i], gray[i]] : heatRgb(max! > 0 ? p[i] / max! : 0);
+      const rgb: [number, number, number] = colour ? [colour[3 * i], colour[3 * i + 1], colour[3 * i + 2]] : gray ? [gray[i], gray[i], gray[i]] : heatRgb(max! > 0 ? p[i] / max! : 0);
       out.set(rgb, (y * w * scale + x) * 3);
     }
   return out;
@@ -54,8 +58,10 @@ const fmt = (x: number) => (x === 0 ? "0" : Math.abs(x) >= 0.01 && Math.abs(x) <
 
 /** The grid as one PNG, labels under the tiles, row labels on the left, an optional colour bar. */
 export async function tileGridPng(rows: Tile[][], opts: TileGridOptions = {}): Promise<Buffer> {
-  const w = opts.width ?? 28;
-  const h = opts.height ?? 28;
+  const colour = opts.channels === 3;
+  if (colour && opts.heat) throw new Error("tileGridPng: heat maps are signed single-channel maps, not colour images");
+  const w = opts.width ?? (colour ? 32 : 28);
+  const h = opts.height ?? (colour ? 32 : 28);
   const scale = opts.scale ?? 4;
   const tw = w * scale;
   const th = h * scale;
@@ -81,7 +87,7 @@ export async function tileGridPng(rows: Tile[][], opts: TileGridOptions = {}): P
     if (opts.rowLabels?.[r]) texts.push(`<text x="${left - 8}" y="${y + th / 2 + 4}" text-anchor="end" ${FONT}>${esc(opts.rowLabels[r])}</text>`);
     row.forEach((t, c) => {
       const x = Math.round(left + GAP + c * (tw + GAP));
-      inputs.push({ input: tileRgb(t.pixels, w, h, scale, max), raw: { width: tw, height: th, channels: 3 }, left: x, top: y });
+      inputs.push({ input: tileRgb(t.pixels, w, h, scale, max, opts.channels), raw: { width: tw, height: th, channels: 3 }, left: x, top: y });
       if (t.label) texts.push(`<text x="${x + tw / 2}" y="${y + th + 14}" text-anchor="middle" ${FONT}>${esc(t.label)}</text>`);
     });
   });

@@ -11,7 +11,7 @@ test("bench --tiny runs every workload on wasm, alternating with PyTorch when th
   const r = spawnSync(process.execPath, [resolve(__dirname, "../../scripts/bench.js"), "--tiny", "--pairs", "2", "--max-pairs", "2", "--backends", "wasm", "--grid", "tiny", "--out", out], { encoding: "utf8" });
   assert.equal(r.status, 0, r.stderr);
   const j = JSON.parse(readFileSync(out, "utf8"));
-  const workloads = ["ex3_train", "ex4_train", "ex2_attack", "ex1_attack", "lenet_train_step", "lenet_dlg_iteration", "fl_round_10", "lenet_lbfgs_attack", "fedavg_e1", "fedavg_e5", "fedavg_e10"];
+  const workloads = ["ex3_train", "ex4_train", "ex2_attack", "ex1_attack", "lenet_train_step", "lenet_dlg_iteration", "fl_round_10", "lenet_lbfgs_attack", "convnet_train_step", "convnet_ig_iteration", "fedavg_e1", "fedavg_e5", "fedavg_e10"];
   assert.deepEqual(Object.keys(j.workloads), workloads);
   for (const w of workloads) {
     const e = j.workloads[w];

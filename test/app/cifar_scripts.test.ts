@@ -13,7 +13,10 @@ import { Rng } from "../../lib/core/rng";
 import { tf } from "../../lib/core/tf";
 import { makeModel } from "../../lib/models/registry";
 import { trainColour } from "../../scripts/cifar_train";
-import { attackOne, colourReadings } from "../../scripts/cifar_attack";
+import { attackOne, colourReadings, registryAttack, seedVictim } from "../../scripts/cifar_attack";
+import { medianOrNaN as median } from "../../lib/study/summary";
+import { ssim8Rgb } from "../../lib/metrics/readings";
+import { epochBatches } from "../../lib/data/batcher";
 import { useBackend } from "../helpers";
 
 before(useBackend);
@@ -60,4 +63,51 @@ test("cifar_attack: two L-BFGS DLG steps on LeNet-CIFAR run and return a finite 
   assert.ok(same.recovered);
   assert.ok(!colourReadings(mean, victim, mean).recovered);
   tf.dispose(params);
+});
+
+test("cifar_attack: IG (Adam) on the ConvNet through the registry: x' stays in [0, 1], iDLG's label is the victim's, no tensors left", () => {
+  const model = makeModel("convnet");
+  const params = model.init(new Rng(1));
+  const victim = new Rng(2).uniformArray(CIFAR10_PIXELS, 0, 1);
+  const before = tf.memory().numTensors;
+  for (const label of [0, 7]) {
+    const r = registryAttack("ig", model, params, victim, label, new Rng(3), 3);
+    assert.equal(r.x.length, CIFAR10_PIXELS);
+    // N(0, 1) start boxed to CIFAR-10's [0, 1] (MNIST's box would leave negatives)
+    assert.ok(r.x.every((v) => v >= 0 && v <= 1));
+    assert.ok(r.x.some((v) => v === 0) && r.x.some((v) => v === 1));
+    assert.equal(r.labelGuess, label);
+    assert.equal(r.evals, 3);
+  }
+  assert.equal(tf.memory().numTensors, before);
+  tf.dispose(params);
+});
+
+test("cifar_attack: the 8-bit colour SSIM is ssim.m per channel, averaged: constant planes by hand", () => {
+  const shape = { batch: 1, height: 32, width: 32 };
+  const n = 1024;
+  const a = new Float32Array(3 * n).fill(0.25);
+  const b = Float32Array.from(a);
+  assert.equal(ssim8Rgb(a, b, shape), 1);
+  // red plane 0.5 → byte 128 (round(127.5)) against 1.0 → 255; constant planes: σ = 0, so SSIM = (2μxμy + C1)/(μx² + μy² + C1)
+  a.fill(0.5, 0, n);
+  b.fill(1, 0, n);
+  const C1 = (0.01 * 255) ** 2;
+  const red = (2 * 128 * 255 + C1) / (128 ** 2 + 255 ** 2 + C1);
+  assert.ok(Math.abs(ssim8Rgb(a, b, shape) - (red + 2) / 3) < 1e-9, `${ssim8Rgb(a, b, shape)} vs ${(red + 2) / 3}`);
+  assert.throws(() => ssim8Rgb(a.subarray(0, 1024), b.subarray(0, 1024), shape), /do not make 1×3×32×32/);
+});
+
+test("cifar_attack: median of an even count is the mean of the middle two; a seed's victim is dgc_demo's (its shuffle's first image)", () => {
+  assert.equal(median([3, 1, 2]), 2);
+  assert.equal(median([4, 1, 3, 2]), 2.5);
+  const dir = tinyFolder(50);
+  try {
+    const data = loadCifar10("train", { dataDir: dir });
+    const victims = [1, 2, 3, 4, 5].map((s) => seedVictim(data, s));
+    for (const [i, s] of [1, 2, 3, 4, 5].entries()) assert.equal(victims[i], epochBatches(data, 1, new Rng(s).fork("shuffle")).next().value!.index[0]);
+    assert.ok(new Set(victims).size > 1, "different seeds pick different victims");
+  } finally {
+    rmSync(dir, { recursive: true });
+  }
 });
