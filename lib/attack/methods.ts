@@ -65,7 +65,7 @@ export function defaultOptimizer(method: AttackMethod): AttackOptimizer | "none"
  * The command lines' default on LeNet (`--model lenet`, MNIST's or CIFAR-10's): the inversion attacks
  * ig and adaptive take L-BFGS (strong Wolfe) instead of Adam, as the sweep's LeNet frontier runs them —
  * Adam does not invert LeNet in affordable iterations (docs/defenses.md: adaptive at DGC 0.9 10.6 dB
- * by Adam × 1000, 40.6 dB by L-BFGS × 20; docs/fedavg.md: ig, no defense, E = 5, 22.7 dB); fl's history
+ * by Adam × 1000, 40.6 dB by L-BFGS × 20; docs/fedavg.md: ig, no defense, E = 5, 23.8 dB); fl's history
  * attacker, whose inversions are adaptive's, with them. dlg keeps
  * the seed's gd, idlg its L-BFGS, Linear every method's paper default (their numbers do not move).
  */
@@ -76,7 +76,7 @@ export function modelDefaultOptimizer(method: AttackMethod, model: string): Atta
 /**
  * `--attack_epoch` where `modelDefaultOptimizer` switched to L-BFGS and no count was given: the same
  * 2000 descent iterations as the seed's default, at torch's max_iter = 20 iterations per L-BFGS step.
- * (Once L-BFGS stalls a step costs one or two evaluations: the issue-23 command's 100 steps took 38–47 s.)
+ * (Once L-BFGS stalls a step costs one or two evaluations: the issue-23 command's 100 steps took 34–73 s.)
  */
 export const LBFGS_DEFAULT_STEPS = 100;
 
