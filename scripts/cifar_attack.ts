@@ -5,12 +5,11 @@
  * --save_params); dummy image and label logits drawn N(0, 1); the summed distance
  * Σ_t ‖∂CE(x', softmax(y'))/∂θ_t − g_t‖² (methods.ts's dlgObjective, "ce", "l2sum") minimized by
  * L-BFGS with torch's defaults (lr 1, 20 iterations and 25 evaluations a step), --steps steps; the
- * best finite point evaluated is the result. L-BFGS without a line search sometimes jumps to a point
- * where D is not finite (pytorch/pytorch#5953), or so far out that the sigmoids saturate and ∂D falls
- * below tolerance_grad, after which every step is one evaluation (a stall: seen on CIFAR at D ≈ 2e2) —
- * `--restarts N` starts afresh from a new N(0, 1) draw instead, up to N times, within the same step
- * budget, keeping the best point of all starts (not the paper's protocol; default 0). Seed s draws the weights from Rng(s).fork("init") and
- * the dummy start from Rng(s).fork("dummy:<image>").
+ * best finite point evaluated is the result — the registry's `paperDlgSpec` (lib/attack/lbfgs_dlg.ts),
+ * with `--restarts N` fresh N(0, 1) starts after a step that meets a non-finite point or stalls (not
+ * the paper's protocol; default 0). Every attack here runs through the trial's one attack path
+ * (`attackObservation`, lib/trial/run.ts) on the image's gradient. Seed s draws the weights from
+ * Rng(s).fork("init") and the dummy start from Rng(s).fork("dummy:<image>").
  * `--method` picks the attack (default dlg, the above); the others go through the attack registry
  * (lib/attack/methods.ts), on the same victim gradient:
  *   idlg — iDLG (Zhao et al. 2020): the label read off the last layer's gradient, then x' alone from
@@ -34,8 +33,8 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseFlagsOrExit, usageExit } from "../cli/flags";
-import { LBFGS, tfObjective } from "../lib/attack/lbfgs";
-import { dlgObjective } from "../lib/attack/methods";
+import { paperDlgSpec, type AttackSpec } from "../lib/attack/methods";
+import { attackObservation } from "../lib/trial/run";
 import { BACKENDS, describeBackend, initBackend, type BackendChoice } from "../lib/core/backend";
 import { Rng } from "../lib/core/rng";
 import { tf } from "../lib/core/tf";
@@ -44,7 +43,6 @@ import { DataError } from "../lib/data/idx";
 import { psnr, ssim } from "../lib/metrics/image";
 import { isRecovered, ssim8Rgb } from "../lib/metrics/readings";
 import { medianOrNaN as median } from "../lib/study/summary";
-import { runAttackMethod, type AttackSpec } from "../lib/attack/methods";
 import { epochBatches } from "../lib/data/batcher";
 import { oneHot, parameterGradients } from "../lib/models/losses";
 import type { Model, ModelKind } from "../lib/models/model";
@@ -67,23 +65,32 @@ export function colourReadings(x: Float32Array, v: Float32Array, mean: Float32Ar
 export type ColourMethod = "dlg" | "idlg" | "ig";
 
 /**
- * iDLG (L-BFGS) or IG (Adam, boxed to [0, 1]) through the attack registry on one image's cross-entropy
- * gradient; `tv` replaces IG's λ_TV. The same return shape as `attackOne` (evals: objective evaluations).
+ * One attack on one image's cross-entropy gradient, through the trial's one attack path
+ * (`attackObservation`: the registry's method on exactly what was observed, no defense), the dummy start
+ * drawn from `rng`. Returns the reconstruction, the label it ends with, D (dlg: at the best point kept;
+ * otherwise after the last iteration), the work done (dlg: objective evaluations; otherwise iterations)
+ * and the starts.
  */
-export function registryAttack(method: Exclude<ColourMethod, "dlg">, model: Model, params: readonly tf.Tensor[], victim: Float32Array, label: number, rng: Rng, steps: number, tv?: number) {
-  const t0 = performance.now();
+function colourAttack(spec: AttackSpec, model: Model, params: readonly tf.Tensor[], victim: Float32Array, label: number, rng: Rng) {
   const observed = tf.tidy(() => parameterGradients(model, params, "ce")(tf.tensor2d(victim, [1, CIFAR10_PIXELS]), oneHot(Int32Array.of(label), model.classes)));
+  try {
+    const target = { id: 0, index: Int32Array.of(0), x: victim, y: Int32Array.of(label), size: 1 };
+    const sent = { sent: observed.map((g) => g.size), total: observed.map((g) => g.size) };
+    const r = attackObservation({ model, params, target, observed, sent }, spec, { dummy: rng, victimLoss: "ce", mean: new Float32Array(CIFAR10_PIXELS), range: [0, 1], describe: "one CIFAR-10 image's gradient, no defense" }, {}, undefined);
+    const distance = r.lbfgs?.bestDistance ?? r.distances[r.distances.length - 1];
+    return { x: r.reconstruction, labelGuess: r.labels[0], distance, evals: r.lbfgs?.evals ?? r.distances.length, starts: r.lbfgs?.starts ?? 1, seconds: r.seconds };
+  } finally {
+    tf.dispose(observed);
+  }
+}
+
+/** iDLG (L-BFGS) or IG (Adam, boxed to [0, 1]) through the attack registry; `tv` replaces IG's λ_TV. */
+export function registryAttack(method: Exclude<ColourMethod, "dlg">, model: Model, params: readonly tf.Tensor[], victim: Float32Array, label: number, rng: Rng, steps: number, tv?: number) {
   const spec: AttackSpec = {
     method, optimizer: method === "idlg" ? "lbfgs" : "adam", iterations: steps, lr: method === "idlg" ? 1 : 0.1, returnEvery: steps, windowSize: 1,
     victimLoss: "ce", labelInit: "guess", labelRule: "idlg", ...(method === "ig" && tv !== undefined ? { recipe: { tvWeight: tv } } : {}),
   };
-  try {
-    const r = runAttackMethod(spec, { model, params, observed, batch: 1, rng, range: [0, 1] });
-    const distance = r.distances[r.distances.length - 1];
-    return { x: r.x, labelGuess: r.labels[0], distance, evals: r.distances.length, starts: 1, seconds: (performance.now() - t0) / 1000 };
-  } finally {
-    tf.dispose(observed);
-  }
+  return colourAttack(spec, model, params, victim, label, rng);
 }
 
 /** dgc_demo's victim for a seed: the first image of the run's shuffle (Rng(seed).fork("shuffle")). */
@@ -91,50 +98,9 @@ export function seedVictim(data: Cifar10Data, seed: number): number {
   return (epochBatches(data, 1, new Rng(seed).fork("shuffle")).next().value as { index: Int32Array }).index[0];
 }
 
-/** A stalled run with D above this restarts (with --restarts); recovered images end near 1e-6 here. */
-export const STALL_DISTANCE = 1e-3;
-
-/** L-BFGS DLG on one image (batch 1) of a colour model. */
+/** The DLG paper's L-BFGS DLG (the registry's `paperDlgSpec`, lbfgs_dlg.ts) on one image of a colour model, with `restarts`. */
 export function attackOne(model: Model, params: readonly tf.Tensor[], victim: Float32Array, label: number, rng: Rng, steps: number, restarts = 0) {
-  const t0 = performance.now();
-  const observed = tf.tidy(() => parameterGradients(model, params, "ce")(tf.tensor2d(victim, [1, CIFAR10_PIXELS]), oneHot(Int32Array.of(label), model.classes)));
-  const d = dlgObjective(model, params, observed, "ce", "l2sum");
-  const objective = tfObjective([[1, CIFAR10_PIXELS], [1, model.classes]], ([x, y]) => d(x, y));
-  const draw = () => {
-    const x0 = new Float64Array(CIFAR10_PIXELS + model.classes);
-    for (let i = 0; i < x0.length; i++) x0[i] = rng.normal();
-    return new LBFGS(x0, { lr: 1 });
-  };
-  let lbfgs = draw();
-  let best: { x: Float64Array; loss: number } | null = null;
-  let evals = 0;
-  let starts = 1;
-  const keepBest = () => {
-    const b = lbfgs.best;
-    if (b && (best === null || b.loss < best.loss)) best = { x: Float64Array.from(b.x), loss: b.loss };
-  };
-  for (let s = 0; s < steps; s++) {
-    // a step that met a non-finite point ends at the best point so far and would repeat itself from there, and
-    // one that starts with ∂D below tolerance_grad (1 evaluation: saturated sigmoids) has stalled; either way,
-    // away from a solution (D > STALL_DISTANCE) and with restarts left, the next step starts from a fresh
-    // N(0, 1) draw (the step budget is shared)
-    const r = lbfgs.step(objective);
-    if ((r.nonFinite || (r.evals <= 1 && r.loss > STALL_DISTANCE)) && starts <= restarts) {
-      keepBest();
-      evals += lbfgs.funcEvals;
-      lbfgs = draw();
-      starts++;
-    }
-  }
-  keepBest();
-  evals += lbfgs.funcEvals;
-  tf.dispose(observed);
-  if (!best) throw new Error("L-BFGS DLG never evaluated a finite point");
-  const found = best as { x: Float64Array; loss: number };
-  const y = found.x.subarray(CIFAR10_PIXELS);
-  let guess = 0;
-  for (let j = 1; j < y.length; j++) if (y[j] > y[guess]) guess = j;
-  return { x: Float32Array.from(found.x.subarray(0, CIFAR10_PIXELS)), labelGuess: guess, distance: found.loss, evals, starts, seconds: (performance.now() - t0) / 1000 };
+  return colourAttack(paperDlgSpec(steps, restarts), model, params, victim, label, rng);
 }
 
 function loadParams(file: string): tf.Tensor[] {

@@ -212,14 +212,14 @@ function optimize(spec: AttackSpec, recipe: AttackRecipe, input: AttackInput, st
 function paperLbfgsDlg(spec: AttackSpec, input: AttackInput, onIteration?: IterationHook): AttackOutput {
   if (spec.victimLoss !== "ce") throw new AttackSetupError("the DLG paper's L-BFGS start (labelStart noise) assumes a cross-entropy victim");
   const B = input.batch;
-  const r = lbfgsDlg(input.model, input.params, input.observed, B, { steps: spec.iterations, rng: input.rng });
+  const r = lbfgsDlg(input.model, input.params, input.observed, B, { steps: spec.iterations, rng: input.rng, restarts: spec.recipe?.restarts });
   for (let it = 0; it < spec.iterations - 1; it++) onIteration?.(it, r.distances[it]);
   const labels = argmaxRows(r.y, B);
   const last = spec.iterations - 1;
   const snap: DLGSnapshot = { iteration: Math.max(0, last), x: r.x, y: r.y, distance: r.distances[last] ?? NaN };
   if (spec.iterations > 0) onIteration?.(last, snap.distance, snap);
   const guess = r.y.indexOf(Math.max(...r.y.subarray(0, input.model.classes)));
-  return { x: r.x, y: r.y, labels, guess, snapshots: spec.iterations > 0 ? [snap] : [], distances: r.distances, seconds: r.seconds };
+  return { x: r.x, y: r.y, labels, guess, snapshots: spec.iterations > 0 ? [snap] : [], distances: r.distances, seconds: r.seconds, lbfgs: { bestDistance: r.bestDistance, evals: r.evals, starts: r.starts } };
 }
 
 /**
@@ -234,10 +234,10 @@ export function inversionSpec(method: "ig" | "adaptive", a: InversionAttack, opt
   };
 }
 
-/** DLG as its paper's code runs it (lbfgs_dlg.ts) as the registry's spec: dlg × lbfgs from noise, cross-entropy. */
-export function paperDlgSpec(steps: number): AttackSpec {
+/** DLG as its paper's code runs it (lbfgs_dlg.ts) as the registry's spec: dlg × lbfgs from noise, cross-entropy; `restarts` beyond the paper (default 0). */
+export function paperDlgSpec(steps: number, restarts = 0): AttackSpec {
   return {
     method: "dlg", optimizer: "lbfgs", iterations: steps, lr: 1, returnEvery: Math.max(1, steps - 1), windowSize: 200,
-    victimLoss: "ce", labelInit: "ones", labelRule: "gram", recipe: { labelStart: "noise" },
+    victimLoss: "ce", labelInit: "ones", labelRule: "gram", recipe: restarts > 0 ? { labelStart: "noise", restarts } : { labelStart: "noise" },
   };
 }

@@ -49,6 +49,12 @@ export interface AttackRecipe {
    * sweep's and the anchor's paper DLG (lbfgs_dlg.ts: cross-entropy, summed distance, best iterate).
    */
   labelStart?: "rows" | "noise";
+  /**
+   * labelStart "noise": fresh N(0, 1) starts allowed after a step meets a non-finite point or stalls
+   * (lbfgs_dlg.ts), within the same step budget, the best point of all starts kept (not the paper's
+   * protocol; default 0, the paper's single run).
+   */
+  restarts?: number;
 }
 
 export interface AttackSpec {
@@ -118,6 +124,8 @@ export interface AttackOutput {
   seconds: number;
   /** analytic only: which pixels the received gradient determines exactly. */
   analytic?: { recovered: Uint8Array; recoveredCount: number; classUsed: number | null };
+  /** The paper's L-BFGS DLG only: D at the best point kept, function evaluations, and starts (restarts + 1). */
+  lbfgs?: { bestDistance: number; evals: number; starts: number };
 }
 
 export type IterationHook = (it: number, distance: number, snapshot?: DLGSnapshot) => void;

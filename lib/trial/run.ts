@@ -63,6 +63,8 @@ export interface AttackRun {
   /** The labels the attack ends with, and (analytic) the pixels it recovered exactly. */
   labels: number[];
   analytic?: AttackOutput["analytic"];
+  /** The paper's L-BFGS DLG: D at the best point, evaluations, starts. */
+  lbfgs?: AttackOutput["lbfgs"];
   /** B > 1 with a public prior: the label counts inferred from the bias gradient (label_counts.ts). */
   inferred?: BatchLabels;
 }
@@ -212,7 +214,7 @@ export function attackObservation(obs: Observation, attack: AttackSpec, view: At
     fullGradients: (obs.grads ?? []).map((g) => g.dataSync().slice() as Float32Array),
     observedGradients: observedArrays,
     snapshots: result.snapshots, records, distances: result.distances, seconds: result.seconds,
-    labels: result.labels, analytic: result.analytic, inferred,
+    labels: result.labels, analytic: result.analytic, lbfgs: result.lbfgs, inferred,
     threat: view.describe, attack, reconstruction: result.x, dummyY: result.y, final, baselinePsnr,
     recovered: B === 1 ? final !== null && isRecovered(final.psnr, baselinePsnr) : recoveredCount === B,
     matched, targetBaselines, recoveredCount,

@@ -55,3 +55,19 @@ test("L-BFGS DLG on LeNet: 3 steps lower the distance, the same with the same se
   assert.ok(Math.abs(a.y.reduce((s, v) => s + v, 0) - 1) < 1e-5, "the label is a distribution");
   tf.dispose([...params, ...observed]);
 });
+
+test("L-BFGS DLG restarts: a stalled step (∂D under tolerance at once, D > 1e-3) starts afresh from the same stream, within the step budget; the best start is kept", () => {
+  const model = lenetModel();
+  const params = model.init(new Rng(1));
+  const observed = victimGradients(model, params, victim as never, "ce");
+  // a tolerance no gradient meets: every step stalls at its first evaluation
+  const stall = { toleranceGrad: 1e30 };
+  const none = lbfgsDlg(model, params, observed, 1, { steps: 4, rng: new Rng(2), lbfgs: stall });
+  assert.deepEqual([none.starts, none.evals], [1, 4], "without restarts: one start, one evaluation a step");
+  const two = lbfgsDlg(model, params, observed, 1, { steps: 4, rng: new Rng(2), lbfgs: stall, restarts: 2 });
+  assert.deepEqual([two.starts, two.evals], [3, 4], "two restarts used up in the four steps' budget");
+  // each start's only point is its draw (the first the same as without restarts), so the kept one is the least of them
+  assert.ok(two.bestDistance <= none.bestDistance, `best of three starts ${two.bestDistance} ≤ the first start's ${none.bestDistance}`);
+  assert.equal(Math.min(...two.distances), two.bestDistance, "the best point kept is the least distance met");
+  tf.dispose([...params, ...observed]);
+});
