@@ -27,10 +27,16 @@
  * project's recovery rule: PSNR ≥ the training mean image's PSNR against the victim + 3 dB.
  *   npm run cifar:attack -- [--method dlg|idlg|ig] [--model lenet-cifar] [--split train] [--images 0,1,2]
  *     [--victims index|seed] [--seeds 1] [--steps 300] [--restarts 0] [--tv 1e-4] [--params FILE]
- *     [--data_dir DIR] [--backend wasm] [--result_dir DIR]
- * Writes DIR/attack.json and DIR/<method>-<model>-img<i>-seed<s>.png (victim | reconstruction, colour).
+ *     [--data_dir DIR] [--backend wasm] [--result_dir cifar-attack] [--jobs N] [--shard i/n] [--task key] [--summary]
+ * One task per (seed, image) on the one study runner: DIR holds a record and a PNG (victim |
+ * reconstruction, colour) per task, resumes, and DIR/attack.json gathers the rows.
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { checkStudyOut, runStudyCli, runnerFlags } from "../cli/study";
+import { fieldsProblem, taskRecords } from "../lib/study/record";
+import { summaryLine } from "../lib/study/cifar";
+import type { StudyTask } from "../lib/study/task";
 import { join } from "node:path";
 import { parseFlagsOrExit, usageExit } from "../cli/flags";
 import { paperDlgSpec, type AttackSpec } from "../lib/attack/methods";
@@ -42,7 +48,6 @@ import { CIFAR10_PIXELS, cifar10MeanImage, loadCifar10, type Cifar10Data } from 
 import { DataError } from "../lib/data/idx";
 import { psnr, ssim } from "../lib/metrics/image";
 import { isRecovered, ssim8Rgb } from "../lib/metrics/readings";
-import { medianOrNaN as median } from "../lib/study/summary";
 import { epochBatches } from "../lib/data/batcher";
 import { oneHot, parameterGradients } from "../lib/models/losses";
 import type { Model, ModelKind } from "../lib/models/model";
@@ -110,6 +115,34 @@ function loadParams(file: string): tf.Tensor[] {
 
 const PROG = "cifar_attack";
 
+type Row = Omit<ColourAttackResult, "x" | "seconds"> & { attackSeconds: number };
+
+/** The attack of one (seed, image) as a task of the one study runner: its record is the row; the PNG beside it. */
+function attackTask(o: { method: ColourMethod; model: ModelKind; split: string; steps: number; restarts: number; tv?: number; params?: string; paramsSha?: string; dir: string },
+  seed: number, image: number, ctx: { data: Cifar10Data; mean: Float32Array; backend: string }): StudyTask<Row> {
+  return {
+    key: `cifar-${o.method}-${o.model}-${o.split}${image}-seed${seed}`,
+    config: { study: "cifar", method: o.method, model: o.model, split: o.split, image, seed, steps: o.steps, restarts: o.restarts, tv: o.tv ?? null, params: o.paramsSha ?? null },
+    run: async () => {
+      const model = makeModel(o.model);
+      const params = o.params ? loadParams(o.params) : model.init(new Rng(seed).fork("init"));
+      try {
+        const victim = ctx.data.images.slice(image * CIFAR10_PIXELS, (image + 1) * CIFAR10_PIXELS);
+        const label = ctx.data.labels[image];
+        const rng = new Rng(seed).fork(`dummy:${image}`);
+        const r = o.method === "dlg" ? attackOne(model, params, victim, label, rng, o.steps, o.restarts) : registryAttack(o.method, model, params, victim, label, rng, o.steps, o.tv);
+        const read = colourReadings(r.x, victim, ctx.mean);
+        writeFileSync(join(o.dir, `${o.method}-${o.model}-img${image}-seed${seed}.png`), await rgbGridPng([[victim, r.x]], { scale: 4 }));
+        return { backend: ctx.backend, result: { image, seed, label, labelGuess: r.labelGuess, ...read, distance: r.distance, evals: r.evals, starts: r.starts, attackSeconds: r.seconds } };
+      } finally {
+        tf.dispose(params);
+      }
+    },
+    resultProblem: (r) => fieldsProblem(r, [["psnr", "number"], ["ssim8", "number"], ["meanPsnr", "number"], ["labelGuess", "number"], ["evals", "number"]]),
+    describe: (r) => `PSNR ${(r as Row).psnr.toFixed(2)} dB, ${(r as Row).recovered ? "recovered" : "not recovered"}`,
+  };
+}
+
 async function main(): Promise<void> {
   const o = parseFlagsOrExit(PROG, {
     method: { kind: "choice", choices: ["dlg", "idlg", "ig"], default: "dlg", help: "the attack: dlg (the DLG paper's L-BFGS), idlg (iDLG, L-BFGS), ig (Inverting Gradients, Adam)" },
@@ -124,12 +157,14 @@ async function main(): Promise<void> {
     params: { kind: "inFile", help: "trained weights (cifar_train --save_params); default: a fresh draw per seed" },
     data_dir: { kind: "inDir", help: "CIFAR-10 binary files (default: $DGC_CIFAR10_DIR, then ../shared/data/cifar-10-subset)" },
     backend: { kind: "choice", choices: BACKENDS, default: "wasm", help: "TensorFlow.js backend" },
-    result_dir: { kind: "outDir", help: "where to write attack.json and the PNGs" },
+    result_dir: { kind: "outDir", default: "cifar-attack", help: "the study's folder: a record and a PNG per (seed, image), and attack.json" },
+    ...runnerFlags(),
   }, process.argv.slice(2), "L-BFGS DLG on CIFAR-10 images of a colour model");
   const model_ = o.model as ModelKind;
   const method = o.method as ColourMethod;
   if (o.tv !== undefined && method !== "ig") usageExit(PROG, `--tv applies to --method ig, not ${method}`);
   if (o.restarts > 0 && method !== "dlg") usageExit(PROG, `--restarts applies to --method dlg, not ${method}`);
+  checkStudyOut(PROG, { out: o.result_dir, summary: o.summary }, "--result_dir");
   let data: Cifar10Data;
   let train: Cifar10Data;
   try {
@@ -145,35 +180,26 @@ async function main(): Promise<void> {
   if (outside.length) usageExit(PROG, `--images ${outside.join(",")}: the ${o.split} split has ${data.n} images (0 to ${data.n - 1})`);
   const mean = cifar10MeanImage(train);
   const backend = await initBackend(o.backend as BackendChoice, { model: model_, task: "attack" });
-  const model = makeModel(model_);
   const title = { dlg: "L-BFGS DLG", idlg: "iDLG (L-BFGS)", ig: "Inverting Gradients (Adam)" }[method];
   const which = o.victims === "seed" ? "each seed's first shuffled image" : `images ${o.images.join(",")}`;
-  console.log(`${title} on ${o.model}${o.params ? ` (weights ${o.params})` : " (untrained)"}, CIFAR-10 ${o.split} ${which}, ${o.steps} ${method === "ig" ? "iterations" : "steps"}, backend ${describeBackend(backend)}`);
-  if (o.result_dir) mkdirSync(o.result_dir, { recursive: true });
-  const results: Omit<ColourAttackResult, "x">[] = [];
-  for (const seed of o.seeds) {
-    const params = o.params ? loadParams(o.params) : model.init(new Rng(seed).fork("init"));
-    for (const image of o.victims === "seed" ? [seedVictim(data, seed)] : o.images) {
-      const victim = data.images.slice(image * CIFAR10_PIXELS, (image + 1) * CIFAR10_PIXELS);
-      const label = data.labels[image];
-      const rng = new Rng(seed).fork(`dummy:${image}`);
-      const r = method === "dlg" ? attackOne(model, params, victim, label, rng, o.steps, o.restarts) : registryAttack(method, model, params, victim, label, rng, o.steps, o.tv);
-      const read = colourReadings(r.x, victim, mean);
-      const row = { image, seed, label, labelGuess: r.labelGuess, ...read, distance: r.distance, evals: r.evals, starts: r.starts, seconds: r.seconds };
-      results.push(row);
-      const work = method === "dlg" ? `${r.evals} evaluations, ${r.starts} start${r.starts > 1 ? "s" : ""}` : `${r.evals} iterations`;
-      console.log(`image ${image} (${data.classNames[label]}) seed ${seed}: PSNR ${read.psnr.toFixed(2)} dB (mean image ${read.meanPsnr.toFixed(2)}), SSIM ${read.ssim.toFixed(4)} (8-bit ${read.ssim8.toFixed(4)}), label ${data.classNames[r.labelGuess]}${r.labelGuess === label ? "" : " (wrong)"}, ${read.recovered ? "recovered" : "not recovered"}; D ${r.distance.toExponential(3)}, ${work}, ${r.seconds.toFixed(1)} s`);
-      if (o.result_dir) writeFileSync(join(o.result_dir, `${method}-${o.model}-img${image}-seed${seed}.png`), await rgbGridPng([[victim, r.x]], { scale: 4 }));
-    }
-    tf.dispose(params);
+  if (!o.task) console.log(`${title} on ${o.model}${o.params ? ` (weights ${o.params})` : " (untrained)"}, CIFAR-10 ${o.split} ${which}, ${o.steps} ${method === "ig" ? "iterations" : "steps"}, backend ${describeBackend(backend)}`);
+  const paramsSha = o.params ? createHash("sha256").update(readFileSync(o.params)).digest("hex") : undefined;
+  const spec = { method, model: model_, split: o.split, steps: o.steps, restarts: o.restarts, tv: o.tv, params: o.params, paramsSha, dir: o.result_dir };
+  const ctx = { data, mean, backend };
+  const tasks = o.seeds.flatMap((seed) => (o.victims === "seed" ? [seedVictim(data, seed)] : o.images).map((image) => attackTask(spec, seed, image, ctx)));
+  if (!o.summary) {
+    mkdirSync(o.result_dir, { recursive: true });
+    await runStudyCli(tasks, { prog: PROG, out: o.result_dir, jobs: o.jobs, only: o.task, shard: o.shard, progress: "stderr" });
   }
-  console.log(summaryLine(results));
-  if (o.result_dir) writeFileSync(join(o.result_dir, "attack.json"), JSON.stringify({ method, model: o.model, params: o.params ?? null, steps: o.steps, tv: o.tv ?? null, victims: o.victims, backend, results }, null, 1));
-}
-
-/** One line over the runs: median PSNR and 8-bit SSIM, recovered, labels right, median seconds. */
-export function summaryLine(rs: readonly Omit<ColourAttackResult, "x">[]): string {
-  return `median PSNR ${median(rs.map((r) => r.psnr)).toFixed(2)} dB, median SSIM (8-bit) ${median(rs.map((r) => r.ssim8)).toFixed(4)} over ${rs.length}; recovered ${rs.filter((r) => r.recovered).length}/${rs.length}; labels right ${rs.filter((r) => r.label === r.labelGuess).length}/${rs.length}; median ${median(rs.map((r) => r.seconds)).toFixed(1)} s per image`;
+  if (o.task) return;
+  const results = taskRecords<Row>(o.result_dir, tasks).map(({ image, seed, label, labelGuess, psnr: p, ssim: s, ssim8, meanPsnr, recovered, distance, evals, starts, attackSeconds }) =>
+    ({ image, seed, label, labelGuess, psnr: p, ssim: s, ssim8, meanPsnr, recovered, distance, evals, starts, seconds: attackSeconds }));
+  for (const r of results) {
+    const work = method === "dlg" ? `${r.evals} evaluations, ${r.starts} start${r.starts > 1 ? "s" : ""}` : `${r.evals} iterations`;
+    console.log(`image ${r.image} (${data.classNames[r.label]}) seed ${r.seed}: PSNR ${r.psnr.toFixed(2)} dB (mean image ${r.meanPsnr.toFixed(2)}), SSIM ${r.ssim.toFixed(4)} (8-bit ${r.ssim8.toFixed(4)}), label ${data.classNames[r.labelGuess]}${r.labelGuess === r.label ? "" : " (wrong)"}, ${r.recovered ? "recovered" : "not recovered"}; D ${r.distance.toExponential(3)}, ${work}, ${r.seconds.toFixed(1)} s`);
+  }
+  if (results.length) console.log(summaryLine(results));
+  writeFileSync(join(o.result_dir, "attack.json"), JSON.stringify({ method, model: o.model, params: o.params ?? null, steps: o.steps, tv: o.tv ?? null, victims: o.victims, backend, results }, null, 1));
 }
 
 if (require.main === module) void main();

@@ -7,8 +7,13 @@
  *   npm run cifar:train -- [--model convnet|lenet-cifar] [--epochs 5] [--seeds 1,2,3] [--lr 0.01]
  *     [--batch 64] [--data_dir DIR] [--backend wasm|cpu|tensorflow|auto] [--out FILE.json]
  *     [--save_params DIR] (the trained weights of each seed, DIR/<model>-seed<s>.json, for attacks)
+ *     [--records cifar-train] [--jobs N] [--shard i/n] [--task key] [--summary]
+ * One task per seed on the one study runner (a record per seed in --records; resumable).
  */
 import { mkdirSync, writeFileSync } from "node:fs";
+import { checkStudyOut, runStudyCli, runnerFlags } from "../cli/study";
+import { taskRecords } from "../lib/study/record";
+import type { StudyTask } from "../lib/study/task";
 import { join } from "node:path";
 import { parseFlagsOrExit, usageExit } from "../cli/flags";
 import { BACKENDS, describeBackend, initBackend, type BackendChoice } from "../lib/core/backend";
@@ -93,9 +98,12 @@ async function main(): Promise<void> {
     backend: { kind: "choice", choices: BACKENDS, default: "wasm", help: "TensorFlow.js backend" },
     out: { kind: "outFile", help: "write the per-epoch records as JSON" },
     save_params: { kind: "outDir", help: "write each seed's trained weights as JSON (DIR/<model>-seed<s>.json)" },
+    records: { kind: "string", nonEmpty: true, default: "cifar-train", help: "the study's folder: one record per seed (with --summary: read from)" },
+    ...runnerFlags(),
   }, process.argv.slice(2), "Train a colour model on CIFAR-10 and report its test accuracy per epoch");
   const model_ = o.model as ModelKind;
   const backendChoice = o.backend as BackendChoice;
+  checkStudyOut(PROG, { out: o.records, summary: o.summary }, "--records");
   let train: Cifar10Data;
   let test: Cifar10Data;
   try {
@@ -109,21 +117,34 @@ async function main(): Promise<void> {
   }
   const backend = await initBackend(backendChoice, { model: model_, task: "train" });
   const model = makeModel(model_);
-  console.log(`${o.model} on CIFAR-10 (${train.n} train, ${test.n} test images from ${train.dir}), backend ${describeBackend(backend)}, Momentum lr ${o.lr} μ 0.9, batch ${o.batch}, ${o.epochs} epochs`);
-  const all: EpochRecord[] = [];
-  for (const seed of o.seeds) {
-    const { params, epochs } = trainColour(model, train, test, seed, {
-      ...o,
-      log: (r) => console.log(`seed ${r.seed} epoch ${r.epoch}: loss ${r.loss.toFixed(4)} train acc ${r.trainAcc.toFixed(4)} test acc ${r.testAcc.toFixed(4)} (${r.seconds.toFixed(1)} s)`),
-    });
-    all.push(...epochs);
-    if (o.save_params) {
-      mkdirSync(o.save_params, { recursive: true });
-      const file = join(o.save_params, `${o.model}-seed${seed}.json`);
-      writeFileSync(file, JSON.stringify({ model: o.model, seed, epochs: o.epochs, lr: o.lr, batch: o.batch, params: params.map((p) => ({ shape: p.shape, values: Array.from(p.dataSync()) })) }));
-    }
-    tf.dispose(params);
-  }
+  if (!o.task) console.log(`${o.model} on CIFAR-10 (${train.n} train, ${test.n} test images from ${train.dir}), backend ${describeBackend(backend)}, Momentum lr ${o.lr} μ 0.9, batch ${o.batch}, ${o.epochs} epochs`);
+  // one task per seed on the one study runner: its record holds the seed's epochs
+  const tasks = o.seeds.map((seed): StudyTask<{ seed: number; epochs: EpochRecord[] }> => ({
+    key: `cifar-train-${o.model}-seed${seed}-e${o.epochs}`,
+    config: { study: "cifar-train", model: o.model, seed, epochs: o.epochs, lr: o.lr, batch: o.batch, backend: backendChoice, train: train.n, test: test.n },
+    run: async () => {
+      const { params, epochs } = trainColour(model, train, test, seed, {
+        ...o,
+        log: (r) => console.error(`seed ${r.seed} epoch ${r.epoch}: loss ${r.loss.toFixed(4)} train acc ${r.trainAcc.toFixed(4)} test acc ${r.testAcc.toFixed(4)} (${r.seconds.toFixed(1)} s)`),
+      });
+      try {
+        if (o.save_params) {
+          mkdirSync(o.save_params, { recursive: true });
+          const file = join(o.save_params, `${o.model}-seed${seed}.json`);
+          writeFileSync(file, JSON.stringify({ model: o.model, seed, epochs: o.epochs, lr: o.lr, batch: o.batch, params: params.map((p) => ({ shape: p.shape, values: Array.from(p.dataSync()) })) }));
+        }
+      } finally {
+        tf.dispose(params);
+      }
+      return { backend, result: { seed, epochs } };
+    },
+    resultProblem: (r) => (Array.isArray((r as { epochs?: unknown }).epochs) ? null : "field 'epochs' is missing or not an array"),
+    describe: (r) => `test acc ${(r as { epochs: EpochRecord[] }).epochs.at(-1)!.testAcc.toFixed(4)}`,
+  }));
+  if (!o.summary) await runStudyCli(tasks, { prog: PROG, out: o.records, jobs: o.jobs, only: o.task, shard: o.shard, progress: "stderr" });
+  if (o.task) return;
+  const all = taskRecords<{ epochs: EpochRecord[] }>(o.records, tasks).flatMap((r) => r.epochs);
+  for (const r of all) console.log(`seed ${r.seed} epoch ${r.epoch}: loss ${r.loss.toFixed(4)} train acc ${r.trainAcc.toFixed(4)} test acc ${r.testAcc.toFixed(4)} (${r.seconds.toFixed(1)} s)`);
   const last = all.filter((r) => r.epoch === o.epochs).map((r) => r.testAcc);
   const mean = last.reduce((a, b) => a + b, 0) / last.length;
   console.log(`test accuracy after ${o.epochs} epochs: ${last.map((a) => a.toFixed(4)).join(", ")} (mean ${mean.toFixed(4)})`);

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * Every study's tables from its records alone (lib/study/tables.ts):
- *   npm run study:summary -- --out dir [--study sweep|federated|fedavg|train|attack|lenet|anchor|batches]
+ *   npm run study:summary -- --out dir [--study sweep|federated|fedavg|train|attack|lenet|anchor|batches|cifar|cifar-train]
  * The folder is any study's --out (the anchor's --records); with several studies' records, each one's
  * tables in turn. Exit 2 for a folder that cannot be read or holds no study's record.
  */

@@ -15,8 +15,9 @@ import { lenetMarkdown, SETTINGS, type LenetRow } from "./lenet_study";
 import { anchorMarkdown, anchorResult, type AnchorRun } from "./anchor";
 import { BATCH_ATTACKS, batchesMarkdown, batchRows, DEFENSES, type BatchRow } from "./batches";
 import { parseDefense } from "../threat/channel/registry";
+import { cifarMarkdown, cifarTrainMarkdown } from "./cifar";
 
-export const STUDIES = ["sweep", "federated", "fedavg", "train", "attack", "lenet", "anchor", "batches"] as const;
+export const STUDIES = ["sweep", "federated", "fedavg", "train", "attack", "lenet", "anchor", "batches", "cifar", "cifar-train"] as const;
 export type StudyName = (typeof STUDIES)[number];
 
 /** The studies whose records are in `out`: `config.study`, or the sweep's (a config with attack parameters). */
@@ -62,6 +63,10 @@ export function studyTables(out: string, study: StudyName): string {
       const c = recs[0]?.config;
       return anchorMarkdown(JSON.parse(JSON.stringify(anchorResult(points, { attack: c?.attack ?? "lbfgs", steps: c?.steps ?? 0, seeds: Math.max(0, ...recs.map((r) => r.seed)) }))));
     }
+    case "cifar":
+      return cifarMarkdown(studyRecords(out, "cifar"));
+    case "cifar-train":
+      return cifarTrainMarkdown(studyRecords(out, "cifar-train"));
     case "batches": {
       const recs = studyRecords<BatchRow & { config: { iterations: number } }>(out, "batches");
       const rows = batchRows(recs);
