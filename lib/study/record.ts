@@ -179,7 +179,8 @@ function hasType(v: unknown, t: FieldType): boolean {
 
 /** Why `value` is not a usable record envelope (of any task), or null if it is one. */
 export function envelopeProblem(value: unknown): string | null {
-  for (const [path, t] of COMMON_FIELDS) if (!hasType(fieldAt(value, path), t)) return `field '${path}' is missing or not ${t}`;
+  const missing = fieldsProblem(value, COMMON_FIELDS);
+  if (missing) return missing;
   const r = value as StudyRecord;
   if (r.schema !== RECORD_SCHEMA) return `schema ${r.schema}, expected ${RECORD_SCHEMA}`;
   if (r.status === "failed") return typeof r.error === "string" ? null : "a failed record without an error message";
@@ -196,12 +197,15 @@ export function fieldsProblem(value: unknown, fields: readonly [string, FieldTyp
 /** The sweep's done fields (the attack, the baseline, the training). */
 export const jobResultProblem = (value: unknown): string | null => fieldsProblem(value, DONE_FIELDS);
 
-/** Why `value` is not a usable sweep record, or null if it is one. */
-export function recordProblem(value: unknown): string | null {
+/** Why `value` is not a usable record of a task whose done records `resultProblem` checks, or null. */
+function taskRecordProblem(value: unknown, resultProblem?: (record: object) => string | null): string | null {
   const problem = envelopeProblem(value);
   if (problem || (value as StudyRecord).status === "failed") return problem;
-  return jobResultProblem(value);
+  return resultProblem?.(value as object) ?? null;
 }
+
+/** Why `value` is not a usable sweep record, or null if it is one. */
+export const recordProblem = (value: unknown): string | null => taskRecordProblem(value, jobResultProblem);
 
 export type RecordState<R extends StudyRecord = StudyRecord> =
   | { state: "missing" }
@@ -220,7 +224,7 @@ export function inspectRecord<R extends StudyRecord = StudyRecord>(out: string, 
   } catch (e) {
     return { state: "invalid", problem: `not valid JSON (${(e as Error).message.split("\n")[0]})` };
   }
-  const problem = envelopeProblem(value) ?? ((value as StudyRecord).status === "done" ? task.resultProblem?.(value as object) ?? null : null);
+  const problem = taskRecordProblem(value, task.resultProblem);
   if (problem) return { state: "invalid", problem };
   const r = value as R;
   if (r.key !== task.key) return { state: "invalid", problem: `record of task '${r.key}', not '${task.key}'` };
@@ -229,11 +233,11 @@ export function inspectRecord<R extends StudyRecord = StudyRecord>(out: string, 
 }
 
 /**
- * The done records of one study in `out` (its tasks' `config.study`), sorted by key; files that are
- * not records of it (other studies', summaries, failed tasks) are left out.
+ * Every file of `out` that holds a record envelope (summaries, partial and other files left out),
+ * in file-name order: what a study's tables are read back from.
  */
-export function studyRecords<R extends object>(out: string, study: string): (StudyRecord & R)[] {
-  const recs: (StudyRecord & R)[] = [];
+export function envelopeRecords(out: string): StudyRecord[] {
+  const recs: StudyRecord[] = [];
   for (const file of readdirSync(out).filter((f) => f.endsWith(".json")).sort()) {
     let value: unknown;
     try {
@@ -241,10 +245,14 @@ export function studyRecords<R extends object>(out: string, study: string): (Stu
     } catch {
       continue;
     }
-    const r = value as StudyRecord & R;
-    if (envelopeProblem(value) === null && r.status === "done" && (r.config as { study?: string }).study === study) recs.push(r);
+    if (envelopeProblem(value) === null) recs.push(value as StudyRecord);
   }
   return recs;
+}
+
+/** The done records of one study in `out` (its tasks' `config.study`), in file-name order. */
+export function studyRecords<R extends object>(out: string, study: string): (StudyRecord & R)[] {
+  return envelopeRecords(out).filter((r) => r.status === "done" && (r.config as { study?: string }).study === study) as (StudyRecord & R)[];
 }
 
 /** The done records of `tasks` in `out`, in the tasks' order (a task without one is left out). */

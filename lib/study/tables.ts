@@ -4,9 +4,7 @@
  * (`npm run study:summary -- --out dir`) regenerates the docs' tables from records alone, for a
  * folder holding one study or several.
  */
-import { readdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
-import { envelopeProblem, studyRecords, type StudyRecord } from "./record";
+import { envelopeRecords, studyRecords } from "./record";
 import { buildSummary, summaryMarkdown } from "./summary";
 import { laterRoundsMarkdown, studyMarkdown } from "./federated_summary";
 import { fedavgMarkdown, type FedAvgPoint } from "./fedavg";
@@ -23,15 +21,8 @@ export type StudyName = (typeof STUDIES)[number];
 /** The studies whose records are in `out`: `config.study`, or the sweep's (a config with attack parameters). */
 export function studiesIn(out: string): StudyName[] {
   const found = new Set<StudyName>();
-  for (const file of readdirSync(out).filter((f) => f.endsWith(".json") && f !== "summary.json")) {
-    let r: unknown;
-    try {
-      r = JSON.parse(readFileSync(join(out, file), "utf8"));
-    } catch {
-      continue;
-    }
-    if (envelopeProblem(r) !== null) continue;
-    const config = (r as StudyRecord).config as { study?: string; attackParams?: unknown };
+  for (const r of envelopeRecords(out)) {
+    const config = r.config as { study?: string; attackParams?: unknown };
     if (config.study && (STUDIES as readonly string[]).includes(config.study)) found.add(config.study as StudyName);
     else if (!config.study && config.attackParams) found.add("sweep");
   }
